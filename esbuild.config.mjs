@@ -1,0 +1,25 @@
+// Bundles the FunctionGraph function and the CLI. Every setting is explicit: FunctionGraph's
+// Node.js 20 runtime loads `index.js` from the zip root with no node_modules beside it, so every
+// dependency is bundled into one CommonJS file.
+import { build } from 'esbuild';
+
+const shared = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'cjs',
+  minify: true,
+  sourcemap: false,
+  legalComments: 'none',
+  logLevel: 'warning',
+  // Dependencies that are never reached at run time but that esbuild would otherwise follow.
+  external: [],
+};
+
+await Promise.all([
+  build({
+    ...shared,
+    entryPoints: ['functions/connection-monitor/index.ts'],
+    outfile: 'dist/connection-monitor/index.js',
+  }),
+]);
