@@ -1,0 +1,22 @@
+/** Wires the real Huawei Cloud adapters behind the monitor's ports. */
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { Budget } from './budget.js';
+import type { Credentials } from './credentials.js';
+import { ObsStore } from './obs.js';
+import type { RetryNotice } from './retry.js';
+import { SignedClient } from './signed-client.js';
+import { SmnClient } from './smn.js';
+import { VpcepClient } from './vpcep.js';
+
+export function createAdapters(config: Config, credentials: Credentials, budget: Budget, logger: Logger) {
+  const onRetry = ({ api, attempt, retriesLeft, waitMs, error }: RetryNotice): void => {
+    logger.warn({ api, attempt, retriesLeft, waitMs, err: error }, `${api} attempt ${attempt} failed (${error.message}); retrying`);
+  };
+  const client = (endpoint: string) => new SignedClient({ endpoint, credentials, budget, onRetry });
+  return {
+    vpcep: new VpcepClient(client(config.endpoints.vpcep), config.projectId),
+    publisher: new SmnClient(client(config.endpoints.smn), config.projectId, config.smnTopicUrn),
+    objects: new ObsStore({ endpoint: config.endpoints.obs, bucket: config.obsBucket, credentials, budget, onRetry }),
+  };
+}

@@ -1,0 +1,17 @@
+/**
+ * The fine-grained IAM actions behind each cloud call the monitor makes. Every adapter names the
+ * action of the call it sends (errors say which permission a 403 is about), and the Terraform
+ * module's agency policy is checked against this table, so the deployment grants exactly what the
+ * code uses.
+ */
+export const IAM_ACTIONS = {
+  listServices: 'vpcep:epservices:list',
+  listConnections: 'vpcep:connections:list',
+  publish: 'smn:topic:publish',
+  getObject: 'obs:object:GetObject',
+  putObject: 'obs:object:PutObject',
+  deleteObject: 'obs:object:DeleteObject',
+  listObjects: 'obs:bucket:ListBucket',
+} as const;
+
+export type IamAction = (typeof IAM_ACTIONS)[keyof typeof IAM_ACTIONS];

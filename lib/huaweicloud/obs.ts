@@ -1,0 +1,146 @@
+/**
+ * Object storage through the official esdk-obs-nodejs client, behind the few operations the
+ * monitor needs. The SDK resolves (does not reject) HTTP errors, retries on its own and logs only
+ * when asked to; we turn its results into our typed errors, disable its retries in favour of our
+ * classified, deadline-aware ones, and never enable its logging.
+ */
+import ObsClient from 'esdk-obs-nodejs';
+import type { Budget } from './budget.js';
+import type { Credentials } from './credentials.js';
+import { ApiError, CloudError, NetworkError, TimeoutError } from './errors.js';
+import { IAM_ACTIONS } from './iam-actions.js';
+import { DEFAULT_RETRY_POLICY, type RetryNotice, type RetryPolicy, withRetry } from './retry.js';
+
+export interface StoredObject {
+  body: string;
+  etag: string;
+}
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  lastModified: string;
+}
+
+/** The port the monitor depends on. Keys are full object keys. */
+export interface ObjectStore {
+  get(key: string): Promise<StoredObject | undefined>;
+  put(key: string, body: string, contentType?: string): Promise<void>;
+  delete(key: string): Promise<void>;
+  /** Every object under `prefix`, in key order, one page (up to 1000 keys) at a time. */
+  list(prefix: string, startAfter?: string): AsyncIterable<ObjectInfo>;
+}
+
+export interface ObsStoreOptions {
+  endpoint: string;
+  bucket: string;
+  credentials: Credentials;
+  budget: Budget;
+  retry?: RetryPolicy;
+  onRetry?: (notice: RetryNotice) => void;
+}
+
+export class ObsStore implements ObjectStore {
+  private readonly client: ObsClient;
+  private readonly bucket: string;
+  private readonly budget: Budget;
+  private readonly retry: RetryPolicy;
+  private readonly onRetry: ((notice: RetryNotice) => void) | undefined;
+  private ready: Promise<void> | undefined;
+
+  constructor(options: ObsStoreOptions) {
+    this.bucket = options.bucket;
+    this.budget = options.budget;
+    this.retry = options.retry ?? DEFAULT_RETRY_POLICY;
+    this.onRetry = options.onRetry;
+    this.client = new ObsClient({
+      access_key_id: options.credentials.ak,
+      secret_access_key: options.credentials.sk,
+      ...(options.credentials.securityToken ? { security_token: options.credentials.securityToken } : {}),
+      server: options.endpoint,
+      // Real OBS: OBS signing, and no per-client "which signature?" probe request before the first
+      // call. A loopback IP endpoint makes the SDK switch to path style and v2 signing by itself.
+      signature: 'obs',
+      is_signature_negotiation: false,
+      timeout: Math.ceil(this.retry.requestTimeoutMs / 1000),
+      max_retry_count: 0,
+    });
+  }
+
+  async get(key: string): Promise<StoredObject | undefined> {
+    const result = await this.call(IAM_ACTIONS.getObject, () => this.client.getObject({ Bucket: this.bucket, Key: key }), [404]);
+    if (result.CommonMsg.Status === 404) return undefined;
+    const content = result.InterfaceResult?.Content;
+    const body = typeof content === 'string' ? content : Buffer.isBuffer(content) ? content.toString('utf8') : '';
+    return { body, etag: (result.InterfaceResult?.ETag ?? '').replace(/"/g, '') };
+  }
+
+  async put(key: string, body: string, contentType = 'application/json'): Promise<void> {
+    await this.call(IAM_ACTIONS.putObject, () =>
+      this.client.putObject({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }),
+    );
+  }
+
+  async delete(key: string): Promise<void> {
+    await this.call(IAM_ACTIONS.deleteObject, () => this.client.deleteObject({ Bucket: this.bucket, Key: key }), [404]);
+  }
+
+  async *list(prefix: string, startAfter?: string): AsyncIterable<ObjectInfo> {
+    let marker = startAfter;
+    for (;;) {
+      const result = await this.call(IAM_ACTIONS.listObjects, () =>
+        this.client.listObjects({ Bucket: this.bucket, Prefix: prefix, MaxKeys: 1000, ...(marker ? { Marker: marker } : {}) }),
+      );
+      const page = result.InterfaceResult;
+      const contents = page?.Contents ?? [];
+      for (const item of contents) {
+        yield { key: item.Key, size: Number(item.Size ?? 0), lastModified: item.LastModified ?? '' };
+      }
+      const truncated = page?.IsTruncated === true || page?.IsTruncated === 'true';
+      const last = contents.at(-1)?.Key;
+      if (!truncated || last === undefined) return;
+      marker = page?.NextMarker || last;
+    }
+  }
+
+  private async call<T extends { CommonMsg: { Status: number; Code?: string; Message?: string; RequestId?: string } }>(
+    api: string,
+    send: () => Promise<T>,
+    acceptedStatuses: number[] = [],
+  ): Promise<T> {
+    // The SDK finishes constructing asynchronously; a call made in the same tick can throw.
+    this.ready ??= new Promise((resolve) => setImmediate(resolve));
+    await this.ready;
+    return withRetry(
+      api,
+      async (timeoutMs) => {
+        const result = await withTimeout(api, send(), timeoutMs);
+        const { Status, Code, Message, RequestId } = result.CommonMsg;
+        if (Status >= 300 && !acceptedStatuses.includes(Status)) {
+          throw new ApiError(api, Status, Code || undefined, Message || undefined, RequestId || undefined);
+        }
+        return result;
+      },
+      this.retry,
+      this.budget,
+      this.onRetry,
+    );
+  }
+}
+
+// The SDK only knows a client-wide timeout; the run's deadline needs a per-call one.
+async function withTimeout<T>(api: string, promise: Promise<T>, timeoutMs: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TimeoutError(`${api} timed out after ${timeoutMs} ms`, api)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } catch (error) {
+    if (error instanceof CloudError) throw error;
+    // The SDK rejects only for transport failures; its messages carry no credentials.
+    throw new NetworkError(`${api} failed: network error (${(error as Error)?.message ?? String(error)})`, api, { cause: error });
+  } finally {
+    clearTimeout(timer);
+  }
+}

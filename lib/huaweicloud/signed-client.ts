@@ -1,0 +1,164 @@
+/**
+ * The one way this project talks to Huawei Cloud's JSON APIs (VPCEP, SMN): requests signed with
+ * the SDK core's SDK-HMAC-SHA256 signer, sent with Node's fetch, each with a timeout, retried only
+ * when retrying can help. We do not use the SDK's HcClient: it sends with axios without retries,
+ * loses SMN's error code, and logs whole requests (Authorization and X-Security-Token included) at
+ * ERROR level on any HTTP error.
+ */
+import { AKSKSigner } from '@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner';
+import type { Budget } from './budget.js';
+import type { Credentials } from './credentials.js';
+import { ApiError, CloudError, NetworkError, ResponseShapeError, TimeoutError } from './errors.js';
+import { DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryNotice, type RetryPolicy, withRetry } from './retry.js';
+
+export interface SignedRequest {
+  /** The IAM action of this call, used to name it in errors and logs. */
+  api: string;
+  method: 'GET' | 'POST';
+  /** Path below the endpoint, e.g. `/v1/{project}/vpc-endpoint-services`. */
+  path: string;
+  query?: Record<string, string | number | undefined>;
+  /** JSON body, sent exactly as `JSON.stringify(body)` (the string the signer hashes). */
+  body?: unknown;
+}
+
+export interface SignedResponse {
+  body: unknown;
+  requestId: string | undefined;
+}
+
+export interface SignedClientOptions {
+  endpoint: string;
+  credentials: Credentials;
+  retry?: RetryPolicy;
+  budget: Budget;
+  onRetry?: (notice: RetryNotice) => void;
+}
+
+// The signer's encoder is what the canonical query is built with; the URL we send must use the
+// very same bytes or the gateway computes a different signature.
+const signerEncode = (value: string): string =>
+  (AKSKSigner as unknown as { urlEncode(value: string): string }).urlEncode(value);
+
+export class SignedClient {
+  private readonly endpoint: string;
+  private readonly credentials: Credentials;
+  private readonly retry: RetryPolicy;
+  private readonly budget: Budget;
+  private readonly onRetry: ((notice: RetryNotice) => void) | undefined;
+
+  constructor(options: SignedClientOptions) {
+    this.endpoint = options.endpoint.replace(/\/+$/, '');
+    this.credentials = options.credentials;
+    this.retry = options.retry ?? DEFAULT_RETRY_POLICY;
+    this.budget = options.budget;
+    this.onRetry = options.onRetry;
+  }
+
+  request(request: SignedRequest): Promise<SignedResponse> {
+    return withRetry(request.api, (timeoutMs) => this.send(request, timeoutMs), this.retry, this.budget, this.onRetry);
+  }
+
+  private async send(request: SignedRequest, timeoutMs: number): Promise<SignedResponse> {
+    const query: Record<string, string> = {};
+    for (const [key, value] of Object.entries(request.query ?? {})) {
+      if (value !== undefined) query[key] = String(value);
+    }
+    const headers: Record<string, string> = {};
+    const payload = request.body === undefined ? undefined : JSON.stringify(request.body);
+    if (payload !== undefined) headers['Content-Type'] = 'application/json;charset=UTF-8';
+    // Temporary credentials only work when the token is sent and covered by the signature.
+    if (this.credentials.securityToken) headers['X-Security-Token'] = this.credentials.securityToken;
+
+    const url = this.endpoint + request.path;
+    const signed = AKSKSigner.sign(
+      { endpoint: url, method: request.method, headers, queryParams: query, data: request.body },
+      { getAk: () => this.credentials.ak, getSk: () => this.credentials.sk } as never,
+    ) as Record<string, string>;
+    // fetch derives Host from the URL; the signer's copy is identical and fetch refuses to send it twice.
+    delete signed.host;
+
+    const search = Object.keys(query)
+      .sort()
+      .map((key) => `${signerEncode(key)}=${signerEncode(query[key]!)}`)
+      .join('&');
+
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(search ? `${url}?${search}` : url, {
+        method: request.method,
+        headers: signed,
+        body: payload,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      text = await response.text();
+    } catch (error) {
+      throw transportError(request.api, error, timeoutMs);
+    }
+
+    const requestId = response.headers.get('x-request-id') ?? undefined;
+    const body = parseJson(text);
+    if (!response.ok) {
+      const detail = errorDetail(body);
+      throw new ApiError(
+        request.api,
+        response.status,
+        detail.code,
+        detail.message ?? (text && body === undefined ? truncate(text, 200) : undefined),
+        requestId ?? detail.requestId,
+        parseRetryAfter(response.headers.get('retry-after')),
+      );
+    }
+    if (body === undefined) {
+      throw new ResponseShapeError(`${request.api} answered HTTP ${response.status} with a body that is not JSON`, request.api);
+    }
+    return { body, requestId: requestId ?? detail(body) };
+  }
+}
+
+function transportError(api: string, error: unknown, timeoutMs: number): CloudError {
+  const name = (error as { name?: string } | undefined)?.name;
+  if (name === 'TimeoutError' || name === 'AbortError') {
+    return new TimeoutError(`${api} timed out after ${timeoutMs} ms`, api, { cause: error });
+  }
+  // undici reports the socket-level reason (ECONNRESET, ECONNREFUSED, "terminated") as the cause.
+  const cause = (error as { cause?: { code?: string; message?: string } } | undefined)?.cause;
+  const reason = cause?.code ?? cause?.message ?? (error as Error | undefined)?.message ?? String(error);
+  return new NetworkError(`${api} failed: network error (${reason})`, api, { cause: error });
+}
+
+function parseJson(text: string): unknown {
+  if (text.trim() === '') return undefined;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** VPCEP and the gateway say `error_code`/`error_msg`; SMN says `code`/`message`. */
+function errorDetail(body: unknown): { code?: string; message?: string; requestId?: string } {
+  if (typeof body !== 'object' || body === null) return {};
+  const record = body as Record<string, unknown>;
+  const pick = (...keys: string[]): string | undefined => {
+    for (const key of keys) {
+      const value = record[key];
+      if (typeof value === 'string' && value !== '') return truncate(value, 300);
+    }
+    return undefined;
+  };
+  return {
+    code: pick('error_code', 'code'),
+    message: pick('error_msg', 'message', 'error_message'),
+    requestId: pick('request_id'),
+  };
+}
+
+function detail(body: unknown): string | undefined {
+  return errorDetail(body).requestId;
+}
+
+function truncate(text: string, max: number): string {
+  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
+}

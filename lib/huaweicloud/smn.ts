@@ -1,0 +1,53 @@
+/** Publishing to an SMN topic. */
+import { ResponseShapeError } from './errors.js';
+import { IAM_ACTIONS } from './iam-actions.js';
+import type { SignedClient } from './signed-client.js';
+
+/** SMN's limits: the subject is an e-mail subject, the message at most 256 KB, both in UTF-8 bytes. */
+export const SMN_SUBJECT_MAX_BYTES = 512;
+export const SMN_MESSAGE_MAX_BYTES = 256 * 1024;
+
+export interface SmnMessage {
+  subject: string;
+  /** Plain text for every protocol, or... */
+  message?: string;
+  /** ...one text per protocol; SMN requires the `default` key. */
+  structure?: { default: string } & Record<string, string>;
+}
+
+export interface PublishReceipt {
+  messageId: string;
+  requestId: string | undefined;
+}
+
+/** The port the monitor depends on. */
+export interface Publisher {
+  publish(message: SmnMessage): Promise<PublishReceipt>;
+}
+
+export class SmnClient implements Publisher {
+  constructor(
+    private readonly client: SignedClient,
+    private readonly projectId: string,
+    private readonly topicUrn: string,
+  ) {}
+
+  async publish(message: SmnMessage): Promise<PublishReceipt> {
+    const api = IAM_ACTIONS.publish;
+    const body: Record<string, string> = { subject: message.subject };
+    // message_structure is a JSON *string* holding the per-protocol object, not a nested object.
+    if (message.structure) body.message_structure = JSON.stringify(message.structure);
+    else body.message = message.message ?? '';
+    const { body: answer, requestId } = await this.client.request({
+      api,
+      method: 'POST',
+      path: `/v2/${this.projectId}/notifications/topics/${this.topicUrn}/publish`,
+      body,
+    });
+    const messageId = (answer as { message_id?: unknown } | null)?.message_id;
+    if (typeof messageId !== 'string' || messageId === '') {
+      throw new ResponseShapeError(`${api} answered without a message_id`, api);
+    }
+    return { messageId, requestId };
+  }
+}

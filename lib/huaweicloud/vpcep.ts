@@ -1,0 +1,137 @@
+/**
+ * The VPC Endpoint API calls the monitor needs, with every response checked against the documented
+ * shape before use: a malformed page must become a scan failure, never a crash or a silent gap.
+ */
+import type { Connection, ConnectionError, EndpointService } from '../monitor/types.js';
+import { ResponseShapeError } from './errors.js';
+import { IAM_ACTIONS } from './iam-actions.js';
+import type { SignedClient } from './signed-client.js';
+
+/** The API's maximum page size: one call per 1000 connections. */
+export const MAX_PAGE_SIZE = 1000;
+
+export interface ConnectionPage {
+  connections: Connection[];
+  totalCount: number;
+}
+
+/** The port the monitor depends on. */
+export interface VpcepApi {
+  listServices(): Promise<EndpointService[]>;
+  listConnections(serviceId: string, offset: number, limit: number): Promise<ConnectionPage>;
+}
+
+export class VpcepClient implements VpcepApi {
+  constructor(
+    private readonly client: SignedClient,
+    private readonly projectId: string,
+  ) {}
+
+  async listServices(): Promise<EndpointService[]> {
+    const services: EndpointService[] = [];
+    // Without sort_key the API orders by creation time; sources disagree on the key's spelling
+    // (create_at vs created_at), so we leave it out.
+    for (let offset = 0; ; offset += MAX_PAGE_SIZE) {
+      const api = IAM_ACTIONS.listServices;
+      const { body } = await this.client.request({
+        api,
+        method: 'GET',
+        path: `/v1/${this.projectId}/vpc-endpoint-services`,
+        query: { limit: MAX_PAGE_SIZE, offset },
+      });
+      const page = objectOf(body, api);
+      const items = arrayField(page, 'endpoint_services', api);
+      const total = countField(page, 'total_count', api);
+      for (const item of items) {
+        const service = objectOf(item, api);
+        services.push({ id: stringField(service, 'id', api), name: optionalString(service, 'service_name') ?? '' });
+      }
+      if (items.length === 0 || offset + MAX_PAGE_SIZE >= total) return services;
+    }
+  }
+
+  async listConnections(serviceId: string, offset: number, limit: number): Promise<ConnectionPage> {
+    const api = IAM_ACTIONS.listConnections;
+    const { body } = await this.client.request({
+      api,
+      method: 'GET',
+      path: `/v1/${this.projectId}/vpc-endpoint-services/${encodeURIComponent(serviceId)}/connections`,
+      query: { limit, offset },
+    });
+    const page = objectOf(body, api);
+    return {
+      connections: arrayField(page, 'connections', api).map((item) => toConnection(objectOf(item, api), api)),
+      totalCount: countField(page, 'total_count', api),
+    };
+  }
+}
+
+// The API bounds description to 512 characters; anything longer is not what VPCEP sends, and we
+// never carry more than that much of another tenant's text.
+const MAX_DESCRIPTION = 512;
+const MAX_DOMAIN_ID = 64;
+
+function toConnection(item: Record<string, unknown>, api: string): Connection {
+  return {
+    id: stringField(item, 'id', api),
+    status: stringField(item, 'status', api),
+    domainId: (optionalString(item, 'domain_id') ?? '').slice(0, MAX_DOMAIN_ID),
+    description: (optionalString(item, 'description') ?? '').slice(0, MAX_DESCRIPTION),
+    createdAt: optionalString(item, 'created_at') ?? '',
+    updatedAt: optionalString(item, 'updated_at') ?? optionalString(item, 'created_at') ?? '',
+    errors: toErrors(item.error),
+  };
+}
+
+function toErrors(value: unknown): ConnectionError[] {
+  if (!Array.isArray(value)) return [];
+  return value.slice(0, 10).flatMap((entry) => {
+    if (typeof entry !== 'object' || entry === null) return [];
+    const record = entry as Record<string, unknown>;
+    return [{
+      code: String(record.error_code ?? '').slice(0, 64),
+      message: String(record.error_message ?? record.error_msg ?? '').slice(0, 512),
+    }];
+  });
+}
+
+function objectOf(value: unknown, api: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new ResponseShapeError(`${api} answered with ${describe(value)} where an object was expected`, api);
+  }
+  return value as Record<string, unknown>;
+}
+
+function arrayField(record: Record<string, unknown>, key: string, api: string): unknown[] {
+  const value = record[key];
+  if (!Array.isArray(value)) throw new ResponseShapeError(`${api} answered without a ${key} array (got ${describe(value)})`, api);
+  return value;
+}
+
+function countField(record: Record<string, unknown>, key: string, api: string): number {
+  const value = record[key];
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new ResponseShapeError(`${api} answered without a valid ${key} (got ${describe(value)})`, api);
+  }
+  return value;
+}
+
+function stringField(record: Record<string, unknown>, key: string, api: string): string {
+  const value = record[key];
+  if (typeof value !== 'string' || value === '' || value.length > 256) {
+    throw new ResponseShapeError(`${api} answered with an item whose ${key} is not a string (got ${describe(value)})`, api);
+  }
+  return value;
+}
+
+function optionalString(record: Record<string, unknown>, key: string): string | undefined {
+  const value = record[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return `a string of ${value.length} characters`;
+  return typeof value;
+}

@@ -1,0 +1,29 @@
+/**
+ * The one logger. JSON lines on stdout, written synchronously: FunctionGraph may freeze the
+ * process as soon as the handler returns, and an asynchronous buffer would lose the last lines.
+ * No transports (they start worker threads and need files beside the bundle).
+ */
+import pino, { type DestinationStream, type Logger } from 'pino';
+import type { LogLevel } from './config.js';
+
+// Credentials are redacted at the logger, whatever a call site passes in.
+const REDACT = [
+  'ak', 'sk', 'securityToken', 'token', 'password', 'authorization', 'Authorization',
+  '*.ak', '*.sk', '*.securityToken', '*.token', '*.password', '*.authorization', '*.Authorization',
+  'credentials', '*.credentials',
+  'headers["x-security-token"]', 'headers["X-Security-Token"]', '*.headers["x-security-token"]', '*.headers["X-Security-Token"]',
+];
+
+export function createLogger(level: LogLevel = 'info', destination?: DestinationStream): Logger {
+  return pino(
+    {
+      level,
+      base: undefined,
+      redact: { paths: REDACT, censor: '[redacted]' },
+      serializers: { err: pino.stdSerializers.errWithCause },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+    },
+    destination ?? pino.destination({ dest: 1, sync: true }),
+  );
+}

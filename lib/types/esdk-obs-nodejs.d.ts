@@ -1,0 +1,36 @@
+// The parts of esdk-obs-nodejs (which ships no types) that this project uses.
+declare module 'esdk-obs-nodejs' {
+  interface ObsClientOptions {
+    access_key_id: string;
+    secret_access_key: string;
+    security_token?: string;
+    server: string;
+    path_style?: boolean;
+    signature?: 'obs' | 'v2' | 'v4';
+    is_signature_negotiation?: boolean;
+    /** Seconds. */
+    timeout?: number;
+    max_retry_count?: number;
+  }
+  interface CommonMsg {
+    Status: number;
+    Code?: string;
+    Message?: string;
+    RequestId?: string;
+  }
+  interface ObsResult<T = Record<string, unknown>> {
+    CommonMsg: CommonMsg;
+    InterfaceResult?: T;
+  }
+  class ObsClient {
+    constructor(options: ObsClientOptions);
+    getObject(params: { Bucket: string; Key: string }): Promise<ObsResult<{ Content?: string | Buffer; ETag?: string }>>;
+    putObject(params: { Bucket: string; Key: string; Body: string; ContentType?: string }): Promise<ObsResult<{ ETag?: string; VersionId?: string }>>;
+    deleteObject(params: { Bucket: string; Key: string }): Promise<ObsResult>;
+    listObjects(params: { Bucket: string; Prefix?: string; Marker?: string; MaxKeys?: number }): Promise<
+      ObsResult<{ IsTruncated?: string | boolean; NextMarker?: string; Contents?: { Key: string; LastModified?: string; Size?: string | number; ETag?: string }[] }>
+    >;
+    close(): void;
+  }
+  export = ObsClient;
+}
