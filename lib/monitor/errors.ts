@@ -1,0 +1,43 @@
+/** Errors of the monitoring pass itself, as opposed to one cloud call (see huaweicloud/errors.ts). */
+
+/** Base class of the monitor's own failures. */
+export class MonitorError extends Error {
+  override name = 'MonitorError';
+}
+
+/**
+ * One endpoint service could not be read completely and consistently. Its snapshot is left as it
+ * was and it is not diffed, so a partial list can never raise a false "removed" or "added".
+ */
+export class ScanError extends MonitorError {
+  override name = 'ScanError';
+  constructor(
+    readonly serviceId: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`service ${serviceId}: ${message}`, options);
+  }
+}
+
+/** The stored state is not something this version can read (bad JSON, unknown schema, bad shape). */
+export class StateFormatError extends MonitorError {
+  override name = 'StateFormatError';
+}
+
+/**
+ * The pass finished what it could and saved its state, but something failed: services that could
+ * not be read, or notifications SMN did not accept (they stay in the outbox for the next run).
+ * FunctionGraph records the invocation as failed, which is what alarms on the function watch.
+ */
+export class RunIncompleteError extends MonitorError {
+  override name = 'RunIncompleteError';
+  constructor(
+    message: string,
+    readonly failedServices: readonly string[],
+    readonly undelivered: number,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}

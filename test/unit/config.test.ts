@@ -1,0 +1,85 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig, settingSource } from '../../lib/config.js';
+
+const PROJECT = '0123456789abcdef0123456789abcdef';
+const URN = `urn:smn:ap-southeast-1:${PROJECT}:vpcep-alerts`;
+const minimal = { OBS_BUCKET: 'monitor-state', SMN_TOPIC_URN: URN, HUAWEICLOUD_PROJECT_ID: PROJECT };
+
+const load = (settings: Record<string, string | undefined>) => loadConfig((name) => settings[name]);
+const failure = (settings: Record<string, string | undefined>): ConfigError => {
+  try {
+    load(settings);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return error as ConfigError;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe('loadConfig', () => {
+  it('fills every default from the minimal settings', () => {
+    const config = load(minimal);
+    expect(config).toMatchObject({
+      region: 'ap-southeast-1',
+      projectId: PROJECT,
+      serviceIds: [],
+      obsBucket: 'monitor-state',
+      obsPrefix: 'vpcep-monitor/',
+      smnTopicUrn: URN,
+      alertOnBaseline: true,
+      logLevel: 'info',
+      endpoints: {
+        vpcep: 'https://vpcep.ap-southeast-1.myhuaweicloud.com',
+        smn: 'https://smn.ap-southeast-1.myhuaweicloud.com',
+        obs: 'https://obs.ap-southeast-1.myhuaweicloud.com',
+      },
+    });
+    expect([...config.alertStatuses]).toEqual(['pendingAcceptance', 'failed', 'rejected']);
+  });
+
+  it('names the missing required setting', () => {
+    expect(failure({ ...minimal, OBS_BUCKET: undefined })).toMatchObject({ setting: 'OBS_BUCKET', message: 'Missing required setting OBS_BUCKET' });
+    expect(failure({ ...minimal, SMN_TOPIC_URN: '  ' }).setting).toBe('SMN_TOPIC_URN');
+  });
+
+  it('rejects a topic URN that is not urn:smn:…', () => {
+    const error = failure({ ...minimal, SMN_TOPIC_URN: 'arn:aws:sns:us-east-1:123:topic' });
+    expect(error.setting).toBe('SMN_TOPIC_URN');
+    expect(error.message).toContain('urn:smn:');
+  });
+
+  it('takes the project from RUNTIME_PROJECT_ID, then HUAWEICLOUD_SDK_PROJECT_ID', () => {
+    const other = 'ffffffffffffffffffffffffffffffff';
+    expect(load({ ...minimal, HUAWEICLOUD_PROJECT_ID: undefined, RUNTIME_PROJECT_ID: other }).projectId).toBe(other);
+    expect(load({ ...minimal, HUAWEICLOUD_PROJECT_ID: undefined, HUAWEICLOUD_SDK_PROJECT_ID: other }).projectId).toBe(other);
+    expect(failure({ ...minimal, HUAWEICLOUD_PROJECT_ID: undefined }).setting).toBe('HUAWEICLOUD_PROJECT_ID');
+    expect(failure({ ...minimal, HUAWEICLOUD_PROJECT_ID: 'not-a-project' }).setting).toBe('HUAWEICLOUD_PROJECT_ID');
+  });
+
+  it('rejects endpoints that are not URLs, and plain http to anything but loopback', () => {
+    expect(failure({ ...minimal, VPCEP_ENDPOINT: 'vpcep.example' }).setting).toBe('VPCEP_ENDPOINT');
+    expect(failure({ ...minimal, SMN_ENDPOINT: 'http://smn.example.com' }).message).toContain('loopback');
+    expect(failure({ ...minimal, OBS_ENDPOINT: 'https://obs.example.com/path' }).setting).toBe('OBS_ENDPOINT');
+    expect(load({ ...minimal, OBS_ENDPOINT: 'http://127.0.0.1:9000/' }).endpoints.obs).toBe('http://127.0.0.1:9000');
+    expect(load({ ...minimal, VPCEP_ENDPOINT: 'http://localhost:1' }).endpoints.vpcep).toBe('http://localhost:1');
+  });
+
+  it('parses lists, booleans and the prefix', () => {
+    const id = '4c1a0d8e-8f0e-4d6b-9d0b-2b1f3c4d5e6f';
+    const config = load({ ...minimal, VPCEP_SERVICE_IDS: ` ${id}, ,${id}`, ALERT_STATUSES: 'failed', ALERT_ON_BASELINE: 'false', OBS_PREFIX: 'prod/monitor' });
+    expect(config.serviceIds).toEqual([id]);
+    expect([...config.alertStatuses]).toEqual(['failed']);
+    expect(config.alertOnBaseline).toBe(false);
+    expect(config.obsPrefix).toBe('prod/monitor/');
+    expect(failure({ ...minimal, ALERT_ON_BASELINE: 'maybe' }).setting).toBe('ALERT_ON_BASELINE');
+    expect(failure({ ...minimal, VPCEP_SERVICE_IDS: 'svc-1' }).setting).toBe('VPCEP_SERVICE_IDS');
+    expect(failure({ ...minimal, OBS_PREFIX: '/abs' }).setting).toBe('OBS_PREFIX');
+    expect(failure({ ...minimal, LOG_LEVEL: 'loud' }).setting).toBe('LOG_LEVEL');
+  });
+
+  it('reads the FunctionGraph context before the environment', () => {
+    const read = settingSource({ getUserData: (key) => (key === 'OBS_BUCKET' ? 'from-context' : '') }, { OBS_BUCKET: 'from-env', LOG_LEVEL: 'debug' });
+    expect(read('OBS_BUCKET')).toBe('from-context');
+    expect(read('LOG_LEVEL')).toBe('debug');
+  });
+});
