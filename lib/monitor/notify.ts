@@ -34,19 +34,20 @@ export function buildNotifications(events: readonly AlertEvent[], context: Notif
     else byService.set(event.serviceId, [event]);
   }
 
-  const parts: { text: string; eventIds: string[]; events: AlertEvent[] }[] = [];
-  let current = { text: '', eventIds: [] as string[], events: [] as AlertEvent[] };
+  const parts: { text: string; bytes: number; eventIds: string[]; events: AlertEvent[] }[] = [];
+  let current = { text: '', bytes: 0, eventIds: [] as string[], events: [] as AlertEvent[] };
   let currentService: string | undefined;
   for (const [serviceId, group] of byService) {
     for (const event of group) {
       const heading = currentService === serviceId ? '' : serviceHeading(event);
       let block = heading + eventBlock(event);
-      if (current.eventIds.length > 0 && byteLength(current.text) + byteLength(block) > BODY_BUDGET_BYTES) {
+      if (current.eventIds.length > 0 && current.bytes + byteLength(block) > BODY_BUDGET_BYTES) {
         parts.push(current);
-        current = { text: '', eventIds: [], events: [] };
+        current = { text: '', bytes: 0, eventIds: [], events: [] };
         block = serviceHeading(event) + eventBlock(event);
       }
       current.text += block;
+      current.bytes += byteLength(block);
       current.eventIds.push(event.id);
       current.events.push(event);
       currentService = serviceId;

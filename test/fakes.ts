@@ -1,0 +1,88 @@
+/** Hand-written fakes of the monitor's ports, for unit tests with plain data. */
+import pino from 'pino';
+import { Writable } from 'node:stream';
+import type { ObjectInfo, ObjectStore, StoredObject } from '../lib/huaweicloud/obs.js';
+import type { PublishReceipt, Publisher, SmnMessage } from '../lib/huaweicloud/smn.js';
+import type { ConnectionPage, VpcepApi } from '../lib/huaweicloud/vpcep.js';
+import type { Connection, EndpointService } from '../lib/monitor/types.js';
+
+export class FakeVpcep implements VpcepApi {
+  services: EndpointService[] = [];
+  connections = new Map<string, Connection[]>();
+  calls: { serviceId: string; offset: number; limit: number }[] = [];
+  /** Runs before each connections page is answered: lets a test move the list between pages. */
+  beforePage?: (serviceId: string, offset: number) => void;
+  failService = new Set<string>();
+
+  async listServices(): Promise<EndpointService[]> {
+    return this.services.map((service) => ({ ...service }));
+  }
+
+  async listConnections(serviceId: string, offset: number, limit: number): Promise<ConnectionPage> {
+    this.calls.push({ serviceId, offset, limit });
+    this.beforePage?.(serviceId, offset);
+    if (this.failService.has(serviceId)) throw new Error(`injected failure for ${serviceId}`);
+    const all = this.connections.get(serviceId) ?? [];
+    return { connections: all.slice(offset, offset + limit).map((c) => ({ ...c })), totalCount: all.length };
+  }
+}
+
+export class FakeObjects implements ObjectStore {
+  objects = new Map<string, string>();
+  puts: string[] = [];
+  failPuts = 0;
+
+  async get(key: string): Promise<StoredObject | undefined> {
+    const body = this.objects.get(key);
+    return body === undefined ? undefined : { body, etag: String(body.length) };
+  }
+  async put(key: string, body: string): Promise<void> {
+    if (this.failPuts > 0) {
+      this.failPuts -= 1;
+      throw new Error(`injected put failure for ${key}`);
+    }
+    this.puts.push(key);
+    this.objects.set(key, body);
+  }
+  async delete(key: string): Promise<void> {
+    this.objects.delete(key);
+  }
+  async *list(prefix: string): AsyncIterable<ObjectInfo> {
+    for (const key of [...this.objects.keys()].sort()) {
+      if (key.startsWith(prefix)) yield { key, size: this.objects.get(key)!.length, lastModified: '' };
+    }
+  }
+}
+
+export class FakePublisher implements Publisher {
+  messages: SmnMessage[] = [];
+  failNext = 0;
+  async publish(message: SmnMessage): Promise<PublishReceipt> {
+    if (this.failNext > 0) {
+      this.failNext -= 1;
+      throw new Error('injected SMN failure');
+    }
+    this.messages.push(message);
+    return { messageId: `m${this.messages.length}`, requestId: undefined };
+  }
+}
+
+export function connection(id: string, status: string, extra: Partial<Connection> = {}): Connection {
+  return {
+    id,
+    status,
+    domainId: 'domain-1',
+    description: '',
+    createdAt: '2026-11-01T00:00:00Z',
+    updatedAt: '2026-11-01T00:00:00Z',
+    ...extra,
+    errors: extra.errors ?? [],
+  };
+}
+
+/** A logger that keeps its lines, so a test can read what was logged. */
+export function memoryLogger(): { logger: pino.Logger; lines: () => string[] } {
+  const chunks: string[] = [];
+  const stream = new Writable({ write(chunk, _encoding, done) { chunks.push(String(chunk)); done(); } });
+  return { logger: pino({ level: 'debug' }, stream), lines: () => chunks.join('').split('\n').filter(Boolean) };
+}

@@ -1,0 +1,129 @@
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../lib/config.js';
+import { UNLIMITED } from '../../lib/huaweicloud/budget.js';
+import { RunIncompleteError } from '../../lib/monitor/errors.js';
+import { runMonitor, type MonitorDeps } from '../../lib/monitor/run-monitor.js';
+import { parseState } from '../../lib/monitor/state.js';
+import { connection, FakeObjects, FakePublisher, FakeVpcep, memoryLogger } from '../fakes.js';
+
+const PROJECT = '0123456789abcdef0123456789abcdef';
+const SVC_A = '11111111-1111-4111-8111-111111111111';
+const SVC_B = '22222222-2222-4222-8222-222222222222';
+
+function world(settings: Record<string, string> = {}) {
+  const config = loadConfig((name) => ({ OBS_BUCKET: 'bucket', SMN_TOPIC_URN: `urn:smn:ap-southeast-1:${PROJECT}:alerts`, HUAWEICLOUD_PROJECT_ID: PROJECT, ...settings })[name]);
+  const vpcep = new FakeVpcep();
+  vpcep.services = [{ id: SVC_A, name: 'payments' }, { id: SVC_B, name: 'orders' }];
+  vpcep.connections.set(SVC_A, [connection('a1', 'accepted'), connection('a2', 'pendingAcceptance')]);
+  vpcep.connections.set(SVC_B, [connection('b1', 'accepted')]);
+  const objects = new FakeObjects();
+  const publisher = new FakePublisher();
+  const { logger, lines } = memoryLogger();
+  let run = 0;
+  const deps: MonitorDeps = { vpcep, objects, publisher, logger, now: () => new Date('2026-11-25T12:00:00Z'), budget: UNLIMITED };
+  const pass = () => runMonitor(config, deps, { runId: `run-${++run}` });
+  const state = () => parseState(objects.objects.get('vpcep-monitor/state.json')!);
+  return { config, vpcep, objects, publisher, lines, pass, state };
+}
+
+const set = (vpcep: FakeVpcep, service: string, id: string, status: string, updatedAt = '2026-11-25T11:59:00Z') => {
+  const list = vpcep.connections.get(service)!;
+  const index = list.findIndex((c) => c.id === id);
+  const next = connection(id, status, { updatedAt });
+  if (index === -1) list.push(next);
+  else list[index] = next;
+};
+
+describe('runMonitor', () => {
+  it('records a baseline and sends one summary of connections already in alert states', async () => {
+    const w = world();
+    const summary = await w.pass();
+    expect(summary).toMatchObject({ baseline: true, services: 2, connections: 3, changes: 3, alerts: 1, published: 1, undelivered: 0 });
+    expect(w.publisher.messages).toHaveLength(1);
+    expect(w.publisher.messages[0]!.message).toContain('a2');
+    expect(w.state().services.get(SVC_A)!.connections.size).toBe(2);
+    expect(w.state().outbox).toEqual([]);
+  });
+
+  it('stays silent on the baseline when ALERT_ON_BASELINE=false', async () => {
+    const w = world({ ALERT_ON_BASELINE: 'false' });
+    expect(await w.pass()).toMatchObject({ baseline: true, alerts: 0, published: 0 });
+    expect(w.publisher.messages).toHaveLength(0);
+  });
+
+  it('a quiet run publishes nothing and writes nothing', async () => {
+    const w = world();
+    await w.pass();
+    const puts = w.objects.puts.length;
+    expect(await w.pass()).toMatchObject({ baseline: false, changes: 0, alerts: 0, published: 0 });
+    expect(w.objects.puts.length).toBe(puts);
+    expect(w.publisher.messages).toHaveLength(1);
+  });
+
+  it('alerts each transition into an alert state exactly once', async () => {
+    const w = world();
+    await w.pass();
+    set(w.vpcep, SVC_A, 'a1', 'failed');
+    set(w.vpcep, SVC_B, 'b2', 'pendingAcceptance');
+    w.vpcep.connections.get(SVC_A)!.splice(1, 1); // a2 removed
+    expect(await w.pass()).toMatchObject({ changes: 3, alerts: 2, published: 1 });
+    const text = w.publisher.messages[1]!.message!;
+    expect(text).toContain('accepted -> failed');
+    expect(text).toContain('new -> pendingAcceptance');
+    expect(text).not.toContain('Connection a2 ');
+    expect(await w.pass()).toMatchObject({ changes: 0, published: 0 });
+    expect(w.publisher.messages).toHaveLength(2);
+  });
+
+  it('keeps alerts SMN refused in the outbox, fails the run, and delivers them next run', async () => {
+    const w = world();
+    await w.pass();
+    set(w.vpcep, SVC_B, 'b1', 'rejected');
+    w.publisher.failNext = 1;
+    const error = await w.pass().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RunIncompleteError);
+    expect((error as RunIncompleteError).undelivered).toBe(1);
+    expect(w.state().outbox.map((e) => [e.connectionId, e.to])).toEqual([['b1', 'rejected']]);
+    // The connection moves on before the next run: the alert is still delivered, once.
+    set(w.vpcep, SVC_B, 'b1', 'accepted', '2026-11-25T12:03:00Z');
+    expect(await w.pass()).toMatchObject({ published: 1, undelivered: 0 });
+    expect(w.publisher.messages.at(-1)!.message).toContain('accepted -> rejected');
+    expect(w.state().outbox).toEqual([]);
+  });
+
+  it('keeps the snapshot of a service it could not read, goes on with the others, and names it', async () => {
+    const w = world();
+    await w.pass();
+    w.vpcep.connections.set(SVC_A, []); // would look like mass removal if diffed
+    w.vpcep.failService.add(SVC_A);
+    set(w.vpcep, SVC_B, 'b1', 'failed');
+    const error = await w.pass().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RunIncompleteError);
+    expect((error as RunIncompleteError).failedServices).toEqual([SVC_A]);
+    expect((error as Error).message).toContain(SVC_A);
+    expect(w.state().services.get(SVC_A)!.connections.size).toBe(2);
+    expect(w.publisher.messages.at(-1)!.message).toContain('accepted -> failed');
+    expect(w.lines().some((line) => line.includes(SVC_A) && line.includes('could not be read'))).toBe(true);
+  });
+
+  it('treats a deleted service as the removal of its connections, without alerts', async () => {
+    const w = world();
+    await w.pass();
+    w.vpcep.services = w.vpcep.services.filter((s) => s.id !== SVC_B);
+    expect(await w.pass()).toMatchObject({ services: 1, changes: 1, alerts: 0 });
+    expect(w.state().services.has(SVC_B)).toBe(false);
+  });
+
+  it('quarantines unreadable state, tells the operator once, and re-baselines without a flood', async () => {
+    const w = world();
+    w.objects.objects.set('vpcep-monitor/state.json', '{"schemaVersion":1,"generation":');
+    const summary = await w.pass();
+    expect(summary).toMatchObject({ baseline: true, alerts: 0 });
+    expect(w.publisher.messages).toHaveLength(1);
+    expect(w.publisher.messages[0]!.subject).toContain('unreadable');
+    const quarantined = [...w.objects.objects.keys()].filter((k) => k.startsWith('vpcep-monitor/quarantine/'));
+    expect(quarantined).toHaveLength(1);
+    expect(w.objects.objects.get(quarantined[0]!)).toBe('{"schemaVersion":1,"generation":');
+    expect(w.state().generation).toBe(1);
+  });
+});
