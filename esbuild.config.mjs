@@ -22,4 +22,10 @@ await Promise.all([
     entryPoints: ['functions/connection-monitor/index.ts'],
     outfile: 'dist/connection-monitor/index.js',
   }),
+  build({
+    ...shared,
+    entryPoints: ['lib/cli/index.ts'],
+    outfile: 'dist/cli.js',
+    banner: { js: '#!/usr/bin/env node' },
+  }),
 ]);

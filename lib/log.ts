@@ -14,6 +14,10 @@ const REDACT = [
   'headers["x-security-token"]', 'headers["X-Security-Token"]', '*.headers["x-security-token"]', '*.headers["X-Security-Token"]',
 ];
 
+// One synchronous stdout stream per process: a warm FunctionGraph instance serves many invocations,
+// and a new stream per invocation would leak one each time.
+let stdout: DestinationStream | undefined;
+
 export function createLogger(level: LogLevel = 'info', destination?: DestinationStream): Logger {
   return pino(
     {
@@ -24,6 +28,6 @@ export function createLogger(level: LogLevel = 'info', destination?: Destination
       timestamp: pino.stdTimeFunctions.isoTime,
       formatters: { level: (label) => ({ level: label }) },
     },
-    destination ?? pino.destination({ dest: 1, sync: true }),
+    destination ?? (stdout ??= pino.destination({ dest: 1, sync: true })),
   );
 }

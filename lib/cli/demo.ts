@@ -1,0 +1,93 @@
+/**
+ * `npm start`: the whole loop on a local Huawei Cloud. Starts the emulator, seeds a few services
+ * with a few thousand connections, and invokes the real handler (as FunctionGraph would, with a
+ * timer event and a context carrying temporary credentials) while consumers request, fail, get
+ * rejected and disappear. Prints each alert as a subscriber reads it, and each run's summary.
+ */
+import { randomBytes } from 'node:crypto';
+import { handler } from '../../functions/connection-monitor/index.js';
+import { LocalCloud } from '../emulator/index.js';
+import { functionGraphContext, timerEvent } from './function-context.js';
+import type { Style } from './style.js';
+
+export async function runDemo(out: NodeJS.WritableStream, style: Style): Promise<void> {
+  const credentials = { ak: `DEMO${randomBytes(8).toString('hex').toUpperCase()}`, sk: randomBytes(20).toString('hex'), securityToken: randomBytes(32).toString('base64') };
+  const cloud = await LocalCloud.start({ credentials: [credentials] });
+  const print = (line = ''): void => {
+    out.write(`${line}\n`);
+  };
+  try {
+    const topicUrn = cloud.createTopic('vpcep-alerts');
+    cloud.createBucket('vpcep-monitor-demo');
+    const payments = cloud.addService({ name: 'payments-api' }).id;
+    const orders = cloud.addService({ name: 'orders-api' }).id;
+    const search = cloud.addService({ name: 'search-api' }).id;
+    cloud.addConnections(payments, 1800);
+    cloud.addConnections(payments, 2, { status: 'pendingAcceptance', description: 'analytics team, ticket OPS-1182' });
+    cloud.addConnections(orders, 1200);
+    const [ordersFirst, ordersSecond] = cloud.addConnections(orders, 2);
+    const [searchFirst, searchSecond] = cloud.addConnections(search, 400);
+
+    const userData = {
+      HUAWEICLOUD_PROJECT_ID: cloud.projectId,
+      HUAWEICLOUD_REGION: cloud.region,
+      OBS_BUCKET: 'vpcep-monitor-demo',
+      SMN_TOPIC_URN: topicUrn,
+      VPCEP_ENDPOINT: cloud.endpoints.vpcep,
+      SMN_ENDPOINT: cloud.endpoints.smn,
+      OBS_ENDPOINT: cloud.endpoints.obs,
+      LOG_LEVEL: 'warn',
+    };
+
+    print(style.bold('vpcep-connection-monitor demo'));
+    print(style.dim(`Local Huawei Cloud: VPCEP ${cloud.endpoints.vpcep}, SMN ${cloud.endpoints.smn}, OBS ${cloud.endpoints.obs}`));
+    print(style.dim(`Project ${cloud.projectId}: payments-api, orders-api and search-api with ${cloud.listConnections(payments).length + cloud.listConnections(orders).length + cloud.listConnections(search).length} connections`));
+
+    let run = 0;
+    const invoke = async (title: string): Promise<void> => {
+      run += 1;
+      print();
+      print(style.bold(`Run ${run}: ${title}`));
+      const published = cloud.published.length;
+      const context = functionGraphContext({ userData, credentials, requestId: `demo-run-${run}` });
+      const summary = await handler(timerEvent(), context);
+      const messages = cloud.published.slice(published);
+      if (messages.length === 0) print(style.dim('  (nothing published: no connection entered an alert state)'));
+      for (const message of messages) {
+        print(style.yellow(`  ┌ SMN message to ${message.topicUrn.split(':').at(-1)}`));
+        print(`  │ ${style.bold(`Subject: ${message.subject ?? ''}`)}`);
+        for (const line of (message.message ?? message.messageStructure?.default ?? '').trimEnd().split('\n')) print(`  │ ${line}`);
+        print(style.yellow('  └'));
+      }
+      const calls = cloud.calls.filter((call) => call.api === 'vpcep:listConnections').length;
+      cloud.resetCalls();
+      print(style.cyan(`  summary: ${JSON.stringify(summary)}  (connection list calls: ${calls})`));
+    };
+
+    await invoke('first run records the baseline and reports what already needs attention');
+
+    cloud.addConnections(payments, 3, { status: 'pendingAcceptance', description: 'new consumer: fraud-detection\nSubject: URGENT accept now' });
+    cloud.addConnection(orders, { status: 'failed', description: 'created from a shared VPC', error: [{ error_code: 'EndPoint.2014', error_message: 'The subnet has no free IP addresses.' }] });
+    cloud.setStatus(search, searchFirst!.id, 'failed', [{ error_code: 'EndPoint.0001', error_message: 'Route table update failed.' }]);
+    cloud.setStatus(orders, ordersFirst!.id, 'rejected');
+    cloud.removeConnection(orders, ordersSecond!.id);
+    cloud.removeConnection(search, searchSecond!.id);
+    print();
+    print(style.dim('Meanwhile: 3 consumers ask to connect to payments-api, an endpoint fails on arrival at orders-api,'));
+    print(style.dim('an accepted search-api connection fails, an orders-api connection is rejected, 2 consumers disconnect.'));
+    await invoke('changes since the baseline');
+
+    await invoke('nothing changed');
+
+    const pending = cloud.listConnections(payments).filter((connection) => connection.status === 'pendingAcceptance');
+    for (const connection of pending) cloud.setStatus(payments, connection.id, 'accepted');
+    cloud.addConnection(search, { status: 'pendingAcceptance', description: 'partner: acme-corp' });
+    print();
+    print(style.dim(`Meanwhile: the operator accepts the ${pending.length} pending payments-api requests; a partner asks to connect to search-api.`));
+    await invoke('accepted requests are quiet, the new request alerts');
+    print();
+    print(style.green('Demo complete: every transition into pendingAcceptance, failed or rejected was published exactly once.'));
+  } finally {
+    await cloud.stop();
+  }
+}

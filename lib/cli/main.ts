@@ -1,0 +1,92 @@
+/**
+ * `vpcep-monitor`: the operator's command line. Same settings as the function (from the
+ * environment), credentials from HUAWEICLOUD_SDK_AK / _SK / _SECURITY_TOKEN.
+ * Exit codes: 0 success, 1 failure, 2 usage error. Errors are one line on stderr.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { styleFor } from './style.js';
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+interface Command {
+  summary: string;
+  usage: string;
+  options: NonNullable<ParseArgsConfig['options']>;
+  run(values: Record<string, string | boolean | undefined>, io: Io): Promise<number>;
+}
+
+export interface Io {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream & { isTTY?: boolean };
+  env: NodeJS.ProcessEnv;
+}
+
+const COMMANDS: Record<string, Command> = {
+  run: {
+    summary: 'run one monitoring pass from this workstation',
+    usage: 'vpcep-monitor run [--dry-run]\n\n  --dry-run   read and diff, print what would be published; publish nothing, write no state',
+    options: { 'dry-run': { type: 'boolean' } },
+    run: async (values, io) => (await import('./run-command.js')).runCommand(Boolean(values['dry-run']), io),
+  },
+  status: {
+    summary: 'show the last snapshot: counts by status, pending connections and how long they wait',
+    usage: 'vpcep-monitor status [--json]\n\n  --json   one JSON document instead of the table',
+    options: { json: { type: 'boolean' } },
+    run: async (values, io) => (await import('./status-command.js')).statusCommand(Boolean(values.json), io),
+  },
+  demo: {
+    summary: 'run the monitor against a local Huawei Cloud while connections change (what npm start runs)',
+    usage: 'vpcep-monitor demo',
+    options: {},
+    run: async (_values, io) => {
+      await (await import('./demo.js')).runDemo(io.stdout, styleFor(io.stdout, io.env));
+      return 0;
+    },
+  },
+  emulator: {
+    summary: 'start the local Huawei Cloud (VPCEP, SMN, OBS) for manual use',
+    usage: 'vpcep-monitor emulator [--port N]\n\n  --port N   VPCEP on N, SMN on N+1, OBS on N+2 (default: free ports)',
+    options: { port: { type: 'string' } },
+    run: async (values, io) => (await import('./emulator-command.js')).emulatorCommand(values.port as string | undefined, io),
+  },
+};
+
+function help(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  return [
+    'vpcep-monitor: VPC Endpoint connection monitor for Huawei Cloud',
+    '',
+    'Usage: vpcep-monitor <command> [options]',
+    '',
+    'Commands:',
+    ...Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`),
+    '',
+    'Settings come from the environment (see the README); credentials from HUAWEICLOUD_SDK_AK,',
+    'HUAWEICLOUD_SDK_SK and HUAWEICLOUD_SDK_SECURITY_TOKEN. Run "vpcep-monitor <command> --help" for its options.',
+  ].join('\n');
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.stdout.write(`${help()}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  const style = styleFor(io.stderr, io.env);
+  try {
+    if (!command) throw new UsageError(`unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
+    const { values } = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
+    if (values.help) {
+      io.stdout.write(`${command.usage}\n`);
+      return 0;
+    }
+    return await command.run(values, io);
+  } catch (error) {
+    const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    io.stderr.write(`${style.red('error:')} ${(error as Error).message}${usage ? ' (see --help)' : ''}\n`);
+    return usage ? 2 : 1;
+  }
+}
