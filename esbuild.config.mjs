@@ -9,6 +9,8 @@ const shared = {
   target: 'node20',
   format: 'cjs',
   minify: true,
+  // Error class names appear in logs (`err.type`); minified names would say nothing.
+  keepNames: true,
   sourcemap: false,
   legalComments: 'none',
   logLevel: 'warning',

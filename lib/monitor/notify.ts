@@ -99,10 +99,17 @@ function eventBlock(event: AlertEvent): string {
   return `${lines.join('\n')}\n`;
 }
 
+// Most urgent first: a failure needs a fix, a rejection a conversation, a request a decision.
+const URGENCY = ['failed', 'rejected', 'pendingAcceptance'];
+const urgency = (status: string): number => (URGENCY.includes(status) ? URGENCY.indexOf(status) : URGENCY.length);
+
 function countByStatus(events: readonly AlertEvent[]): string {
   const counts = new Map<string, number>();
   for (const event of events) counts.set(event.to, (counts.get(event.to) ?? 0) + 1);
-  return [...counts].map(([status, count]) => `${count} ${cleanToken(status, 32)}`).join(', ');
+  return [...counts]
+    .sort(([a], [b]) => urgency(a) - urgency(b) || a.localeCompare(b))
+    .map(([status, count]) => `${count} ${cleanToken(status, 32)}`)
+    .join(', ');
 }
 
 function byteLength(text: string): number {

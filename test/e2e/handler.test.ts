@@ -1,0 +1,117 @@
+/**
+ * The built bundle, invoked the way FunctionGraph invokes it, against the local Huawei Cloud.
+ */
+import fs from 'node:fs';
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { functionGraphContext, timerEvent } from '../../lib/cli/function-context.js';
+import { LocalCloud } from '../../lib/emulator/index.js';
+import type { FunctionGraphContext, Summary } from '../../functions/connection-monitor/index.js';
+
+const bundle = createRequire(import.meta.url)(resolve('dist/connection-monitor/index.js')) as {
+  handler: (event: unknown, context: FunctionGraphContext) => Promise<Summary>;
+};
+
+const credentials = { ak: 'E2EACCESSKEY000000001', sk: 'e2e-secret-key-0000000000000000000000001', securityToken: 'e2e-security-token-value' };
+
+describe('the bundled handler against the local cloud', () => {
+  let cloud: LocalCloud;
+  let userData: Record<string, string>;
+  let first: string;
+  let second: string;
+  let stdout: string[] = [];
+  const writeSync = fs.writeSync;
+
+  beforeAll(async () => {
+    cloud = await LocalCloud.start({ credentials: [credentials] });
+    cloud.createBucket('monitor-state');
+    first = cloud.addService({ name: 'payments' }).id;
+    second = cloud.addService({ name: 'orders' }).id;
+    cloud.addConnections(first, 1500);
+    cloud.addConnections(second, 1001);
+    userData = {
+      HUAWEICLOUD_PROJECT_ID: cloud.projectId,
+      OBS_BUCKET: 'monitor-state',
+      SMN_TOPIC_URN: cloud.createTopic('alerts'),
+      VPCEP_ENDPOINT: cloud.endpoints.vpcep,
+      SMN_ENDPOINT: cloud.endpoints.smn,
+      OBS_ENDPOINT: cloud.endpoints.obs,
+    };
+  });
+  afterAll(async () => {
+    await cloud?.stop();
+  });
+
+  const invoke = async (requestId: string, data: Record<string, string> = userData): Promise<Summary> => {
+    cloud.resetCalls();
+    stdout = [];
+    // pino writes synchronously to fd 1 with fs.writeSync; capture the lines the run logs.
+    fs.writeSync = ((fd: number, data: string | NodeJS.ArrayBufferView, ...rest: unknown[]) => {
+      if (fd !== 1) return (writeSync as (...args: unknown[]) => number)(fd, data, ...rest);
+      stdout.push(typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString());
+      return Buffer.byteLength(typeof data === 'string' ? data : '') || (data as NodeJS.ArrayBufferView).byteLength;
+    }) as typeof fs.writeSync;
+    try {
+      return await bundle.handler(timerEvent(), functionGraphContext({ userData: data, credentials, requestId }));
+    } finally {
+      fs.writeSync = writeSync;
+    }
+  };
+  const connectionCalls = (serviceId: string) =>
+    cloud.calls.filter((call) => call.api === 'vpcep:listConnections' && call.path.includes(serviceId));
+
+  it('records the baseline silently when nothing is in an alert state, in ceil(n/1000) calls per service', async () => {
+    const summary = await invoke('run-1');
+    expect(summary).toMatchObject({ services: 2, connections: 2501, changes: 2501, alerts: 0, published: 0 });
+    expect(connectionCalls(first)).toHaveLength(2);
+    expect(connectionCalls(second)).toHaveLength(2);
+    expect(connectionCalls(first).every((call) => call.query.limit === '1000')).toBe(true);
+    expect(cloud.published).toHaveLength(0);
+    expect(cloud.objectKeys('monitor-state')).toContain('vpcep-monitor/state.json');
+  });
+
+  it('publishes every alerting transition exactly once, in one message', async () => {
+    const accepted = cloud.listConnections(first).filter((c) => c.status === 'accepted');
+    const pending = cloud.addConnection(first, { status: 'pendingAcceptance', description: 'please accept' });
+    const failedOnArrival = cloud.addConnection(second, { status: 'failed', error: [{ error_code: 'EndPoint.2014', error_message: 'No free IP addresses.' }] });
+    cloud.setStatus(first, accepted[0]!.id, 'failed', [{ error_code: 'EndPoint.0001', error_message: 'Route update failed.' }]);
+    cloud.setStatus(second, cloud.listConnections(second)[0]!.id, 'rejected');
+    cloud.removeConnection(first, accepted[1]!.id);
+
+    const summary = await invoke('run-2');
+    expect(summary).toMatchObject({ services: 2, connections: 2502, changes: 5, alerts: 4, published: 1 });
+    expect(cloud.published).toHaveLength(1);
+    const text = cloud.published[0]!.message!;
+    expect(text).toContain(`Connection ${pending.id} `);
+    expect(text).toContain('new -> pendingAcceptance');
+    expect(text).toContain(`Connection ${failedOnArrival.id} `);
+    expect(text).toContain('Error: EndPoint.2014: No free IP addresses.');
+    expect(text).toContain(`Connection ${accepted[0]!.id} `);
+    expect(text).toContain('accepted -> failed');
+    expect(text).toContain('accepted -> rejected');
+    expect(text).not.toContain(accepted[1]!.id); // a removal is audited, not alerted
+    expect(cloud.published[0]!.subject).toBe('[VPCEP ap-southeast-1] 4 connections changed: 2 failed, 1 rejected, 1 pendingAcceptance');
+    expect(connectionCalls(first)).toHaveLength(2);
+    expect(connectionCalls(second)).toHaveLength(2);
+  });
+
+  it('a quiet run publishes nothing, writes nothing, and logs one summary line', async () => {
+    const writes = cloud.objectWrites('monitor-state', 'vpcep-monitor/state.json');
+    const summary = await invoke('run-3');
+    expect(summary).toMatchObject({ changes: 0, alerts: 0, published: 0 });
+    expect(cloud.published).toHaveLength(1);
+    expect(cloud.objectWrites('monitor-state', 'vpcep-monitor/state.json')).toBe(writes);
+    const lines = stdout.join('').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const summaries = lines.filter((line) => line.msg === 'run complete');
+    expect(summaries).toHaveLength(1);
+    expect(summaries[0]).toMatchObject({ runId: 'run-3', summary: { services: 2, connections: 2502, published: 0 } });
+  });
+
+  it('fails before any network call when a setting is malformed, naming the setting', async () => {
+    const bad = { ...userData, SMN_TOPIC_URN: 'arn:aws:sns:topic' };
+    await expect(invoke('run-bad', bad)).rejects.toThrow(/SMN_TOPIC_URN/);
+    expect(cloud.calls).toHaveLength(0);
+    expect(stdout.join('')).toContain('configuration error');
+  });
+});

@@ -1,0 +1,149 @@
+/** The signed client and adapters against the local cloud, asserting on what went over the wire. */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { budgetUntil, UNLIMITED } from '../../lib/huaweicloud/budget.js';
+import { ApiError, NetworkError, ResponseShapeError, TimeoutError } from '../../lib/huaweicloud/errors.js';
+import { ObsStore } from '../../lib/huaweicloud/obs.js';
+import type { RetryPolicy } from '../../lib/huaweicloud/retry.js';
+import { SignedClient } from '../../lib/huaweicloud/signed-client.js';
+import { SmnClient } from '../../lib/huaweicloud/smn.js';
+import { VpcepClient } from '../../lib/huaweicloud/vpcep.js';
+import { LocalCloud } from '../../lib/emulator/index.js';
+
+const permanent = { ak: 'PERMANENTAK0000000001', sk: 'permanent-secret-key-000000000000000001' };
+const temporary = { ak: 'TEMPORARYAK000000001', sk: 'temporary-secret-key-000000000000000001', securityToken: 'temporary-token-ABCDEF0123456789' };
+const fast: RetryPolicy = { retries: 2, minDelayMs: 10, maxDelayMs: 20, requestTimeoutMs: 2_000 };
+
+let cloud: LocalCloud;
+let serviceId: string;
+beforeAll(async () => {
+  cloud = await LocalCloud.start({ credentials: [permanent, temporary] });
+  serviceId = cloud.addService({ name: 'svc' }).id;
+  cloud.addConnections(serviceId, 3);
+  cloud.createBucket('bucket');
+});
+afterAll(async () => {
+  await cloud?.stop();
+});
+afterEach(() => {
+  cloud.clearFaults();
+  cloud.resetCalls();
+});
+
+const vpcep = (credentials: { ak: string; sk: string; securityToken?: string }, retry = fast, budget = UNLIMITED) =>
+  new VpcepClient(new SignedClient({ endpoint: cloud.endpoints.vpcep, credentials, retry, budget }), cloud.projectId);
+const failure = async (promise: Promise<unknown>): Promise<Error> => {
+  const result = await promise.then(() => undefined, (error: unknown) => error);
+  if (!(result instanceof Error)) throw new Error('expected the call to fail');
+  return result;
+};
+
+describe('SignedClient', () => {
+  it('signs requests the gateway accepts, with permanent and with temporary credentials', async () => {
+    expect((await vpcep(permanent).listConnections(serviceId, 0, 1000)).totalCount).toBe(3);
+    const page = await vpcep(temporary).listConnections(serviceId, 0, 2);
+    expect(page).toMatchObject({ totalCount: 3 });
+    expect(page.connections).toHaveLength(2);
+    const call = cloud.calls.at(-1)!;
+    expect(call.status).toBe(200);
+    expect(call.headers['x-security-token']).toBe(temporary.securityToken);
+    expect(call.headers.authorization).toMatch(/^SDK-HMAC-SHA256 Access=TEMPORARYAK000000001, SignedHeaders=[^,]*x-security-token/);
+    expect(call.query).toEqual({ limit: '2', offset: '0' });
+  });
+
+  it('is rejected with APIGW.0301 when the secret key is wrong, and does not retry or leak it', async () => {
+    const error = await failure(vpcep({ ...permanent, sk: 'wrong-secret-key' }).listConnections(serviceId, 0, 10));
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject({ status: 401, code: 'APIGW.0301', api: 'vpcep:connections:list' });
+    expect((error as ApiError).requestId).toBeTruthy();
+    expect(cloud.calls).toHaveLength(1);
+    expect(JSON.stringify({ message: error.message, stack: error.stack, error })).not.toMatch(/wrong-secret-key|PERMANENTAK/);
+  });
+
+  it('is rejected when a temporary credential is used without its token', async () => {
+    const error = await failure(vpcep({ ak: temporary.ak, sk: temporary.sk }).listConnections(serviceId, 0, 10));
+    expect(error).toMatchObject({ status: 401, code: 'APIGW.0301' });
+  });
+
+  it('retries throttling after the Retry-After the server asked for', async () => {
+    cloud.inject({ service: 'vpcep', api: 'vpcep:listConnections', kind: 'status', status: 429, retryAfter: 1, body: { error_code: 'APIGW.0308', error_msg: 'throttled' } });
+    const started = Date.now();
+    expect((await vpcep(permanent).listConnections(serviceId, 0, 10)).totalCount).toBe(3);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
+    expect(cloud.calls.map((call) => call.status)).toEqual([429, 200]);
+  });
+
+  it('retries 5xx and connection resets, and gives up after its explicit bound', async () => {
+    cloud.inject({ service: 'vpcep', kind: 'reset' });
+    cloud.inject({ service: 'vpcep', kind: 'status', status: 503, skip: 1 });
+    expect((await vpcep(permanent).listConnections(serviceId, 0, 10)).totalCount).toBe(3);
+    cloud.resetCalls();
+    cloud.inject({ service: 'vpcep', kind: 'status', status: 500, times: Infinity, body: { error_code: 'EndPoint.0001', error_msg: 'System error.' } });
+    const error = await failure(vpcep(permanent).listConnections(serviceId, 0, 10));
+    expect(error).toMatchObject({ status: 500, code: 'EndPoint.0001' });
+    expect(cloud.calls).toHaveLength(1 + fast.retries);
+  });
+
+  it('does not retry a client error', async () => {
+    cloud.inject({ service: 'vpcep', kind: 'status', status: 400, body: { error_code: 'EndPoint.0002', error_msg: 'Parameter error.' } });
+    const error = await failure(vpcep(permanent).listConnections(serviceId, 0, 10));
+    expect(error).toMatchObject({ status: 400, code: 'EndPoint.0002', detail: 'Parameter error.' });
+    expect(cloud.calls).toHaveLength(1);
+  });
+
+  it('times out a hanging endpoint and stops retrying when the run budget is spent', async () => {
+    cloud.inject({ service: 'vpcep', kind: 'hang', times: Infinity });
+    const started = Date.now();
+    const error = await failure(vpcep(permanent, { ...fast, requestTimeoutMs: 300 }, budgetUntil(Date.now() + 1_000)).listConnections(serviceId, 0, 10));
+    expect(error).toBeInstanceOf(TimeoutError);
+    expect(Date.now() - started).toBeLessThan(2_000);
+  });
+
+  it('reports a cut-off body as a network error and a malformed one as a shape error', async () => {
+    cloud.inject({ service: 'vpcep', kind: 'truncate', times: Infinity });
+    expect(await failure(vpcep(permanent, { ...fast, retries: 0 }).listConnections(serviceId, 0, 1000))).toBeInstanceOf(NetworkError);
+    cloud.clearFaults();
+    cloud.inject({ service: 'vpcep', kind: 'malformed', body: '{"connections": "nope", "total_count": 1}' });
+    const error = await failure(vpcep(permanent).listConnections(serviceId, 0, 1000));
+    expect(error).toBeInstanceOf(ResponseShapeError);
+    expect(error.message).toContain('connections');
+  });
+});
+
+describe('SmnClient', () => {
+  it('publishes, and surfaces SMN error codes', async () => {
+    const urn = cloud.createTopic('topic-a');
+    const smn = (topic: string) => new SmnClient(new SignedClient({ endpoint: cloud.endpoints.smn, credentials: temporary, retry: fast, budget: UNLIMITED }), cloud.projectId, topic);
+    const receipt = await smn(urn).publish({ subject: 'hello', message: 'body' });
+    expect(receipt.messageId).toBeTruthy();
+    expect(cloud.published.at(-1)).toMatchObject({ topicUrn: urn, subject: 'hello', message: 'body' });
+    const error = await failure(smn(`urn:smn:${cloud.region}:${cloud.projectId}:missing`).publish({ subject: 's', message: 'm' }));
+    expect(error).toMatchObject({ status: 404, code: 'SMN.0006' });
+  });
+});
+
+describe('ObsStore', () => {
+  const store = (credentials: { ak: string; sk: string; securityToken?: string } = temporary) =>
+    new ObsStore({ endpoint: cloud.endpoints.obs, bucket: 'bucket', credentials, budget: UNLIMITED, retry: fast });
+
+  it('puts, gets, lists by prefix across pages, and deletes', async () => {
+    const obs = store();
+    expect(await obs.get('p/missing.json')).toBeUndefined();
+    await obs.put('p/a.json', '{"a":1}');
+    expect(await obs.get('p/a.json')).toMatchObject({ body: '{"a":1}' });
+    for (let i = 0; i < 1005; i++) cloud.putObject('bucket', `q/${String(i).padStart(4, '0')}`, 'x');
+    const keys: string[] = [];
+    for await (const item of obs.list('q/')) keys.push(item.key);
+    expect(keys).toHaveLength(1005);
+    expect(keys[0]).toBe('q/0000');
+    expect(cloud.calls.filter((call) => call.api === 'obs:listObjects')).toHaveLength(2);
+    await obs.delete('p/a.json');
+    expect(await obs.get('p/a.json')).toBeUndefined();
+  });
+
+  it('turns a wrong key into a typed 403 that names the call and not the key', async () => {
+    const error = await failure(store({ ...permanent, sk: 'wrong-obs-secret' }).put('p/x', 'y'));
+    expect(error).toBeInstanceOf(ApiError);
+    expect(error).toMatchObject({ status: 403, api: 'obs:object:PutObject' });
+    expect(error.message).not.toContain('wrong-obs-secret');
+  });
+});
