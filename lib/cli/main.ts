@@ -30,6 +30,21 @@ const COMMANDS: Record<string, Command> = {
     options: { 'dry-run': { type: 'boolean' } },
     run: async (values, io) => (await import('./run-command.js')).runCommand(Boolean(values['dry-run']), io),
   },
+  audit: {
+    summary: 'read the audit trail: every change the monitor saw',
+    usage: [
+      'vpcep-monitor audit [--since 7d|ISO] [--until ISO] [--service ID] [--connection ID] [--status S] [--json]',
+      '',
+      '  --since T        start of the range: a duration back from now (30m, 24h, 7d) or an ISO time; default 7d',
+      '  --until T        end of the range, same forms; default now',
+      '  --service ID     only this endpoint service',
+      '  --connection ID  only this connection (consumer endpoint id)',
+      '  --status S       only changes from or to this status',
+      '  --json           JSON Lines, one record per line, instead of the table',
+    ].join('\n'),
+    options: { since: { type: 'string' }, until: { type: 'string' }, service: { type: 'string' }, connection: { type: 'string' }, status: { type: 'string' }, json: { type: 'boolean' } },
+    run: async (values, io) => (await import('./audit-command.js')).auditCommand(values, io),
+  },
   status: {
     summary: 'show the last snapshot: counts by status, pending connections and how long they wait',
     usage: 'vpcep-monitor status [--json]\n\n  --json   one JSON document instead of the table',

@@ -10,6 +10,7 @@ import type { ObjectStore } from '../huaweicloud/obs.js';
 import type { Publisher } from '../huaweicloud/smn.js';
 import type { VpcepApi } from '../huaweicloud/vpcep.js';
 import { type AlertEvent, alertsFor } from './alerts.js';
+import { auditKey, auditRecords, toJsonLines } from './audit.js';
 import { type Change, type ConnectionRecord, diffConnections, toRecords } from './diff.js';
 import { RunIncompleteError, StateFormatError } from './errors.js';
 import { createLimiter } from './limiter.js';
@@ -55,6 +56,8 @@ export interface RunSummary {
   /** Alerts still waiting in the outbox for a later run. */
   undelivered: number;
   generation: number;
+  /** The audit object this run wrote, when it saw changes. */
+  auditKey?: string;
   /** The messages a dry run would have published. */
   wouldPublish?: Notification[];
 }
@@ -87,12 +90,12 @@ export async function runMonitor(config: Config, deps: MonitorDeps, options: Run
   }
 
   const nextServices = new Map<string, ServiceSnapshot>();
-  const serviceChanges: ServiceChanges[] = [];
-  const newAlerts: AlertEvent[] = [];
+  // Filled by index so messages and the trail follow the service list, not the order scans finish.
+  const scanned: (ServiceChanges & { alerts: AlertEvent[] })[] = [];
   let connections = 0;
 
   await Promise.all(
-    services.map(async (service) => {
+    services.map(async (service, index) => {
       const before = previous.services.get(service.id);
       if (deps.budget.remainingMs() < MIN_SCAN_MS) {
         failedServices.push(service.id);
@@ -112,11 +115,14 @@ export async function runMonitor(config: Config, deps: MonitorDeps, options: Run
       connections += current.length;
       const changes = diffConnections(before?.connections ?? new Map<string, ConnectionRecord>(), current);
       nextServices.set(service.id, { name: service.name, scannedAt: deps.now().toISOString(), connections: toRecords(current) });
-      if (changes.length > 0) serviceChanges.push({ service, changes });
-      const alertThisBaseline = !baseline || (config.alertOnBaseline && !quarantined);
-      if (alertThisBaseline) newAlerts.push(...alertsFor(service, changes, config.alertStatuses, startedAt, baseline));
+      const alerting = !baseline || (config.alertOnBaseline && !quarantined);
+      const alerts = alerting ? alertsFor(service, changes, config.alertStatuses, startedAt, baseline) : [];
+      scanned[index] = { service, changes, alerts };
     }),
   );
+
+  const serviceChanges: ServiceChanges[] = scanned.filter((entry) => entry.changes.length > 0);
+  const newAlerts = scanned.flatMap((entry) => entry.alerts);
 
   // A service that is no longer listed was deleted: all its connections are gone.
   for (const [id, snapshot] of previous.services) {
@@ -155,6 +161,15 @@ export async function runMonitor(config: Config, deps: MonitorDeps, options: Run
   const notifications = notificationsFor(outbox, config, options.runId);
   if (options.dryRun) {
     return { ...summary, wouldPublish: notifications };
+  }
+
+  if (changeCount > 0) {
+    // The trail is written first: if this fails nothing else is saved, and the next run sees the
+    // same changes again, so no change goes unrecorded.
+    const alertedIds = new Set(newAlerts.map((alert) => alert.id));
+    const records = serviceChanges.flatMap(({ service, changes }) => auditRecords(service, changes, { at: startedAt, runId: options.runId, alertedIds }));
+    summary.auditKey = auditKey(config.obsPrefix, new Date(startedAt), options.runId);
+    await objects.put(summary.auditKey, toJsonLines(records), 'application/x-ndjson');
   }
 
   const mustSave = baseline || changeCount > 0 || outbox.length > 0 || servicesDiffer(previous, next);

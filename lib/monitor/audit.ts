@@ -1,0 +1,77 @@
+/**
+ * The audit trail: every change the monitor sees, as JSON Lines, one new object per run that saw
+ * changes under `{prefix}audit/YYYY/MM/DD/`. Objects are only ever created, never rewritten or
+ * deleted by the monitor; how long they live is the bucket's lifecycle rule's business.
+ */
+import { eventId } from './alerts.js';
+import type { Change } from './diff.js';
+import type { EndpointService } from './types.js';
+
+export type AuditChange = 'added' | 'removed' | 'status';
+
+/** One line of the trail. The README documents these fields; keep them in step. */
+export interface AuditRecord {
+  /** When the monitor detected the change (ISO 8601). */
+  at: string;
+  runId: string;
+  serviceId: string;
+  serviceName: string;
+  connectionId: string;
+  domainId: string;
+  change: AuditChange;
+  from: string | null;
+  to: string | null;
+  eventId: string;
+  /** Whether this change raised an alert. */
+  alerted: boolean;
+}
+
+export function auditRecords(
+  service: EndpointService,
+  changes: readonly Change[],
+  context: { at: string; runId: string; alertedIds: ReadonlySet<string> },
+): AuditRecord[] {
+  return changes.map((change) => {
+    const connectionId = change.kind === 'removed' ? change.connectionId : change.connection.id;
+    const domainId = change.kind === 'removed' ? change.previous.domainId : change.connection.domainId;
+    const from = change.kind === 'added' ? null : change.kind === 'removed' ? change.previous.status : change.from;
+    const to = change.kind === 'removed' ? null : change.connection.status;
+    const updatedAt = change.kind === 'removed' ? change.previous.updatedAt : change.connection.updatedAt;
+    const id = to === null ? eventId(service.id, connectionId, from, 'removed', updatedAt) : eventId(service.id, connectionId, from, to, updatedAt);
+    return {
+      at: context.at,
+      runId: context.runId,
+      serviceId: service.id,
+      serviceName: service.name,
+      connectionId,
+      domainId,
+      change: change.kind,
+      from,
+      to,
+      eventId: id,
+      alerted: context.alertedIds.has(id),
+    };
+  });
+}
+
+/** `{prefix}audit/YYYY/MM/DD/` for the UTC day of `date`. */
+export function auditDayPrefix(obsPrefix: string, date: Date): string {
+  const iso = date.toISOString();
+  return `${obsPrefix}audit/${iso.slice(0, 4)}/${iso.slice(5, 7)}/${iso.slice(8, 10)}/`;
+}
+
+/**
+ * Keys sort by time within a day, and carry the run id so two runs in the same millisecond
+ * (overlapping invocations) still write two objects rather than one over the other.
+ */
+export function auditKey(obsPrefix: string, at: Date, runId: string): string {
+  const stamp = at.toISOString().replace(/[-:]/g, '').replace('.', '');
+  const safeRun = runId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80);
+  return `${auditDayPrefix(obsPrefix, at)}${stamp}-${safeRun}.jsonl`;
+}
+
+export function toJsonLines(records: readonly AuditRecord[]): string {
+  let out = '';
+  for (const record of records) out += `${JSON.stringify(record)}\n`;
+  return out;
+}

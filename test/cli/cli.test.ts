@@ -1,0 +1,172 @@
+/** The operator CLI against the local cloud, after real monitoring passes. */
+import { execFile } from 'node:child_process';
+import { Writable } from 'node:stream';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../lib/cli/main.js';
+import { LocalCloud } from '../../lib/emulator/index.js';
+import type { AuditRecord } from '../../lib/monitor/audit.js';
+
+const credentials = { ak: 'CLIACCESSKEY00000001', sk: 'cli-secret-key-00000000000000000000001' };
+
+class Capture extends Writable {
+  text = '';
+  isTTY = false;
+  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
+    this.text += chunk.toString();
+    done();
+  }
+}
+
+let cloud: LocalCloud;
+let env: NodeJS.ProcessEnv;
+let payments: string;
+let orders: string;
+let changedId: string;
+let removedId: string;
+let pendingId: string;
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const code = await main(argv, { stdout, stderr, env });
+  return { code, out: stdout.text, err: stderr.text };
+}
+
+beforeAll(async () => {
+  cloud = await LocalCloud.start({ credentials: [credentials] });
+  cloud.createBucket('cli-bucket');
+  payments = cloud.addService({ name: 'payments' }).id;
+  orders = cloud.addService({ name: 'orders' }).id;
+  const paymentConnections = cloud.addConnections(payments, 5);
+  cloud.addConnections(orders, 3);
+  env = {
+    HUAWEICLOUD_SDK_AK: credentials.ak,
+    HUAWEICLOUD_SDK_SK: credentials.sk,
+    HUAWEICLOUD_PROJECT_ID: cloud.projectId,
+    OBS_BUCKET: 'cli-bucket',
+    SMN_TOPIC_URN: cloud.createTopic('alerts'),
+    VPCEP_ENDPOINT: cloud.endpoints.vpcep,
+    SMN_ENDPOINT: cloud.endpoints.smn,
+    OBS_ENDPOINT: cloud.endpoints.obs,
+    LOG_LEVEL: 'silent',
+    NO_COLOR: '1',
+  };
+  expect((await cli('run')).code).toBe(0); // baseline: 8 added
+  changedId = paymentConnections[0]!.id;
+  removedId = paymentConnections[1]!.id;
+  cloud.setStatus(payments, changedId, 'failed');
+  cloud.removeConnection(payments, removedId);
+  pendingId = cloud.addConnection(orders, { status: 'pendingAcceptance' }).id;
+  expect((await cli('run')).code).toBe(0);
+  expect((await cli('run')).code).toBe(0); // quiet
+});
+afterAll(async () => {
+  await cloud?.stop();
+});
+
+const records = (out: string): AuditRecord[] => out.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as AuditRecord);
+
+describe('vpcep-monitor audit', () => {
+  it('prints every change as JSON Lines with the documented fields', async () => {
+    const { code, out } = await cli('audit', '--json');
+    expect(code).toBe(0);
+    const all = records(out);
+    expect(all).toHaveLength(8 + 3);
+    expect(all.filter((r) => r.change === 'added' && r.from === null)).toHaveLength(9);
+    expect(all.find((r) => r.connectionId === changedId && r.change === 'status')).toMatchObject({ from: 'accepted', to: 'failed', alerted: true, serviceId: payments });
+    expect(all.find((r) => r.connectionId === removedId && r.change === 'removed')).toMatchObject({ from: 'accepted', to: null, alerted: false });
+    expect(all.find((r) => r.connectionId === pendingId)).toMatchObject({ change: 'added', to: 'pendingAcceptance', alerted: true });
+    for (const record of all) {
+      expect(Object.keys(record).sort()).toEqual(['alerted', 'at', 'change', 'connectionId', 'domainId', 'eventId', 'from', 'runId', 'serviceId', 'serviceName', 'to'].sort());
+    }
+  });
+
+  it('filters by service, connection, status and time', async () => {
+    expect(records((await cli('audit', '--json', '--service', orders)).out).every((r) => r.serviceId === orders)).toBe(true);
+    expect(records((await cli('audit', '--json', '--service', orders)).out)).toHaveLength(4);
+    expect(records((await cli('audit', '--json', '--connection', changedId)).out).map((r) => r.change)).toEqual(['added', 'status']);
+    expect(records((await cli('audit', '--json', '--status', 'failed')).out).map((r) => r.connectionId)).toEqual([changedId]);
+    expect(records((await cli('audit', '--json', '--since', '2020-01-01T00:00:00Z', '--until', '2020-01-02T00:00:00Z')).out)).toHaveLength(0);
+    expect(records((await cli('audit', '--json', '--since', '1h')).out)).toHaveLength(11);
+  });
+
+  it('prints a table for people', async () => {
+    const { code, out } = await cli('audit', '--connection', changedId);
+    expect(code).toBe(0);
+    const lines = out.trim().split('\n');
+    expect(lines[0]).toMatch(/^TIME\s+SERVICE\s+CONNECTION\s+CHANGE\s+FROM -> TO$/);
+    expect(lines[2]).toContain('accepted -> failed (alerted)');
+    expect(lines[2]).toContain(changedId);
+    expect(lines.at(-1)).toMatch(/^2 record\(s\) from /);
+    expect(out).not.toContain('\u001b[');
+  });
+
+  it('never rewrites an audit object', () => {
+    const keys = cloud.objectKeys('cli-bucket', 'vpcep-monitor/audit/');
+    expect(keys).toHaveLength(2); // the quiet run wrote none
+    for (const key of keys) expect(cloud.objectWrites('cli-bucket', key)).toBe(1);
+  });
+
+  it('rejects a bad flag value with exit code 2 and one line', async () => {
+    const { code, err } = await cli('audit', '--since', 'last tuesday');
+    expect(code).toBe(2);
+    expect(err.trim().split('\n')).toHaveLength(1);
+    expect(err).toContain('--since');
+  });
+});
+
+describe('vpcep-monitor status', () => {
+  it('shows counts by status and the pending connections with how long they wait', async () => {
+    const { code, out } = await cli('status', '--json');
+    expect(code).toBe(0);
+    const status = JSON.parse(out) as { services: { serviceId: string; counts: Record<string, number>; pending: { connectionId: string; waitingSeconds: number }[] }[] };
+    const ordersStatus = status.services.find((s) => s.serviceId === orders)!;
+    expect(ordersStatus.counts).toEqual({ accepted: 3, pendingAcceptance: 1 });
+    expect(ordersStatus.pending.map((p) => p.connectionId)).toEqual([pendingId]);
+    expect(status.services.find((s) => s.serviceId === payments)!.counts).toEqual({ accepted: 3, failed: 1 });
+    const table = await cli('status');
+    expect(table.out).toContain(`pending ${pendingId}`);
+    expect(table.out).toMatch(/waiting \d+m \d+s/);
+  });
+});
+
+describe('vpcep-monitor run', () => {
+  it('--dry-run publishes nothing and writes nothing', async () => {
+    cloud.addConnection(payments, { status: 'pendingAcceptance' });
+    const published = cloud.published.length;
+    const writes = cloud.calls.filter((c) => c.service === 'obs' && c.method === 'PUT').length;
+    const { code, out } = await cli('run', '--dry-run');
+    expect(code).toBe(0);
+    expect(out).toContain('Would publish: [VPCEP');
+    expect(cloud.published).toHaveLength(published);
+    expect(cloud.calls.filter((c) => c.service === 'obs' && c.method === 'PUT').length).toBe(writes);
+  });
+
+  it('fails with exit code 1 and one clear line when a setting is missing', async () => {
+    const saved = env;
+    env = { ...env, OBS_BUCKET: undefined };
+    try {
+      const { code, err } = await cli('run');
+      expect(code).toBe(1);
+      expect(err.trim()).toBe('error: Missing required setting OBS_BUCKET');
+    } finally {
+      env = saved;
+    }
+  });
+});
+
+describe('dist/cli.js', () => {
+  it('answers --help everywhere and exits 2 on usage errors', async () => {
+    const run = promisify(execFile);
+    const help = await run(process.execPath, ['dist/cli.js', '--help']);
+    expect(help.stdout).toContain('Commands:');
+    for (const command of ['run', 'audit', 'status', 'demo', 'emulator']) {
+      const { stdout } = await run(process.execPath, ['dist/cli.js', command, '--help']);
+      expect(stdout).toContain(`vpcep-monitor ${command}`);
+    }
+    const bad = await run(process.execPath, ['dist/cli.js', 'frobnicate']).catch((error: { code: number; stderr: string }) => error);
+    expect(bad).toMatchObject({ code: 2 });
+    expect((bad as { stderr: string }).stderr).toContain('unknown command "frobnicate"');
+  });
+});
