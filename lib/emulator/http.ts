@@ -1,0 +1,219 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { ApiCall, CloudCredential, ServiceName } from './types';
+
+/** Bodies are read whole before signatures are checked; anything larger is refused with 413. */
+export const MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+export interface IncomingRequest {
+  method: string;
+  /** Path exactly as sent, still percent-encoded. */
+  rawPath: string;
+  /** Everything after the first '?', exactly as sent ('' when absent). */
+  rawQuery: string;
+  /** Lower-cased names; repeated headers joined with ', ' (what node:http does). */
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+export interface EmulatorResponse {
+  status: number;
+  headers: Record<string, string>;
+  body: Buffer;
+}
+
+export function jsonResponse(
+  status: number,
+  value: unknown,
+  headers: Record<string, string> = {},
+): EmulatorResponse {
+  return {
+    status,
+    headers: { 'Content-Type': 'application/json;charset=UTF-8', ...headers },
+    body: Buffer.from(JSON.stringify(value), 'utf8'),
+  };
+}
+
+export function splitUrl(url: string): { rawPath: string; rawQuery: string } {
+  const q = url.indexOf('?');
+  return q < 0 ? { rawPath: url, rawQuery: '' } : { rawPath: url.slice(0, q), rawQuery: url.slice(q + 1) };
+}
+
+/**
+ * Pairs in wire order, decoded; `undefined` when some component is not valid percent-encoding.
+ * A '+' stays a '+': the APIG signer encodes spaces as %20, never as '+'.
+ */
+export function parseQueryPairs(rawQuery: string): [string, string][] | undefined {
+  if (rawQuery === '') return [];
+  const pairs: [string, string][] = [];
+  for (const part of rawQuery.split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const key = tryDecode(eq < 0 ? part : part.slice(0, eq));
+    const value = tryDecode(eq < 0 ? '' : part.slice(eq + 1));
+    if (key === undefined || value === undefined) return undefined;
+    pairs.push([key, value]);
+  }
+  return pairs;
+}
+
+/** Decoded parameters, the first value winning for repeated keys; an undecodable query reads as empty. */
+export function queryMap(rawQuery: string): Map<string, string> {
+  const map = new Map<string, string>();
+  for (const [k, v] of parseQueryPairs(rawQuery) ?? []) if (!map.has(k)) map.set(k, v);
+  return map;
+}
+
+/** For ApiCall.query: first value wins, like the handlers; undecodable input is kept raw. */
+export function queryRecord(rawQuery: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const part of rawQuery.split('&')) {
+    if (part === '') continue;
+    const eq = part.indexOf('=');
+    const key = tryDecode(eq < 0 ? part : part.slice(0, eq)) ?? part;
+    if (key in out) continue;
+    out[key] = eq < 0 ? '' : (tryDecode(part.slice(eq + 1)) ?? part.slice(eq + 1));
+  }
+  return out;
+}
+
+export function tryDecode(s: string): string | undefined {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return undefined;
+  }
+}
+
+export function flattenHeaders(req: IncomingMessage): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(req.headers)) {
+    if (value === undefined) continue;
+    out[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return out;
+}
+
+export type BodyResult = { kind: 'ok'; body: Buffer } | { kind: 'too-large' } | { kind: 'aborted' };
+
+export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<BodyResult> {
+  const declared = Number(req.headers['content-length'] ?? '0');
+  if (declared > limit) return Promise.resolve({ kind: 'too-large' });
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    const finish = (result: BodyResult): void => {
+      if (done) return;
+      done = true;
+      resolve(result);
+    };
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        finish({ kind: 'too-large' });
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => finish({ kind: 'ok', body: Buffer.concat(chunks) }));
+    req.on('error', () => finish({ kind: 'aborted' }));
+    req.on('close', () => finish({ kind: 'aborted' }));
+  });
+}
+
+/** Headers plus Content-Length, unless the response set its own (HEAD) or may have no body. */
+function wireHeaders(response: EmulatorResponse): Record<string, string> {
+  const headers = { ...response.headers };
+  if (headers['Content-Length'] === undefined && response.status !== 204 && response.status !== 304) {
+    headers['Content-Length'] = String(response.body.length);
+  }
+  return headers;
+}
+
+export function send(res: ServerResponse, response: EmulatorResponse, closeAfter = false): void {
+  const headers = wireHeaders(response);
+  if (closeAfter) headers.Connection = 'close';
+  res.writeHead(response.status, headers);
+  res.end(response.body);
+}
+
+/** Sends the headers and the first half of the body, then cuts the connection. */
+export function sendTruncated(res: ServerResponse, response: EmulatorResponse): void {
+  res.writeHead(response.status, wireHeaders(response));
+  const half = response.body.subarray(0, Math.floor(response.body.length / 2));
+  const cut = (): void => {
+    res.socket?.destroy();
+  };
+  if (half.length === 0) {
+    res.flushHeaders();
+    setImmediate(cut);
+  } else {
+    res.write(half, cut);
+  }
+}
+
+/**
+ * One node:http server that remembers its sockets, so that close() can end hung requests and idle
+ * keep-alive connections instead of waiting for them.
+ */
+export class Listener {
+  private readonly server: Server;
+  private readonly sockets = new Set<Socket>();
+
+  constructor(onRequest: (req: IncomingMessage, res: ServerResponse) => void) {
+    this.server = createServer(onRequest);
+    this.server.on('connection', (socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+    });
+  }
+
+  listen(port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      this.server.once('error', reject);
+      this.server.listen(port, '127.0.0.1', () => {
+        this.server.off('error', reject);
+        const address = this.server.address();
+        if (address === null || typeof address === 'string') {
+          reject(new Error('listener has no TCP address'));
+          return;
+        }
+        resolve(address.port);
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (!this.server.listening) {
+        resolve();
+        return;
+      }
+      this.server.close(() => resolve());
+      for (const socket of this.sockets) socket.destroy();
+      this.server.closeAllConnections();
+    });
+  }
+}
+
+/** Credentials and clock shared by the three listeners. */
+export interface EmulatorContext {
+  readonly region: string;
+  readonly projectId: string;
+  readonly credentials: ReadonlyMap<string, CloudCredential>;
+  now(): Date;
+}
+
+/** What one listener (one emulated host) knows how to do. */
+export interface ServiceEndpoint {
+  readonly name: ServiceName;
+  /** The ApiCall.api name for a request, from its method and path alone. */
+  classify(method: string, rawPath: string, rawQuery: string): string;
+  /** Authenticates and answers. Sets call.authFailure when authentication fails. */
+  handle(req: IncomingRequest, call: ApiCall): EmulatorResponse;
+  /** The answer for an injected `status` fault; a body the test did not choose is the service's usual error. */
+  faultResponse(status: number, body: unknown, retryAfter: number | undefined): EmulatorResponse;
+  malformedResponse(body: string): EmulatorResponse;
+  tooLarge(): EmulatorResponse;
+}

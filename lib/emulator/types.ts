@@ -1,0 +1,117 @@
+import type { LocalCloud } from './index';
+
+export type ServiceName = 'vpcep' | 'smn' | 'obs';
+
+export interface CloudCredential {
+  ak: string;
+  sk: string;
+  /** When set, every request made with this AK must carry and sign exactly this token. */
+  securityToken?: string;
+}
+
+export interface LocalCloudOptions {
+  /** Default 'ap-southeast-1'. */
+  region?: string;
+  /** Default a fixed 32-hex string. */
+  projectId?: string;
+  credentials: CloudCredential[];
+  /** Base port; 0 (default) = ephemeral for all three. Otherwise vpcep=port, smn=port+1, obs=port+2. */
+  port?: number;
+  /** Drives created_at/updated_at and request-date skew checks. Default: the real clock. */
+  clock?: () => Date;
+}
+
+export interface ConnectionError {
+  error_code: string;
+  error_message: string;
+}
+
+/** A connection as the VPCEP API returns it. */
+export interface EmulatedConnection {
+  id: string;
+  marker_id: number;
+  created_at: string;
+  updated_at: string;
+  domain_id: string;
+  status: string;
+  description: string;
+  error?: ConnectionError[];
+}
+
+/** What a test may choose when seeding a connection; everything else is generated. */
+export interface ConnectionSeed {
+  id: string;
+  domain_id: string;
+  status: string;
+  description: string;
+  error: ConnectionError[];
+  /** Truncated to whole seconds, as the API reports them. Default: clock(). */
+  created_at: Date;
+  /** Default: created_at. */
+  updated_at: Date;
+}
+
+export interface EmulatedService {
+  id: string;
+  name: string;
+  /** The `service_name` the API reports: `{region}.{name}.{id}`. */
+  serviceName: string;
+  approvalEnabled: boolean;
+  vpcId: string;
+  createdAt: string;
+}
+
+export interface PublishedMessage {
+  topicUrn: string;
+  subject?: string;
+  message?: string;
+  /** The parsed `message_structure` string. */
+  messageStructure?: Record<string, string>;
+  /** The request body as received. */
+  raw: Record<string, unknown>;
+  at: Date;
+  messageId: string;
+}
+
+export interface ApiCall {
+  service: ServiceName;
+  method: string;
+  /** The path as it went over the wire (still percent-encoded). */
+  path: string;
+  /** Decoded query parameters; the first value wins when a key repeats. */
+  query: Record<string, string>;
+  /** 0 while unanswered, and for requests that were never answered (hang, reset). */
+  status: number;
+  /** e.g. 'vpcep:listConnections', 'smn:publish', 'obs:getObject'; '<service>:unknown' for unrouted paths. */
+  api: string;
+  /** Lower-cased names, repeated headers joined with ', '. */
+  headers: Record<string, string>;
+  /** Why authentication failed, for debugging tests. Never contains signatures, keys or tokens. */
+  authFailure?: string;
+}
+
+export interface FaultMatchRequest {
+  path: string;
+  query: Record<string, string>;
+  method: string;
+}
+
+export type Fault = {
+  service: ServiceName;
+  /** Matches ApiCall.api; omitted = any. */
+  api?: string;
+  match?: (req: FaultMatchRequest) => boolean;
+  /** How many matching requests it affects; default 1; Infinity allowed. */
+  times?: number;
+  /** Let this many matching requests through first; default 0. */
+  skip?: number;
+} & FaultAction;
+
+export type FaultAction =
+  | { kind: 'status'; status: number; body?: unknown; retryAfter?: number }
+  | { kind: 'hang' }
+  | { kind: 'truncate' }
+  | { kind: 'reset' }
+  | { kind: 'malformed'; body: string }
+  | { kind: 'mutate'; run: (cloud: LocalCloud) => void }
+  | { kind: 'delay'; ms: number };

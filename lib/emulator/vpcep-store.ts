@@ -1,0 +1,181 @@
+import { randomUUID } from 'node:crypto';
+import type { ConnectionError, ConnectionSeed, EmulatedConnection, EmulatedService } from './types';
+
+export interface ConnectionRecord {
+  id: string;
+  markerId: number;
+  createdMs: number;
+  updatedMs: number;
+  domainId: string;
+  status: string;
+  description: string;
+  error?: ConnectionError[];
+}
+
+export type ConnectionSortKey = 'create' | 'update';
+
+export interface ServiceRecord {
+  id: string;
+  name: string;
+  serviceName: string;
+  approvalEnabled: boolean;
+  vpcId: string;
+  createdMs: number;
+  updatedMs: number;
+  /** Tie-breaker for services created in the same second. */
+  seq: number;
+  connections: Map<string, ConnectionRecord>;
+  byMarker: Map<number, ConnectionRecord>;
+  /** Ascending views keyed by `${sortKey}|${status}`; dropped whenever a connection changes. */
+  sorted: Map<string, ConnectionRecord[]>;
+}
+
+/** The API reports times with second precision. */
+export function wholeSeconds(date: Date): number {
+  return Math.floor(date.getTime() / 1000) * 1000;
+}
+
+/** `YYYY-MM-DDTHH:MM:SSZ`, the VPCEP timestamp format. */
+export function formatApiTime(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 19) + 'Z';
+}
+
+/** randomUUID draws from a cached entropy pool, far cheaper than randomBytes per call when seeding 100k. */
+export function randomHex32(): string {
+  return randomUUID().replaceAll('-', '');
+}
+
+export function connectionToWire(c: ConnectionRecord): EmulatedConnection {
+  const wire: EmulatedConnection = {
+    id: c.id,
+    marker_id: c.markerId,
+    created_at: formatApiTime(c.createdMs),
+    updated_at: formatApiTime(c.updatedMs),
+    domain_id: c.domainId,
+    status: c.status,
+    description: c.description,
+  };
+  if (c.error !== undefined) wire.error = c.error.map((e) => ({ ...e }));
+  return wire;
+}
+
+export function serviceToPublic(s: ServiceRecord): EmulatedService {
+  return {
+    id: s.id,
+    name: s.name,
+    serviceName: s.serviceName,
+    approvalEnabled: s.approvalEnabled,
+    vpcId: s.vpcId,
+    createdAt: formatApiTime(s.createdMs),
+  };
+}
+
+/** Services and their connections, held in memory. */
+export class VpcepStore {
+  private readonly services = new Map<string, ServiceRecord>();
+  private nextMarkerId = 1;
+  private nextSeq = 1;
+
+  constructor(private readonly region: string) {}
+
+  addService(input: { id?: string; name?: string; approvalEnabled?: boolean }, now: Date): ServiceRecord {
+    const id = input.id ?? randomUUID();
+    if (this.services.has(id)) throw new Error(`service ${id} already exists`);
+    const seq = this.nextSeq++;
+    const name = input.name ?? `svc-${seq}`;
+    const ms = wholeSeconds(now);
+    const service: ServiceRecord = {
+      id,
+      name,
+      serviceName: `${this.region}.${name}.${id}`,
+      approvalEnabled: input.approvalEnabled ?? true,
+      vpcId: randomUUID(),
+      createdMs: ms,
+      updatedMs: ms,
+      seq,
+      connections: new Map(),
+      byMarker: new Map(),
+      sorted: new Map(),
+    };
+    this.services.set(id, service);
+    return service;
+  }
+
+  service(id: string): ServiceRecord | undefined {
+    return this.services.get(id);
+  }
+
+  requireService(id: string): ServiceRecord {
+    const service = this.services.get(id);
+    if (service === undefined) throw new Error(`no endpoint service ${id}`);
+    return service;
+  }
+
+  allServices(): ServiceRecord[] {
+    return [...this.services.values()];
+  }
+
+  removeService(id: string): void {
+    this.requireService(id);
+    this.services.delete(id);
+  }
+
+  addConnection(service: ServiceRecord, seed: Partial<ConnectionSeed>, now: Date): ConnectionRecord {
+    const id = seed.id ?? randomUUID();
+    if (service.connections.has(id)) throw new Error(`connection ${id} already exists in service ${service.id}`);
+    const createdMs = wholeSeconds(seed.created_at ?? now);
+    const connection: ConnectionRecord = {
+      id,
+      markerId: this.nextMarkerId++,
+      createdMs,
+      updatedMs: seed.updated_at === undefined ? createdMs : wholeSeconds(seed.updated_at),
+      domainId: seed.domain_id ?? randomHex32(),
+      status: seed.status ?? 'accepted',
+      description: seed.description ?? '',
+    };
+    if (seed.error !== undefined) connection.error = seed.error.map((e) => ({ ...e }));
+    service.connections.set(id, connection);
+    service.byMarker.set(connection.markerId, connection);
+    service.sorted.clear();
+    return connection;
+  }
+
+  requireConnection(service: ServiceRecord, connectionId: string): ConnectionRecord {
+    const connection = service.connections.get(connectionId);
+    if (connection === undefined) throw new Error(`no connection ${connectionId} in service ${service.id}`);
+    return connection;
+  }
+
+  /**
+   * Sets the status, replaces `error` (removed when not given) and bumps updated_at. Timestamps
+   * have second precision, so when the clock has not moved past the previous value the new one is
+   * the previous plus one second: a change must always be visible in updated_at.
+   */
+  setStatus(service: ServiceRecord, connection: ConnectionRecord, status: string, now: Date, error?: ConnectionError[]): void {
+    connection.status = status;
+    if (error === undefined) delete connection.error;
+    else connection.error = error.map((e) => ({ ...e }));
+    connection.updatedMs = Math.max(wholeSeconds(now), connection.updatedMs + 1000);
+    service.sorted.clear();
+  }
+
+  removeConnection(service: ServiceRecord, connectionId: string): void {
+    const connection = this.requireConnection(service, connectionId);
+    service.connections.delete(connectionId);
+    service.byMarker.delete(connection.markerId);
+    service.sorted.clear();
+  }
+
+  /** Ascending by the sort key, ties by marker_id; cached until the service's connections change. */
+  sortedConnections(service: ServiceRecord, sortKey: ConnectionSortKey, status?: string): ConnectionRecord[] {
+    const cacheKey = `${sortKey}|${status ?? ''}`;
+    const cached = service.sorted.get(cacheKey);
+    if (cached !== undefined) return cached;
+    let list = [...service.connections.values()];
+    if (status !== undefined) list = list.filter((c) => c.status === status);
+    const time = sortKey === 'create' ? (c: ConnectionRecord) => c.createdMs : (c: ConnectionRecord) => c.updatedMs;
+    list.sort((a, b) => time(a) - time(b) || a.markerId - b.markerId);
+    service.sorted.set(cacheKey, list);
+    return list;
+  }
+}

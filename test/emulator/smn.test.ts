@@ -1,0 +1,132 @@
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import type { LocalCloud } from '../../lib/emulator/index';
+import { apigFetch, startCloud } from './helpers';
+
+let cloud: LocalCloud;
+let topicUrn: string;
+
+beforeEach(async () => {
+  cloud = await startCloud();
+  topicUrn = cloud.createTopic('vpcep-alerts');
+});
+afterEach(() => cloud.stop());
+
+function publish(body: unknown, urn = topicUrn, opts: { sentPath?: string; projectId?: string } = {}) {
+  return apigFetch(cloud.endpoints.smn, {
+    method: 'POST',
+    path: `/v2/${opts.projectId ?? cloud.projectId}/notifications/topics/${urn}/publish`,
+    body,
+    ...(opts.sentPath === undefined ? {} : { sentPath: opts.sentPath }),
+  });
+}
+
+async function expectRejected(body: unknown, status: number, code: string): Promise<void> {
+  const res = await publish(body);
+  expect(res.status).toBe(status);
+  expect(res.json).toEqual({ request_id: expect.any(String), code, message: expect.any(String) });
+  expect(cloud.published).toHaveLength(0);
+}
+
+describe('publish', () => {
+  test('accepts subject and message, and records them', async () => {
+    expect(topicUrn).toBe(`urn:smn:${cloud.region}:${cloud.projectId}:vpcep-alerts`);
+    const res = await publish({ subject: 'New connection', message: 'hello', time_to_live: '3600' });
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual({ request_id: expect.any(String), message_id: expect.stringMatching(/^[0-9a-f]{32}$/) });
+    expect(cloud.published).toEqual([
+      {
+        topicUrn,
+        subject: 'New connection',
+        message: 'hello',
+        raw: { subject: 'New connection', message: 'hello', time_to_live: '3600' },
+        at: expect.any(Date),
+        messageId: res.json.message_id,
+      },
+    ]);
+    expect(cloud.calls.at(-1)).toMatchObject({ service: 'smn', api: 'smn:publish', status: 200 });
+  });
+
+  test('accepts the URN with its colons percent-encoded', async () => {
+    const sentPath = `/v2/${cloud.projectId}/notifications/topics/${encodeURIComponent(topicUrn)}/publish`;
+    expect(sentPath).toContain('%3A');
+    const res = await publish({ message: 'hi' }, topicUrn, { sentPath });
+    expect(res.status).toBe(200);
+  });
+
+  test('rejects a malformed URN with 400 SMN.0005 and an unknown topic with 404 SMN.0006', async () => {
+    for (const urn of ['not-a-urn', `urn:smn:eu-west-0:${cloud.projectId}:vpcep-alerts`, `urn:smn:${cloud.region}:${'1'.repeat(32)}:vpcep-alerts`]) {
+      const res = await publish({ message: 'x' }, urn);
+      expect([res.status, res.json.code, res.json.message]).toEqual([400, 'SMN.0005', 'Invalid topic URN.']);
+    }
+    const missing = await publish({ message: 'x' }, `urn:smn:${cloud.region}:${cloud.projectId}:nope`);
+    expect([missing.status, missing.json.code, missing.json.message]).toEqual([404, 'SMN.0006', 'Topic not found.']);
+  });
+
+  test('limits the subject to 512 bytes of UTF-8', async () => {
+    expect((await publish({ subject: '€'.repeat(170) + 'ab', message: 'x' })).status).toBe(200); // 512 bytes
+    cloud.published.length = 0;
+    await expectRejected({ subject: '€'.repeat(171), message: 'x' }, 400, 'SMN.0007'); // 513 bytes, 171 chars
+  });
+
+  test('limits the message to 256 KB of UTF-8', async () => {
+    expect((await publish({ message: 'a'.repeat(262_144) })).status).toBe(200);
+    cloud.published.length = 0;
+    await expectRejected({ message: 'a'.repeat(262_143) + 'é' }, 400, 'SMN.0008'); // 262,145 bytes in 262,144 characters
+  });
+
+  test('requires one of message_structure, message_template_name or message', async () => {
+    await expectRejected({ subject: 'only a subject' }, 400, 'SMN.0008');
+    await expectRejected({ message: '' }, 400, 'SMN.0008');
+  });
+
+  test('has no message templates', async () => {
+    await expectRejected({ message_template_name: 'alert', tags: {} }, 404, 'SMN.0023');
+  });
+
+  test('rejects a time_to_live that is not a string of digits', async () => {
+    await expectRejected({ message: 'x', time_to_live: 3600 }, 400, 'SMN.0009');
+  });
+
+  test('rejects a body that is not a JSON object', async () => {
+    await expectRejected(['message'], 400, 'SMN.0001');
+  });
+
+  test('is 403 for another project in the path', async () => {
+    const res = await publish({ message: 'x' }, topicUrn, { projectId: 'f'.repeat(32) });
+    expect(res.status).toBe(403);
+  });
+});
+
+describe('message_structure', () => {
+  const structure = (value: Record<string, unknown>) => ({ message_structure: JSON.stringify(value) });
+
+  test('wins over message and is recorded parsed', async () => {
+    const res = await publish({ ...structure({ default: 'd', email: 'e', sms: 'short text' }), message: 'plain' });
+    expect(res.status).toBe(200);
+    expect(cloud.published[0]?.messageStructure).toEqual({ default: 'd', email: 'e', sms: 'short text' });
+  });
+
+  test('accepts every documented protocol key', async () => {
+    const keys = ['email', 'sms', 'http', 'https', 'functionstage', 'functiongraph', 'dingding', 'wechat', 'feishu', 'welink', 'application'];
+    const res = await publish(structure(Object.fromEntries([['default', 'd'], ...keys.map((k) => [k, k])])));
+    expect(res.status).toBe(200);
+  });
+
+  test.each([
+    ['a missing default', structure({ email: 'e' })],
+    ['an unknown protocol key', structure({ default: 'd', slack: 's' })],
+    ['a non-string value', structure({ default: 'd', email: { html: true } })],
+    ['an object instead of a JSON string', { message_structure: { default: 'd' } }],
+    ['invalid JSON', { message_structure: '{"default":' }],
+    ['an sms longer than 490 characters', structure({ default: 'd', sms: 'x'.repeat(491) })],
+    ['an sms with [', structure({ default: 'd', sms: 'see [1]' })],
+    ['an sms with 【', structure({ default: 'd', sms: '【VPCEP】 alert' })],
+    ['more than 256 KB', structure({ default: 'd'.repeat(262_144) })],
+  ])('rejects %s with 400 SMN.0021', async (_what, body) => {
+    await expectRejected(body, 400, 'SMN.0021');
+  });
+
+  test('counts sms length in characters, not bytes', async () => {
+    expect((await publish(structure({ default: 'd', sms: '连'.repeat(490) }))).status).toBe(200);
+  });
+});

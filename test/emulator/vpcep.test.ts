@@ -1,0 +1,276 @@
+import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import type { EmulatedConnection, LocalCloud } from '../../lib/emulator/index';
+import { apigFetch, startCloud } from './helpers';
+
+let now: Date;
+let cloud: LocalCloud;
+
+beforeEach(async () => {
+  now = new Date(Date.now());
+  cloud = await startCloud({ clock: () => now });
+});
+afterEach(() => cloud.stop());
+
+function tick(seconds: number): void {
+  now = new Date(now.getTime() + seconds * 1000);
+}
+
+function get(path: string, query: Record<string, string> = {}) {
+  return apigFetch(cloud.endpoints.vpcep, { method: 'GET', path: `/v1/${cloud.projectId}${path}`, query });
+}
+
+function action(serviceId: string, body: unknown, sentBody?: string) {
+  return apigFetch(cloud.endpoints.vpcep, {
+    method: 'POST',
+    path: `/v1/${cloud.projectId}/vpc-endpoint-services/${serviceId}/connections/action`,
+    body,
+    ...(sentBody === undefined ? {} : { sentBody }),
+  });
+}
+
+function ids(res: { json: Record<string, unknown> }): string[] {
+  return (res.json.connections as EmulatedConnection[]).map((c) => c.id);
+}
+
+describe('list endpoint services', () => {
+  test('returns the documented fields, newest first by default', async () => {
+    const a = cloud.addService({ name: 'alpha', approvalEnabled: true });
+    tick(1);
+    const b = cloud.addService({ name: 'beta', approvalEnabled: false });
+    cloud.addConnections(a.id, 3);
+    const res = await get('/vpc-endpoint-services');
+    expect(res.status).toBe(200);
+    expect(res.json.total_count).toBe(2);
+    const services = res.json.endpoint_services as Record<string, unknown>[];
+    expect(services.map((s) => s.id)).toEqual([b.id, a.id]);
+    expect(services[1]).toEqual({
+      id: a.id,
+      service_name: `${cloud.region}.alpha.${a.id}`,
+      status: 'available',
+      approval_enabled: true,
+      vpc_id: a.vpcId,
+      service_type: 'interface',
+      server_type: 'VM',
+      created_at: a.createdAt,
+      updated_at: a.createdAt,
+      project_id: cloud.projectId,
+      connection_count: 3,
+    });
+  });
+
+  test('pages with limit (default 10) and offset, and filters by name', async () => {
+    for (let i = 0; i < 12; i++) cloud.addService({ name: i % 2 === 0 ? `even-${i}` : `odd-${i}` });
+    expect(((await get('/vpc-endpoint-services')).json.endpoint_services as unknown[]).length).toBe(10);
+    const tail = await get('/vpc-endpoint-services', { offset: '10', sort_dir: 'asc' });
+    expect((tail.json.endpoint_services as unknown[]).length).toBe(2);
+    expect(tail.json.total_count).toBe(12);
+    const odd = await get('/vpc-endpoint-services', { endpoint_service_name: 'odd-', limit: '100' });
+    expect(odd.json.total_count).toBe(6);
+  });
+
+  test('limit=0 answers the count only', async () => {
+    cloud.addService();
+    const res = await get('/vpc-endpoint-services', { limit: '0' });
+    expect(res.json).toEqual({ endpoint_services: [], total_count: 1 });
+  });
+
+  test.each([
+    [{ limit: '1001' }, 'EndPoint.0006'],
+    [{ offset: '-1' }, 'EndPoint.0010'],
+    [{ sort_key: 'name' }, 'EndPoint.0017'],
+    [{ sort_dir: 'up' }, 'EndPoint.0018'],
+    [{ status: 'bogus' }, 'EndPoint.0019'],
+  ])('rejects %o with 400 %s', async (query, code) => {
+    const res = await get('/vpc-endpoint-services', query);
+    expect(res.status).toBe(400);
+    expect(res.json).toMatchObject({ error_code: code });
+  });
+
+  test('accepts both sort_key spellings', async () => {
+    for (const sort_key of ['created_at', 'create_at', 'updated_at', 'update_at']) {
+      expect((await get('/vpc-endpoint-services', { sort_key })).status).toBe(200);
+    }
+  });
+
+  test("another project's path is 403 EndPoint.0004", async () => {
+    const res = await apigFetch(cloud.endpoints.vpcep, { method: 'GET', path: `/v1/${'f'.repeat(32)}/vpc-endpoint-services` });
+    expect(res.status).toBe(403);
+    expect(res.json).toMatchObject({ error_code: 'EndPoint.0004' });
+  });
+});
+
+describe('list connections', () => {
+  test('defaults to 10 newest-first, with total_count ignoring limit', async () => {
+    const svc = cloud.addService();
+    const seeded = cloud.addConnections(svc.id, 25, { status: 'pendingAcceptance', description: 'hello' });
+    const res = await get(`/vpc-endpoint-services/${svc.id}/connections`);
+    expect(res.status).toBe(200);
+    expect(res.json.total_count).toBe(25);
+    // Same created_at for all: ties fall back to marker_id, so desc is highest marker first.
+    expect(ids(res)).toEqual(seeded.slice(15).reverse().map((c) => c.id));
+    const first = (res.json.connections as EmulatedConnection[])[0];
+    expect(first).toEqual(seeded[24]);
+    expect(first?.created_at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+    expect(typeof first?.marker_id).toBe('number');
+    expect(first).not.toHaveProperty('error');
+  });
+
+  test('sorts by create_at or update_at, asc or desc', async () => {
+    const svc = cloud.addService();
+    const [a, b, c] = [cloud.addConnection(svc.id), (tick(1), cloud.addConnection(svc.id)), (tick(1), cloud.addConnection(svc.id))];
+    tick(1);
+    cloud.setStatus(svc.id, a?.id ?? '', 'failed', [{ error_code: 'Endpoint.1001', error_message: 'boom' }]);
+    const path = `/vpc-endpoint-services/${svc.id}/connections`;
+    expect(ids(await get(path, { sort_dir: 'asc' }))).toEqual([a?.id, b?.id, c?.id]);
+    expect(ids(await get(path, { sort_key: 'update_at' }))).toEqual([a?.id, c?.id, b?.id]);
+    expect(ids(await get(path, { sort_key: 'update_at', sort_dir: 'asc' }))).toEqual([b?.id, c?.id, a?.id]);
+    const failed = (await get(path, { status: 'failed' })).json.connections as EmulatedConnection[];
+    expect(failed).toEqual([expect.objectContaining({ id: a?.id, error: [{ error_code: 'Endpoint.1001', error_message: 'boom' }] })]);
+  });
+
+  test('paging with offset visits every connection exactly once, deterministically', async () => {
+    const svc = cloud.addService();
+    for (let i = 0; i < 5; i++) {
+      cloud.addConnections(svc.id, 7);
+      tick(1);
+    }
+    const seen: string[] = [];
+    for (let offset = 0; offset < 35; offset += 6) {
+      seen.push(...ids(await get(`/vpc-endpoint-services/${svc.id}/connections`, { limit: '6', offset: String(offset) })));
+    }
+    expect(new Set(seen).size).toBe(35);
+    expect(ids(await get(`/vpc-endpoint-services/${svc.id}/connections`, { limit: '35' }))).toEqual(seen);
+  });
+
+  test('filters by id, marker_id and status', async () => {
+    const svc = cloud.addService();
+    const [x, y] = cloud.addConnections(svc.id, 2, { status: 'pendingAcceptance' });
+    cloud.addConnections(svc.id, 3);
+    const path = `/vpc-endpoint-services/${svc.id}/connections`;
+    expect(ids(await get(path, { id: x?.id ?? '' }))).toEqual([x?.id]);
+    expect(ids(await get(path, { marker_id: String(y?.marker_id) }))).toEqual([y?.id]);
+    expect(ids(await get(path, { id: x?.id ?? '', status: 'accepted' }))).toEqual([]);
+    const pending = await get(path, { status: 'pendingAcceptance' });
+    expect(pending.json.total_count).toBe(2);
+  });
+
+  test.each([
+    [{ limit: '1001' }, 'EndPoint.0006'],
+    [{ limit: '0' }, 'EndPoint.0006'],
+    [{ limit: '10.5' }, 'EndPoint.0006'],
+    [{ offset: '-1' }, 'EndPoint.0010'],
+    [{ offset: 'x' }, 'EndPoint.0010'],
+    [{ sort_key: 'created_at' }, 'EndPoint.0017'],
+    [{ sort_dir: 'DESC' }, 'EndPoint.0018'],
+    [{ status: 'pending' }, 'EndPoint.0019'],
+  ])('rejects %o with 400 %s', async (query, code) => {
+    const svc = cloud.addService();
+    const res = await get(`/vpc-endpoint-services/${svc.id}/connections`, query);
+    expect(res.status).toBe(400);
+    expect(res.json).toEqual({ error_code: code, error_msg: expect.any(String) });
+  });
+
+  test('limit 1000 is accepted', async () => {
+    const svc = cloud.addService();
+    cloud.addConnections(svc.id, 1001);
+    const res = await get(`/vpc-endpoint-services/${svc.id}/connections`, { limit: '1000' });
+    expect((res.json.connections as unknown[]).length).toBe(1000);
+    expect(res.json.total_count).toBe(1001);
+  });
+
+  test('an unknown or removed service is 404 EndPoint.0005', async () => {
+    const svc = cloud.addService();
+    cloud.removeService(svc.id);
+    const res = await get(`/vpc-endpoint-services/${svc.id}/connections`);
+    expect(res.status).toBe(404);
+    expect(res.json).toMatchObject({ error_code: 'EndPoint.0005' });
+  });
+});
+
+describe('world changes', () => {
+  test('setStatus moves updated_at forward by a second even when the clock stands still', () => {
+    const svc = cloud.addService();
+    const conn = cloud.addConnection(svc.id, { status: 'pendingAcceptance' });
+    cloud.setStatus(svc.id, conn.id, 'accepted');
+    cloud.setStatus(svc.id, conn.id, 'rejected');
+    const after = cloud.listConnections(svc.id)[0];
+    expect(Date.parse(after?.updated_at ?? '') - Date.parse(conn.updated_at)).toBe(2000);
+    expect(after?.created_at).toBe(conn.created_at);
+  });
+
+  test('removed connections disappear from the listing', async () => {
+    const svc = cloud.addService();
+    const [a, b] = cloud.addConnections(svc.id, 2);
+    cloud.removeConnection(svc.id, a?.id ?? '');
+    const res = await get(`/vpc-endpoint-services/${svc.id}/connections`);
+    expect(ids(res)).toEqual([b?.id]);
+    expect(res.json.total_count).toBe(1);
+  });
+});
+
+describe('connection action', () => {
+  test('receive accepts a pending connection and returns it', async () => {
+    const svc = cloud.addService();
+    const conn = cloud.addConnection(svc.id, { status: 'pendingAcceptance' });
+    tick(5);
+    const res = await action(svc.id, { action: 'receive', endpoints: [conn.id] });
+    expect(res.status).toBe(200);
+    const [updated] = res.json.connections as EmulatedConnection[];
+    expect(updated).toMatchObject({ id: conn.id, status: 'accepted' });
+    expect(Date.parse(updated?.updated_at ?? '') - Date.parse(conn.updated_at)).toBe(5000);
+    expect(cloud.listConnections(svc.id)[0]?.status).toBe('accepted');
+    expect(cloud.calls.at(-1)?.api).toBe('vpcep:action');
+  });
+
+  test('reject rejects', async () => {
+    const svc = cloud.addService();
+    const conn = cloud.addConnection(svc.id, { status: 'pendingAcceptance' });
+    const res = await action(svc.id, { action: 'reject', endpoints: [conn.id] });
+    expect((res.json.connections as EmulatedConnection[])[0]?.status).toBe('rejected');
+  });
+
+  test('takes exactly one endpoint per request', async () => {
+    const svc = cloud.addService();
+    const [a, b] = cloud.addConnections(svc.id, 2, { status: 'pendingAcceptance' });
+    for (const endpoints of [[a?.id, b?.id], []]) {
+      const res = await action(svc.id, { action: 'receive', endpoints });
+      expect(res.status).toBe(400);
+      expect(res.json).toMatchObject({ error_code: 'EndPoint.0002' });
+    }
+    expect(cloud.listConnections(svc.id).map((c) => c.status)).toEqual(['pendingAcceptance', 'pendingAcceptance']);
+  });
+
+  test('rejects an unknown action, an unknown endpoint and malformed JSON', async () => {
+    const svc = cloud.addService();
+    const conn = cloud.addConnection(svc.id, { status: 'pendingAcceptance' });
+    const accept = await action(svc.id, { action: 'accept', endpoints: [conn.id] });
+    expect([accept.status, accept.json.error_code]).toEqual([400, 'EndPoint.0007']);
+    const unknown = await action(svc.id, { action: 'receive', endpoints: ['no-such-endpoint'] });
+    expect([unknown.status, unknown.json.error_code]).toEqual([404, 'EndPoint.0005']);
+    // JSON.stringify cannot produce broken JSON, so leave the body out of the signature.
+    const malformed = await apigFetch(cloud.endpoints.vpcep, {
+      method: 'POST',
+      path: `/v1/${cloud.projectId}/vpc-endpoint-services/${svc.id}/connections/action`,
+      headers: { 'X-Sdk-Content-Sha256': 'UNSIGNED-PAYLOAD' },
+      sentBody: '{"action":',
+    });
+    expect([malformed.status, malformed.json.error_code]).toEqual([400, 'EndPoint.0002']);
+  });
+});
+
+test('serves any page of 50,000 connections in time proportional to the page', async () => {
+  const svc = cloud.addService();
+  const seeded = cloud.addConnections(svc.id, 50_000);
+  const path = `/vpc-endpoint-services/${svc.id}/connections`;
+  await get(path, { limit: '1' }); // builds the sorted view once
+  const started = Date.now();
+  const offsets = Array.from({ length: 20 }, (_, i) => i * 2500 + 1500);
+  for (const offset of offsets) {
+    const res = await get(path, { limit: '1000', offset: String(offset) });
+    const page = res.json.connections as EmulatedConnection[];
+    expect(page).toHaveLength(1000);
+    expect(page[0]?.id).toBe(seeded[49_999 - offset]?.id);
+  }
+  // Generous for a loaded CI box; a scan or sort per request would take several times longer.
+  expect((Date.now() - started) / offsets.length).toBeLessThan(100);
+});
