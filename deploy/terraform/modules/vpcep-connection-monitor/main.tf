@@ -1,0 +1,267 @@
+# One VPC Endpoint connection monitor in one region and project (the provider's, or the default
+# project of var.region): a FunctionGraph timer function, the SMN topic it alerts to, the OBS
+# bucket holding its snapshot and audit trail, and an agency that lets the function do exactly
+# what the code in lib/ does and nothing more.
+
+locals {
+  # A topic URN is urn:smn:{region}:{project_id}:{name}. The topic is created where everything
+  # else here is, so its URN names the region and project the function runs in, without a data
+  # source that would need IAM read permissions of its own.
+  topic_urn_parts = split(":", huaweicloud_smn_topic.alerts.topic_urn)
+  region          = local.topic_urn_parts[2]
+  project_id      = local.topic_urn_parts[3]
+
+  iam_project_name = coalesce(var.iam_project_name, local.region)
+
+  # Where lib/monitor writes (auditKey() and stateKey()); test/deploy checks these agree.
+  bucket       = huaweicloud_obs_bucket.state.bucket
+  audit_prefix = "${var.obs_prefix}audit/"
+  state_key    = "${var.obs_prefix}state.json"
+}
+
+# --- Notifications --------------------------------------------------------------------------------
+
+resource "huaweicloud_smn_topic" "alerts" {
+  region       = var.region
+  name         = var.name
+  display_name = var.topic_display_name
+  introduction = "Alerts about VPC Endpoint connections that need attention (pending acceptance, failed or rejected)."
+  tags         = var.tags
+}
+
+resource "huaweicloud_smn_subscription" "alerts" {
+  # Keyed by protocol and endpoint rather than list position, so removing one subscriber does not
+  # re-create (and re-invite) everyone listed after it.
+  for_each = { for s in var.subscriptions : "${s.protocol}/${s.endpoint}" => s }
+
+  region    = var.region
+  topic_urn = huaweicloud_smn_topic.alerts.topic_urn
+  protocol  = each.value.protocol
+  endpoint  = each.value.endpoint
+  remark    = "Managed by Terraform (${var.name})"
+}
+
+# --- State bucket -----------------------------------------------------------------------------
+
+resource "huaweicloud_obs_bucket" "state" {
+  region = var.region
+  bucket = var.bucket_name
+  acl    = "private"
+  # Every write of the snapshot keeps the previous one as a noncurrent version, so a bad run can
+  # be rolled back by restoring an earlier version; OBS has no conditional PUT to guard it instead.
+  versioning    = true
+  force_destroy = var.force_destroy
+  tags          = var.tags
+
+  # OBS refuses lifecycle rules whose prefixes overlap, so audit records and the snapshot each get
+  # their own rule and nothing is set on obs_prefix as a whole.
+  lifecycle_rule {
+    name    = "audit-retention"
+    prefix  = local.audit_prefix
+    enabled = true
+
+    expiration {
+      days = var.audit_retention_days
+    }
+
+    # In a versioned bucket, expiry only adds a delete marker and turns the record into a
+    # noncurrent version; this is what actually frees it.
+    noncurrent_version_expiration {
+      days = var.noncurrent_version_retention_days
+    }
+  }
+
+  lifecycle_rule {
+    name    = "snapshot-history"
+    prefix  = local.state_key
+    enabled = true
+
+    noncurrent_version_expiration {
+      days = var.noncurrent_version_retention_days
+    }
+  }
+}
+
+# --- Permissions ----------------------------------------------------------------------------------
+# The policies list exactly the IAM actions in lib/huaweicloud/iam-actions.ts (test/deploy checks
+# that). They are split in two because IAM grants project-level services (VPCEP, SMN) per region
+# project, while OBS is a global service whose permissions must be granted at account level.
+
+resource "huaweicloud_identity_role" "regional" {
+  name        = "${var.name}-vpcep-smn"
+  description = "VPC Endpoint connection monitor: list endpoint services and connections, publish to its SMN topic."
+  type        = "XA" # project-level services
+
+  policy = jsonencode({
+    Version = "1.1"
+    Statement = concat(
+      [
+        {
+          # VPCEP list actions have no resource-level authorization: they cover the project the
+          # role is granted in, which is the only scope available.
+          Effect = "Allow"
+          Action = ["vpcep:epservices:list", "vpcep:connections:list"]
+        },
+        {
+          Effect   = "Allow"
+          Action   = ["smn:topic:publish"]
+          Resource = ["smn:${local.region}:*:topic:${huaweicloud_smn_topic.alerts.name}"]
+        },
+      ],
+      # Accepting or rejecting connections is a write to another tenant's access path: granted
+      # only when the approval policy is switched on.
+      var.approval_policy_enabled ? [
+        {
+          Effect = "Allow"
+          Action = ["vpcep:connections:update"]
+        },
+      ] : [],
+    )
+  })
+}
+
+resource "huaweicloud_identity_role" "obs" {
+  name        = "${var.name}-obs"
+  description = "VPC Endpoint connection monitor: read and write its snapshot and audit trail under one bucket prefix."
+  type        = "AX" # global services (OBS)
+
+  policy = jsonencode({
+    Version = "1.1"
+    Statement = [
+      {
+        Effect   = "Allow"
+        Action   = ["obs:object:GetObject", "obs:object:PutObject", "obs:object:DeleteObject"]
+        Resource = ["obs:*:*:object:${local.bucket}/${var.obs_prefix}*"]
+      },
+      {
+        Effect   = "Allow"
+        Action   = ["obs:bucket:ListBucket"]
+        Resource = ["obs:*:*:bucket:${local.bucket}"]
+      },
+    ]
+  })
+}
+
+resource "huaweicloud_identity_agency" "monitor" {
+  name = var.name
+  # FunctionGraph's service principal: the function receives this agency's temporary credentials
+  # through context.getSecurityAccessKey()/getSecuritySecretKey()/getSecurityToken().
+  delegated_service_name = "op_svc_cff"
+  description            = "Lets the VPC Endpoint connection monitor function read VPCEP, publish to SMN and keep state in OBS."
+  duration               = "FOREVER"
+
+  project_role {
+    project = local.iam_project_name
+    roles   = [huaweicloud_identity_role.regional.name]
+  }
+
+  domain_roles = [huaweicloud_identity_role.obs.name]
+}
+
+# --- Logs -----------------------------------------------------------------------------------------
+
+resource "huaweicloud_lts_group" "monitor" {
+  count = var.lts_enabled ? 1 : 0
+
+  region      = var.region
+  group_name  = var.name
+  ttl_in_days = var.log_retention_days
+}
+
+resource "huaweicloud_lts_stream" "monitor" {
+  count = var.lts_enabled ? 1 : 0
+
+  region      = var.region
+  group_id    = huaweicloud_lts_group.monitor[0].id
+  stream_name = "${var.name}-function"
+}
+
+# --- Function -------------------------------------------------------------------------------------
+
+resource "huaweicloud_fgs_function" "monitor" {
+  region                = var.region
+  name                  = var.name
+  app                   = var.app
+  description           = "Lists VPC Endpoint connections, diffs them against the snapshot in OBS and alerts through SMN."
+  functiongraph_version = "v2"
+
+  # Must agree with esbuild's target (node20) and the bundle's `exports.handler`; test/deploy
+  # checks both against the real build.
+  runtime     = "Node.js20.15"
+  handler     = "index.handler"
+  memory_size = var.memory_size
+  timeout     = var.timeout
+
+  code_type     = "zip"
+  code_filename = "index.zip"
+  # The provider sends base64 as is; the state keeps only a hash, and a rebuilt zip with new
+  # bytes is what makes a plan show a code update.
+  func_code = filebase64(var.package_path)
+
+  agency = huaweicloud_identity_agency.monitor.name
+
+  # One instance at most, so a run that outlasts the timer interval delays the next run instead
+  # of racing it: two runs diffing the same snapshot would send duplicate alerts, and OBS has no
+  # conditional PUT to stop the second write. (max_instance_num is a string in the provider
+  # schema; Terraform converts the number.)
+  max_instance_num = 1
+
+  # Every setting in lib/config.ts SETTINGS, by the name the function reads (test/deploy checks
+  # this). Optional settings are left out when null so the function's defaults apply.
+  user_data = jsonencode(merge(
+    {
+      HUAWEICLOUD_REGION = local.region
+      # FunctionGraph presets RUNTIME_PROJECT_ID too; setting it from the provider's project
+      # makes the function independent of that preset.
+      HUAWEICLOUD_PROJECT_ID = local.project_id
+      OBS_BUCKET             = local.bucket
+      OBS_PREFIX             = var.obs_prefix
+      SMN_TOPIC_URN          = huaweicloud_smn_topic.alerts.topic_urn
+    },
+    {
+      for setting, value in {
+        VPCEP_SERVICE_IDS = length(var.service_ids) > 0 ? join(",", var.service_ids) : null
+        ALERT_STATUSES    = var.alert_statuses == null ? null : join(",", var.alert_statuses)
+        ALERT_ON_BASELINE = var.alert_on_baseline == null ? null : tostring(var.alert_on_baseline)
+        LOG_LEVEL         = var.log_level
+        VPCEP_ENDPOINT    = var.vpcep_endpoint
+        SMN_ENDPOINT      = var.smn_endpoint
+        OBS_ENDPOINT      = var.obs_endpoint
+      } : setting => value if value != null
+    },
+  ))
+
+  log_group_id    = var.lts_enabled ? huaweicloud_lts_group.monitor[0].id : null
+  log_group_name  = var.lts_enabled ? huaweicloud_lts_group.monitor[0].group_name : null
+  log_stream_id   = var.lts_enabled ? huaweicloud_lts_stream.monitor[0].id : null
+  log_stream_name = var.lts_enabled ? huaweicloud_lts_stream.monitor[0].stream_name : null
+
+  tags = var.tags
+}
+
+resource "huaweicloud_fgs_function_trigger" "timer" {
+  region       = var.region
+  function_urn = huaweicloud_fgs_function.monitor.urn
+  type         = "TIMER"
+
+  event_data = jsonencode({
+    name          = "${var.name}-timer"
+    schedule_type = var.schedule_type
+    schedule      = var.schedule
+    # Arrives as event.user_event; the function does not depend on it.
+    user_event = "vpcep-connection-monitor"
+  })
+
+  lifecycle {
+    precondition {
+      # Each variable is validated on its own; this catches a valid Rate paired with type Cron
+      # and the other way round.
+      condition = (
+        var.schedule_type == "Rate"
+        ? can(regex("^[0-9]+[mhd]$", var.schedule))
+        : !can(regex("^[0-9]+[mhd]$", var.schedule))
+      )
+      error_message = "schedule does not match schedule_type: Rate takes 5m, 1h or 1d style values; Cron takes six fields or @every <duration>."
+    }
+  }
+}

@@ -1,0 +1,322 @@
+# No variable here holds a secret: the function authenticates with the temporary credentials of its
+# agency (context.getSecurityAccessKey() and friends), never with an access key passed in.
+
+# --- Placement and naming -----------------------------------------------------------------------
+
+variable "region" {
+  description = "Region to deploy into (its default project). Null uses the provider's region and project. Setting it lets one provider configuration serve a for_each over regions; IAM resources are account-wide, so give each instance its own name."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.region == null || can(regex("^[a-z]{2,}(-[a-z0-9]+)+$", var.region))
+    error_message = "region must be a region name such as ap-southeast-1."
+  }
+}
+
+variable "name" {
+  description = "Base name for every resource: the function, SMN topic, agency, custom policies, timer trigger and LTS group/stream. The agency and policies are account-wide, so the name must be unique in the account, not just the project."
+  type        = string
+  default     = "vpcep-connection-monitor"
+
+  validation {
+    # FunctionGraph: starts with a letter, ends with a letter or digit, letters/digits/_/- only.
+    # 50 rather than the function's 60 so that the suffixed policy and stream names stay within
+    # IAM's and LTS's 64-character limits.
+    condition     = can(regex("^[A-Za-z][A-Za-z0-9_-]{0,48}[A-Za-z0-9]$", var.name))
+    error_message = "name must be 2-50 characters of letters, digits, '_' or '-', start with a letter and end with a letter or digit."
+  }
+}
+
+variable "package_path" {
+  description = "Path to the code zip built by `npm run package` (dist/connection-monitor.zip). Its hash is part of the plan, so rebuilding and re-applying is how the code is updated."
+  type        = string
+
+  validation {
+    condition     = endswith(var.package_path, ".zip") && fileexists(var.package_path)
+    error_message = "package_path must name an existing .zip file; run `npm ci && npm run package` at the repository root first."
+  }
+}
+
+variable "app" {
+  description = "FunctionGraph application (formerly 'package') the function is grouped under."
+  type        = string
+  default     = "default"
+}
+
+variable "tags" {
+  description = "Tags applied to the function, topic and bucket."
+  type        = map(string)
+  default     = {}
+}
+
+# --- Function -------------------------------------------------------------------------------------
+
+variable "memory_size" {
+  description = "Function memory in MB. The monitor is I/O bound; 256 leaves headroom for large connection lists."
+  type        = number
+  default     = 256
+
+  validation {
+    condition     = contains([128, 256, 512, 768, 1024, 1280, 1536, 1792, 2048, 2560, 3072, 3584, 4096], var.memory_size)
+    error_message = "memory_size must be one of FunctionGraph's sizes: 128, 256, 512, 768, 1024, 1280, 1536, 1792, 2048, 2560, 3072, 3584 or 4096."
+  }
+}
+
+variable "timeout" {
+  description = "Function timeout in seconds. The monitor reads context.getRemainingTimeInMilliSeconds() to bound its retries, so a longer timeout buys more retry budget, not a longer normal run."
+  type        = number
+  default     = 120
+
+  validation {
+    # Timer invocations are capped at 900 s, so anything longer would never be used.
+    condition     = var.timeout >= 3 && var.timeout <= 900 && floor(var.timeout) == var.timeout
+    error_message = "timeout must be a whole number of seconds from 3 to 900."
+  }
+}
+
+# --- Schedule ---------------------------------------------------------------------------------
+
+variable "schedule_type" {
+  description = "Timer trigger type: \"Rate\" (a fixed interval such as 5m) or \"Cron\"."
+  type        = string
+  default     = "Rate"
+
+  validation {
+    condition     = contains(["Rate", "Cron"], var.schedule_type)
+    error_message = "schedule_type must be \"Rate\" or \"Cron\"."
+  }
+}
+
+variable "schedule" {
+  description = "For Rate: 1m-60m, 1h-24h or 1d-30d. For Cron: six fields (sec min hour day month weekday, e.g. \"0 */5 * * * *\") or \"@every 5m\". Runs cannot overlap: the function is limited to one instance."
+  type        = string
+  default     = "5m"
+
+  validation {
+    condition = (
+      can(regex("^([1-9]|[1-5][0-9]|60)m$", var.schedule)) ||
+      can(regex("^([1-9]|1[0-9]|2[0-4])h$", var.schedule)) ||
+      can(regex("^([1-9]|[12][0-9]|30)d$", var.schedule)) ||
+      can(regex("^@every ([0-9]+h)?([0-9]+m)?([0-9]+s)?$", var.schedule)) ||
+      length(regexall("[^ ]+", var.schedule)) == 6
+    )
+    error_message = "schedule must be a Rate (1m-60m, 1h-24h, 1d-30d) or a Cron expression (six fields, or @every <duration>)."
+  }
+}
+
+# --- State bucket -----------------------------------------------------------------------------
+
+variable "bucket_name" {
+  description = "Name of the OBS bucket created for the snapshot and the audit trail. Bucket names are global across all of OBS, so pick one nobody else has."
+  type        = string
+
+  validation {
+    condition = (
+      can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.bucket_name)) &&
+      !can(regex("\\.\\.|\\.-|-\\.", var.bucket_name)) &&
+      !can(regex("^[0-9]+\\.[0-9]+\\.[0-9]+\\.[0-9]+$", var.bucket_name))
+    )
+    error_message = "bucket_name must be 3-63 lower-case letters, digits, '-' or '.', start and end with a letter or digit, have no '..', '.-' or '-.', and not look like an IP address."
+  }
+}
+
+variable "obs_prefix" {
+  description = "Key prefix for everything the monitor writes (OBS_PREFIX). The agency may only touch keys under it."
+  type        = string
+  default     = "vpcep-monitor/"
+
+  validation {
+    # The function appends a missing '/', but the IAM resource and lifecycle prefixes are built
+    # here, so require the normalised form rather than silently granting `prefix*`.
+    condition     = length(var.obs_prefix) > 1 && endswith(var.obs_prefix, "/") && !startswith(var.obs_prefix, "/") && !strcontains(var.obs_prefix, "//")
+    error_message = "obs_prefix must be a relative key prefix ending in '/', such as \"vpcep-monitor/\"."
+  }
+}
+
+variable "audit_retention_days" {
+  description = "Days after which audit records (under <obs_prefix>audit/) expire."
+  type        = number
+  default     = 400
+
+  validation {
+    condition     = var.audit_retention_days >= 1 && floor(var.audit_retention_days) == var.audit_retention_days
+    error_message = "audit_retention_days must be a whole number of days, at least 1."
+  }
+}
+
+variable "noncurrent_version_retention_days" {
+  description = "Days an overwritten or expired object version is kept before OBS deletes it. Versioning keeps every earlier snapshot for this long, which is what lets you recover from a bad run."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.noncurrent_version_retention_days >= 1 && floor(var.noncurrent_version_retention_days) == var.noncurrent_version_retention_days
+    error_message = "noncurrent_version_retention_days must be a whole number of days, at least 1."
+  }
+}
+
+variable "force_destroy" {
+  description = "Let `terraform destroy` delete the bucket with every object version in it. Off by default so the audit trail cannot be lost by accident; turn it on (and apply) right before destroying."
+  type        = bool
+  default     = false
+}
+
+# --- Notifications --------------------------------------------------------------------------------
+
+variable "topic_display_name" {
+  description = "SMN topic display name, shown as the sender name of alert e-mails."
+  type        = string
+  default     = "VPC Endpoint connection monitor"
+
+  validation {
+    condition     = length(var.topic_display_name) <= 192
+    error_message = "topic_display_name must be at most 192 characters."
+  }
+}
+
+variable "subscriptions" {
+  description = "Who receives alerts. E-mail and SMS subscribers must confirm the invitation SMN sends before anything is delivered. Endpoints: an address for email, +<country><number> for sms, a URL for http/https, a workflow ID for functiongraph."
+  type = list(object({
+    protocol = string
+    endpoint = string
+  }))
+  default = []
+
+  validation {
+    condition     = alltrue([for s in var.subscriptions : contains(["email", "sms", "http", "https", "functiongraph"], s.protocol)])
+    error_message = "Each subscription protocol must be one of email, sms, http, https or functiongraph."
+  }
+
+  validation {
+    condition = alltrue([
+      for s in var.subscriptions : (
+        s.protocol == "http" ? startswith(s.endpoint, "http://") :
+        s.protocol == "https" ? startswith(s.endpoint, "https://") :
+        s.protocol == "email" ? can(regex("^[^@\\s]+@[^@\\s]+$", s.endpoint)) :
+        s.protocol == "sms" ? can(regex("^\\+?[0-9]{6,20}$", s.endpoint)) :
+        length(s.endpoint) > 0
+      )
+    ])
+    error_message = "Each subscription endpoint must fit its protocol: http:// or https:// URLs, an e-mail address, or a phone number like +8613600000000."
+  }
+
+  validation {
+    # The for_each key is protocol/endpoint, so a duplicate would be a plan-time error anyway;
+    # say what is wrong instead.
+    condition     = length(distinct([for s in var.subscriptions : "${s.protocol}/${s.endpoint}"])) == length(var.subscriptions)
+    error_message = "subscriptions must not list the same protocol and endpoint twice."
+  }
+}
+
+# --- Monitor settings (user_data) -------------------------------------------------------------------
+# Optional settings default to null, which leaves them out of user_data so the function's own
+# defaults (lib/config.ts) stay the single source of truth.
+
+variable "service_ids" {
+  description = "VPCEP_SERVICE_IDS: endpoint service IDs to watch. Empty watches every endpoint service of the project."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for id in var.service_ids : can(regex("^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", id))])
+    error_message = "service_ids must be endpoint service IDs (lower-case UUIDs)."
+  }
+}
+
+variable "alert_statuses" {
+  description = "ALERT_STATUSES: connection statuses that raise an alert. Null uses the function's default (pendingAcceptance, failed, rejected)."
+  type        = list(string)
+  default     = null
+
+  validation {
+    # Terraform's || evaluates both sides, so null is handled by try() rather than by short-circuit.
+    condition     = try(length(var.alert_statuses) > 0 && alltrue([for s in var.alert_statuses : can(regex("^[A-Za-z]+$", s))]), var.alert_statuses == null)
+    error_message = "alert_statuses must be null or a non-empty list of status names such as pendingAcceptance."
+  }
+}
+
+variable "alert_on_baseline" {
+  description = "ALERT_ON_BASELINE: whether the first run (no snapshot yet) alerts on connections already in an alert status. Null uses the function's default (true)."
+  type        = bool
+  default     = null
+}
+
+variable "log_level" {
+  description = "LOG_LEVEL of the function's JSON logs. Null uses the function's default (info)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.log_level == null || contains(["fatal", "error", "warn", "info", "debug", "trace", "silent"], coalesce(var.log_level, "info"))
+    error_message = "log_level must be one of fatal, error, warn, info, debug, trace or silent."
+  }
+}
+
+variable "vpcep_endpoint" {
+  description = "VPCEP_ENDPOINT: override of https://vpcep.<region>.myhuaweicloud.com, e.g. a private endpoint. Null uses the public regional endpoint."
+  type        = string
+  default     = null
+
+  validation {
+    # The function itself allows plain http only to loopback (local testing), which is useless
+    # in the cloud, so only bare https origins are accepted here.
+    condition     = var.vpcep_endpoint == null || can(regex("^https://[^/?#@\\s]+$", var.vpcep_endpoint))
+    error_message = "vpcep_endpoint must be a bare https:// origin (no path, query or credentials)."
+  }
+}
+
+variable "smn_endpoint" {
+  description = "SMN_ENDPOINT: override of https://smn.<region>.myhuaweicloud.com. Null uses the public regional endpoint."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.smn_endpoint == null || can(regex("^https://[^/?#@\\s]+$", var.smn_endpoint))
+    error_message = "smn_endpoint must be a bare https:// origin (no path, query or credentials)."
+  }
+}
+
+variable "obs_endpoint" {
+  description = "OBS_ENDPOINT: override of https://obs.<region>.myhuaweicloud.com. Null uses the public regional endpoint."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.obs_endpoint == null || can(regex("^https://[^/?#@\\s]+$", var.obs_endpoint))
+    error_message = "obs_endpoint must be a bare https:// origin (no path, query or credentials)."
+  }
+}
+
+# --- Permissions ----------------------------------------------------------------------------------
+
+variable "approval_policy_enabled" {
+  description = "Grant the agency vpcep:connections:update so the function can accept or reject connections. Off by default: a monitor that only reports needs no write access to VPCEP."
+  type        = bool
+  default     = false
+}
+
+variable "iam_project_name" {
+  description = "Name of the IAM project the regional permissions are granted in. Null means the region's default project (named after the region, e.g. ap-southeast-1); set it when deploying into a sub-project such as ap-southeast-1_prod."
+  type        = string
+  default     = null
+}
+
+# --- Logs -----------------------------------------------------------------------------------------
+
+variable "lts_enabled" {
+  description = "Create an LTS log group and stream and send the function's logs there."
+  type        = bool
+  default     = true
+}
+
+variable "log_retention_days" {
+  description = "Days LTS keeps the function's logs."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.log_retention_days >= 1 && var.log_retention_days <= 365 && floor(var.log_retention_days) == var.log_retention_days
+    error_message = "log_retention_days must be a whole number from 1 to 365."
+  }
+}

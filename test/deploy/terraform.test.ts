@@ -1,0 +1,290 @@
+/**
+ * The Terraform module, read statically (no terraform binary here): it must deploy the function
+ * the code expects. Settings come from lib/config.ts SETTINGS and IAM actions from
+ * lib/huaweicloud/iam-actions.ts, so adding a setting or an API call without updating the module
+ * fails here.
+ */
+import { existsSync } from 'node:fs';
+import { readdir, readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { join, resolve } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { SETTINGS } from '../../lib/config';
+import { IAM_ACTIONS } from '../../lib/huaweicloud/iam-actions';
+import { auditKey } from '../../lib/monitor/audit';
+import { stateKey } from '../../lib/monitor/run-monitor';
+import {
+  checkPolicies,
+  checkUserData,
+  expressionOf,
+  loadModule,
+  objectKeys,
+  resourceBlock,
+  resourcesOfType,
+  rolePolicies,
+  type TerraformConfig,
+} from './terraform-checks';
+
+const ROOT = resolve(__dirname, '../..');
+const MODULE_DIR = join(ROOT, 'deploy/terraform/modules/vpcep-connection-monitor');
+const EXAMPLES_DIR = join(ROOT, 'deploy/terraform/examples');
+const BUNDLE = join(ROOT, 'dist/connection-monitor/index.js');
+
+/**
+ * Accepting or rejecting connections (VPCEP spells accept `receive`) is the one write the monitor
+ * may do, and only with the approval policy switched on. Its IAM_ACTIONS key is
+ * `connectionAction`; until the approval code adds it, the action is named here so the module's
+ * approval branch is still checked.
+ */
+const APPROVAL_ACTION = 'vpcep:connections:update';
+const iamActions = IAM_ACTIONS as Readonly<Record<string, string>>;
+const approvalOnly = [iamActions.connectionAction ?? APPROVAL_ACTION];
+
+let config: TerraformConfig;
+let mainTf: string;
+
+beforeAll(async () => {
+  config = await loadModule(MODULE_DIR);
+  mainTf = await readFile(join(MODULE_DIR, 'main.tf'), 'utf8');
+});
+
+function fn(): Record<string, unknown> {
+  const functions = resourcesOfType(config, 'huaweicloud_fgs_function');
+  expect(functions).toHaveLength(1);
+  return functions[0]![1];
+}
+
+describe('module files', () => {
+  it('has the four files of a standard module', async () => {
+    const files = await readdir(MODULE_DIR);
+    expect(files).toEqual(expect.arrayContaining(['main.tf', 'variables.tf', 'outputs.tf', 'versions.tf']));
+  });
+
+  it('pins the huaweicloud provider and a Terraform version', () => {
+    const terraform = config.terraform[0] as { required_version?: string; required_providers?: Record<string, { source: string; version: string }>[] };
+    expect(terraform.required_version).toMatch(/>=\s*1\.5/);
+    const provider = terraform.required_providers?.[0]?.huaweicloud;
+    expect(provider?.source).toBe('huaweicloud/huaweicloud');
+    expect(provider?.version).toMatch(/\d+\.\d+/);
+  });
+
+  it('describes and types every variable, and keeps secrets out of them', () => {
+    for (const [name, [variable]] of Object.entries(config.variable)) {
+      expect(variable?.description, `variable ${name} has no description`).toEqual(expect.any(String));
+      expect(variable?.type, `variable ${name} has no type`).toBeDefined();
+      expect(name, 'the function uses its agency, never keys passed in').not.toMatch(/secret|password|access_key|secret_key|token/i);
+    }
+  });
+
+  it('exports the function, topic and bucket', () => {
+    expect(Object.keys(config.output)).toEqual(expect.arrayContaining(['function_urn', 'topic_urn', 'bucket_name']));
+  });
+});
+
+describe('function settings (user_data)', () => {
+  it('passes every setting of lib/config.ts, required ones unconditionally', () => {
+    expect(checkUserData(config, SETTINGS)).toEqual([]);
+    const keys = objectKeys(expressionOf(fn().user_data)!);
+    for (const setting of SETTINGS.filter((s) => s.required)) {
+      expect(keys.some((k) => k.name === setting.name && !k.conditional), setting.name).toBe(true);
+    }
+  });
+
+  it('check fails when a setting is left out of user_data', async () => {
+    const required = SETTINGS.find((s) => s.required)!;
+    const optional = SETTINGS.find((s) => !s.required)!;
+    for (const setting of [required, optional]) {
+      const line = new RegExp(`^\\s*${setting.name}\\s*=.*\\n`, 'm');
+      expect(mainTf, `main.tf sets ${setting.name} on a line of its own`).toMatch(line);
+      const broken = await loadModule(MODULE_DIR, { 'main.tf': mainTf.replace(line, '') });
+      expect(checkUserData(broken, SETTINGS)).toContain(`setting ${setting.name} is missing from user_data`);
+    }
+  });
+
+  it('check fails when a required setting is only conditional or a key is misspelled', async () => {
+    const required = SETTINGS.find((s) => s.required)!;
+    // Move the required key into the filtered `for` map of optional settings.
+    const line = new RegExp(`^(\\s*)${required.name}(\\s*=.*)\\n`, 'm');
+    const [, , value] = line.exec(mainTf)!;
+    const conditional = mainTf
+      .replace(line, '')
+      .replace(/(for setting, value in \{\n)/, `$1        ${required.name}${value}\n`);
+    const moved = await loadModule(MODULE_DIR, { 'main.tf': conditional });
+    expect(checkUserData(moved, SETTINGS)).toContain(`required setting ${required.name} is only conditionally in user_data`);
+
+    const misspelled = await loadModule(MODULE_DIR, { 'main.tf': mainTf.replace(line, `$1${required.name}S$2\n`) });
+    expect(checkUserData(misspelled, SETTINGS)).toEqual(
+      expect.arrayContaining([`setting ${required.name} is missing from user_data`, `user_data key ${required.name}S is not a setting in lib/config.ts`]),
+    );
+  });
+});
+
+describe('runtime and handler', () => {
+  it('runs on Node.js 20.15, the runtime esbuild targets', async () => {
+    expect(fn().runtime).toBe('Node.js20.15');
+    const esbuildConfig = await readFile(join(ROOT, 'esbuild.config.mjs'), 'utf8');
+    expect(esbuildConfig).toContain("target: 'node20'");
+  });
+
+  it('calls index.handler, which the built bundle exports as a function', () => {
+    expect(fn().handler).toBe('index.handler');
+    expect(existsSync(BUNDLE), `${BUNDLE} missing: the global setup builds it`).toBe(true);
+    const [file, exported] = (fn().handler as string).split('.');
+    expect(`${file}.js`).toBe('index.js');
+    const bundle = createRequire(__filename)(BUNDLE) as Record<string, unknown>;
+    expect(typeof bundle[exported!]).toBe('function');
+  });
+
+  it('deploys the zip as v2 code with at most one instance, so timer runs cannot overlap', () => {
+    const f = fn();
+    expect(f.functiongraph_version).toBe('v2');
+    expect(f.code_type).toBe('zip');
+    expect(f.func_code).toBe('${filebase64(var.package_path)}');
+    // The provider types max_instance_num as a string; Terraform converts the number.
+    expect(String(f.max_instance_num)).toBe('1');
+    expect(f.agency).toMatch(/^\$\{huaweicloud_identity_agency\.[A-Za-z0-9_]+\.name\}$/);
+  });
+});
+
+describe('timer trigger', () => {
+  it('is a TIMER on the function with the documented event_data fields', () => {
+    const triggers = resourcesOfType(config, 'huaweicloud_fgs_function_trigger');
+    expect(triggers).toHaveLength(1);
+    const [, trigger] = triggers[0]!;
+    expect(trigger.type).toBe('TIMER');
+    expect(trigger.function_urn).toMatch(/^\$\{huaweicloud_fgs_function\.[A-Za-z0-9_]+\.urn\}$/);
+    const eventData = expressionOf(trigger.event_data)!;
+    expect(eventData).toMatch(/^\s*jsonencode\(/);
+    expect(objectKeys(eventData).map((k) => k.name).sort()).toEqual(['name', 'schedule', 'schedule_type', 'user_event']);
+  });
+
+  it('defaults to every five minutes', () => {
+    expect(config.variable.schedule_type?.[0]?.default).toBe('Rate');
+    expect(config.variable.schedule?.[0]?.default).toBe('5m');
+  });
+});
+
+describe('agency permissions', () => {
+  it('grant exactly the IAM actions the code uses, the approval action only behind its switch', () => {
+    expect(checkPolicies(config, Object.values(IAM_ACTIONS), approvalOnly)).toEqual([]);
+    expect(config.variable.approval_policy_enabled?.[0]?.default).toBe(false);
+  });
+
+  it('scope OBS to the bucket and prefix and SMN to the topic', () => {
+    const statements = rolePolicies(config).flatMap((p) => p.statements);
+    const obsObject = statements.filter((s) => s.actions.some((a) => a.startsWith('obs:object:')));
+    const smn = statements.filter((s) => s.actions.some((a) => a.startsWith('smn:')));
+    expect(obsObject.flatMap((s) => s.resources ?? [])).toEqual(['obs:*:*:object:${local.bucket}/${var.obs_prefix}*']);
+    for (const s of [...obsObject, ...smn]) {
+      expect(s.resources?.length).toBeGreaterThan(0);
+      for (const r of s.resources ?? []) expect(r).not.toMatch(/^\*$|:\*$/);
+    }
+  });
+
+  it('check fails on a missing, extra, unconditional or unscoped grant', async () => {
+    const expected = Object.values(IAM_ACTIONS);
+    const variant = async (from: string | RegExp, to: string) => {
+      const text = mainTf.replace(from, to);
+      expect(text, `variant ${String(from)} applies`).not.toBe(mainTf);
+      return checkPolicies(await loadModule(MODULE_DIR, { 'main.tf': text }), expected, approvalOnly);
+    };
+    expect(await variant('"obs:object:DeleteObject"', '"obs:object:GetObject"')).toContain(
+      'action obs:object:DeleteObject is used by the code but not granted',
+    );
+    expect(await variant('"smn:topic:publish"', '"smn:topic:publish", "smn:topic:delete"')).toContain(
+      'action smn:topic:delete is granted but the code does not use it',
+    );
+    expect(await variant('"vpcep:connections:list"]', `"vpcep:connections:list", "${approvalOnly[0]}"]`)).toContain(
+      `action ${approvalOnly[0]} is granted unconditionally; it belongs behind var.approval_policy_enabled`,
+    );
+    expect(await variant('${local.bucket}/${var.obs_prefix}*', '*')).toContain(
+      'role obs: object resource obs:*:*:object:* is not <the module\'s bucket>/<obs_prefix>*',
+    );
+    expect((await variant(/\n\s*Resource = \["smn:[^\n]*/, '')).join('\n')).toMatch(/without a Resource/);
+  });
+
+  it('belong to an agency FunctionGraph can assume, granted where each service needs them', () => {
+    const agencies = resourcesOfType(config, 'huaweicloud_identity_agency');
+    expect(agencies).toHaveLength(1);
+    const [agencyName, agency] = agencies[0]!;
+    expect(agency.delegated_service_name).toBe('op_svc_cff');
+    expect(fn().agency).toBe(`\${huaweicloud_identity_agency.${agencyName}.name}`);
+
+    const projectRoles = ((agency.project_role as { roles: string[] }[] | undefined) ?? []).flatMap((p) => p.roles);
+    const domainRoles = (agency.domain_roles as string[] | undefined) ?? [];
+    for (const { role, type } of rolePolicies(config)) {
+      const ref = `\${huaweicloud_identity_role.${role}.name}`;
+      // XA: project-level services, granted in the region's project. AX: global services (OBS).
+      if (type === 'XA') expect(projectRoles, `${role} is granted in the project`).toContain(ref);
+      else if (type === 'AX') expect(domainRoles, `${role} is granted for global services`).toContain(ref);
+      else throw new Error(`role ${role} has type ${String(type)}, expected XA or AX`);
+    }
+  });
+});
+
+describe('notifications and state', () => {
+  it('subscribes each listed endpoint to the topic, with the protocols validated', () => {
+    const subscription = resourceBlock(config, 'huaweicloud_smn_subscription', 'alerts')!;
+    expect(subscription.for_each).toContain('var.subscriptions');
+    expect(subscription.topic_urn).toBe('${huaweicloud_smn_topic.alerts.topic_urn}');
+    const validations = (config.variable.subscriptions?.[0]?.validation as { condition: string }[]).map((v) => v.condition).join('\n');
+    for (const protocol of ['email', 'sms', 'http', 'https', 'functiongraph']) expect(validations).toContain(`"${protocol}"`);
+  });
+
+  it('keeps state in a private, versioned bucket that expires audit records and old versions', () => {
+    const buckets = resourcesOfType(config, 'huaweicloud_obs_bucket');
+    expect(buckets).toHaveLength(1);
+    const [, bucket] = buckets[0]!;
+    expect(bucket.acl).toBe('private');
+    expect(bucket.versioning).toBe(true);
+    expect(bucket.force_destroy).toBe('${var.force_destroy}');
+    expect(config.variable.force_destroy?.[0]?.default).toBe(false);
+    expect(config.variable.audit_retention_days?.[0]?.default).toBe(400);
+
+    type Rule = { prefix: string; expiration?: { days: unknown }[]; noncurrent_version_expiration?: { days: unknown }[] };
+    const rules = bucket.lifecycle_rule as Rule[];
+    const audit = rules.find((r) => r.prefix === '${local.audit_prefix}');
+    const state = rules.find((r) => r.prefix === '${local.state_key}');
+    expect(audit?.expiration?.[0]?.days).toBe('${var.audit_retention_days}');
+    expect(audit?.noncurrent_version_expiration?.[0]?.days).toBe('${var.noncurrent_version_retention_days}');
+    expect(state?.expiration, 'the current snapshot never expires').toBeUndefined();
+    expect(state?.noncurrent_version_expiration?.[0]?.days).toBe('${var.noncurrent_version_retention_days}');
+  });
+
+  it('puts the lifecycle rules on the keys lib/monitor actually writes', () => {
+    const locals = Object.assign({}, ...config.locals) as Record<string, string>;
+    const prefix = 'team-a/vpcep-monitor/';
+    const render = (template: string | undefined) => template?.replaceAll('${var.obs_prefix}', prefix);
+    expect(render(locals.state_key)).toBe(stateKey({ obsPrefix: prefix }));
+    const audit = render(locals.audit_prefix)!;
+    expect(audit.startsWith(prefix)).toBe(true);
+    expect(auditKey(prefix, new Date('2026-06-01T08:30:00Z'), 'run-1').startsWith(audit)).toBe(true);
+    // OBS refuses lifecycle rules with overlapping prefixes.
+    expect(render(locals.state_key)!.startsWith(audit) || audit.startsWith(render(locals.state_key)!)).toBe(false);
+  });
+});
+
+describe('examples', () => {
+  it('call the module with every variable that has no default', async () => {
+    const required = Object.entries(config.variable)
+      .filter(([, [v]]) => v !== undefined && !('default' in v))
+      .map(([name]) => name);
+    expect(required).toEqual(expect.arrayContaining(['package_path', 'bucket_name']));
+
+    const examples = await readdir(EXAMPLES_DIR);
+    expect(examples).toContain('basic');
+    for (const example of examples) {
+      const parsed = await loadModule(join(EXAMPLES_DIR, example));
+      const calls = Object.values(parsed.module).flat();
+      expect(calls.length, `${example} calls the module`).toBeGreaterThan(0);
+      for (const call of calls) {
+        expect(call.source).toBe('../../modules/vpcep-connection-monitor');
+        for (const name of required) expect(call, `${example} sets ${name}`).toHaveProperty(name);
+        for (const name of Object.keys(call)) {
+          if (['source', 'providers', 'for_each', 'count', 'depends_on'].includes(name)) continue;
+          expect(config.variable, `${example} passes ${name}, which the module does not declare`).toHaveProperty(name);
+        }
+      }
+    }
+  });
+});
