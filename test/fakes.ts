@@ -1,4 +1,5 @@
 /** Hand-written fakes of the monitor's ports, for unit tests with plain data. */
+import { createHash } from 'node:crypto';
 import pino from 'pino';
 import { Writable } from 'node:stream';
 import type { ObjectInfo, ObjectStore, StoredObject } from '../lib/huaweicloud/obs.js';
@@ -34,7 +35,10 @@ export class FakeObjects implements ObjectStore {
 
   async get(key: string): Promise<StoredObject | undefined> {
     const body = this.objects.get(key);
-    return body === undefined ? undefined : { body, etag: String(body.length) };
+    return body === undefined ? undefined : { body, etag: createHash('md5').update(body).digest('hex') };
+  }
+  async head(key: string): Promise<string | undefined> {
+    return (await this.get(key))?.etag;
   }
   async put(key: string, body: string): Promise<void> {
     if (this.failPuts > 0) {

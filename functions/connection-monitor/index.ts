@@ -19,8 +19,12 @@ export interface FunctionGraphContext {
   getSecurityToken?(): string;
 }
 
-// Kept back from FunctionGraph's remaining time for saving state, publishing and returning.
-const SAFETY_MARGIN_MS = 5_000;
+// FunctionGraph kills the invocation at its timeout. Nothing may wait past the deadline less this
+// margin (returning and flushing the log), and reading the cloud stops a reserve earlier still, so
+// the state can be saved and the alerts published with what was read.
+const SAFETY_MARGIN_MS = 1_500;
+const WRITE_RESERVE_FRACTION = 0.25;
+const WRITE_RESERVE_MAX_MS = 20_000;
 
 export type Summary = Pick<RunSummary, 'services' | 'connections' | 'changes' | 'alerts' | 'published'> & Partial<RunSummary>;
 
@@ -38,11 +42,15 @@ export async function handler(_event: unknown, context: FunctionGraphContext): P
     throw error;
   }
   const logger = createLogger(config.logLevel).child({ runId });
-  const budget = budgetUntil(started + context.getRemainingTimeInMilliSeconds() - SAFETY_MARGIN_MS);
-  const deps = { ...createAdapters(config, credentials, budget, logger), logger, now: () => new Date(), budget };
+  const remaining = context.getRemainingTimeInMilliSeconds();
+  const hardDeadline = started + remaining;
+  const writeBudget = budgetUntil(hardDeadline - SAFETY_MARGIN_MS);
+  const scanBudget = budgetUntil(hardDeadline - SAFETY_MARGIN_MS - Math.min(WRITE_RESERVE_MAX_MS, remaining * WRITE_RESERVE_FRACTION));
+  const adapters = createAdapters(config, credentials, { scan: scanBudget, write: writeBudget }, logger);
+  const deps = { ...adapters, logger, now: () => new Date(), budget: scanBudget };
 
   try {
-    const summary = await runMonitor(config, deps, { runId });
+    const summary = await runMonitor(config, deps, { runId, leaseExpiresAt: new Date(hardDeadline) });
     logger.info({ summary: { ...summary, durationMs: Date.now() - started } }, 'run complete');
     return summary;
   } catch (error) {

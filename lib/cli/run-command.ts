@@ -12,7 +12,7 @@ export async function runCommand(dryRun: boolean, io: Io): Promise<number> {
   const config = loadConfig(settingSource(undefined, io.env));
   const credentials = resolveCredentials(undefined, io.env);
   const logger = createLogger(config.logLevel, pino.destination({ dest: 2, sync: true }));
-  const deps = { ...createAdapters(config, credentials, UNLIMITED, logger), logger, now: () => new Date(), budget: UNLIMITED };
+  const deps = { ...createAdapters(config, credentials, { scan: UNLIMITED, write: UNLIMITED }, logger), logger, now: () => new Date(), budget: UNLIMITED };
   const summary = await runMonitor(config, deps, { runId: `cli-${new Date().toISOString()}`, dryRun });
   const { wouldPublish, ...rest } = summary;
   if (dryRun) {

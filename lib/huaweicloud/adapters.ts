@@ -9,14 +9,23 @@ import { SignedClient } from './signed-client.js';
 import { SmnClient } from './smn.js';
 import { VpcepClient } from './vpcep.js';
 
-export function createAdapters(config: Config, credentials: Credentials, budget: Budget, logger: Logger) {
+/**
+ * `scan` bounds the VPCEP reads; `write` bounds OBS and SMN and ends later, so a run whose reads
+ * ran long still has time to save its state and publish what it found.
+ */
+export interface Budgets {
+  scan: Budget;
+  write: Budget;
+}
+
+export function createAdapters(config: Config, credentials: Credentials, budgets: Budgets, logger: Logger) {
   const onRetry = ({ api, attempt, retriesLeft, waitMs, error }: RetryNotice): void => {
     logger.warn({ api, attempt, retriesLeft, waitMs, err: error }, `${api} attempt ${attempt} failed (${error.message}); retrying`);
   };
-  const client = (endpoint: string) => new SignedClient({ endpoint, credentials, budget, onRetry });
+  const client = (endpoint: string, budget: Budget) => new SignedClient({ endpoint, credentials, budget, onRetry });
   return {
-    vpcep: new VpcepClient(client(config.endpoints.vpcep), config.projectId),
-    publisher: new SmnClient(client(config.endpoints.smn), config.projectId, config.smnTopicUrn),
-    objects: new ObsStore({ endpoint: config.endpoints.obs, bucket: config.obsBucket, credentials, budget, onRetry }),
+    vpcep: new VpcepClient(client(config.endpoints.vpcep, budgets.scan), config.projectId),
+    publisher: new SmnClient(client(config.endpoints.smn, budgets.write), config.projectId, config.smnTopicUrn),
+    objects: new ObsStore({ endpoint: config.endpoints.obs, bucket: config.obsBucket, credentials, budget: budgets.write, onRetry }),
   };
 }

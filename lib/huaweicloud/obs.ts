@@ -25,6 +25,8 @@ export interface ObjectInfo {
 /** The port the monitor depends on. Keys are full object keys. */
 export interface ObjectStore {
   get(key: string): Promise<StoredObject | undefined>;
+  /** The object's ETag without its body, or `undefined` when there is no such object. */
+  head(key: string): Promise<string | undefined>;
   put(key: string, body: string, contentType?: string): Promise<void>;
   delete(key: string): Promise<void>;
   /** Every object under `prefix`, in key order, one page (up to 1000 keys) at a time. */
@@ -73,6 +75,12 @@ export class ObsStore implements ObjectStore {
     const content = result.InterfaceResult?.Content;
     const body = typeof content === 'string' ? content : Buffer.isBuffer(content) ? content.toString('utf8') : '';
     return { body, etag: (result.InterfaceResult?.ETag ?? '').replace(/"/g, '') };
+  }
+
+  async head(key: string): Promise<string | undefined> {
+    const result = await this.call(IAM_ACTIONS.getObject, () => this.client.getObjectMetadata({ Bucket: this.bucket, Key: key }), [404]);
+    if (result.CommonMsg.Status === 404) return undefined;
+    return (result.InterfaceResult?.ETag ?? '').replace(/"/g, '');
   }
 
   async put(key: string, body: string, contentType = 'application/json'): Promise<void> {

@@ -56,7 +56,8 @@ export async function withRetry<T>(
           throw new AbortError(new DeadlineError(`${api} not attempted: the run's time budget is spent`, api));
         }
         try {
-          return await attempt(Math.min(policy.requestTimeoutMs, left));
+          // Timers take whole milliseconds.
+          return await attempt(Math.floor(Math.min(policy.requestTimeoutMs, left)));
         } catch (error) {
           if (error instanceof CloudError && error.retryable) throw error;
           throw new AbortError(error instanceof Error ? error : new Error(String(error)));

@@ -32,12 +32,35 @@ export class StateFormatError extends MonitorError {
  */
 export class RunIncompleteError extends MonitorError {
   override name = 'RunIncompleteError';
+  readonly failedServices: readonly string[];
+  readonly undelivered: number;
   constructor(
     message: string,
-    readonly failedServices: readonly string[],
-    readonly undelivered: number,
+    /** What the pass did achieve; the handler logs it as the run's summary. */
+    readonly summary: RunSummaryLike,
     options?: { cause?: unknown },
   ) {
     super(message, options);
+    this.failedServices = summary.failedServices;
+    this.undelivered = summary.undelivered;
   }
+}
+
+interface RunSummaryLike {
+  failedServices: string[];
+  undelivered: number;
+}
+
+/**
+ * Another invocation saved the state while this one worked (the lease was lost to a race or
+ * outlived). This run stops without saving or publishing; the next run diffs against the newer
+ * state, so nothing is lost and the snapshot does not move backwards.
+ */
+export class OverlapError extends MonitorError {
+  override name = 'OverlapError';
+}
+
+/** Thrown from a test's checkpoint hook to stop a run dead between two steps. */
+export class SimulatedCrash extends MonitorError {
+  override name = 'SimulatedCrash';
 }

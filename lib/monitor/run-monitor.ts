@@ -12,7 +12,8 @@ import type { VpcepApi } from '../huaweicloud/vpcep.js';
 import { type AlertEvent, alertsFor } from './alerts.js';
 import { auditKey, auditRecords, toJsonLines } from './audit.js';
 import { type Change, type ConnectionRecord, diffConnections, toRecords } from './diff.js';
-import { RunIncompleteError, StateFormatError } from './errors.js';
+import { OverlapError, RunIncompleteError, SimulatedCrash, StateFormatError } from './errors.js';
+import { acquireLease, leaseKey, releaseLease } from './lease.js';
 import { createLimiter } from './limiter.js';
 import { buildNotifications, type Notification } from './notify.js';
 import { scanService } from './scan.js';
@@ -25,9 +26,16 @@ export interface MonitorDeps {
   publisher: Publisher;
   logger: Logger;
   now: () => Date;
-  /** Time left for network work; the handler derives it from FunctionGraph's remaining time. */
+  /** Time left for reading the cloud; the handler derives it from FunctionGraph's remaining time. */
   budget: Budget;
+  /**
+   * Called between the steps that change something, with the step's name. Tests throw
+   * SimulatedCrash from it to prove that dying at any point loses nothing; production wires none.
+   */
+  checkpoint?: (step: Checkpoint) => void | Promise<void>;
 }
+
+export type Checkpoint = 'state-loaded' | 'lease-acquired' | 'audit-written' | 'outbox-saved' | 'published' | 'delivered-saved';
 
 export interface RunOptions {
   runId: string;
@@ -35,6 +43,8 @@ export interface RunOptions {
   dryRun?: boolean;
   /** Requests in flight at once across all services. */
   concurrency?: number;
+  /** When this invocation is certainly over (FunctionGraph's hard timeout): the lease's expiry. */
+  leaseExpiresAt?: Date;
 }
 
 export interface ServiceChanges {
@@ -60,12 +70,16 @@ export interface RunSummary {
   auditKey?: string;
   /** The messages a dry run would have published. */
   wouldPublish?: Notification[];
+  /** Why this run wrote and published nothing although it found something to report. */
+  skipped?: string;
 }
 
 /** Concurrent list requests: enough to overlap network waits, few enough for a 128 MB function's CPU share. */
 const DEFAULT_CONCURRENCY = 4;
 /** A service scan is not started with less time left than this; it keeps its snapshot for next run. */
-const MIN_SCAN_MS = 3_000;
+const MIN_SCAN_MS = 1_000;
+/** FunctionGraph's longest synchronous invocation: a lease without a known deadline lasts this long. */
+const MAX_INVOCATION_MS = 900_000;
 
 export function stateKey(config: Pick<Config, 'obsPrefix'>): string {
   return `${config.obsPrefix}state.json`;
@@ -76,7 +90,7 @@ export async function runMonitor(config: Config, deps: MonitorDeps, options: Run
   const startedAt = deps.now().toISOString();
   const key = stateKey(config);
 
-  const { state: previous, baseline, quarantined } = await loadState(config, deps, key, options);
+  const { state: previous, baseline, quarantined, etag: loadedEtag } = await loadState(config, deps, key, options);
 
   const services = await selectServices(config, deps.vpcep);
   const limiter = createLimiter(options.concurrency ?? DEFAULT_CONCURRENCY);
@@ -162,52 +176,85 @@ export async function runMonitor(config: Config, deps: MonitorDeps, options: Run
   if (options.dryRun) {
     return { ...summary, wouldPublish: notifications };
   }
-
-  if (changeCount > 0) {
-    // The trail is written first: if this fails nothing else is saved, and the next run sees the
-    // same changes again, so no change goes unrecorded.
-    const alertedIds = new Set(newAlerts.map((alert) => alert.id));
-    const records = serviceChanges.flatMap(({ service, changes }) => auditRecords(service, changes, { at: startedAt, runId: options.runId, alertedIds }));
-    summary.auditKey = auditKey(config.obsPrefix, new Date(startedAt), options.runId);
-    await objects.put(summary.auditKey, toJsonLines(records), 'application/x-ndjson');
-  }
-
   const mustSave = baseline || changeCount > 0 || outbox.length > 0 || servicesDiffer(previous, next);
-  if (mustSave) {
-    // The outbox is on disk before anything is published: a crash from here on cannot lose an alert.
-    await save(objects, key, next, deps.now);
+  if (!mustSave) return finish(summary);
+
+  // Only runs that write take the lease: a quiet pass costs no OBS write at all.
+  const lease = { runId: options.runId, expiresAt: (options.leaseExpiresAt ?? new Date(Date.parse(startedAt) + MAX_INVOCATION_MS)).toISOString() };
+  const leaseObject = leaseKey(config.obsPrefix);
+  const taken = await acquireLease(objects, leaseObject, lease, deps.now());
+  if (!taken.acquired) {
+    logger.warn({ holder: taken.holder }, `another invocation (${taken.holder.runId}) holds the state lease until ${taken.holder.expiresAt}; this run writes and publishes nothing, the holder or the next run reports these changes`);
+    return { ...summary, skipped: `lease held by ${taken.holder.runId}` };
   }
+  await checkpoint(deps, 'lease-acquired');
 
   let publishError: unknown;
-  const delivered = new Set<string>();
-  for (const notification of notifications) {
-    try {
-      const receipt = await deps.publisher.publish(notification.message);
-      summary.published += 1;
-      for (const id of notification.eventIds) delivered.add(id);
-      logger.info({ messageId: receipt.messageId, requestId: receipt.requestId, events: notification.eventIds.length }, 'notification published');
-    } catch (error) {
-      publishError = error;
-      logger.error({ err: error, events: notification.eventIds.length }, `publishing to ${config.smnTopicUrn} failed: ${(error as Error).message}; the alerts stay in the outbox and the next run sends them again`);
-      break; // SMN is failing: later parts would fail too, and they keep their place in the outbox
+  try {
+    if (changeCount > 0) {
+      // The trail is written first: if this fails nothing else is saved, and the next run sees
+      // the same changes again, so no change goes unrecorded.
+      const alertedIds = new Set(newAlerts.map((alert) => alert.id));
+      const records = serviceChanges.flatMap(({ service, changes }) => auditRecords(service, changes, { at: startedAt, runId: options.runId, alertedIds }));
+      summary.auditKey = auditKey(config.obsPrefix, new Date(startedAt), options.runId);
+      await objects.put(summary.auditKey, toJsonLines(records), 'application/x-ndjson');
+      await checkpoint(deps, 'audit-written');
     }
-  }
-  if (delivered.size > 0) {
-    next.outbox = next.outbox.filter((event) => !delivered.has(event.id));
-    await save(objects, key, next, deps.now);
-  }
-  summary.undelivered = next.outbox.length;
-  summary.generation = next.generation;
 
-  if (failedServices.length > 0 || publishError !== undefined) {
-    const parts: string[] = [];
-    if (failedServices.length > 0) parts.push(`could not read service(s) ${summary.failedServices.join(', ')}`);
-    if (publishError !== undefined) parts.push(`${summary.undelivered} alert(s) not delivered (${(publishError as Error).message})`);
-    const error = new RunIncompleteError(`monitoring pass incomplete: ${parts.join('; ')}. State saved; the next run retries.`, summary.failedServices, summary.undelivered, { cause: publishError });
-    (error as RunIncompleteError & { summary: RunSummary }).summary = summary;
+    // The lease makes overlap rare; this makes it harmless. If another run saved since we loaded,
+    // our diff was against an older state: leave its state standing rather than move it back.
+    const storedEtag = await objects.head(key);
+    if (storedEtag !== loadedEtag) {
+      throw new OverlapError(`state ${key} changed while this run was working (another invocation saved it); this run saved nothing and published nothing, the next run diffs against the newer state`);
+    }
+
+    // The outbox is on disk before anything is published: a crash from here on cannot lose an alert.
+    await save(objects, key, next, deps.now);
+    await checkpoint(deps, 'outbox-saved');
+
+    const delivered = new Set<string>();
+    for (const notification of notifications) {
+      try {
+        const receipt = await deps.publisher.publish(notification.message);
+        summary.published += 1;
+        for (const id of notification.eventIds) delivered.add(id);
+        logger.info({ messageId: receipt.messageId, requestId: receipt.requestId, events: notification.eventIds.length }, 'notification published');
+        await checkpoint(deps, 'published');
+      } catch (error) {
+        if (error instanceof SimulatedCrash) throw error;
+        publishError = error;
+        logger.error({ err: error, events: notification.eventIds.length }, `publishing to ${config.smnTopicUrn} failed: ${(error as Error).message}; the alerts stay in the outbox and the next run sends them again`);
+        break; // SMN is failing: later parts would fail too, and they keep their place in the outbox
+      }
+    }
+    if (delivered.size > 0) {
+      next.outbox = next.outbox.filter((event) => !delivered.has(event.id));
+      await save(objects, key, next, deps.now);
+      await checkpoint(deps, 'delivered-saved');
+    }
+    summary.undelivered = next.outbox.length;
+    summary.generation = next.generation;
+  } catch (error) {
+    // A process that dies releases nothing; a simulated death must not either.
+    if (!(error instanceof SimulatedCrash)) await release();
     throw error;
   }
-  return summary;
+  await release();
+  return finish(summary, publishError);
+
+  async function release(): Promise<void> {
+    await releaseLease(objects, leaseObject, options.runId).catch((error: unknown) => {
+      logger.warn({ err: error }, `releasing the state lease failed (${(error as Error).message}); it expires on its own at ${lease.expiresAt}`);
+    });
+  }
+
+  function finish(result: RunSummary, publishError?: unknown): RunSummary {
+    if (failedServices.length === 0 && publishError === undefined) return result;
+    const parts: string[] = [];
+    if (failedServices.length > 0) parts.push(`could not read service(s) ${result.failedServices.join(', ')}`);
+    if (publishError !== undefined) parts.push(`${result.undelivered} alert(s) not delivered (${(publishError as Error).message})`);
+    throw new RunIncompleteError(`monitoring pass incomplete: ${parts.join('; ')}. State saved; the next run retries.`, result, { cause: publishError });
+  }
 }
 
 async function loadState(
@@ -215,11 +262,12 @@ async function loadState(
   deps: MonitorDeps,
   key: string,
   options: RunOptions,
-): Promise<{ state: MonitorState; baseline: boolean; quarantined: boolean }> {
+): Promise<{ state: MonitorState; baseline: boolean; quarantined: boolean; etag: string | undefined }> {
   const stored = await deps.objects.get(key);
-  if (!stored) return { state: emptyState(), baseline: true, quarantined: false };
+  await checkpoint(deps, 'state-loaded');
+  if (!stored) return { state: emptyState(), baseline: true, quarantined: false, etag: undefined };
   try {
-    return { state: parseState(stored.body), baseline: false, quarantined: false };
+    return { state: parseState(stored.body), baseline: false, quarantined: false, etag: stored.etag };
   } catch (error) {
     if (!(error instanceof StateFormatError)) throw error;
     // Never guess at unreadable state, and never answer it with an alert for every connection:
@@ -237,7 +285,7 @@ async function loadState(
           `run "vpcep-monitor status" to see connections waiting now.\nRun ${options.runId}.\n`,
       });
     }
-    return { state: emptyState(), baseline: true, quarantined: true };
+    return { state: emptyState(), baseline: true, quarantined: true, etag: stored.etag };
   }
 }
 
@@ -271,6 +319,10 @@ function servicesDiffer(previous: MonitorState, next: MonitorState): boolean {
     if (!before || before.name !== snapshot.name) return true;
   }
   return false;
+}
+
+async function checkpoint(deps: MonitorDeps, step: Checkpoint): Promise<void> {
+  await deps.checkpoint?.(step);
 }
 
 async function save(objects: ObjectStore, key: string, state: MonitorState, now: () => Date): Promise<void> {

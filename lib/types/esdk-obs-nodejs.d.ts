@@ -26,6 +26,7 @@ declare module 'esdk-obs-nodejs' {
     constructor(options: ObsClientOptions);
     getObject(params: { Bucket: string; Key: string }): Promise<ObsResult<{ Content?: string | Buffer; ETag?: string }>>;
     putObject(params: { Bucket: string; Key: string; Body: string; ContentType?: string }): Promise<ObsResult<{ ETag?: string; VersionId?: string }>>;
+    getObjectMetadata(params: { Bucket: string; Key: string }): Promise<ObsResult<{ ETag?: string }>>;
     deleteObject(params: { Bucket: string; Key: string }): Promise<ObsResult>;
     listObjects(params: { Bucket: string; Prefix?: string; Marker?: string; MaxKeys?: number }): Promise<
       ObsResult<{ IsTruncated?: string | boolean; NextMarker?: string; Contents?: { Key: string; LastModified?: string; Size?: string | number; ETag?: string }[] }>

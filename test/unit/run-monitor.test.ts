@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.js';
 import { UNLIMITED } from '../../lib/huaweicloud/budget.js';
-import { RunIncompleteError } from '../../lib/monitor/errors.js';
-import { runMonitor, type MonitorDeps } from '../../lib/monitor/run-monitor.js';
+import { OverlapError, RunIncompleteError, SimulatedCrash } from '../../lib/monitor/errors.js';
+import { type Checkpoint, runMonitor, type MonitorDeps } from '../../lib/monitor/run-monitor.js';
 import { parseState } from '../../lib/monitor/state.js';
 import { connection, FakeObjects, FakePublisher, FakeVpcep, memoryLogger } from '../fakes.js';
 
@@ -21,9 +21,12 @@ function world(settings: Record<string, string> = {}) {
   const { logger, lines } = memoryLogger();
   let run = 0;
   const deps: MonitorDeps = { vpcep, objects, publisher, logger, now: () => new Date('2026-11-25T12:00:00Z'), budget: UNLIMITED };
-  const pass = () => runMonitor(config, deps, { runId: `run-${++run}` });
+  // A crashed run's lease would block the next pass for its whole timeout; these leases expire at
+  // once, as a real one has by the time the next timer fires.
+  const pass = (crashAt?: Checkpoint) =>
+    runMonitor(config, { ...deps, checkpoint: (step) => { if (step === crashAt) throw new SimulatedCrash(step); } }, { runId: `run-${++run}`, leaseExpiresAt: deps.now() });
   const state = () => parseState(objects.objects.get('vpcep-monitor/state.json')!);
-  return { config, vpcep, objects, publisher, lines, pass, state };
+  return { config, deps, vpcep, objects, publisher, lines, pass, state };
 }
 
 const set = (vpcep: FakeVpcep, service: string, id: string, status: string, updatedAt = '2026-11-25T11:59:00Z') => {
@@ -125,5 +128,72 @@ describe('runMonitor', () => {
     expect(quarantined).toHaveLength(1);
     expect(w.objects.objects.get(quarantined[0]!)).toBe('{"schemaVersion":1,"generation":');
     expect(w.state().generation).toBe(1);
+  });
+
+  describe('dying between steps', () => {
+    it('after the outbox is saved: the next run publishes the alert from the outbox, once', async () => {
+      const w = world();
+      await w.pass();
+      set(w.vpcep, SVC_A, 'a1', 'failed');
+      await expect(w.pass('outbox-saved')).rejects.toThrow(SimulatedCrash);
+      expect(w.publisher.messages).toHaveLength(1);
+      set(w.vpcep, SVC_A, 'a1', 'accepted', '2026-11-25T12:02:00Z'); // it recovers before the next run
+      expect(await w.pass()).toMatchObject({ published: 1, undelivered: 0 });
+      expect(w.publisher.messages.at(-1)!.message).toContain('accepted -> failed');
+      await w.pass();
+      expect(w.publisher.messages).toHaveLength(2);
+    });
+
+    it('after publishing, before recording delivery: the next run repeats it with the same event id', async () => {
+      const w = world();
+      await w.pass();
+      set(w.vpcep, SVC_B, 'b1', 'rejected');
+      await expect(w.pass('published')).rejects.toThrow(SimulatedCrash);
+      await w.pass();
+      const [first, repeat] = w.publisher.messages.slice(1).map((m) => /Event id: (\w+)/.exec(m.message!)![1]);
+      expect(repeat).toBe(first);
+      await w.pass();
+      expect(w.publisher.messages).toHaveLength(3);
+    });
+
+    it('after the audit write, before the state: the next run detects, audits and alerts again', async () => {
+      const w = world();
+      await w.pass();
+      set(w.vpcep, SVC_B, 'b9', 'pendingAcceptance');
+      await expect(w.pass('audit-written')).rejects.toThrow(SimulatedCrash);
+      expect(w.publisher.messages).toHaveLength(1);
+      expect(await w.pass()).toMatchObject({ alerts: 1, published: 1 });
+      const trail = [...w.objects.objects.keys()].filter((k) => k.includes('/audit/'));
+      expect(trail).toHaveLength(3); // baseline, the crashed run, its repeat
+    });
+  });
+
+  describe('overlapping invocations', () => {
+    it('a run that finds a live lease writes and publishes nothing; the holder reports the change', async () => {
+      const w = world();
+      await w.pass();
+      w.objects.objects.set('vpcep-monitor/lease.json', JSON.stringify({ runId: 'other', expiresAt: '2026-11-25T12:10:00Z' }));
+      set(w.vpcep, SVC_A, 'a1', 'failed');
+      const puts = w.objects.puts.length;
+      const summary = await w.pass();
+      expect(summary.skipped).toContain('other');
+      expect(w.objects.puts.length).toBe(puts);
+      expect(w.publisher.messages).toHaveLength(1);
+      w.objects.objects.set('vpcep-monitor/lease.json', JSON.stringify({ runId: 'other', expiresAt: '2026-11-25T11:59:00Z' })); // expired
+      expect(await w.pass()).toMatchObject({ alerts: 1, published: 1 });
+      expect(w.objects.objects.has('vpcep-monitor/lease.json')).toBe(false);
+    });
+
+    it('a run whose state was saved by another meanwhile stops without moving it back', async () => {
+      const w = world();
+      await w.pass();
+      set(w.vpcep, SVC_A, 'a1', 'failed');
+      const newer = w.objects.objects.get('vpcep-monitor/state.json')!.replace(/"generation":\d+/, '"generation":7');
+      const error = await runMonitor(w.config, { ...w.deps, checkpoint: (step) => { if (step === 'lease-acquired') w.objects.objects.set('vpcep-monitor/state.json', newer); } }, { runId: 'late', leaseExpiresAt: w.deps.now() }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(OverlapError);
+      expect(w.state().generation).toBe(7);
+      expect(w.publisher.messages).toHaveLength(1);
+      expect(await w.pass()).toMatchObject({ alerts: 1, published: 1 });
+    });
   });
 });
