@@ -4,7 +4,7 @@ import { UNLIMITED } from '../huaweicloud/budget.js';
 import { resolveCredentials } from '../huaweicloud/credentials.js';
 import { type ObjectStore, ObsStore } from '../huaweicloud/obs.js';
 import { type AuditRecord, auditDayPrefix } from '../monitor/audit.js';
-import { cleanText, cleanToken } from '../monitor/sanitize.js';
+import { cleanText, cleanToken, displayServiceName } from '../monitor/sanitize.js';
 import type { Io } from './main.js';
 import { UsageError } from './main.js';
 import { styleFor } from './style.js';
@@ -103,7 +103,7 @@ export async function auditCommand(values: Record<string, string | boolean | und
       io.stdout.write(`${JSON.stringify(record)}\n`);
       continue;
     }
-    const service = cleanText(record.serviceName || record.serviceId, 24);
+    const service = cleanText(displayServiceName(record.serviceName, record.serviceId) || record.serviceId, 24);
     const transition = `${record.from === null ? '-' : cleanToken(record.from)} -> ${record.to === null ? '-' : cleanToken(record.to)}`;
     const line = `${record.at.padEnd(24)} ${service.padEnd(24)} ${cleanToken(record.connectionId, 36).padEnd(36)} ${record.change.padEnd(7)} ${transition}${record.alerted ? ' (alerted)' : ''}`;
     io.stdout.write(`${record.alerted ? style.yellow(line) : line}\n`);

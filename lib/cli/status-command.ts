@@ -3,7 +3,7 @@ import { UNLIMITED } from '../huaweicloud/budget.js';
 import { resolveCredentials } from '../huaweicloud/credentials.js';
 import { ObsStore } from '../huaweicloud/obs.js';
 import { stateKey } from '../monitor/run-monitor.js';
-import { cleanToken } from '../monitor/sanitize.js';
+import { cleanToken, displayServiceName } from '../monitor/sanitize.js';
 import { parseState } from '../monitor/state.js';
 import type { Io } from './main.js';
 import { styleFor } from './style.js';
@@ -49,7 +49,7 @@ export async function statusCommand(json: boolean, io: Io, now: Date = new Date(
   io.stdout.write(`${style.bold('State')} saved ${state.savedAt} (generation ${state.generation}), ${state.outbox.length} alert(s) waiting for delivery\n`);
   for (const service of services) {
     const counts = Object.entries(service.counts).sort(([a], [b]) => a.localeCompare(b)).map(([status, n]) => `${n} ${cleanToken(status)}`).join(', ') || 'no connections';
-    io.stdout.write(`\n${style.bold(service.serviceName || service.serviceId)} (${service.serviceId}), scanned ${service.scannedAt}\n  ${counts}\n`);
+    io.stdout.write(`\n${style.bold(displayServiceName(service.serviceName, service.serviceId) || service.serviceId)} (${service.serviceId}), scanned ${service.scannedAt}\n  ${counts}\n`);
     for (const pending of service.pending) {
       io.stdout.write(`  ${style.yellow('pending')} ${cleanToken(pending.connectionId)}  consumer ${cleanToken(pending.domainId)}  waiting ${formatDuration(pending.waitingSeconds)} (since ${pending.since})\n`);
     }

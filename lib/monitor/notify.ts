@@ -5,7 +5,7 @@
 import type { SmnMessage } from '../huaweicloud/smn.js';
 import { SMN_MESSAGE_MAX_BYTES, SMN_SUBJECT_MAX_BYTES } from '../huaweicloud/smn.js';
 import type { AlertEvent } from './alerts.js';
-import { cleanText, cleanToken } from './sanitize.js';
+import { cleanText, cleanToken, displayServiceName } from './sanitize.js';
 
 export interface NotificationContext {
   projectId: string;
@@ -82,7 +82,7 @@ function footer(context: NotificationContext): string {
 }
 
 function serviceHeading(event: AlertEvent): string {
-  const name = event.serviceName ? `${cleanText(event.serviceName, 128)} ` : '';
+  const name = event.serviceName ? `${displayServiceName(event.serviceName, event.serviceId)} ` : '';
   return `Service ${name}(${cleanToken(event.serviceId)})\n`;
 }
 

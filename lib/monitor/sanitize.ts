@@ -19,3 +19,14 @@ export function cleanToken(value: string, maxLength = 64): string {
   const token = value.replace(/[^A-Za-z0-9._:@/-]/g, '?');
   return token.length > maxLength ? `${token.slice(0, maxLength - 1)}…` : token;
 }
+
+/**
+ * VPCEP names a service `{region}.{name}.{id}`; people know it by the middle part, and the id is
+ * printed beside it anyway.
+ */
+export function displayServiceName(serviceName: string, serviceId: string): string {
+  let name = serviceName;
+  if (name.endsWith(`.${serviceId}`)) name = name.slice(0, -serviceId.length - 1);
+  name = name.replace(/^[a-z]{2,}(?:-[a-z0-9]+)+\./, '');
+  return cleanText(name, 128);
+}

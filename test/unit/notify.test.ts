@@ -71,3 +71,12 @@ describe('cleanText', () => {
     expect(cleanText('é'.repeat(20), 5)).toBe('éééé…');
   });
 });
+
+describe('displayServiceName', () => {
+  it('shows the name people chose, not the region and id VPCEP wraps it in', async () => {
+    const { displayServiceName } = await import('../../lib/monitor/sanitize.js');
+    expect(displayServiceName('ap-southeast-1.payments.4c1a-11', '4c1a-11')).toBe('payments');
+    expect(displayServiceName('my.dotted.name', 'x')).toBe('my.dotted.name');
+    expect(displayServiceName('cn-north-4.a\nb.id', 'id')).toBe('a b');
+  });
+});
