@@ -5,6 +5,7 @@
  * setting, before a single network call is made.
  */
 import { isIP } from 'node:net';
+import { parseDuration } from './duration.js';
 
 /** A setting is missing or malformed. `setting` is the variable's name, as the user spells it. */
 export class ConfigError extends Error {
@@ -28,6 +29,15 @@ export interface Endpoints {
   obs: string;
 }
 
+export type ApprovalMode = 'off' | 'dry-run' | 'enforce';
+
+export interface ApprovalPolicy {
+  mode: ApprovalMode;
+  acceptDomains: ReadonlySet<string>;
+  /** `'*'`: every domain not on the accept list. */
+  rejectDomains: ReadonlySet<string> | '*';
+}
+
 export interface Config {
   region: string;
   projectId: string;
@@ -41,6 +51,9 @@ export interface Config {
   alertOnBaseline: boolean;
   endpoints: Endpoints;
   logLevel: LogLevel;
+  /** Milliseconds a request may wait in `pendingAcceptance` before a reminder; `undefined`: off. */
+  remindPendingAfterMs: number | undefined;
+  approval: ApprovalPolicy;
 }
 
 /** Reads one setting by name; `undefined` or blank means unset. */
@@ -63,6 +76,10 @@ export const SETTINGS = [
   { name: 'SMN_ENDPOINT', required: false, default: 'https://smn.{region}.myhuaweicloud.com', example: 'http://127.0.0.1:9101' },
   { name: 'OBS_ENDPOINT', required: false, default: 'https://obs.{region}.myhuaweicloud.com', example: 'http://127.0.0.1:9102' },
   { name: 'LOG_LEVEL', required: false, default: 'info', example: 'debug' },
+  { name: 'REMIND_PENDING_AFTER', required: false, default: 'off', example: '24h' },
+  { name: 'APPROVAL_MODE', required: false, default: 'off', example: 'dry-run' },
+  { name: 'AUTO_ACCEPT_DOMAINS', required: false, default: '(none)', example: '0a1b…f9,7c6d…21' },
+  { name: 'AUTO_REJECT_DOMAINS', required: false, default: '(none)', example: '*' },
 ] as const;
 
 export type SettingName = (typeof SETTINGS)[number]['name'];
@@ -146,6 +163,12 @@ export function loadConfig(read: SettingSource): Config {
     throw new ConfigError('LOG_LEVEL', `Setting LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}: ${quote(logLevel)}`);
   }
 
+  const remindSetting = get('REMIND_PENDING_AFTER');
+  const remindPendingAfterMs = remindSetting === undefined ? undefined : parseDuration(remindSetting);
+  if (remindSetting !== undefined && remindPendingAfterMs === undefined) {
+    throw new ConfigError('REMIND_PENDING_AFTER', `Setting REMIND_PENDING_AFTER must be a duration such as 30m, 24h or 2d (units s, m, h, d): ${quote(remindSetting)}`);
+  }
+
   return {
     region,
     projectId,
@@ -161,6 +184,42 @@ export function loadConfig(read: SettingSource): Config {
       obs: endpoint('OBS_ENDPOINT', get('OBS_ENDPOINT') ?? `https://obs.${region}.myhuaweicloud.com`),
     },
     logLevel: logLevel as LogLevel,
+    remindPendingAfterMs,
+    approval: approvalPolicy(get),
+  };
+}
+
+// Domain (account) ids are 32 hex digits; anything else on these lists is a typo that would
+// silently match nobody.
+const DOMAIN_ID = /^[0-9a-f]{32}$/;
+
+function approvalPolicy(get: (name: string) => string | undefined): ApprovalPolicy {
+  const mode = (get('APPROVAL_MODE') ?? 'off').toLowerCase();
+  if (mode !== 'off' && mode !== 'dry-run' && mode !== 'enforce') {
+    throw new ConfigError('APPROVAL_MODE', `Setting APPROVAL_MODE must be off, dry-run or enforce: ${quote(mode)}`);
+  }
+  const domains = (name: 'AUTO_ACCEPT_DOMAINS' | 'AUTO_REJECT_DOMAINS'): string[] => {
+    const values = list(get(name));
+    for (const value of values) {
+      if (value === '*' && name === 'AUTO_REJECT_DOMAINS' && values.length === 1) continue;
+      if (value === '*') {
+        throw new ConfigError(name, name === 'AUTO_ACCEPT_DOMAINS'
+          ? 'Setting AUTO_ACCEPT_DOMAINS cannot be *: accepting every consumer is turning approval off, do that on the endpoint service'
+          : 'Setting AUTO_REJECT_DOMAINS is either * alone or a list of domain ids');
+      }
+      if (!DOMAIN_ID.test(value)) throw new ConfigError(name, `Setting ${name} holds ${quote(value)}, which is not a domain id (32 lower-case hex digits)`);
+    }
+    return values;
+  };
+  const accept = domains('AUTO_ACCEPT_DOMAINS');
+  const reject = domains('AUTO_REJECT_DOMAINS');
+  if (mode !== 'off' && accept.length === 0 && reject.length === 0) {
+    throw new ConfigError('APPROVAL_MODE', `Setting APPROVAL_MODE is ${mode} but neither AUTO_ACCEPT_DOMAINS nor AUTO_REJECT_DOMAINS names a domain`);
+  }
+  return {
+    mode,
+    acceptDomains: new Set(accept),
+    rejectDomains: reject.length === 1 && reject[0] === '*' ? '*' : new Set(reject),
   };
 }
 

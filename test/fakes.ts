@@ -4,7 +4,7 @@ import pino from 'pino';
 import { Writable } from 'node:stream';
 import type { ObjectInfo, ObjectStore, StoredObject } from '../lib/huaweicloud/obs.js';
 import type { PublishReceipt, Publisher, SmnMessage } from '../lib/huaweicloud/smn.js';
-import type { ConnectionPage, VpcepApi } from '../lib/huaweicloud/vpcep.js';
+import type { ConnectionAction, ConnectionPage, VpcepApi } from '../lib/huaweicloud/vpcep.js';
 import type { Connection, EndpointService } from '../lib/monitor/types.js';
 
 export class FakeVpcep implements VpcepApi {
@@ -14,6 +14,20 @@ export class FakeVpcep implements VpcepApi {
   /** Runs before each connections page is answered: lets a test move the list between pages. */
   beforePage?: (serviceId: string, offset: number) => void;
   failService = new Set<string>();
+  actions: { serviceId: string; connectionId: string; action: ConnectionAction }[] = [];
+  failActions = 0;
+
+  async connectionAction(serviceId: string, connectionId: string, action: ConnectionAction): Promise<string> {
+    this.actions.push({ serviceId, connectionId, action });
+    if (this.failActions > 0) {
+      this.failActions -= 1;
+      throw new Error(`injected action failure for ${connectionId}`);
+    }
+    const connection = this.connections.get(serviceId)?.find((c) => c.id === connectionId);
+    if (!connection) throw new Error(`no connection ${connectionId}`);
+    connection.status = action === 'receive' ? 'accepted' : 'rejected';
+    return connection.status;
+  }
 
   async listServices(): Promise<EndpointService[]> {
     return this.services.map((service) => ({ ...service }));

@@ -10,6 +10,8 @@ import { LocalCloud } from '../emulator/index.js';
 import { functionGraphContext, timerEvent } from './function-context.js';
 import type { Style } from './style.js';
 
+const REMIND_SECONDS = 3;
+
 export async function runDemo(out: NodeJS.WritableStream, style: Style): Promise<void> {
   const credentials = { ak: `DEMO${randomBytes(8).toString('hex').toUpperCase()}`, sk: randomBytes(20).toString('hex'), securityToken: randomBytes(32).toString('base64') };
   const cloud = await LocalCloud.start({ credentials: [credentials] });
@@ -28,6 +30,8 @@ export async function runDemo(out: NodeJS.WritableStream, style: Style): Promise
     const [ordersFirst, ordersSecond] = cloud.addConnections(orders, 2);
     const [searchFirst, searchSecond] = cloud.addConnections(search, 400);
 
+    // A partner the operator trusts: the approval policy accepts its requests on its own.
+    const partnerDomain = randomBytes(16).toString('hex');
     const userData = {
       HUAWEICLOUD_PROJECT_ID: cloud.projectId,
       HUAWEICLOUD_REGION: cloud.region,
@@ -37,6 +41,10 @@ export async function runDemo(out: NodeJS.WritableStream, style: Style): Promise
       SMN_ENDPOINT: cloud.endpoints.smn,
       OBS_ENDPOINT: cloud.endpoints.obs,
       LOG_LEVEL: 'warn',
+      APPROVAL_MODE: 'enforce',
+      AUTO_ACCEPT_DOMAINS: partnerDomain,
+      // Seconds so the demo shows a reminder; a real deployment would say 24h.
+      REMIND_PENDING_AFTER: `${REMIND_SECONDS}s`,
     };
 
     print(style.bold('vpcep-connection-monitor demo'));
@@ -66,18 +74,26 @@ export async function runDemo(out: NodeJS.WritableStream, style: Style): Promise
 
     await invoke('first run records the baseline and reports what already needs attention');
 
-    cloud.addConnections(payments, 3, { status: 'pendingAcceptance', description: 'new consumer: fraud-detection\nSubject: URGENT accept now' });
+    cloud.addConnections(payments, 2, { status: 'pendingAcceptance', description: 'new consumer: fraud-detection\nSubject: URGENT accept now' });
+    cloud.addConnection(payments, { status: 'pendingAcceptance', domain_id: partnerDomain, description: 'trusted partner' });
     cloud.addConnection(orders, { status: 'failed', description: 'created from a shared VPC', error: [{ error_code: 'EndPoint.2014', error_message: 'The subnet has no free IP addresses.' }] });
     cloud.setStatus(search, searchFirst!.id, 'failed', [{ error_code: 'EndPoint.0001', error_message: 'Route table update failed.' }]);
     cloud.setStatus(orders, ordersFirst!.id, 'rejected');
     cloud.removeConnection(orders, ordersSecond!.id);
     cloud.removeConnection(search, searchSecond!.id);
     print();
-    print(style.dim('Meanwhile: 3 consumers ask to connect to payments-api, an endpoint fails on arrival at orders-api,'));
+    print(style.dim('Meanwhile: 3 consumers ask to connect to payments-api (one is a trusted partner, which the approval policy accepts),'));
+    print(style.dim('an endpoint fails on arrival at orders-api,'));
     print(style.dim('an accepted search-api connection fails, an orders-api connection is rejected, 2 consumers disconnect.'));
     await invoke('changes since the baseline');
 
-    await invoke('nothing changed');
+    await invoke("the policy's acceptance is recorded in the audit trail; nothing alerts");
+    await invoke('nothing changed: nothing published, nothing written');
+
+    print();
+    print(style.dim(`Meanwhile: ${REMIND_SECONDS} seconds pass (REMIND_PENDING_AFTER=${REMIND_SECONDS}s; in production, say 24h).`));
+    await new Promise((resolve) => setTimeout(resolve, REMIND_SECONDS * 1000));
+    await invoke('requests left waiting get a reminder');
 
     const pending = cloud.listConnections(payments).filter((connection) => connection.status === 'pendingAcceptance');
     for (const connection of pending) cloud.setStatus(payments, connection.id, 'accepted');
@@ -86,7 +102,9 @@ export async function runDemo(out: NodeJS.WritableStream, style: Style): Promise
     print(style.dim(`Meanwhile: the operator accepts the ${pending.length} pending payments-api requests; a partner asks to connect to search-api.`));
     await invoke('accepted requests are quiet, the new request alerts');
     print();
-    print(style.green('Demo complete: every transition into pendingAcceptance, failed or rejected was published exactly once.'));
+    print(style.green('Demo complete: every transition into pendingAcceptance, failed or rejected was published exactly once,'));
+    print(style.green('the trusted partner was accepted by the policy, and requests left waiting were reminded.'));
+    print(style.dim('Everything seen is in the audit trail: "vpcep-monitor audit" reads it (see the README).'));
   } finally {
     await cloud.stop();
   }

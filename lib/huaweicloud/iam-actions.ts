@@ -7,6 +7,8 @@
 export const IAM_ACTIONS = {
   listServices: 'vpcep:epservices:list',
   listConnections: 'vpcep:connections:list',
+  /** Only with APPROVAL_MODE=enforce: accepting or rejecting a connection. */
+  connectionAction: 'vpcep:connections:update',
   publish: 'smn:topic:publish',
   getObject: 'obs:object:GetObject',
   putObject: 'obs:object:PutObject',

@@ -15,10 +15,15 @@ export interface ConnectionPage {
   totalCount: number;
 }
 
+/** VPCEP spells accept `receive`. */
+export type ConnectionAction = 'receive' | 'reject';
+
 /** The port the monitor depends on. */
 export interface VpcepApi {
   listServices(): Promise<EndpointService[]>;
   listConnections(serviceId: string, offset: number, limit: number): Promise<ConnectionPage>;
+  /** Accepts or rejects one connection; resolves with the status VPCEP reports afterwards. */
+  connectionAction(serviceId: string, connectionId: string, action: ConnectionAction): Promise<string>;
 }
 
 export class VpcepClient implements VpcepApi {
@@ -63,6 +68,22 @@ export class VpcepClient implements VpcepApi {
       connections: arrayField(page, 'connections', api).map((item) => toConnection(objectOf(item, api), api)),
       totalCount: countField(page, 'total_count', api),
     };
+  }
+
+  async connectionAction(serviceId: string, connectionId: string, action: ConnectionAction): Promise<string> {
+    const api = IAM_ACTIONS.connectionAction;
+    // The API takes one endpoint per request, though the body holds a list.
+    const { body } = await this.client.request({
+      api,
+      method: 'POST',
+      path: `/v1/${this.projectId}/vpc-endpoint-services/${encodeURIComponent(serviceId)}/connections/action`,
+      body: { action, endpoints: [connectionId] },
+    });
+    const updated = arrayField(objectOf(body, api), 'connections', api)
+      .map((item) => objectOf(item, api))
+      .find((item) => item.id === connectionId);
+    if (!updated) throw new ResponseShapeError(`${api} answered without connection ${connectionId}`, api);
+    return stringField(updated, 'status', api);
   }
 }
 

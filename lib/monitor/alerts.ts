@@ -5,6 +5,17 @@ import { createHash } from 'node:crypto';
 import type { Change } from './diff.js';
 import type { ConnectionError, EndpointService } from './types.js';
 
+/** What the approval policy did (or, in dry-run, would do) about a pending connection. */
+export interface PolicyAction {
+  /** VPCEP's words: `receive` accepts. */
+  type: 'receive' | 'reject';
+  mode: 'enforce' | 'dry-run';
+  outcome: 'done' | 'failed' | 'planned';
+  /** Which list matched, in words. */
+  reason: string;
+  error?: string;
+}
+
 export interface AlertEvent {
   /** Stable across runs and repeats: subscribers drop an id they have seen. */
   id: string;
@@ -23,6 +34,8 @@ export interface AlertEvent {
   errors: ConnectionError[];
   /** Found by the first run, which has no earlier snapshot to compare with. */
   baseline?: true;
+  /** Set on events that report an approval policy action rather than a status change. */
+  action?: PolicyAction;
 }
 
 /**

@@ -3,11 +3,11 @@
  * changes under `{prefix}audit/YYYY/MM/DD/`. Objects are only ever created, never rewritten or
  * deleted by the monitor; how long they live is the bucket's lifecycle rule's business.
  */
-import { eventId } from './alerts.js';
+import { type AlertEvent, eventId, type PolicyAction } from './alerts.js';
 import type { Change } from './diff.js';
 import type { EndpointService } from './types.js';
 
-export type AuditChange = 'added' | 'removed' | 'status';
+export type AuditChange = 'added' | 'removed' | 'status' | 'action';
 
 /** One line of the trail. The README documents these fields; keep them in step. */
 export interface AuditRecord {
@@ -24,6 +24,36 @@ export interface AuditRecord {
   eventId: string;
   /** Whether this change raised an alert. */
   alerted: boolean;
+  /** Only on `action` records: what the approval policy did, why, and how it went. */
+  action?: PolicyAction['type'];
+  mode?: PolicyAction['mode'];
+  outcome?: PolicyAction['outcome'];
+  reason?: string;
+  error?: string;
+}
+
+/** The record of an approval policy action: `to` is the status the action asks for. */
+export function actionRecord(event: AlertEvent, runId: string): AuditRecord {
+  const { action } = event;
+  if (!action) throw new TypeError(`event ${event.id} reports no approval policy action`);
+  return {
+    at: event.detectedAt,
+    runId,
+    serviceId: event.serviceId,
+    serviceName: event.serviceName,
+    connectionId: event.connectionId,
+    domainId: event.domainId,
+    change: 'action',
+    from: event.from,
+    to: event.to,
+    eventId: event.id,
+    alerted: true,
+    action: action.type,
+    mode: action.mode,
+    outcome: action.outcome,
+    reason: action.reason,
+    ...(action.error ? { error: action.error } : {}),
+  };
 }
 
 export function auditRecords(

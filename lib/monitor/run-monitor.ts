@@ -10,15 +10,17 @@ import type { ObjectStore } from '../huaweicloud/obs.js';
 import type { Publisher } from '../huaweicloud/smn.js';
 import type { VpcepApi } from '../huaweicloud/vpcep.js';
 import { type AlertEvent, alertsFor } from './alerts.js';
-import { auditKey, auditRecords, toJsonLines } from './audit.js';
+import { actionEvent, type PlannedAction, planActions } from './approval.js';
+import { type AuditRecord, actionRecord, auditKey, auditRecords, toJsonLines } from './audit.js';
 import { type Change, type ConnectionRecord, diffConnections, toRecords } from './diff.js';
 import { OverlapError, RunIncompleteError, SimulatedCrash, StateFormatError } from './errors.js';
 import { acquireLease, leaseKey, releaseLease } from './lease.js';
 import { createLimiter } from './limiter.js';
-import { buildNotifications, type Notification } from './notify.js';
+import { buildNotifications, buildReminder, type Notification } from './notify.js';
+import { type DueReminder, dueReminders, type PendingBook, type PendingRecord, updatePending } from './reminders.js';
 import { scanService } from './scan.js';
 import { emptyState, type MonitorState, parseState, serializeState, type ServiceSnapshot } from './state.js';
-import type { EndpointService } from './types.js';
+import type { Connection, EndpointService } from './types.js';
 
 export interface MonitorDeps {
   vpcep: VpcepApi;
@@ -66,6 +68,10 @@ export interface RunSummary {
   /** Alerts still waiting in the outbox for a later run. */
   undelivered: number;
   generation: number;
+  /** Approval policy actions taken, failed or (dry-run) planned. */
+  actions: number;
+  /** Pending requests reminded about. */
+  reminders: number;
   /** The audit object this run wrote, when it saw changes. */
   auditKey?: string;
   /** The messages a dry run would have published. */
@@ -91,92 +97,36 @@ export async function runMonitor(config: Config, deps: MonitorDeps, options: Run
   const key = stateKey(config);
 
   const { state: previous, baseline, quarantined, etag: loadedEtag } = await loadState(config, deps, key, options);
+  const scan = await scanAll(config, deps, previous, { baseline, alerting: !baseline || (config.alertOnBaseline && !quarantined), startedAt, concurrency: options.concurrency });
+  const { failedServices } = scan;
 
-  const services = await selectServices(config, deps.vpcep);
-  const limiter = createLimiter(options.concurrency ?? DEFAULT_CONCURRENCY);
-  const failedServices: string[] = [];
-  const found = new Set(services.map((service) => service.id));
-  for (const id of config.serviceIds) {
-    if (!found.has(id)) {
-      failedServices.push(id);
-      logger.error({ serviceId: id, api: 'vpcep:epservices:list' }, `service ${id} named in VPCEP_SERVICE_IDS was not found in project ${config.projectId}; next run will look again`);
-    }
-  }
-
-  const nextServices = new Map<string, ServiceSnapshot>();
-  // Filled by index so messages and the trail follow the service list, not the order scans finish.
-  const scanned: (ServiceChanges & { alerts: AlertEvent[] })[] = [];
-  let connections = 0;
-
-  await Promise.all(
-    services.map(async (service, index) => {
-      const before = previous.services.get(service.id);
-      if (deps.budget.remainingMs() < MIN_SCAN_MS) {
-        failedServices.push(service.id);
-        if (before) nextServices.set(service.id, before);
-        logger.warn({ serviceId: service.id }, `service ${service.id} not scanned: the run's time is nearly up; next run will scan it`);
-        return;
-      }
-      let current;
-      try {
-        current = await scanService(deps.vpcep, service.id, { limiter, budget: deps.budget });
-      } catch (error) {
-        failedServices.push(service.id);
-        if (before) nextServices.set(service.id, before);
-        logger.error({ err: error, serviceId: service.id }, `service ${service.id} could not be read: ${(error as Error).message}; its snapshot is kept and next run will read it again`);
-        return;
-      }
-      connections += current.length;
-      const changes = diffConnections(before?.connections ?? new Map<string, ConnectionRecord>(), current);
-      nextServices.set(service.id, { name: service.name, scannedAt: deps.now().toISOString(), connections: toRecords(current) });
-      const alerting = !baseline || (config.alertOnBaseline && !quarantined);
-      const alerts = alerting ? alertsFor(service, changes, config.alertStatuses, startedAt, baseline) : [];
-      scanned[index] = { service, changes, alerts };
-    }),
-  );
-
-  const serviceChanges: ServiceChanges[] = scanned.filter((entry) => entry.changes.length > 0);
-  const newAlerts = scanned.flatMap((entry) => entry.alerts);
-
-  // A service that is no longer listed was deleted: all its connections are gone.
-  for (const [id, snapshot] of previous.services) {
-    if (found.has(id) || nextServices.has(id)) continue;
-    if (config.serviceIds.length > 0 && config.serviceIds.includes(id)) {
-      nextServices.set(id, snapshot); // not found this time: reported above, keep its snapshot
-      continue;
-    }
-    if (config.serviceIds.length > 0) continue; // no longer configured: stop tracking it quietly
-    const changes = [...snapshot.connections].map(([connectionId, record]): Change => ({ kind: 'removed', connectionId, previous: record }));
-    if (changes.length > 0) serviceChanges.push({ service: { id, name: snapshot.name }, changes });
-  }
-
-  const outbox = mergeOutbox(previous.outbox, newAlerts);
-  const changeCount = serviceChanges.reduce((sum, entry) => sum + entry.changes.length, 0);
-  const next: MonitorState = {
-    ...emptyState(),
-    generation: previous.generation,
-    runId: options.runId,
-    services: nextServices,
-    outbox,
-  };
+  const planned = scan.read.flatMap(({ service, current, changes }) => planActions(service, current, newlyPending(changes), config.approval));
+  const reminders = config.remindPendingAfterMs === undefined ? [] : dueReminders(scan.pending, readDetails(scan.read), config.remindPendingAfterMs, deps.now());
+  const changeCount = scan.changed.reduce((sum, entry) => sum + entry.changes.length, 0);
   const summary: RunSummary = {
     runId: options.runId,
     baseline,
-    services: services.length,
-    connections,
+    services: scan.serviceCount,
+    connections: scan.connections,
     changes: changeCount,
-    alerts: newAlerts.length,
+    alerts: scan.alerts.length,
     published: 0,
-    failedServices: failedServices.sort(),
-    undelivered: outbox.length,
+    failedServices: [...failedServices].sort(),
+    undelivered: 0,
     generation: previous.generation,
+    actions: planned.length,
+    reminders: reminders.length,
   };
 
-  const notifications = notificationsFor(outbox, config, options.runId);
   if (options.dryRun) {
-    return { ...summary, wouldPublish: notifications };
+    const events = [...scan.alerts, ...planned.map((action) => actionEvent(action, 'dry-run', 'planned', startedAt))];
+    const wouldPublish = notificationsFor(mergeOutbox(previous.outbox, events), config, options.runId);
+    if (reminders.length > 0) wouldPublish.push(reminderNotification(reminders, config, options.runId));
+    return { ...summary, undelivered: previous.outbox.length, wouldPublish };
   }
-  const mustSave = baseline || changeCount > 0 || outbox.length > 0 || servicesDiffer(previous, next);
+
+  const next: MonitorState = { ...emptyState(), generation: previous.generation, runId: options.runId, services: scan.services, outbox: mergeOutbox(previous.outbox, scan.alerts), pending: scan.pending };
+  const mustSave = baseline || changeCount > 0 || next.outbox.length > 0 || planned.length > 0 || reminders.length > 0 || servicesDiffer(previous, next);
   if (!mustSave) return finish(summary);
 
   // Only runs that write take the lease: a quiet pass costs no OBS write at all.
@@ -191,11 +141,16 @@ export async function runMonitor(config: Config, deps: MonitorDeps, options: Run
 
   let publishError: unknown;
   try {
-    if (changeCount > 0) {
+    const actions = await carryOut(planned, config, deps, startedAt);
+    next.outbox = mergeOutbox(next.outbox, actions);
+
+    const records: AuditRecord[] = [
+      ...scan.changed.flatMap(({ service, changes }) => auditRecords(service, changes, { at: startedAt, runId: options.runId, alertedIds: new Set(scan.alerts.map((alert) => alert.id)) })),
+      ...actions.map((action) => actionRecord(action, options.runId)),
+    ];
+    if (records.length > 0) {
       // The trail is written first: if this fails nothing else is saved, and the next run sees
       // the same changes again, so no change goes unrecorded.
-      const alertedIds = new Set(newAlerts.map((alert) => alert.id));
-      const records = serviceChanges.flatMap(({ service, changes }) => auditRecords(service, changes, { at: startedAt, runId: options.runId, alertedIds }));
       summary.auditKey = auditKey(config.obsPrefix, new Date(startedAt), options.runId);
       await objects.put(summary.auditKey, toJsonLines(records), 'application/x-ndjson');
       await checkpoint(deps, 'audit-written');
@@ -213,11 +168,14 @@ export async function runMonitor(config: Config, deps: MonitorDeps, options: Run
     await checkpoint(deps, 'outbox-saved');
 
     const delivered = new Set<string>();
-    for (const notification of notifications) {
+    const messages = notificationsFor(next.outbox, config, options.runId);
+    if (reminders.length > 0) messages.push(reminderNotification(reminders, config, options.runId));
+    for (const notification of messages) {
       try {
         const receipt = await deps.publisher.publish(notification.message);
         summary.published += 1;
         for (const id of notification.eventIds) delivered.add(id);
+        if (notification.eventIds.length === 0) markReminded(next.pending, reminders, deps.now().toISOString());
         logger.info({ messageId: receipt.messageId, requestId: receipt.requestId, events: notification.eventIds.length }, 'notification published');
         await checkpoint(deps, 'published');
       } catch (error) {
@@ -227,7 +185,7 @@ export async function runMonitor(config: Config, deps: MonitorDeps, options: Run
         break; // SMN is failing: later parts would fail too, and they keep their place in the outbox
       }
     }
-    if (delivered.size > 0) {
+    if (summary.published > 0) {
       next.outbox = next.outbox.filter((event) => !delivered.has(event.id));
       await save(objects, key, next, deps.now);
       await checkpoint(deps, 'delivered-saved');
@@ -248,12 +206,162 @@ export async function runMonitor(config: Config, deps: MonitorDeps, options: Run
     });
   }
 
-  function finish(result: RunSummary, publishError?: unknown): RunSummary {
-    if (failedServices.length === 0 && publishError === undefined) return result;
+  function finish(result: RunSummary, error?: unknown): RunSummary {
+    if (failedServices.length === 0 && error === undefined) return result;
     const parts: string[] = [];
     if (failedServices.length > 0) parts.push(`could not read service(s) ${result.failedServices.join(', ')}`);
-    if (publishError !== undefined) parts.push(`${result.undelivered} alert(s) not delivered (${(publishError as Error).message})`);
-    throw new RunIncompleteError(`monitoring pass incomplete: ${parts.join('; ')}. State saved; the next run retries.`, result, { cause: publishError });
+    if (error !== undefined) parts.push(`${result.undelivered} alert(s) not delivered (${(error as Error).message})`);
+    throw new RunIncompleteError(`monitoring pass incomplete: ${parts.join('; ')}. State saved; the next run retries.`, result, { cause: error });
+  }
+}
+
+interface ServiceRead extends ServiceChanges {
+  current: Connection[];
+}
+
+interface ScanResult {
+  /** Services listed (and selected by VPCEP_SERVICE_IDS) in this run. */
+  serviceCount: number;
+  /** Services read completely, in the order VPCEP listed them. */
+  read: ServiceRead[];
+  /** Every service with changes, including deleted ones. */
+  changed: ServiceChanges[];
+  alerts: AlertEvent[];
+  failedServices: string[];
+  connections: number;
+  services: Map<string, ServiceSnapshot>;
+  pending: PendingBook;
+}
+
+/**
+ * Reads every service concurrently and diffs each against its snapshot. A service that cannot be
+ * read keeps its snapshot (and its pending book) untouched; one no longer listed was deleted.
+ */
+async function scanAll(
+  config: Config,
+  deps: MonitorDeps,
+  previous: MonitorState,
+  context: { baseline: boolean; alerting: boolean; startedAt: string; concurrency: number | undefined },
+): Promise<ScanResult> {
+  const { logger } = deps;
+  const services = await selectServices(config, deps.vpcep);
+  const listed = new Set(services.map((service) => service.id));
+  const failedServices: string[] = [];
+  for (const id of config.serviceIds) {
+    if (listed.has(id)) continue;
+    failedServices.push(id);
+    logger.error({ serviceId: id, api: 'vpcep:epservices:list' }, `service ${id} named in VPCEP_SERVICE_IDS was not found in project ${config.projectId}; next run will look again`);
+  }
+
+  const limiter = createLimiter(context.concurrency ?? DEFAULT_CONCURRENCY);
+  const snapshots = new Map<string, ServiceSnapshot>();
+  const pending: PendingBook = new Map();
+  const keep = (id: string): void => {
+    const snapshot = previous.services.get(id);
+    if (snapshot) snapshots.set(id, snapshot);
+    const book = previous.pending.get(id);
+    if (book) pending.set(id, book);
+  };
+  // Filled by index so messages and the trail follow the service list, not the order scans finish.
+  const read: ServiceRead[] = [];
+  const alertsByService: AlertEvent[][] = [];
+  let connections = 0;
+
+  await Promise.all(
+    services.map(async (service, index) => {
+      if (deps.budget.remainingMs() < MIN_SCAN_MS) {
+        failedServices.push(service.id);
+        keep(service.id);
+        logger.warn({ serviceId: service.id }, `service ${service.id} not scanned: the run's time is nearly up; next run will scan it`);
+        return;
+      }
+      let current: Connection[];
+      try {
+        current = await scanService(deps.vpcep, service.id, { limiter, budget: deps.budget });
+      } catch (error) {
+        failedServices.push(service.id);
+        keep(service.id);
+        logger.error({ err: error, serviceId: service.id }, `service ${service.id} could not be read: ${(error as Error).message}; its snapshot is kept and next run will read it again`);
+        return;
+      }
+      connections += current.length;
+      const changes = diffConnections(previous.services.get(service.id)?.connections ?? new Map<string, ConnectionRecord>(), current);
+      snapshots.set(service.id, { name: service.name, scannedAt: deps.now().toISOString(), connections: toRecords(current) });
+      pending.set(service.id, updatePending(previous.pending.get(service.id), current, context.startedAt));
+      read[index] = { service, changes, current };
+      alertsByService[index] = context.alerting ? alertsFor(service, changes, config.alertStatuses, context.startedAt, context.baseline) : [];
+    }),
+  );
+
+  const changed: ServiceChanges[] = read.filter((entry) => entry.changes.length > 0);
+  for (const [id, snapshot] of previous.services) {
+    if (listed.has(id) || snapshots.has(id)) continue;
+    if (config.serviceIds.includes(id)) {
+      keep(id); // not found this time: reported above
+      continue;
+    }
+    if (config.serviceIds.length > 0) continue; // no longer configured: stop tracking it quietly
+    const changes = [...snapshot.connections].map(([connectionId, record]): Change => ({ kind: 'removed', connectionId, previous: record }));
+    if (changes.length > 0) changed.push({ service: { id, name: snapshot.name }, changes });
+  }
+
+  return {
+    serviceCount: services.length,
+    read: read.filter(Boolean),
+    changed,
+    alerts: alertsByService.flat(),
+    failedServices,
+    connections,
+    services: snapshots,
+    pending,
+  };
+}
+
+/** Connections that became pendingAcceptance in this run. */
+function newlyPending(changes: readonly Change[]): Set<string> {
+  const ids = new Set<string>();
+  for (const change of changes) {
+    if (change.kind !== 'removed' && change.connection.status === 'pendingAcceptance') ids.add(change.connection.id);
+  }
+  return ids;
+}
+
+function readDetails(read: readonly ServiceRead[]): Map<string, { serviceName: string; connections: Map<string, Connection> }> {
+  return new Map(read.map(({ service, current }) => [service.id, { serviceName: service.name, connections: new Map(current.map((c) => [c.id, c])) }]));
+}
+
+/**
+ * Carries out the approval policy: in enforce mode one request per connection (VPCEP accepts one
+ * endpoint per action request), sequentially; in dry-run mode nothing is sent. Every outcome,
+ * failures included, becomes an event for the notification and the audit trail.
+ */
+async function carryOut(planned: readonly PlannedAction[], config: Config, deps: MonitorDeps, detectedAt: string): Promise<AlertEvent[]> {
+  const events: AlertEvent[] = [];
+  for (const action of planned) {
+    if (config.approval.mode === 'dry-run') {
+      events.push(actionEvent(action, 'dry-run', 'planned', detectedAt));
+      continue;
+    }
+    try {
+      await deps.vpcep.connectionAction(action.service.id, action.connection.id, action.decision.type);
+      events.push(actionEvent(action, 'enforce', 'done', detectedAt));
+      deps.logger.info({ serviceId: action.service.id, connectionId: action.connection.id, action: action.decision.type }, `approval policy: ${action.decision.type === 'receive' ? 'accepted' : 'rejected'} connection ${action.connection.id} (${action.decision.reason})`);
+    } catch (error) {
+      events.push(actionEvent(action, 'enforce', 'failed', detectedAt, (error as Error).message));
+      deps.logger.error({ err: error, serviceId: action.service.id, connectionId: action.connection.id }, `approval policy: could not ${action.decision.type} connection ${action.connection.id}: ${(error as Error).message}; next run tries again while it is still pending`);
+    }
+  }
+  return events;
+}
+
+function reminderNotification(reminders: readonly DueReminder[], config: Config, runId: string): Notification {
+  return buildReminder(reminders, { projectId: config.projectId, region: config.region, runId }, config.remindPendingAfterMs ?? 0);
+}
+
+function markReminded(book: PendingBook, reminders: readonly DueReminder[], at: string): void {
+  for (const { key } of reminders) {
+    const record: PendingRecord | undefined = book.get(key.serviceId)?.get(key.connectionId);
+    if (record) record.notifiedAt = at;
   }
 }
 

@@ -6,6 +6,7 @@
 import type { AlertEvent } from './alerts.js';
 import type { ConnectionRecord } from './diff.js';
 import { StateFormatError } from './errors.js';
+import type { PendingBook, PendingRecord } from './reminders.js';
 
 export const STATE_SCHEMA_VERSION = 1;
 
@@ -25,6 +26,8 @@ export interface MonitorState {
   services: Map<string, ServiceSnapshot>;
   /** Alerts detected but not yet accepted by SMN, oldest first. */
   outbox: AlertEvent[];
+  /** Connections waiting in pendingAcceptance: since when, and when someone was last told. */
+  pending: PendingBook;
 }
 
 // On disk a connection is [status, updated_at, domain_id]: a third of the size of named fields.
@@ -36,10 +39,12 @@ interface StoredState {
   runId: string;
   services: Record<string, { name: string; scannedAt: string; connections: Record<string, StoredConnection> }>;
   outbox: AlertEvent[];
+  /** serviceId → connectionId → [since, notifiedAt]. */
+  pending?: Record<string, Record<string, [string, string]>>;
 }
 
 export function emptyState(): MonitorState {
-  return { schemaVersion: STATE_SCHEMA_VERSION, generation: 0, savedAt: '', runId: '', services: new Map(), outbox: [] };
+  return { schemaVersion: STATE_SCHEMA_VERSION, generation: 0, savedAt: '', runId: '', services: new Map(), outbox: [], pending: new Map() };
 }
 
 export function serializeState(state: MonitorState): string {
@@ -58,6 +63,9 @@ export function serializeState(state: MonitorState): string {
     runId: state.runId,
     services,
     outbox: state.outbox,
+    pending: Object.fromEntries(
+      [...state.pending].map(([serviceId, records]) => [serviceId, Object.fromEntries([...records].map(([id, r]) => [id, [r.since, r.notifiedAt]]))]),
+    ),
   };
   return JSON.stringify(stored);
 }
@@ -90,6 +98,18 @@ export function parseState(text: string): MonitorState {
     services.set(id, { name: snapshot.name, scannedAt: snapshot.scannedAt, connections });
   }
   if (!stored.outbox.every(isAlertEvent)) throw new StateFormatError('state has a malformed outbox entry');
+  const pending: PendingBook = new Map();
+  for (const [serviceId, records] of Object.entries(stored.pending ?? {})) {
+    if (!isObject(records)) throw new StateFormatError('state has a malformed pending entry');
+    const book = new Map<string, PendingRecord>();
+    for (const [connectionId, value] of Object.entries(records)) {
+      if (!Array.isArray(value) || value.length !== 2 || !value.every((part) => typeof part === 'string')) {
+        throw new StateFormatError(`state has a malformed pending connection ${JSON.stringify(connectionId.slice(0, 64))}`);
+      }
+      book.set(connectionId, { since: value[0], notifiedAt: value[1] });
+    }
+    pending.set(serviceId, book);
+  }
   return {
     schemaVersion: STATE_SCHEMA_VERSION,
     generation: stored.generation,
@@ -97,6 +117,7 @@ export function parseState(text: string): MonitorState {
     runId: stored.runId,
     services,
     outbox: stored.outbox,
+    pending,
   };
 }
 
@@ -116,6 +137,7 @@ function migrate(raw: unknown): StoredState {
   if (typeof raw.savedAt !== 'string' || typeof raw.runId !== 'string' || !isObject(raw.services) || !Array.isArray(raw.outbox)) {
     throw new StateFormatError('state is missing savedAt, runId, services or outbox');
   }
+  if (raw.pending !== undefined && !isObject(raw.pending)) throw new StateFormatError('state has a malformed pending book');
   return raw as unknown as StoredState;
 }
 

@@ -237,7 +237,7 @@ export interface PolicyStatement {
   actions: string[];
   /** Undefined when the statement has no Resource (the action then applies to the whole scope). */
   resources: string[] | undefined;
-  /** The condition guarding the statement (`var.approval_policy_enabled`), if it is in a `?` branch. */
+  /** The condition guarding the statement (`local.approval_enforced`), if it is in a `?` branch. */
   condition: string | undefined;
 }
 
@@ -335,8 +335,8 @@ export function rolePolicies(config: TerraformConfig): RolePolicy[] {
   }));
 }
 
-/** Actions granted only when `approval_policy_enabled` is true. */
-export const APPROVAL_CONDITION = 'var.approval_policy_enabled';
+/** Actions granted only when the approval policy enforces. */
+export const APPROVAL_CONDITION = 'local.approval_enforced';
 
 /**
  * The agency's policies must grant exactly the actions the code uses (`expected`), with

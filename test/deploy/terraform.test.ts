@@ -32,13 +32,9 @@ const BUNDLE = join(ROOT, 'dist/connection-monitor/index.js');
 
 /**
  * Accepting or rejecting connections (VPCEP spells accept `receive`) is the one write the monitor
- * may do, and only with the approval policy switched on. Its IAM_ACTIONS key is
- * `connectionAction`; until the approval code adds it, the action is named here so the module's
- * approval branch is still checked.
+ * may do, and only with the approval policy enforcing.
  */
-const APPROVAL_ACTION = 'vpcep:connections:update';
-const iamActions = IAM_ACTIONS as Readonly<Record<string, string>>;
-const approvalOnly = [iamActions.connectionAction ?? APPROVAL_ACTION];
+const approvalOnly = [IAM_ACTIONS.connectionAction];
 
 let config: TerraformConfig;
 let mainTf: string;
@@ -167,7 +163,7 @@ describe('timer trigger', () => {
 describe('agency permissions', () => {
   it('grant exactly the IAM actions the code uses, the approval action only behind its switch', () => {
     expect(checkPolicies(config, Object.values(IAM_ACTIONS), approvalOnly)).toEqual([]);
-    expect(config.variable.approval_policy_enabled?.[0]?.default).toBe(false);
+    expect(config.variable.approval_mode?.[0]?.default).toBe('off');
   });
 
   it('scope OBS to the bucket and prefix and SMN to the topic', () => {
@@ -195,7 +191,7 @@ describe('agency permissions', () => {
       'action smn:topic:delete is granted but the code does not use it',
     );
     expect(await variant('"vpcep:connections:list"]', `"vpcep:connections:list", "${approvalOnly[0]}"]`)).toContain(
-      `action ${approvalOnly[0]} is granted unconditionally; it belongs behind var.approval_policy_enabled`,
+      `action ${approvalOnly[0]} is granted unconditionally; it belongs behind local.approval_enforced`,
     );
     expect(await variant('${local.bucket}/${var.obs_prefix}*', '*')).toContain(
       'role obs: object resource obs:*:*:object:* is not <the module\'s bucket>/<obs_prefix>*',

@@ -84,7 +84,7 @@ describe('fault tolerance of the deployed function', () => {
     const error = await failure(invoke());
     expect(error.message).toContain(bad);
     expect(error.message).not.toContain(good);
-    expect(cloud.published.at(-1)!.message).toContain(alertId);
+    expect(cloud.published.at(-1)!.messageStructure!.email).toContain(alertId);
     expect(Object.keys(stateOf().services[bad]!.connections)).toHaveLength(1200);
     const line = logLines().find((l) => l.serviceId === bad && l.level === 'error')!;
     expect(String(line.msg)).toMatch(/could not be read: .*HTTP 503 EndPoint\.0001.*request id .*next run will read it again/);
@@ -100,7 +100,7 @@ describe('fault tolerance of the deployed function', () => {
     const error = await failure(invoke({ remainingMs: 8_000 }));
     expect(Date.now() - started).toBeLessThan(8_000);
     expect(error.message).toContain(bad);
-    expect(cloud.published.at(-1)!.message).toContain(alertId);
+    expect(cloud.published.at(-1)!.messageStructure!.email).toContain(alertId);
   });
 
   it('F10: SMN failing keeps the alert in the outbox, fails the run, and the next run delivers it', async () => {
@@ -112,7 +112,7 @@ describe('fault tolerance of the deployed function', () => {
     expect(stateOf().outbox).toHaveLength(1);
     cloud.clearFaults();
     expect(await invoke()).toMatchObject({ published: 1, undelivered: 0 });
-    expect(cloud.published.at(-1)!.message).toContain(alertId);
+    expect(cloud.published.at(-1)!.messageStructure!.email).toContain(alertId);
     expect(stateOf().outbox).toHaveLength(0);
   });
 
@@ -141,7 +141,7 @@ describe('fault tolerance of the deployed function', () => {
     expect(cloud.published).toHaveLength(0);
     cloud.clearFaults();
     expect(await invoke()).toMatchObject({ alerts: 1, published: 1 });
-    expect(cloud.published.at(-1)!.message).toContain(alertId);
+    expect(cloud.published.at(-1)!.messageStructure!.email).toContain(alertId);
   });
 
   it('F17: corrupt state is quarantined with one operator notice and no flood of alerts', async () => {
@@ -173,9 +173,11 @@ describe('fault tolerance of the deployed function', () => {
     await invoke();
     const message = cloud.published.at(-1)!;
     expect(message.subject).not.toMatch(/pwned|dom/);
-    expect(message.message).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f\u202e\u200b]/);
-    expect(message.message).toContain('Description: "ok Subject: pwned');
-    const description = /Description: "(.*)"/.exec(message.message!)![1]!;
+    for (const text of [message.messageStructure!.email!, message.messageStructure!.sms!]) {
+      expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f\u202e\u200b]/);
+    }
+    expect(message.messageStructure!.email).toContain('description "ok Subject: pwned');
+    const description = /description "(.*)" \(event/.exec(message.messageStructure!.email!)![1]!;
     expect(Array.from(description).length).toBeLessThanOrEqual(512);
   });
 });

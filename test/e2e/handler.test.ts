@@ -82,15 +82,15 @@ describe('the bundled handler against the local cloud', () => {
     const summary = await invoke('run-2');
     expect(summary).toMatchObject({ services: 2, connections: 2502, changes: 5, alerts: 4, published: 1 });
     expect(cloud.published).toHaveLength(1);
-    const text = cloud.published[0]!.message!;
-    expect(text).toContain(`Connection ${pending.id} `);
-    expect(text).toContain('new -> pendingAcceptance');
-    expect(text).toContain(`Connection ${failedOnArrival.id} `);
-    expect(text).toContain('Error: EndPoint.2014: No free IP addresses.');
-    expect(text).toContain(`Connection ${accepted[0]!.id} `);
-    expect(text).toContain('accepted -> failed');
+    const text = cloud.published[0]!.messageStructure!.email!;
+    expect(text).toContain(`${pending.id}: new -> pendingAcceptance`);
+    expect(text).toContain(`${failedOnArrival.id}: new -> failed`);
+    expect(text).toContain('error EndPoint.2014: No free IP addresses.');
+    expect(text).toContain(`${accepted[0]!.id}: accepted -> failed`);
     expect(text).toContain('accepted -> rejected');
     expect(text).not.toContain(accepted[1]!.id); // a removal is audited, not alerted
+    const payload = JSON.parse(cloud.published[0]!.messageStructure!.http!) as { events: { connectionId: string }[] };
+    expect(payload.events).toHaveLength(4);
     expect(cloud.published[0]!.subject).toBe('[VPCEP ap-southeast-1] 4 connections changed: 2 failed, 1 rejected, 1 pendingAcceptance');
     expect(connectionCalls(first)).toHaveLength(2);
     expect(connectionCalls(second)).toHaveLength(2);

@@ -1,67 +1,131 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertEvent } from '../../lib/monitor/alerts.js';
-import { buildNotifications } from '../../lib/monitor/notify.js';
-import { cleanText } from '../../lib/monitor/sanitize.js';
+import { buildNotifications, buildReminder, PAYLOAD_SCHEMA, SMS_MAX_CHARS } from '../../lib/monitor/notify.js';
+import { cleanText, displayServiceName } from '../../lib/monitor/sanitize.js';
 
 const context = { projectId: '0123456789abcdef0123456789abcdef', region: 'ap-southeast-1', runId: 'run-1', baseline: false };
 const event = (n: number, extra: Partial<AlertEvent> = {}): AlertEvent => ({
   id: `id-${n}`, serviceId: 'svc-1', serviceName: 'payments', connectionId: `conn-${n}`, domainId: 'dom-1',
   from: 'accepted', to: 'failed', at: '2026-11-01T00:00:00Z', detectedAt: '2026-11-01T00:01:00Z', description: '', errors: [], ...extra,
 });
+const LIMIT = 256 * 1024;
+const structureBytes = (structure: object) => Buffer.byteLength(JSON.stringify(structure), 'utf8');
 
 describe('buildNotifications', () => {
   it('publishes nothing for no events', () => {
     expect(buildNotifications([], context)).toEqual([]);
   });
 
-  it('puts every detail of a connection in one message, grouped by service', () => {
+  it('gives e-mail one line per change, grouped by service, with the error details of a failure', () => {
     const [only, ...rest] = buildNotifications([
       event(1, { errors: [{ code: 'EndPoint.0001', message: 'quota exceeded' }], description: 'team A' }),
-      event(2, { from: null, to: 'pendingAcceptance', serviceId: 'svc-2', serviceName: 'orders' }),
+      event(2, { from: null, to: 'pendingAcceptance', serviceId: 'svc-2', serviceName: 'ap-southeast-1.orders.svc-2' }),
+      event(3, { to: 'rejected' }),
     ], context);
     expect(rest).toEqual([]);
-    expect(only!.eventIds).toEqual(['id-1', 'id-2']);
-    const text = only!.message.message!;
-    expect(text).toContain('Service payments (svc-1)');
-    expect(text).toContain('Connection conn-1 from consumer account dom-1');
-    expect(text).toContain('accepted -> failed at 2026-11-01T00:00:00Z');
-    expect(text).toContain('Error: EndPoint.0001: quota exceeded');
-    expect(text).toContain('Description: "team A"');
-    expect(text).toContain('Service orders (svc-2)');
-    expect(text).toContain('new -> pendingAcceptance');
-    expect(text).toContain('Event id: id-2');
-    expect(only!.message.subject).toBe('[VPCEP ap-southeast-1] 2 connections changed: 1 failed, 1 pendingAcceptance');
+    expect(only!.eventIds).toEqual(['id-1', 'id-3', 'id-2']);
+    const email = only!.message.structure.email;
+    expect(email).toBe(only!.message.structure.default);
+    const lines = email.split('\n');
+    expect(lines).toContain('payments (svc-1)');
+    expect(lines).toContain('  - conn-1: accepted -> failed at 2026-11-01T00:00:00Z, consumer dom-1, error EndPoint.0001: quota exceeded, description "team A" (event id-1)');
+    expect(lines).toContain('  - conn-3: accepted -> rejected at 2026-11-01T00:00:00Z, consumer dom-1 (event id-3)');
+    expect(lines).toContain('orders (svc-2)');
+    expect(lines).toContain('  - conn-2: new -> pendingAcceptance at 2026-11-01T00:00:00Z, consumer dom-1 (event id-2)');
+    expect(only!.message.subject).toBe('[VPCEP ap-southeast-1] 3 connections changed: 1 failed, 1 rejected, 1 pendingAcceptance');
   });
 
-  it('keeps tenant text out of the subject and strips control characters from the body', () => {
+  it('gives machines parseable JSON with every event of the publish', () => {
+    const events = [event(1, { errors: [{ code: 'E', message: 'm' }] }), event(2, { from: null, to: 'pendingAcceptance', description: 'q"uote' })];
+    const [only] = buildNotifications(events, context);
+    const { http, https, functiongraph } = only!.message.structure;
+    expect(https).toBe(http);
+    expect(functiongraph).toBe(http);
+    const payload = JSON.parse(http) as { schema: string; runId: string; projectId: string; region: string; events: Record<string, unknown>[] };
+    expect(payload).toMatchObject({ schema: PAYLOAD_SCHEMA, runId: 'run-1', projectId: context.projectId, region: 'ap-southeast-1' });
+    expect(payload.events).toEqual([
+      { id: 'id-1', serviceId: 'svc-1', serviceName: 'payments', connectionId: 'conn-1', domainId: 'dom-1', from: 'accepted', to: 'failed', at: '2026-11-01T00:00:00Z', detectedAt: '2026-11-01T00:01:00Z', description: '', error: [{ code: 'E', message: 'm' }] },
+      { id: 'id-2', serviceId: 'svc-1', serviceName: 'payments', connectionId: 'conn-2', domainId: 'dom-1', from: null, to: 'pendingAcceptance', at: '2026-11-01T00:00:00Z', detectedAt: '2026-11-01T00:01:00Z', description: 'q"uote', error: null },
+    ]);
+  });
+
+  it('keeps SMS within 490 characters, without brackets, with counts and the most urgent ids first', () => {
+    const events = [
+      ...Array.from({ length: 40 }, (_, n) => event(n, { to: 'pendingAcceptance', connectionId: `pend-${n}-aaaaaaaa-bbbb-cccc-dddd` })),
+      event(100, { to: 'failed', connectionId: 'fail-[1]-【x】' }),
+      event(101, { to: 'rejected', connectionId: 'rej-1' }),
+    ];
+    const sms = buildNotifications(events, context)[0]!.message.structure.sms;
+    expect(Array.from(sms).length).toBeLessThanOrEqual(SMS_MAX_CHARS);
+    expect(sms).not.toMatch(/[[\]【】]/);
+    expect(sms).toMatch(/^VPCEP ap-southeast-1: 1 failed, 1 rejected, 40 pending\. failed fail-\?1\?-\?x\?, rejected rej-1, pending pend-0/);
+    expect(sms).toMatch(/\+\d+ more$/);
+  });
+
+  it('keeps tenant text out of the subject and strips control characters from every text', () => {
     const hostile = 'ignore\r\nSubject: fake\u202e\u0007 "quoted"';
     const [message] = buildNotifications([event(1, { description: hostile, domainId: 'x\ny', serviceName: 'svc\nname' })], context);
-    expect(message!.message.subject).not.toContain('ignore');
-    expect(message!.message.message).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u202e]/);
-    expect(message!.message.message).toContain('Description: "ignore Subject: fake "quoted""');
-    expect(message!.message.message).toContain('consumer account x?y');
+    expect(message!.message.subject).not.toMatch(/ignore|svc/);
+    for (const text of [message!.message.structure.email, message!.message.structure.sms]) {
+      expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u202e]/);
+    }
+    expect(message!.message.structure.email).toContain('description "ignore Subject: fake "quoted""');
+    expect(message!.message.structure.email).toContain('consumer x?y');
   });
 
-  it('splits only when the body would pass 256 KB, and every event lands in exactly one part', () => {
+  it('splits a burst into as few publishes as fit 256 KB: summaries for people, the full list for machines', () => {
     const long = 'x'.repeat(500);
-    const events = Array.from({ length: 1200 }, (_, n) => event(n, { description: long }));
+    const events = Array.from({ length: 3000 }, (_, n) => event(n, { description: long, serviceId: `svc-${n % 3}` }));
     const parts = buildNotifications(events, context);
     expect(parts.length).toBeGreaterThan(1);
     for (const part of parts) {
-      expect(Buffer.byteLength(part.message.message!, 'utf8')).toBeLessThanOrEqual(256 * 1024);
+      expect(structureBytes(part.message.structure)).toBeLessThanOrEqual(LIMIT);
       expect(Buffer.byteLength(part.message.subject, 'utf8')).toBeLessThanOrEqual(512);
+      expect(part.message.structure.email).toContain('This burst is too large for one message: 3000 events');
+      expect(part.message.structure.email.split('\n').filter((l) => l.startsWith('  - '))).toHaveLength(25);
     }
-    expect(parts.flatMap((part) => part.eventIds)).toEqual(events.map((e) => e.id));
+    const delivered = parts.flatMap((part) => (JSON.parse(part.message.structure.http) as { events: { id: string }[] }).events.map((e) => e.id));
+    expect(delivered.sort()).toEqual(events.map((e) => e.id).sort());
+    expect(parts.flatMap((part) => part.eventIds).sort()).toEqual(delivered);
+    // As few as fit: every part but the last is nearly full.
+    for (const part of parts.slice(0, -1)) expect(structureBytes(part.message.structure)).toBeGreaterThan(LIMIT * 0.9);
     expect(parts[0]!.message.subject).toContain(`(part 1 of ${parts.length})`);
-    // A fuller split would be wasteful: all but the last part are nearly full.
-    expect(Buffer.byteLength(parts[0]!.message.message!, 'utf8')).toBeGreaterThan(200 * 1024);
   });
 
   it('words a baseline as the current state, not as changes', () => {
     const [message] = buildNotifications([event(1, { from: null, baseline: true, to: 'pendingAcceptance' })], { ...context, baseline: true });
-    expect(message!.message.subject).toContain('need');
-    expect(message!.message.subject).toContain('first run');
-    expect(message!.message.message).toContain('found -> pendingAcceptance');
+    expect(message!.message.subject).toBe('[VPCEP ap-southeast-1] 1 connection needs attention (first run)');
+    expect(message!.message.structure.email).toContain('conn-1: found -> pendingAcceptance');
+    expect(JSON.parse(message!.message.structure.http)).toMatchObject({ type: 'baseline' });
+  });
+
+  it('reports approval policy actions, their reasons and failures', () => {
+    const action = (n: number, outcome: 'done' | 'failed' | 'planned', type: 'receive' | 'reject') =>
+      event(n, { from: 'pendingAcceptance', to: type === 'receive' ? 'accepted' : 'rejected', action: { type, mode: outcome === 'planned' ? 'dry-run' : 'enforce', outcome, reason: 'the consumer domain is on AUTO_ACCEPT_DOMAINS', ...(outcome === 'failed' ? { error: 'HTTP 400 EndPoint.0002' } : {}) } });
+    const [message] = buildNotifications([event(9, { to: 'pendingAcceptance', from: null }), action(1, 'done', 'receive'), action(2, 'failed', 'reject'), action(3, 'planned', 'receive')], context);
+    const email = message!.message.structure.email;
+    expect(message!.message.subject).toBe('[VPCEP ap-southeast-1] 1 connection changed: 1 pendingAcceptance; 3 approval policy actions');
+    expect(email).toContain('conn-1: approval policy accepted; why: the consumer domain is on AUTO_ACCEPT_DOMAINS');
+    expect(email).toContain('conn-2: approval policy FAILED to reject: HTTP 400 EndPoint.0002; why:');
+    expect(email).toContain('conn-3: approval policy would accept (dry run); why:');
+    expect(message!.message.structure.sms).toContain('3 policy actions');
+  });
+});
+
+describe('buildReminder', () => {
+  it('lists the waiting requests, longest first, for every protocol', () => {
+    const reminder = buildReminder([
+      { serviceId: 's', serviceName: 'payments', connectionId: 'c-short', domainId: 'd', description: '', since: '2026-11-01T00:00:00Z', waitingMs: 25 * 3_600_000 },
+      { serviceId: 's', serviceName: 'payments', connectionId: 'c-long', domainId: 'd', description: 'team B', since: '2026-10-30T00:00:00Z', waitingMs: 73 * 3_600_000 },
+    ], { projectId: context.projectId, region: context.region, runId: 'r' }, 24 * 3_600_000);
+    expect(reminder.message.subject).toBe('[VPCEP ap-southeast-1] 2 connection requests still waiting for acceptance');
+    const email = reminder.message.structure.email;
+    expect(email.indexOf('c-long')).toBeLessThan(email.indexOf('c-short'));
+    expect(email).toContain('c-long to payments: waiting 3d 1h (since 2026-10-30T00:00:00Z), consumer d, description "team B"');
+    expect(email).toContain('for over 24h');
+    expect(JSON.parse(reminder.message.structure.http)).toMatchObject({ type: 'reminder', events: [{ connectionId: 'c-long', waitingSeconds: 73 * 3600 }, { connectionId: 'c-short' }] });
+    expect(Array.from(reminder.message.structure.sms).length).toBeLessThanOrEqual(SMS_MAX_CHARS);
+    expect(reminder.eventIds).toEqual([]);
   });
 });
 
@@ -73,8 +137,7 @@ describe('cleanText', () => {
 });
 
 describe('displayServiceName', () => {
-  it('shows the name people chose, not the region and id VPCEP wraps it in', async () => {
-    const { displayServiceName } = await import('../../lib/monitor/sanitize.js');
+  it('shows the name people chose, not the region and id VPCEP wraps it in', () => {
     expect(displayServiceName('ap-southeast-1.payments.4c1a-11', '4c1a-11')).toBe('payments');
     expect(displayServiceName('my.dotted.name', 'x')).toBe('my.dotted.name');
     expect(displayServiceName('cn-north-4.a\nb.id', 'id')).toBe('a b');

@@ -4,6 +4,7 @@ import { UNLIMITED } from '../../lib/huaweicloud/budget.js';
 import { OverlapError, RunIncompleteError, SimulatedCrash } from '../../lib/monitor/errors.js';
 import { type Checkpoint, runMonitor, type MonitorDeps } from '../../lib/monitor/run-monitor.js';
 import { parseState } from '../../lib/monitor/state.js';
+import type { SmnMessage } from '../../lib/huaweicloud/smn.js';
 import { connection, FakeObjects, FakePublisher, FakeVpcep, memoryLogger } from '../fakes.js';
 
 const PROJECT = '0123456789abcdef0123456789abcdef';
@@ -29,6 +30,9 @@ function world(settings: Record<string, string> = {}) {
   return { config, deps, vpcep, objects, publisher, lines, pass, state };
 }
 
+/** What an e-mail subscriber reads. */
+const text = (message: SmnMessage): string => message.structure?.email ?? message.message ?? '';
+
 const set = (vpcep: FakeVpcep, service: string, id: string, status: string, updatedAt = '2026-11-25T11:59:00Z') => {
   const list = vpcep.connections.get(service)!;
   const index = list.findIndex((c) => c.id === id);
@@ -43,7 +47,7 @@ describe('runMonitor', () => {
     const summary = await w.pass();
     expect(summary).toMatchObject({ baseline: true, services: 2, connections: 3, changes: 3, alerts: 1, published: 1, undelivered: 0 });
     expect(w.publisher.messages).toHaveLength(1);
-    expect(w.publisher.messages[0]!.message).toContain('a2');
+    expect(text(w.publisher.messages[0]!)).toContain('a2');
     expect(w.state().services.get(SVC_A)!.connections.size).toBe(2);
     expect(w.state().outbox).toEqual([]);
   });
@@ -70,10 +74,10 @@ describe('runMonitor', () => {
     set(w.vpcep, SVC_B, 'b2', 'pendingAcceptance');
     w.vpcep.connections.get(SVC_A)!.splice(1, 1); // a2 removed
     expect(await w.pass()).toMatchObject({ changes: 3, alerts: 2, published: 1 });
-    const text = w.publisher.messages[1]!.message!;
-    expect(text).toContain('accepted -> failed');
-    expect(text).toContain('new -> pendingAcceptance');
-    expect(text).not.toContain('Connection a2 ');
+    const email = text(w.publisher.messages[1]!);
+    expect(email).toContain('a1: accepted -> failed');
+    expect(email).toContain('b2: new -> pendingAcceptance');
+    expect(email).not.toContain('a2:');
     expect(await w.pass()).toMatchObject({ changes: 0, published: 0 });
     expect(w.publisher.messages).toHaveLength(2);
   });
@@ -90,7 +94,7 @@ describe('runMonitor', () => {
     // The connection moves on before the next run: the alert is still delivered, once.
     set(w.vpcep, SVC_B, 'b1', 'accepted', '2026-11-25T12:03:00Z');
     expect(await w.pass()).toMatchObject({ published: 1, undelivered: 0 });
-    expect(w.publisher.messages.at(-1)!.message).toContain('accepted -> rejected');
+    expect(text(w.publisher.messages.at(-1)!)).toContain('accepted -> rejected');
     expect(w.state().outbox).toEqual([]);
   });
 
@@ -105,7 +109,7 @@ describe('runMonitor', () => {
     expect((error as RunIncompleteError).failedServices).toEqual([SVC_A]);
     expect((error as Error).message).toContain(SVC_A);
     expect(w.state().services.get(SVC_A)!.connections.size).toBe(2);
-    expect(w.publisher.messages.at(-1)!.message).toContain('accepted -> failed');
+    expect(text(w.publisher.messages.at(-1)!)).toContain('accepted -> failed');
     expect(w.lines().some((line) => line.includes(SVC_A) && line.includes('could not be read'))).toBe(true);
   });
 
@@ -139,7 +143,7 @@ describe('runMonitor', () => {
       expect(w.publisher.messages).toHaveLength(1);
       set(w.vpcep, SVC_A, 'a1', 'accepted', '2026-11-25T12:02:00Z'); // it recovers before the next run
       expect(await w.pass()).toMatchObject({ published: 1, undelivered: 0 });
-      expect(w.publisher.messages.at(-1)!.message).toContain('accepted -> failed');
+      expect(text(w.publisher.messages.at(-1)!)).toContain('accepted -> failed');
       await w.pass();
       expect(w.publisher.messages).toHaveLength(2);
     });
@@ -150,7 +154,7 @@ describe('runMonitor', () => {
       set(w.vpcep, SVC_B, 'b1', 'rejected');
       await expect(w.pass('published')).rejects.toThrow(SimulatedCrash);
       await w.pass();
-      const [first, repeat] = w.publisher.messages.slice(1).map((m) => /Event id: (\w+)/.exec(m.message!)![1]);
+      const [first, repeat] = w.publisher.messages.slice(1).map((m) => /\(event (\w+)\)/.exec(text(m))![1]);
       expect(repeat).toBe(first);
       await w.pass();
       expect(w.publisher.messages).toHaveLength(3);

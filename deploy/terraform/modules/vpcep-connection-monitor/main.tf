@@ -13,6 +13,9 @@ locals {
 
   iam_project_name = coalesce(var.iam_project_name, local.region)
 
+  # Only an enforcing approval policy writes to VPCEP; dry-run and off need no update permission.
+  approval_enforced = var.approval_mode == "enforce"
+
   # Where lib/monitor writes (auditKey() and stateKey()); test/deploy checks these agree.
   bucket       = huaweicloud_obs_bucket.state.bucket
   audit_prefix = "${var.obs_prefix}audit/"
@@ -110,7 +113,7 @@ resource "huaweicloud_identity_role" "regional" {
       ],
       # Accepting or rejecting connections is a write to another tenant's access path: granted
       # only when the approval policy is switched on.
-      var.approval_policy_enabled ? [
+      local.approval_enforced ? [
         {
           Effect = "Allow"
           Action = ["vpcep:connections:update"]
@@ -220,13 +223,17 @@ resource "huaweicloud_fgs_function" "monitor" {
     },
     {
       for setting, value in {
-        VPCEP_SERVICE_IDS = length(var.service_ids) > 0 ? join(",", var.service_ids) : null
-        ALERT_STATUSES    = var.alert_statuses == null ? null : join(",", var.alert_statuses)
-        ALERT_ON_BASELINE = var.alert_on_baseline == null ? null : tostring(var.alert_on_baseline)
-        LOG_LEVEL         = var.log_level
-        VPCEP_ENDPOINT    = var.vpcep_endpoint
-        SMN_ENDPOINT      = var.smn_endpoint
-        OBS_ENDPOINT      = var.obs_endpoint
+        VPCEP_SERVICE_IDS    = length(var.service_ids) > 0 ? join(",", var.service_ids) : null
+        ALERT_STATUSES       = var.alert_statuses == null ? null : join(",", var.alert_statuses)
+        ALERT_ON_BASELINE    = var.alert_on_baseline == null ? null : tostring(var.alert_on_baseline)
+        LOG_LEVEL            = var.log_level
+        VPCEP_ENDPOINT       = var.vpcep_endpoint
+        SMN_ENDPOINT         = var.smn_endpoint
+        OBS_ENDPOINT         = var.obs_endpoint
+        REMIND_PENDING_AFTER = var.remind_pending_after
+        APPROVAL_MODE        = var.approval_mode == "off" ? null : var.approval_mode
+        AUTO_ACCEPT_DOMAINS  = length(var.auto_accept_domains) > 0 ? join(",", var.auto_accept_domains) : null
+        AUTO_REJECT_DOMAINS  = length(var.auto_reject_domains) > 0 ? join(",", var.auto_reject_domains) : null
       } : setting => value if value != null
     },
   ))

@@ -290,10 +290,48 @@ variable "obs_endpoint" {
 
 # --- Permissions ----------------------------------------------------------------------------------
 
-variable "approval_policy_enabled" {
-  description = "Grant the agency vpcep:connections:update so the function can accept or reject connections. Off by default: a monitor that only reports needs no write access to VPCEP."
-  type        = bool
-  default     = false
+variable "approval_mode" {
+  description = "APPROVAL_MODE: off, dry-run (report what the policy would do) or enforce (accept and reject). Only enforce grants the agency vpcep:connections:update: a monitor that only reports needs no write access to VPCEP."
+  type        = string
+  default     = "off"
+
+  validation {
+    condition     = contains(["off", "dry-run", "enforce"], var.approval_mode)
+    error_message = "approval_mode must be off, dry-run or enforce."
+  }
+}
+
+variable "auto_accept_domains" {
+  description = "AUTO_ACCEPT_DOMAINS: consumer domain ids (32 hex digits) whose pending requests the policy accepts. Wins over auto_reject_domains."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = alltrue([for d in var.auto_accept_domains : can(regex("^[0-9a-f]{32}$", d))])
+    error_message = "auto_accept_domains holds domain ids: 32 lower-case hex digits each."
+  }
+}
+
+variable "auto_reject_domains" {
+  description = "AUTO_REJECT_DOMAINS: consumer domain ids whose pending requests the policy rejects, or [\"*\"] for every domain not on auto_accept_domains."
+  type        = list(string)
+  default     = []
+
+  validation {
+    condition     = var.auto_reject_domains == ["*"] || alltrue([for d in var.auto_reject_domains : can(regex("^[0-9a-f]{32}$", d))])
+    error_message = "auto_reject_domains is [\"*\"] alone or a list of domain ids (32 lower-case hex digits)."
+  }
+}
+
+variable "remind_pending_after" {
+  description = "REMIND_PENDING_AFTER: remind about a request still pendingAcceptance this long after it was reported, then every period (e.g. 30m, 24h, 2d). Null: no reminders."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.remind_pending_after == null || can(regex("^[0-9]{1,7}[smhd]$", var.remind_pending_after))
+    error_message = "remind_pending_after is a number followed by s, m, h or d, e.g. 24h."
+  }
 }
 
 variable "iam_project_name" {
