@@ -3,17 +3,11 @@
  * throttles, fails, hangs, cuts bodies short, moves lists between pages and loses SMN and OBS.
  * Each test names the row of the README's fault table it proves.
  */
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Summary } from '../../functions/connection-monitor/index.js';
 import { functionGraphContext, timerEvent } from '../../lib/cli/function-context.js';
 import { LocalCloud } from '../../lib/emulator/index.js';
-import type { FunctionGraphContext, Summary } from '../../functions/connection-monitor/index.js';
-
-const bundle = createRequire(import.meta.url)(resolve('dist/connection-monitor/index.js')) as {
-  handler: (event: unknown, context: FunctionGraphContext) => Promise<Summary>;
-};
+import { bundle, capturingOutput, userDataFor } from './harness.js';
 
 const credentials = { ak: 'FAULTTESTACCESSKEY01', sk: 'fault-test-secret-key-0000000000000001', securityToken: 'fault-test-security-token-ABCDEFGH' };
 
@@ -30,45 +24,16 @@ beforeEach(async () => {
   bad = cloud.addService({ name: 'bad' }).id;
   cloud.addConnections(good, 1200);
   cloud.addConnections(bad, 1200);
-  userData = {
-    HUAWEICLOUD_PROJECT_ID: cloud.projectId,
-    OBS_BUCKET: 'state',
-    SMN_TOPIC_URN: cloud.createTopic('alerts'),
-    VPCEP_ENDPOINT: cloud.endpoints.vpcep,
-    SMN_ENDPOINT: cloud.endpoints.smn,
-    OBS_ENDPOINT: cloud.endpoints.obs,
-  };
+  userData = userDataFor(cloud, 'state');
   output = [];
 });
 afterEach(async () => {
   await cloud.stop();
 });
 
-/** Runs the handler with every way a process can print captured: pino's fd writes, streams, console. */
 async function invoke(options: { remainingMs?: number; data?: Record<string, string>; creds?: typeof credentials } = {}): Promise<Summary> {
-  const writeSync = fs.writeSync;
-  const writes = [process.stdout.write, process.stderr.write] as const;
-  const consoleMethods = { log: console.log, error: console.error, warn: console.warn, info: console.info, debug: console.debug };
-  const keep = (data: unknown) => {
-    output.push(typeof data === 'string' ? data : Buffer.isBuffer(data) ? data.toString() : ArrayBuffer.isView(data) ? Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString() : String(data));
-  };
-  fs.writeSync = ((fd: number, data: unknown, ...rest: unknown[]) => {
-    if (fd === 1 || fd === 2) {
-      keep(data);
-      return typeof data === 'string' ? Buffer.byteLength(data) : (data as Uint8Array).byteLength;
-    }
-    return (writeSync as (...args: unknown[]) => number)(fd, data, ...rest);
-  }) as typeof fs.writeSync;
-  process.stdout.write = ((data: unknown) => (keep(data), true)) as typeof process.stdout.write;
-  process.stderr.write = ((data: unknown) => (keep(data), true)) as typeof process.stderr.write;
-  for (const name of Object.keys(consoleMethods) as (keyof typeof consoleMethods)[]) console[name] = (...args: unknown[]) => keep(args.join(' '));
-  try {
-    return await bundle.handler(timerEvent(), functionGraphContext({ userData: options.data ?? userData, credentials: options.creds ?? credentials, timeoutMs: options.remainingMs ?? 60_000 }));
-  } finally {
-    fs.writeSync = writeSync;
-    [process.stdout.write, process.stderr.write] = writes;
-    Object.assign(console, consoleMethods);
-  }
+  const context = functionGraphContext({ userData: options.data ?? userData, credentials: options.creds ?? credentials, timeoutMs: options.remainingMs ?? 60_000 });
+  return capturingOutput(output, () => bundle.handler(timerEvent(), context));
 }
 const failure = (promise: Promise<unknown>) => promise.then(() => { throw new Error('expected the invocation to fail'); }, (error: unknown) => error as Error);
 const logLines = () => output.join('').split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);

@@ -1,17 +1,11 @@
 /**
  * The built bundle, invoked the way FunctionGraph invokes it, against the local Huawei Cloud.
  */
-import fs from 'node:fs';
-import { createRequire } from 'node:module';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Summary } from '../../functions/connection-monitor/index.js';
 import { functionGraphContext, timerEvent } from '../../lib/cli/function-context.js';
 import { LocalCloud } from '../../lib/emulator/index.js';
-import type { FunctionGraphContext, Summary } from '../../functions/connection-monitor/index.js';
-
-const bundle = createRequire(import.meta.url)(resolve('dist/connection-monitor/index.js')) as {
-  handler: (event: unknown, context: FunctionGraphContext) => Promise<Summary>;
-};
+import { bundle, capturingOutput, userDataFor } from './harness.js';
 
 const credentials = { ak: 'E2EACCESSKEY000000001', sk: 'e2e-secret-key-0000000000000000000000001', securityToken: 'e2e-security-token-value' };
 
@@ -21,7 +15,6 @@ describe('the bundled handler against the local cloud', () => {
   let first: string;
   let second: string;
   let stdout: string[] = [];
-  const writeSync = fs.writeSync;
 
   beforeAll(async () => {
     cloud = await LocalCloud.start({ credentials: [credentials] });
@@ -30,14 +23,7 @@ describe('the bundled handler against the local cloud', () => {
     second = cloud.addService({ name: 'orders' }).id;
     cloud.addConnections(first, 1500);
     cloud.addConnections(second, 1001);
-    userData = {
-      HUAWEICLOUD_PROJECT_ID: cloud.projectId,
-      OBS_BUCKET: 'monitor-state',
-      SMN_TOPIC_URN: cloud.createTopic('alerts'),
-      VPCEP_ENDPOINT: cloud.endpoints.vpcep,
-      SMN_ENDPOINT: cloud.endpoints.smn,
-      OBS_ENDPOINT: cloud.endpoints.obs,
-    };
+    userData = userDataFor(cloud, 'monitor-state');
   });
   afterAll(async () => {
     await cloud?.stop();
@@ -46,17 +32,7 @@ describe('the bundled handler against the local cloud', () => {
   const invoke = async (requestId: string, data: Record<string, string> = userData): Promise<Summary> => {
     cloud.resetCalls();
     stdout = [];
-    // pino writes synchronously to fd 1 with fs.writeSync; capture the lines the run logs.
-    fs.writeSync = ((fd: number, data: string | NodeJS.ArrayBufferView, ...rest: unknown[]) => {
-      if (fd !== 1) return (writeSync as (...args: unknown[]) => number)(fd, data, ...rest);
-      stdout.push(typeof data === 'string' ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString());
-      return Buffer.byteLength(typeof data === 'string' ? data : '') || (data as NodeJS.ArrayBufferView).byteLength;
-    }) as typeof fs.writeSync;
-    try {
-      return await bundle.handler(timerEvent(), functionGraphContext({ userData: data, credentials, requestId }));
-    } finally {
-      fs.writeSync = writeSync;
-    }
+    return capturingOutput(stdout, () => bundle.handler(timerEvent(), functionGraphContext({ userData: data, credentials, requestId })));
   };
   const connectionCalls = (serviceId: string) =>
     cloud.calls.filter((call) => call.api === 'vpcep:listConnections' && call.path.includes(serviceId));
