@@ -6,13 +6,12 @@
 import pino, { type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from './config.js';
 
-// Credentials are redacted at the logger, whatever a call site passes in.
-const REDACT = [
-  'ak', 'sk', 'securityToken', 'token', 'password', 'authorization', 'Authorization',
-  '*.ak', '*.sk', '*.securityToken', '*.token', '*.password', '*.authorization', '*.Authorization',
-  'credentials', '*.credentials',
-  'headers["x-security-token"]', 'headers["X-Security-Token"]', '*.headers["x-security-token"]', '*.headers["X-Security-Token"]',
-];
+// Credentials are redacted at the logger, whatever a call site passes in and however deep (pino's
+// redaction wildcards match one level each, so the depths are spelled out).
+const SECRET_KEYS = ['ak', 'sk', 'securityToken', 'token', 'password', 'authorization', 'Authorization', 'credentials', '["x-security-token"]', '["X-Security-Token"]'];
+const REDACT = ['', '*', '*.*', '*.*.*'].flatMap((depth) =>
+  SECRET_KEYS.map((key) => (depth === '' ? key : key.startsWith('[') ? `${depth}${key}` : `${depth}.${key}`)),
+);
 
 // One synchronous stdout stream per process: a warm FunctionGraph instance serves many invocations,
 // and a new stream per invocation would leak one each time.
