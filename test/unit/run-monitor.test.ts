@@ -113,6 +113,17 @@ describe('runMonitor', () => {
     expect(w.lines().some((line) => line.includes(SVC_A) && line.includes('could not be read'))).toBe(true);
   });
 
+  it('watches only VPCEP_SERVICE_IDS, and names a listed id that does not exist without dropping its snapshot', async () => {
+    const missing = '33333333-3333-4333-8333-333333333333';
+    const w = world({ VPCEP_SERVICE_IDS: `${SVC_A},${missing}` });
+    const error = await w.pass().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RunIncompleteError);
+    expect((error as RunIncompleteError).failedServices).toEqual([missing]);
+    expect((error as RunIncompleteError).summary).toMatchObject({ services: 1, connections: 2 });
+    expect([...w.state().services.keys()]).toEqual([SVC_A]);
+    expect(w.vpcep.calls.every((call) => call.serviceId === SVC_A)).toBe(true);
+  });
+
   it('treats a deleted service as the removal of its connections, without alerts', async () => {
     const w = world();
     await w.pass();
