@@ -216,4 +216,6 @@ export interface ServiceEndpoint {
   faultResponse(status: number, body: unknown, retryAfter: number | undefined): EmulatorResponse;
   malformedResponse(body: string): EmulatorResponse;
   tooLarge(): EmulatorResponse;
+  /** The largest request body this host accepts; MAX_BODY_BYTES when not set. */
+  readonly maxBodyBytes?: number;
 }

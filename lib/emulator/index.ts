@@ -214,7 +214,7 @@ export class LocalCloud {
     };
 
     try {
-      const body = await readBody(req);
+      const body = await readBody(req, service.maxBodyBytes);
       if (body.kind === 'aborted') return;
       if (body.kind === 'too-large') {
         answer(service.tooLarge(), true);

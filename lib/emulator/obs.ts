@@ -112,6 +112,9 @@ function etagMatches(header: string, etag: string): boolean {
 
 export class ObsEndpoint implements ServiceEndpoint {
   readonly name = 'obs' as const;
+  // Real OBS takes up to 5 GB in one PUT; objects live in memory here, so the cap is lower, but
+  // high enough for a 100,000-connection state and its baseline audit trail.
+  readonly maxBodyBytes = 256 * 1024 * 1024;
 
   constructor(
     private readonly ctx: EmulatorContext,

@@ -4,7 +4,7 @@
  * when asked to; we turn its results into our typed errors, disable its retries in favour of our
  * classified, deadline-aware ones, and never enable its logging.
  */
-import ObsClient from 'esdk-obs-nodejs';
+import type ObsClient from 'esdk-obs-nodejs';
 import type { Budget } from './budget.js';
 import type { Credentials } from './credentials.js';
 import { ApiError, CloudError, NetworkError, TimeoutError } from './errors.js';
@@ -43,19 +43,19 @@ export interface ObsStoreOptions {
 }
 
 export class ObsStore implements ObjectStore {
-  private readonly client: ObsClient;
+  private readonly clientOptions: ConstructorParameters<typeof ObsClient>[0];
   private readonly bucket: string;
   private readonly budget: Budget;
   private readonly retry: RetryPolicy;
   private readonly onRetry: ((notice: RetryNotice) => void) | undefined;
-  private ready: Promise<void> | undefined;
+  private client: Promise<ObsClient> | undefined;
 
   constructor(options: ObsStoreOptions) {
     this.bucket = options.bucket;
     this.budget = options.budget;
     this.retry = options.retry ?? DEFAULT_RETRY_POLICY;
     this.onRetry = options.onRetry;
-    this.client = new ObsClient({
+    this.clientOptions = {
       access_key_id: options.credentials.ak,
       secret_access_key: options.credentials.sk,
       ...(options.credentials.securityToken ? { security_token: options.credentials.securityToken } : {}),
@@ -66,11 +66,11 @@ export class ObsStore implements ObjectStore {
       is_signature_negotiation: false,
       timeout: Math.ceil(this.retry.requestTimeoutMs / 1000),
       max_retry_count: 0,
-    });
+    };
   }
 
   async get(key: string): Promise<StoredObject | undefined> {
-    const result = await this.call(IAM_ACTIONS.getObject, () => this.client.getObject({ Bucket: this.bucket, Key: key }), [404]);
+    const result = await this.call(IAM_ACTIONS.getObject, (client) => client.getObject({ Bucket: this.bucket, Key: key }), [404]);
     if (result.CommonMsg.Status === 404) return undefined;
     const content = result.InterfaceResult?.Content;
     const body = typeof content === 'string' ? content : Buffer.isBuffer(content) ? content.toString('utf8') : '';
@@ -78,26 +78,26 @@ export class ObsStore implements ObjectStore {
   }
 
   async head(key: string): Promise<string | undefined> {
-    const result = await this.call(IAM_ACTIONS.getObject, () => this.client.getObjectMetadata({ Bucket: this.bucket, Key: key }), [404]);
+    const result = await this.call(IAM_ACTIONS.getObject, (client) => client.getObjectMetadata({ Bucket: this.bucket, Key: key }), [404]);
     if (result.CommonMsg.Status === 404) return undefined;
     return (result.InterfaceResult?.ETag ?? '').replace(/"/g, '');
   }
 
   async put(key: string, body: string, contentType = 'application/json'): Promise<void> {
-    await this.call(IAM_ACTIONS.putObject, () =>
-      this.client.putObject({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }),
+    await this.call(IAM_ACTIONS.putObject, (client) =>
+      client.putObject({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }),
     );
   }
 
   async delete(key: string): Promise<void> {
-    await this.call(IAM_ACTIONS.deleteObject, () => this.client.deleteObject({ Bucket: this.bucket, Key: key }), [404]);
+    await this.call(IAM_ACTIONS.deleteObject, (client) => client.deleteObject({ Bucket: this.bucket, Key: key }), [404]);
   }
 
   async *list(prefix: string, startAfter?: string): AsyncIterable<ObjectInfo> {
     let marker = startAfter;
     for (;;) {
-      const result = await this.call(IAM_ACTIONS.listObjects, () =>
-        this.client.listObjects({ Bucket: this.bucket, Prefix: prefix, MaxKeys: 1000, ...(marker ? { Marker: marker } : {}) }),
+      const result = await this.call(IAM_ACTIONS.listObjects, (client) =>
+        client.listObjects({ Bucket: this.bucket, Prefix: prefix, MaxKeys: 1000, ...(marker ? { Marker: marker } : {}) }),
       );
       const page = result.InterfaceResult;
       const contents = page?.Contents ?? [];
@@ -111,18 +111,30 @@ export class ObsStore implements ObjectStore {
     }
   }
 
+  /**
+   * The SDK (with fast-xml-parser and its API models) is loaded at the first call, not when the
+   * bundle loads: ~30 ms that every new instance pays once either way, but after the handler has
+   * checked its configuration rather than before (see `npm run bench`).
+   */
+  private connect(): Promise<ObsClient> {
+    this.client ??= import('esdk-obs-nodejs').then(({ default: Client }) => {
+      const client = new Client(this.clientOptions);
+      // The SDK finishes constructing asynchronously; a call made in the same tick can throw.
+      return new Promise<ObsClient>((resolve) => setImmediate(() => resolve(client)));
+    });
+    return this.client;
+  }
+
   private async call<T extends { CommonMsg: { Status: number; Code?: string; Message?: string; RequestId?: string } }>(
     api: string,
-    send: () => Promise<T>,
+    send: (client: ObsClient) => Promise<T>,
     acceptedStatuses: number[] = [],
   ): Promise<T> {
-    // The SDK finishes constructing asynchronously; a call made in the same tick can throw.
-    this.ready ??= new Promise((resolve) => setImmediate(resolve));
-    await this.ready;
+    const client = await this.connect();
     return withRetry(
       api,
       async (timeoutMs) => {
-        const result = await withTimeout(api, send(), timeoutMs);
+        const result = await withTimeout(api, send(client), timeoutMs);
         const { Status, Code, Message, RequestId } = result.CommonMsg;
         if (Status >= 300 && !acceptedStatuses.includes(Status)) {
           throw new ApiError(api, Status, Code || undefined, Message || undefined, RequestId || undefined);

@@ -5,7 +5,7 @@
  * loses SMN's error code, and logs whole requests (Authorization and X-Security-Token included) at
  * ERROR level on any HTTP error.
  */
-import { AKSKSigner } from '@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner';
+import type { AKSKSigner } from '@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner';
 import type { Budget } from './budget.js';
 import type { Credentials } from './credentials.js';
 import { ApiError, CloudError, NetworkError, ResponseShapeError, TimeoutError } from './errors.js';
@@ -35,10 +35,16 @@ export interface SignedClientOptions {
   onRetry?: (notice: RetryNotice) => void;
 }
 
+// The signer (with moment) is loaded at the first request, not when the bundle loads; every
+// instance pays it once either way.
+let loading: Promise<typeof AKSKSigner> | undefined;
+const loadSigner = (): Promise<typeof AKSKSigner> =>
+  (loading ??= import('@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner').then((module) => module.AKSKSigner));
+
 // The signer's encoder is what the canonical query is built with; the URL we send must use the
 // very same bytes or the gateway computes a different signature.
-const signerEncode = (value: string): string =>
-  (AKSKSigner as unknown as { urlEncode(value: string): string }).urlEncode(value);
+const signerEncode = (signer: typeof AKSKSigner, value: string): string =>
+  (signer as unknown as { urlEncode(value: string): string }).urlEncode(value);
 
 export class SignedClient {
   private readonly endpoint: string;
@@ -71,7 +77,8 @@ export class SignedClient {
     if (this.credentials.securityToken) headers['X-Security-Token'] = this.credentials.securityToken;
 
     const url = this.endpoint + request.path;
-    const signed = AKSKSigner.sign(
+    const signer = await loadSigner();
+    const signed = signer.sign(
       { endpoint: url, method: request.method, headers, queryParams: query, data: request.body },
       { getAk: () => this.credentials.ak, getSk: () => this.credentials.sk } as never,
     ) as Record<string, string>;
@@ -80,7 +87,7 @@ export class SignedClient {
 
     const search = Object.keys(query)
       .sort()
-      .map((key) => `${signerEncode(key)}=${signerEncode(query[key]!)}`)
+      .map((key) => `${signerEncode(signer, key)}=${signerEncode(signer, query[key]!)}`)
       .join('&');
 
     let response: Response;

@@ -38,9 +38,25 @@ export function diffConnections(
   return changes;
 }
 
-/** The snapshot records of a freshly read list. */
-export function toRecords(connections: readonly Connection[]): Map<string, ConnectionRecord> {
+/**
+ * The snapshot records of a freshly read list. When they equal `previous` entry for entry, in the
+ * same order, `previous` itself is returned: a quiet pass then holds one copy of each snapshot
+ * rather than two (at 100,000 connections, ~25 MB of a 128 MB function, and the garbage
+ * collector's time with it).
+ */
+export function toRecords(connections: readonly Connection[], previous?: Map<string, ConnectionRecord>): Map<string, ConnectionRecord> {
+  if (previous !== undefined && sameRecords(connections, previous)) return previous;
   const records = new Map<string, ConnectionRecord>();
   for (const { id, status, updatedAt, domainId } of connections) records.set(id, { status, updatedAt, domainId });
   return records;
+}
+
+function sameRecords(connections: readonly Connection[], previous: ReadonlyMap<string, ConnectionRecord>): boolean {
+  if (previous.size !== connections.length) return false;
+  let i = 0;
+  for (const [id, record] of previous) {
+    const connection = connections[i++]!;
+    if (connection.id !== id || connection.status !== record.status || connection.updatedAt !== record.updatedAt || connection.domainId !== record.domainId) return false;
+  }
+  return true;
 }

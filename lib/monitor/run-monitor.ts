@@ -216,6 +216,7 @@ export async function runMonitor(config: Config, deps: MonitorDeps, options: Run
 }
 
 interface ServiceRead extends ServiceChanges {
+  /** The service's pendingAcceptance connections as read in this run. */
   current: Connection[];
 }
 
@@ -285,10 +286,13 @@ async function scanAll(
         return;
       }
       connections += current.length;
-      const changes = diffConnections(previous.services.get(service.id)?.connections ?? new Map<string, ConnectionRecord>(), current);
-      snapshots.set(service.id, { name: service.name, scannedAt: deps.now().toISOString(), connections: toRecords(current) });
+      const before = previous.services.get(service.id)?.connections;
+      const changes = diffConnections(before ?? new Map<string, ConnectionRecord>(), current);
+      snapshots.set(service.id, { name: service.name, scannedAt: deps.now().toISOString(), connections: toRecords(current, before) });
       pending.set(service.id, updatePending(previous.pending.get(service.id), current, context.startedAt));
-      read[index] = { service, changes, current };
+      // Only pending connections are needed after the scan (approval policy, reminders); keeping
+      // every connection of every service until the end would hold the whole project in memory.
+      read[index] = { service, changes, current: current.filter((connection) => connection.status === 'pendingAcceptance') };
       alertsByService[index] = context.alerting ? alertsFor(service, changes, config.alertStatuses, context.startedAt, context.baseline) : [];
     }),
   );

@@ -34,3 +34,14 @@ describe('diffConnections', () => {
     expect(diffConnections(toRecords(list), list)).toEqual([]);
   });
 });
+
+describe('toRecords', () => {
+  it('returns the previous map itself when nothing in it changed, so a quiet pass keeps one copy', () => {
+    const list = [connection('a', 'accepted'), connection('b', 'rejected')];
+    const previous = toRecords(list);
+    expect(toRecords(list.map((c) => ({ ...c })), previous)).toBe(previous);
+    const changed = toRecords([connection('a', 'accepted'), connection('b', 'accepted')], previous);
+    expect(changed).not.toBe(previous);
+    expect(changed.get('b')!.status).toBe('accepted');
+  });
+});

@@ -1,0 +1,409 @@
+/**
+ * `npm run bench`: the monitor against the floor and a naive peer, on the local cloud (loopback
+ * only), at 100 services × 1,000 connections and 1 service × 100,000, then both again with a delay
+ * on every VPCEP call. Writes bench/results.json (the README's figures) and prints a table. `--quick` runs small shapes and writes nothing; `--only monitor|naive` skips the other.
+ *
+ * The local cloud lives in this (parent) process, warm. Every contender runs in a child process of
+ * its own, so its peak RSS is its own and not the emulator's or another contender's; it reports
+ * wall time and `resourceUsage().maxRSS` over IPC, and the parent counts the requests the cloud
+ * received while it ran.
+ */
+import { execFile, fork, spawn, type StdioOptions } from 'node:child_process';
+import { createRequire } from 'node:module';
+import os from 'node:os';
+import { statSync, writeFileSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import { LocalCloud } from '../lib/emulator/index.js';
+import { BUCKET, type CallCounts, countCalls, floorCalls, floorPass, type Handler, monitorPass, monitorUserData, naivePeerPass, seedWorld, type Shape, type World } from './contenders.js';
+
+const ROOT = resolve(__dirname, '..');
+const BUNDLE = join(ROOT, 'dist', 'connection-monitor', 'index.js');
+const RESULTS = join(ROOT, 'bench', 'results.json');
+
+/**
+ * FunctionGraph's smallest size gives the whole process 128 MB. Under a limit that small Node
+ * gives V8 its minimum young generation (1 MiB semi-spaces), which `--max-semi-space-size=1`
+ * reproduces; the old space is capped at 96 MiB so V8 collects before the container would kill
+ * the process, leaving ~32 MiB for code, stacks and buffers. Peak RSS is checked against 128 MiB.
+ */
+const CHILD_EXEC_ARGV = ['--max-old-space-size=96', '--max-semi-space-size=1'];
+/** For a contender that does not fit: what it needed, measured rather than left blank. */
+const ROOMY_EXEC_ARGV = ['--max-old-space-size=512'];
+const MEMORY_LIMIT_MIB = 128;
+/** An assumed round trip per VPCEP call for the third shape; the real API's was not measured. */
+const LATENCY_MS = 50;
+
+const QUICK = process.argv.includes('--quick');
+const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+
+interface BenchShape extends Shape {
+  /** Delay the local cloud adds to every VPCEP call. */
+  latencyMs?: number;
+  /** At 10 connections per call the naive peer would take minutes here; its calls say enough. */
+  naive: boolean;
+  floorRuns: number;
+  quietRuns: number;
+  /** Skip the baseline in the 128 MB setting (the loopback shapes show whether it fits). */
+  roomyBaseline?: boolean;
+}
+
+const SHAPES: BenchShape[] = QUICK
+  ? [
+      { name: '10 × 1,000', services: 10, connectionsPerService: 1_000, naive: true, floorRuns: 3, quietRuns: 3 },
+      { name: '1 × 10,000', services: 1, connectionsPerService: 10_000, naive: true, floorRuns: 3, quietRuns: 3 },
+    ]
+  : [
+      { name: '100 × 1,000', services: 100, connectionsPerService: 1_000, naive: true, floorRuns: 3, quietRuns: 3 },
+      { name: '1 × 100,000', services: 1, connectionsPerService: 100_000, naive: true, floorRuns: 3, quietRuns: 3 },
+      { name: `100 × 1,000, +${LATENCY_MS} ms/call`, services: 100, connectionsPerService: 1_000, latencyMs: LATENCY_MS, naive: false, floorRuns: 1, quietRuns: 2, roomyBaseline: true },
+      { name: `1 × 100,000, +${LATENCY_MS} ms/call`, services: 1, connectionsPerService: 100_000, latencyMs: LATENCY_MS, naive: false, floorRuns: 1, quietRuns: 2, roomyBaseline: true },
+    ];
+const LOAD_SAMPLES = 15;
+
+const CREDENTIALS = { ak: 'BENCHACCESSKEY0000001', sk: 'bench-secret-key-000000000000000000000001', securityToken: 'bench-security-token' };
+
+type ChildTask =
+  | { kind: 'floor'; world: World }
+  | { kind: 'naive'; world: World; key: string }
+  | { kind: 'monitor'; world: World; prefix: string; requestId: string };
+
+type ChildReportOk = { wallMs: number; maxRssKiB: number; result: unknown };
+type ChildReport = ChildReportOk | { error: string };
+
+interface Row {
+  contender: string;
+  execArgv: string[];
+  /** Median over `runs`. */
+  wallMs: number;
+  /** Wall time over the floor's. */
+  ratio: number;
+  calls: CallCounts;
+  /** Services pages + ceil(n/1000) per service. */
+  floorCalls: number;
+  /** The largest over `runs`. */
+  peakRssMiB: number;
+  /** Size of the state object the contender keeps in OBS. */
+  snapshotBytes: number | null;
+  runs: number;
+  failed?: string;
+}
+
+if (process.argv[2] === '--child') {
+  void child(JSON.parse(process.argv[3] ?? '{}') as ChildTask);
+} else {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
+
+async function main(): Promise<void> {
+  const started = performance.now();
+  const loadBefore = os.loadavg()[0]!;
+  const bundle = { path: relative(ROOT, BUNDLE), bytes: statSync(BUNDLE).size, ...(await measureLoad()) };
+  const shapes = [];
+  for (const shape of SHAPES) {
+    const rows = await runShape(shape);
+    const floor = rows[0]!;
+    shapes.push({ ...shape, floorMsPerCall: round(floor.wallMs / floor.floorCalls), rows });
+  }
+  const cpus = os.cpus();
+  const results = {
+    date: new Date().toISOString(),
+    machine: {
+      cpu: cpus[0]?.model ?? 'unknown',
+      cores: os.availableParallelism(),
+      memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+      node: process.version,
+      os: `${os.platform()} ${os.release()}`,
+      loadAverage1m: { before: round(loadBefore), after: round(os.loadavg()[0]!) },
+    },
+    method: {
+      childExecArgv: CHILD_EXEC_ARGV,
+      roomyExecArgv: ROOMY_EXEC_ARGV,
+      memoryLimitMiB: MEMORY_LIMIT_MIB,
+      note:
+        'Each contender runs in a fresh child process; wall time excludes process start and module load. ' +
+        'The monitor child loads only the function bundle. Wall times are medians; peak RSS is the largest VmHWM ' +
+        '(the process image\'s own peak, unlike getrusage maxRSS, which inherits the parent\'s across fork and exec). ' +
+        'The floor reads every page once, in order, at limit=1000, through the same VPCEP adapter. ' +
+        `A contender that fails with ${CHILD_EXEC_ARGV.join(' ')} is run again with ${ROOMY_EXEC_ARGV.join(' ')} (rows marked roomy).`,
+    },
+    bundle,
+    shapes,
+    benchSeconds: Math.round((performance.now() - started) / 1000),
+  };
+  const partial = QUICK || ONLY !== undefined;
+  if (!partial) writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
+  console.log(report(results, partial));
+}
+
+async function runShape(shape: BenchShape): Promise<Row[]> {
+  const cloud = await LocalCloud.start({ credentials: [CREDENTIALS] });
+  try {
+    const world = seedWorld(cloud, shape, CREDENTIALS);
+    const floor = floorCalls(Array.from({ length: shape.services }, () => shape.connectionsPerService));
+    // Warm the cloud: its sorted views, and its JIT on this payload.
+    await floorPass(world);
+    if (shape.latencyMs !== undefined) cloud.inject({ service: 'vpcep', kind: 'delay', ms: shape.latencyMs, times: Number.POSITIVE_INFINITY });
+
+    type Outcome = { report?: ChildReportOk; error?: string; calls: CallCounts };
+    const run = async (task: ChildTask, execArgv = CHILD_EXEC_ARGV): Promise<Outcome> => {
+      cloud.resetCalls();
+      try {
+        const report = await runChild(task, execArgv);
+        return { report, calls: countCalls(cloud.calls) };
+      } catch (error) {
+        return { error: (error as Error).message, calls: countCalls(cloud.calls) };
+      }
+    };
+    const row = (contender: string, outcomes: Outcome[], snapshotKey?: string, execArgv = CHILD_EXEC_ARGV): Row => {
+      const reports = outcomes.flatMap((o) => (o.report ? [o.report] : []));
+      const failed = outcomes.find((o) => o.error !== undefined)?.error;
+      const snapshot = snapshotKey === undefined ? undefined : cloud.getObject(BUCKET, snapshotKey);
+      return {
+        contender,
+        execArgv,
+        wallMs: round(median(reports.map((r) => r.wallMs))),
+        ratio: 0,
+        calls: (outcomes.find((o) => o.report) ?? outcomes[0])?.calls ?? countCalls([]),
+        floorCalls: floor,
+        peakRssMiB: round(Math.max(0, ...reports.map((r) => r.maxRssKiB / 1024))),
+        snapshotBytes: snapshot?.length ?? null,
+        runs: reports.length,
+        ...(failed === undefined ? {} : { failed: `${outcomes.length - reports.length} of ${outcomes.length} failed: ${failed}` }),
+      };
+    };
+    const wanted = (group: string): boolean => ONLY === undefined || group.includes(ONLY);
+
+    const rows: Row[] = [];
+    const floorRuns: Outcome[] = [];
+    for (let i = 0; i < shape.floorRuns; i++) floorRuns.push(await run({ kind: 'floor', world }));
+    rows.push(row('floor (sequential, limit=1000)', floorRuns));
+
+    if (wanted('monitor')) {
+      // A baseline that runs out of memory in the 128 MB setting leaves its lease behind, as a
+      // crashed function would; it is run again with room to spare under a fresh prefix, so the
+      // table shows what it needed and the quiet passes have a state to compare with.
+      let prefix = 'monitor/';
+      const baseline = shape.roomyBaseline ? undefined : await run({ kind: 'monitor', world, prefix, requestId: 'baseline' });
+      if (baseline) rows.push(row('monitor, baseline pass', [baseline], `${prefix}state.json`));
+      if (baseline === undefined || baseline.error !== undefined) {
+        prefix = 'monitor-roomy/';
+        const roomy = await run({ kind: 'monitor', world, prefix, requestId: 'baseline-roomy' }, ROOMY_EXEC_ARGV);
+        rows.push(row('monitor, baseline pass, roomy', [roomy], `${prefix}state.json`, ROOMY_EXEC_ARGV));
+      }
+      const quiets: Outcome[] = [];
+      // Quiet passes change nothing, so they all compare with the one baseline's state.
+      for (let i = 0; i < shape.quietRuns; i++) quiets.push(await run({ kind: 'monitor', world, prefix, requestId: `quiet-${i}` }));
+      rows.push(row('monitor, quiet pass', quiets, `${prefix}state.json`));
+    }
+
+    if (shape.naive && wanted('naive')) {
+      const key = 'naive/state.json';
+      for (const pass of ['first', 'quiet']) {
+        const outcome = await run({ kind: 'naive', world, key });
+        rows.push(row(`naive peer, ${pass} pass`, [outcome], key));
+        if (outcome.error !== undefined) rows.push(row(`naive peer, ${pass} pass, roomy`, [await run({ kind: 'naive', world, key }, ROOMY_EXEC_ARGV)], key, ROOMY_EXEC_ARGV));
+      }
+    }
+    const floorMs = rows[0]!.wallMs;
+    for (const entry of rows) entry.ratio = Math.round((entry.wallMs / floorMs) * 100) / 100;
+    return rows;
+  } finally {
+    await cloud.stop();
+  }
+}
+
+/**
+ * Runs one contender in a fresh process. The floor and the naive peer are this file forked with
+ * `--child`; the monitor is a bare `node -e` that loads only the function bundle, as FunctionGraph
+ * would, so none of the bench's own code is in its RSS.
+ */
+function runChild(task: ChildTask, execArgv: string[]): Promise<ChildReportOk> {
+  return new Promise((resolvePromise, reject) => {
+    const stdio: StdioOptions = ['ignore', 'ignore', 'inherit', 'ipc'];
+    const proc = task.kind === 'monitor'
+      ? spawn(process.execPath, [...execArgv, '-e', monitorChildScript(task)], { stdio })
+      : fork(__filename, ['--child', JSON.stringify(task)], { execArgv, stdio });
+    let report: ChildReport | undefined;
+    proc.on('message', (message) => {
+      report = message as ChildReport;
+    });
+    proc.on('error', reject);
+    proc.on('exit', (code, signal) => {
+      if (report && 'error' in report) reject(new Error(report.error));
+      else if (report && code === 0) resolvePromise(report);
+      else reject(new Error(`${task.kind} child exited with ${signal ?? `code ${code}`}${signal === 'SIGABRT' || code === 134 ? ' (JavaScript heap out of memory)' : ''}`));
+    });
+  });
+}
+
+async function child(task: ChildTask): Promise<void> {
+  if (task.kind === 'monitor') throw new Error('the monitor runs in a bare node process, see monitorChildScript');
+  const run = task.kind === 'floor' ? () => floorPass(task.world) : () => naivePeerPass(task.world, task.key);
+  let report: ChildReport;
+  try {
+    const started = performance.now();
+    const result = await run();
+    const wallMs = performance.now() - started;
+    report = { wallMs, maxRssKiB: peakRssKiB(), result };
+  } catch (error) {
+    report = { error: `${task.kind}: ${(error as Error).message}` };
+  }
+  process.send?.(report, () => process.exit('error' in report ? 1 : 0));
+}
+
+/**
+ * Source for a bare `node -e` that loads the bundle and builds a context with the methods
+ * FunctionGraph's has (as lib/cli/function-context.ts does), with agency credentials. `body` runs
+ * with `handler`, `context(requestId)`, `event` and `now()` in scope.
+ */
+function handlerScript(world: World, prefix: string, body: string, logLevel = 'info'): string {
+  return `
+    const now = () => performance.now();
+    const peakRssKiB = ${peakRssKiB.toString()};
+    const t0 = now();
+    const { handler } = require(${JSON.stringify(BUNDLE)});
+    const loadMs = now() - t0;
+    const userData = ${JSON.stringify(monitorUserData(world, prefix, logLevel))};
+    const c = ${JSON.stringify(world.credentials)};
+    const started = Date.now();
+    const context = (requestId) => ({
+      getRequestID: () => requestId,
+      getRemainingTimeInMilliSeconds: () => 900000 - (Date.now() - started),
+      getUserData: (key) => userData[key],
+      getSecurityAccessKey: () => c.ak, getSecuritySecretKey: () => c.sk, getSecurityToken: () => c.securityToken,
+    });
+    const event = { version: 'v1.0', time: new Date().toISOString(), trigger_type: 'TIMER', trigger_name: 'bench', user_event: '' };
+    ${body}`;
+}
+
+function monitorChildScript(task: Extract<ChildTask, { kind: 'monitor' }>): string {
+  return handlerScript(task.world, task.prefix, `
+    const t1 = now();
+    handler(event, context(${JSON.stringify(task.requestId)})).then(
+      (result) => process.send({ wallMs: now() - t1, maxRssKiB: peakRssKiB(), result }, () => process.exit(0)),
+      (error) => process.send({ error: 'monitor: ' + error.message }, () => process.exit(1)),
+    );`);
+}
+
+interface LoadFigures {
+  /** require() of the bundle in a fresh node. */
+  loadMs: number;
+  /** The first invocation in that process (1 service × 10, quiet), then a second one. */
+  firstInvocationMs: number;
+  warmInvocationMs: number;
+  /** Peak RSS of that process after both: what any pass costs before it holds any data. */
+  runtimeRssMiB: number;
+  samples: number;
+}
+
+/**
+ * The bundle's require time in a fresh `node` (nothing else loaded), and what its first invocation
+ * costs over a warm one: modules the adapters load at first use are paid there, not hidden.
+ */
+async function measureLoad(): Promise<LoadFigures> {
+  const cloud = await LocalCloud.start({ credentials: [CREDENTIALS] });
+  try {
+    const world = seedWorld(cloud, { name: 'tiny', services: 1, connectionsPerService: 10 }, CREDENTIALS);
+    const handler = createRequire(__filename)(BUNDLE).handler as Handler;
+    await monitorPass(handler, world, 'load/', 'load-baseline', 'warn');
+    const script = handlerScript(world, 'load/', `
+      (async () => {
+        const t1 = now();
+        await handler(event, context('first'));
+        const t2 = now();
+        await handler(event, context('warm'));
+        const t3 = now();
+        process.stdout.write(JSON.stringify([loadMs, t2 - t1, t3 - t2, peakRssKiB() / 1024]));
+      })();`, 'warn');
+    const samples: number[][] = [];
+    for (let i = 0; i < LOAD_SAMPLES; i++) {
+      // No heap flags: the figure is the bundle's plain `require` time.
+      const { stdout } = await promisify(execFile)(process.execPath, ['-e', script]);
+      samples.push(JSON.parse(stdout) as number[]);
+    }
+    const at = (i: number): number => round(median(samples.map((s) => s[i]!)));
+    return { loadMs: at(0), firstInvocationMs: at(1), warmInvocationMs: at(2), runtimeRssMiB: at(3), samples: LOAD_SAMPLES };
+  } finally {
+    await cloud.stop();
+  }
+}
+
+/**
+ * This process's own peak RSS in KiB. Not `resourceUsage().maxRSS`: Linux carries a parent's peak
+ * across fork and exec into the child's, so every child of the (large) emulator process would
+ * report at least the emulator's size. VmHWM belongs to the process image alone. Self-contained:
+ * it is also inlined into the monitor's child script.
+ */
+function peakRssKiB(): number {
+  try {
+    const match = /VmHWM:\s*(\d+)\s*kB/.exec(require('node:fs').readFileSync('/proc/self/status', 'utf8'));
+    if (match) return Number(match[1]);
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS;
+}
+
+function median(values: number[]): number {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function round(value: number): number {
+  return Math.round(value * 10) / 10;
+}
+
+function report(
+  results: {
+    machine: { cpu: string; cores: number; node: string; loadAverage1m: { before: number; after: number } };
+    bundle: LoadFigures & { bytes: number };
+    shapes: (BenchShape & { floorMsPerCall: number; rows: Row[] })[];
+    benchSeconds: number;
+  },
+  partial: boolean,
+): string {
+  const { machine, bundle } = results;
+  const header = ['shape', 'contender', 'wall ms', '× floor', 'VPCEP calls (floor)', 'OBS writes', 'peak RSS MiB', 'snapshot bytes'];
+  const table: string[][] = [header];
+  const notes: string[] = [];
+  for (const shape of results.shapes) {
+    for (const row of shape.rows) {
+      const none = row.runs === 0;
+      table.push([
+        shape.name,
+        row.contender.replace(', roomy', ` (${row.execArgv.join(' ')})`),
+        none ? 'failed' : row.wallMs.toFixed(0),
+        none ? '—' : `${row.ratio.toFixed(2)}×`,
+        `${row.calls.vpcep} (${row.floorCalls})`,
+        String(row.calls.obsWrites),
+        none ? '—' : row.peakRssMiB.toFixed(0),
+        row.snapshotBytes === null ? '—' : row.snapshotBytes.toLocaleString('en-US'),
+      ]);
+      if (row.failed) notes.push(`${shape.name}, ${row.contender}: ${row.failed}`);
+    }
+  }
+  const widths = header.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
+  const line = (r: string[]): string => `| ${r.map((cell, i) => (i >= 2 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join(' | ')} |`;
+  const rule = `|${widths.map((w, i) => (i >= 2 ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`;
+  return [
+    `${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, load average ${machine.loadAverage1m.before} → ${machine.loadAverage1m.after}; ` +
+      `children run with ${CHILD_EXEC_ARGV.join(' ')} (limit ${MEMORY_LIMIT_MIB} MiB)`,
+    '',
+    line(header),
+    rule,
+    ...table.slice(1).map(line),
+    ...notes.map((note) => `  ! ${note}`),
+    '',
+    `Floor per VPCEP call: ${results.shapes.map((s) => `${s.name} ${s.floorMsPerCall.toFixed(1)} ms`).join('; ')}`,
+    `Bundle ${(bundle.bytes / 1024).toFixed(0)} KiB: load ${bundle.loadMs} ms (median of ${bundle.samples}, fresh node); ` +
+      `first invocation ${bundle.firstInvocationMs} ms, warm ${bundle.warmInvocationMs} ms, runtime RSS ${bundle.runtimeRssMiB} MiB (1 service × 10, quiet)`,
+    `Bench took ${results.benchSeconds} s${partial ? ' (partial run: bench/results.json not written)' : `; results in ${relative(process.cwd(), RESULTS)}`}`,
+  ].join('\n');
+}

@@ -1,0 +1,121 @@
+/**
+ * What the benchmark races, as plain functions of a world seeded in a LocalCloud: the floor, the
+ * naive peer and the monitor's bundle. `bench.ts` runs each in its own child process (for a clean
+ * peak RSS); the smoke test runs them in-process on a tiny world.
+ */
+import type { FunctionGraphContext, Summary } from '../functions/connection-monitor/index.js';
+import { functionGraphContext, timerEvent } from '../lib/cli/function-context.js';
+import type { ApiCall, LocalCloud } from '../lib/emulator/index.js';
+import { UNLIMITED } from '../lib/huaweicloud/budget.js';
+import { ObsStore } from '../lib/huaweicloud/obs.js';
+import { SignedClient } from '../lib/huaweicloud/signed-client.js';
+import { MAX_PAGE_SIZE, VpcepClient } from '../lib/huaweicloud/vpcep.js';
+import { naivePass } from './naive-peer.js';
+
+export interface Shape {
+  name: string;
+  services: number;
+  connectionsPerService: number;
+}
+
+/** Everything a child process needs to reach the parent's local cloud. */
+export interface World {
+  projectId: string;
+  region: string;
+  endpoints: { vpcep: string; smn: string; obs: string };
+  credentials: { ak: string; sk: string; securityToken: string };
+  bucket: string;
+  topicUrn: string;
+}
+
+export type Handler = (event: unknown, context: FunctionGraphContext) => Promise<Summary>;
+
+export const BUCKET = 'bench-state';
+
+export function seedWorld(cloud: LocalCloud, shape: Shape, credentials: World['credentials']): World {
+  cloud.createBucket(BUCKET);
+  const topicUrn = cloud.createTopic('bench-alerts');
+  for (let i = 0; i < shape.services; i++) {
+    const { id } = cloud.addService({ name: `bench-${i}` });
+    cloud.addConnections(id, shape.connectionsPerService, { description: 'consumer endpoint, ticket OPS-1182' });
+  }
+  return { projectId: cloud.projectId, region: cloud.region, endpoints: { ...cloud.endpoints }, credentials, bucket: BUCKET, topicUrn };
+}
+
+/**
+ * The floor: every page once, in order, at limit=1000, signed, through the monitor's own VPCEP
+ * adapter, and nothing else: no state, no diff, no concurrency.
+ */
+export async function floorPass(world: World): Promise<{ pages: number; connections: number }> {
+  const vpcep = new VpcepClient(new SignedClient({ endpoint: world.endpoints.vpcep, credentials: world.credentials, budget: UNLIMITED }), world.projectId);
+  let pages = 0;
+  let connections = 0;
+  for (const service of await vpcep.listServices()) {
+    let offset = 0;
+    let total = 0;
+    do {
+      const page = await vpcep.listConnections(service.id, offset, MAX_PAGE_SIZE);
+      pages += 1;
+      connections += page.connections.length;
+      total = page.totalCount;
+      offset += MAX_PAGE_SIZE;
+    } while (offset < total);
+  }
+  return { pages, connections };
+}
+
+export function naivePeerPass(world: World, key: string): Promise<{ connections: number; changes: number }> {
+  const vpcep = new SignedClient({ endpoint: world.endpoints.vpcep, credentials: world.credentials, budget: UNLIMITED });
+  const objects = new ObsStore({ endpoint: world.endpoints.obs, bucket: world.bucket, credentials: world.credentials, budget: UNLIMITED });
+  return naivePass(vpcep, objects, world.projectId, key);
+}
+
+/** The function's settings for one monitor, all of them pointing at the local cloud. */
+export function monitorUserData(world: World, obsPrefix: string, logLevel = 'info'): Record<string, string> {
+  return {
+    HUAWEICLOUD_PROJECT_ID: world.projectId,
+    HUAWEICLOUD_REGION: world.region,
+    OBS_BUCKET: world.bucket,
+    OBS_PREFIX: obsPrefix,
+    SMN_TOPIC_URN: world.topicUrn,
+    VPCEP_ENDPOINT: world.endpoints.vpcep,
+    SMN_ENDPOINT: world.endpoints.smn,
+    OBS_ENDPOINT: world.endpoints.obs,
+    LOG_LEVEL: logLevel,
+  };
+}
+
+/** One invocation of the bundled handler, as FunctionGraph makes it (timer event, agency credentials). */
+export function monitorPass(handler: Handler, world: World, obsPrefix: string, requestId: string, logLevel = 'info'): Promise<Summary> {
+  // FunctionGraph's longest timeout, so no budget cuts a pass short here.
+  const context = functionGraphContext({ userData: monitorUserData(world, obsPrefix, logLevel), credentials: world.credentials, requestId, timeoutMs: 900_000 });
+  return handler(timerEvent(), context);
+}
+
+/** The VPCEP calls of the floor: the services pages, then ceil(n/1000) per service (one when empty). */
+export function floorCalls(connectionsPerService: readonly number[]): number {
+  const servicePages = Math.max(1, Math.ceil(connectionsPerService.length / MAX_PAGE_SIZE));
+  return connectionsPerService.reduce((sum, n) => sum + Math.max(1, Math.ceil(n / MAX_PAGE_SIZE)), servicePages);
+}
+
+export interface CallCounts {
+  vpcep: number;
+  listServices: number;
+  listConnections: number;
+  /** PUT and DELETE: what OBS bills as write requests and what versioning keeps. */
+  obsWrites: number;
+  obsRequests: number;
+  smn: number;
+}
+
+export function countCalls(calls: readonly ApiCall[]): CallCounts {
+  const count = (test: (call: ApiCall) => boolean): number => calls.reduce((n, call) => n + (test(call) ? 1 : 0), 0);
+  return {
+    vpcep: count((call) => call.service === 'vpcep'),
+    listServices: count((call) => call.api === 'vpcep:listServices'),
+    listConnections: count((call) => call.api === 'vpcep:listConnections'),
+    obsWrites: count((call) => call.service === 'obs' && (call.method === 'PUT' || call.method === 'DELETE')),
+    obsRequests: count((call) => call.service === 'obs'),
+    smn: count((call) => call.service === 'smn'),
+  };
+}
