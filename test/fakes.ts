@@ -91,7 +91,6 @@ export function connection(id: string, status: string, extra: Partial<Connection
     status,
     domainId: 'domain-1',
     description: '',
-    createdAt: '2026-11-01T00:00:00Z',
     updatedAt: '2026-11-01T00:00:00Z',
     ...extra,
     errors: extra.errors ?? [],

@@ -98,14 +98,16 @@ function toConnection(item: Record<string, unknown>, api: string): Connection {
     status: stringField(item, 'status', api),
     domainId: (optionalString(item, 'domain_id') ?? '').slice(0, MAX_DOMAIN_ID),
     description: (optionalString(item, 'description') ?? '').slice(0, MAX_DESCRIPTION),
-    createdAt: optionalString(item, 'created_at') ?? '',
     updatedAt: optionalString(item, 'updated_at') ?? optionalString(item, 'created_at') ?? '',
     errors: toErrors(item.error),
   };
 }
 
-function toErrors(value: unknown): ConnectionError[] {
-  if (!Array.isArray(value)) return [];
+// Nearly every connection has no error: they all share this one empty list.
+const NO_ERRORS: readonly ConnectionError[] = Object.freeze([]);
+
+function toErrors(value: unknown): readonly ConnectionError[] {
+  if (!Array.isArray(value) || value.length === 0) return NO_ERRORS;
   return value.slice(0, 10).flatMap((entry) => {
     if (typeof entry !== 'object' || entry === null) return [];
     const record = entry as Record<string, unknown>;

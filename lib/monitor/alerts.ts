@@ -77,7 +77,7 @@ export function alertsFor(
       at: connection.updatedAt,
       detectedAt,
       description: connection.description,
-      errors: connection.errors,
+      errors: [...connection.errors],
       ...(baseline ? { baseline: true as const } : {}),
     });
   }

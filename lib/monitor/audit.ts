@@ -5,6 +5,7 @@
  */
 import { type AlertEvent, eventId, type PolicyAction } from './alerts.js';
 import type { Change } from './diff.js';
+import type { ObjectStore } from '../huaweicloud/obs.js';
 import type { EndpointService } from './types.js';
 
 export type AuditChange = 'added' | 'removed' | 'status' | 'action';
@@ -56,19 +57,19 @@ export function actionRecord(event: AlertEvent, runId: string): AuditRecord {
   };
 }
 
-export function auditRecords(
+export function* auditRecords(
   service: EndpointService,
   changes: readonly Change[],
   context: { at: string; runId: string; alertedIds: ReadonlySet<string> },
-): AuditRecord[] {
-  return changes.map((change) => {
+): Generator<AuditRecord> {
+  for (const change of changes) {
     const connectionId = change.kind === 'removed' ? change.connectionId : change.connection.id;
     const domainId = change.kind === 'removed' ? change.previous.domainId : change.connection.domainId;
     const from = change.kind === 'added' ? null : change.kind === 'removed' ? change.previous.status : change.from;
     const to = change.kind === 'removed' ? null : change.connection.status;
     const updatedAt = change.kind === 'removed' ? change.previous.updatedAt : change.connection.updatedAt;
     const id = to === null ? eventId(service.id, connectionId, from, 'removed', updatedAt) : eventId(service.id, connectionId, from, to, updatedAt);
-    return {
+    yield {
       at: context.at,
       runId: context.runId,
       serviceId: service.id,
@@ -81,7 +82,7 @@ export function auditRecords(
       eventId: id,
       alerted: context.alertedIds.has(id),
     };
-  });
+  }
 }
 
 /** `{prefix}audit/YYYY/MM/DD/` for the UTC day of `date`. */
@@ -100,8 +101,31 @@ export function auditKey(obsPrefix: string, at: Date, runId: string): string {
   return `${auditDayPrefix(obsPrefix, at)}${stamp}-${safeRun}.jsonl`;
 }
 
-export function toJsonLines(records: readonly AuditRecord[]): string {
-  let out = '';
-  for (const record of records) out += `${JSON.stringify(record)}\n`;
-  return out;
+/** Records per audit object: a baseline of 100,000 connections is written in parts of this many. */
+export const AUDIT_PART_RECORDS = 10_000;
+
+/**
+ * Writes a run's records as JSON Lines: one object, or for a very large run (a baseline of a big
+ * project) several parts, `{key}.jsonl`, `{key}~0002.jsonl`, … which sort in order after it, so
+ * the run never holds more than one part's text in memory. Returns the first key and the count.
+ */
+export async function writeAudit(
+  objects: ObjectStore,
+  key: string,
+  records: Iterable<AuditRecord>,
+): Promise<{ key: string; parts: number } | undefined> {
+  let part = 0;
+  let lines: string[] = [];
+  const flush = async (): Promise<void> => {
+    part += 1;
+    const partKey = part === 1 ? key : key.replace(/\.jsonl$/, `~${String(part).padStart(4, '0')}.jsonl`);
+    await objects.put(partKey, `${lines.join('\n')}\n`, 'application/x-ndjson');
+    lines = [];
+  };
+  for (const record of records) {
+    lines.push(JSON.stringify(record));
+    if (lines.length === AUDIT_PART_RECORDS) await flush();
+  }
+  if (lines.length > 0) await flush();
+  return part === 0 ? undefined : { key, parts: part };
 }

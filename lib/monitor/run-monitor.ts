@@ -11,7 +11,7 @@ import type { Publisher } from '../huaweicloud/smn.js';
 import type { VpcepApi } from '../huaweicloud/vpcep.js';
 import { type AlertEvent, alertsFor } from './alerts.js';
 import { actionEvent, type PlannedAction, planActions } from './approval.js';
-import { type AuditRecord, actionRecord, auditKey, auditRecords, toJsonLines } from './audit.js';
+import { type AuditRecord, actionRecord, auditKey, auditRecords, writeAudit } from './audit.js';
 import { type Change, type ConnectionRecord, diffConnections, toRecords } from './diff.js';
 import { OverlapError, RunIncompleteError, SimulatedCrash, StateFormatError } from './errors.js';
 import { acquireLease, leaseKey, releaseLease } from './lease.js';
@@ -144,15 +144,16 @@ export async function runMonitor(config: Config, deps: MonitorDeps, options: Run
     const actions = await carryOut(planned, config, deps, startedAt);
     next.outbox = mergeOutbox(next.outbox, actions);
 
-    const records: AuditRecord[] = [
-      ...scan.changed.flatMap(({ service, changes }) => auditRecords(service, changes, { at: startedAt, runId: options.runId, alertedIds: new Set(scan.alerts.map((alert) => alert.id)) })),
-      ...actions.map((action) => actionRecord(action, options.runId)),
-    ];
-    if (records.length > 0) {
-      // The trail is written first: if this fails nothing else is saved, and the next run sees
-      // the same changes again, so no change goes unrecorded.
-      summary.auditKey = auditKey(config.obsPrefix, new Date(startedAt), options.runId);
-      await objects.put(summary.auditKey, toJsonLines(records), 'application/x-ndjson');
+    // The trail is written first: if this fails nothing else is saved, and the next run sees the
+    // same changes again, so no change goes unrecorded.
+    const alertedIds = new Set(scan.alerts.map((alert) => alert.id));
+    const records = function* (): Generator<AuditRecord> {
+      for (const { service, changes } of scan.changed) yield* auditRecords(service, changes, { at: startedAt, runId: options.runId, alertedIds });
+      for (const action of actions) yield actionRecord(action, options.runId);
+    };
+    const written = await writeAudit(objects, auditKey(config.obsPrefix, new Date(startedAt), options.runId), records());
+    if (written) {
+      summary.auditKey = written.key;
       await checkpoint(deps, 'audit-written');
     }
 

@@ -16,9 +16,8 @@ export interface Connection {
   domainId: string;
   /** Set by the consumer: untrusted, bounded to the API's 512 characters. */
   description: string;
-  createdAt: string;
   updatedAt: string;
-  errors: ConnectionError[];
+  errors: readonly ConnectionError[];
 }
 
 export interface EndpointService {

@@ -6,7 +6,7 @@ import type { Connection } from '../../lib/monitor/types.js';
 const ALERT = new Set(['pendingAcceptance', 'failed', 'rejected']);
 const service = { id: 'svc-1', name: 'payments' };
 const connection = (id: string, status: string, updatedAt = '2026-11-01T00:00:00Z', extra: Partial<Connection> = {}): Connection => ({
-  id, status, domainId: 'dom', description: 'desc', createdAt: '2026-10-01T00:00:00Z', updatedAt, errors: [], ...extra,
+  id, status, domainId: 'dom', description: 'desc', updatedAt, errors: [], ...extra,
 });
 
 describe('alertsFor', () => {

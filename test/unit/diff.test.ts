@@ -3,7 +3,7 @@ import { diffConnections, toRecords } from '../../lib/monitor/diff.js';
 import type { Connection } from '../../lib/monitor/types.js';
 
 const connection = (id: string, status: string, updatedAt = '2026-11-01T00:00:00Z'): Connection => ({
-  id, status, domainId: 'd1', description: '', createdAt: '2026-10-01T00:00:00Z', updatedAt, errors: [],
+  id, status, domainId: 'd1', description: '', updatedAt, errors: [],
 });
 
 describe('diffConnections', () => {
