@@ -170,19 +170,21 @@ export async function runMonitor(config: Config, deps: MonitorDeps, options: Run
 
     const delivered = new Set<string>();
     const messages = notificationsFor(next.outbox, config, options.runId);
-    if (reminders.length > 0) messages.push(reminderNotification(reminders, config, options.runId));
+    const reminder = reminders.length > 0 ? reminderNotification(reminders, config, options.runId) : undefined;
+    if (reminder) messages.push(reminder);
     for (const notification of messages) {
       try {
         const receipt = await deps.publisher.publish(notification.message);
         summary.published += 1;
         for (const id of notification.eventIds) delivered.add(id);
-        if (notification.eventIds.length === 0) markReminded(next.pending, reminders, deps.now().toISOString());
+        if (notification === reminder) markReminded(next.pending, reminders, deps.now().toISOString());
         logger.info({ messageId: receipt.messageId, requestId: receipt.requestId, events: notification.eventIds.length }, 'notification published');
         await checkpoint(deps, 'published');
       } catch (error) {
         if (error instanceof SimulatedCrash) throw error;
         publishError = error;
-        logger.error({ err: error, events: notification.eventIds.length }, `publishing to ${config.smnTopicUrn} failed: ${(error as Error).message}; the alerts stay in the outbox and the next run sends them again`);
+        const then = notification === reminder ? 'the next run reminds again' : 'the alerts stay in the outbox and the next run sends them again';
+        logger.error({ err: error, events: notification.eventIds.length }, `publishing to ${config.smnTopicUrn} failed: ${(error as Error).message}; ${then}`);
         break; // SMN is failing: later parts would fail too, and they keep their place in the outbox
       }
     }
@@ -211,7 +213,10 @@ export async function runMonitor(config: Config, deps: MonitorDeps, options: Run
     if (failedServices.length === 0 && error === undefined) return result;
     const parts: string[] = [];
     if (failedServices.length > 0) parts.push(`could not read service(s) ${result.failedServices.join(', ')}`);
-    if (error !== undefined) parts.push(`${result.undelivered} alert(s) not delivered (${(error as Error).message})`);
+    if (error !== undefined) {
+      const what = result.undelivered > 0 ? `${result.undelivered} alert(s) not delivered` : 'the reminder was not delivered';
+      parts.push(`${what} (${(error as Error).message})`);
+    }
     throw new RunIncompleteError(`monitoring pass incomplete: ${parts.join('; ')}. State saved; the next run retries.`, result, { cause: error });
   }
 }
@@ -277,9 +282,10 @@ async function scanAll(
         logger.warn({ serviceId: service.id }, `service ${service.id} not scanned: the run's time is nearly up; next run will scan it`);
         return;
       }
+      const before = previous.services.get(service.id)?.connections;
       let current: Connection[];
       try {
-        current = await scanService(deps.vpcep, service.id, { limiter, budget: deps.budget });
+        current = await scanService(deps.vpcep, service.id, { limiter, budget: deps.budget, previous: before });
       } catch (error) {
         failedServices.push(service.id);
         keep(service.id);
@@ -287,7 +293,6 @@ async function scanAll(
         return;
       }
       connections += current.length;
-      const before = previous.services.get(service.id)?.connections;
       const changes = diffConnections(before ?? new Map<string, ConnectionRecord>(), current);
       snapshots.set(service.id, { name: service.name, scannedAt: deps.now().toISOString(), connections: toRecords(current, before) });
       pending.set(service.id, updatePending(previous.pending.get(service.id), current, context.startedAt));

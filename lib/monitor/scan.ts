@@ -5,11 +5,14 @@ import type { Budget } from '../huaweicloud/budget.js';
 import { MAX_PAGE_SIZE, type ConnectionPage, type VpcepApi } from '../huaweicloud/vpcep.js';
 import { ScanError } from './errors.js';
 import type { Limiter } from './limiter.js';
+import type { ConnectionRecord } from './diff.js';
 import type { Connection } from './types.js';
 
 export interface ScanOptions {
   limiter: Limiter;
   budget: Budget;
+  /** The service's snapshot: unchanged connections borrow its strings instead of keeping copies. */
+  previous?: ReadonlyMap<string, ConnectionRecord>;
   /** Whole re-reads allowed when the list moved while paging. */
   rereads?: number;
 }
@@ -32,14 +35,19 @@ export async function scanService(vpcep: VpcepApi, serviceId: string, options: S
   let problem = '';
   for (let attempt = 0; attempt <= rereads; attempt++) {
     if (attempt > 0 && options.budget.remainingMs() < MIN_REREAD_MS) break;
-    const result = await readOnce(vpcep, serviceId, options.limiter);
+    const result = await readOnce(vpcep, serviceId, options.limiter, options.previous);
     if (Array.isArray(result)) return result;
     problem = result.problem;
   }
   throw new ScanError(serviceId, `the connection list moved while paging (${problem}); keeping the previous snapshot`);
 }
 
-async function readOnce(vpcep: VpcepApi, serviceId: string, limiter: Limiter): Promise<Connection[] | { problem: string }> {
+async function readOnce(
+  vpcep: VpcepApi,
+  serviceId: string,
+  limiter: Limiter,
+  previous: ReadonlyMap<string, ConnectionRecord> | undefined,
+): Promise<Connection[] | { problem: string }> {
   const page = (offset: number): Promise<ConnectionPage> =>
     limiter(() => vpcep.listConnections(serviceId, offset, MAX_PAGE_SIZE)).catch((error: unknown) => {
       throw new ScanError(serviceId, `reading connections at offset ${offset} failed: ${(error as Error).message}`, { cause: error });
@@ -58,9 +66,22 @@ async function readOnce(vpcep: VpcepApi, serviceId: string, limiter: Limiter): P
     for (const connection of current.connections) {
       if (ids.has(connection.id)) continue;
       ids.add(connection.id);
-      connections.push(connection);
+      connections.push(previous ? borrowStrings(connection, previous.get(connection.id)) : connection);
     }
   }
   if (ids.size !== total) return { problem: `${ids.size} distinct connections read, total_count says ${total}` };
   return connections;
+}
+
+/**
+ * A connection that has not changed since the snapshot takes the snapshot's copies of its strings,
+ * so the page's copies can be collected at once: at 100,000 connections that is ~10 MB less held
+ * through the pass, in a function that has 128 MB in all.
+ */
+function borrowStrings(connection: Connection, record: ConnectionRecord | undefined): Connection {
+  if (!record || record.status !== connection.status || record.updatedAt !== connection.updatedAt || record.domainId !== connection.domainId) return connection;
+  connection.status = record.status;
+  connection.updatedAt = record.updatedAt;
+  connection.domainId = record.domainId;
+  return connection;
 }

@@ -72,3 +72,17 @@ describe('scanService', () => {
     await expect(scanService(vpcep, 's', options())).rejects.toThrow(/service s: reading connections at offset 0 failed: injected failure/);
   });
 });
+
+describe('scanService with a snapshot', () => {
+  it('keeps every field right when unchanged connections borrow the snapshot strings', async () => {
+    const vpcep = new FakeVpcep();
+    vpcep.connections.set('s', [connection('a', 'accepted', { updatedAt: 'u1', domainId: 'd1' }), connection('b', 'failed', { updatedAt: 'u2', domainId: 'd2' })]);
+    const previous = new Map([
+      ['a', { status: 'accepted', updatedAt: 'u1', domainId: 'd1' }],
+      ['b', { status: 'accepted', updatedAt: 'u0', domainId: 'd2' }],
+    ]);
+    const [a, b] = await scanService(vpcep, 's', { ...options(), previous });
+    expect(a).toMatchObject({ id: 'a', status: 'accepted', updatedAt: 'u1', domainId: 'd1' });
+    expect(b).toMatchObject({ id: 'b', status: 'failed', updatedAt: 'u2', domainId: 'd2' });
+  });
+});
