@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { EmulatorResponse } from './http';
+import { verifyApigSignature } from './apig-signature';
+import type { EmulatorContext, EmulatorResponse, IncomingRequest } from './http';
 import { jsonResponse } from './http';
+import type { ApiCall } from './types';
 
 // Answers that come from API Gateway, the layer in front of VPCEP and SMN, in its own body shape.
 
@@ -19,6 +21,18 @@ export function authFailed(): EmulatorResponse {
 
 export function noSuchApi(): EmulatorResponse {
   return apigwError(404, 'APIGW.0101', 'The API does not exist or has not been published in the environment');
+}
+
+/**
+ * What the gateway answers before the service sees a request, or `undefined` to let it through.
+ * It resolves the API before authenticating, so an unknown path is a 404 even unsigned.
+ */
+export function gatewayRefusal(apiFound: boolean, req: IncomingRequest, call: ApiCall, ctx: EmulatorContext): EmulatorResponse | undefined {
+  if (!apiFound) return noSuchApi();
+  const auth = verifyApigSignature(req, ctx.credentials, ctx.now());
+  if (auth.ok) return undefined;
+  call.authFailure = auth.reason;
+  return authFailed();
 }
 
 export function tooLarge(): EmulatorResponse {

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import * as apigw from './apigw';
-import { verifyApigSignature } from './apig-signature';
 import type { EmulatorContext, EmulatorResponse, IncomingRequest, ServiceEndpoint } from './http';
 import { jsonResponse, tryDecode } from './http';
 import type { ApiCall, PublishedMessage } from './types';
@@ -108,12 +107,8 @@ export class SmnEndpoint implements ServiceEndpoint {
 
   handle(req: IncomingRequest, call: ApiCall): EmulatorResponse {
     const r = this.route(req.method, req.rawPath);
-    if (r === undefined) return apigw.noSuchApi();
-    const auth = verifyApigSignature(req, this.ctx.credentials, this.ctx.now());
-    if (!auth.ok) {
-      call.authFailure = auth.reason;
-      return apigw.authFailed();
-    }
+    const refusal = apigw.gatewayRefusal(r !== undefined, req, call, this.ctx);
+    if (refusal || r === undefined) return refusal ?? apigw.noSuchApi();
     try {
       if (r.projectId !== this.ctx.projectId) {
         throw new SmnError(403, CODES.forbidden, 'You do not have permission to access this project.');

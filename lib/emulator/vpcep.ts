@@ -1,5 +1,4 @@
 import * as apigw from './apigw';
-import { verifyApigSignature } from './apig-signature';
 import type { EmulatorContext, EmulatorResponse, IncomingRequest, ServiceEndpoint } from './http';
 import { jsonResponse, queryMap, tryDecode } from './http';
 import type { ApiCall } from './types';
@@ -90,14 +89,9 @@ export class VpcepEndpoint implements ServiceEndpoint {
   }
 
   handle(req: IncomingRequest, call: ApiCall): EmulatorResponse {
-    // The gateway resolves the API before authenticating, so an unknown path is a 404 even unsigned.
     const r = route(req.method, req.rawPath);
-    if (r === undefined) return apigw.noSuchApi();
-    const auth = verifyApigSignature(req, this.ctx.credentials, this.ctx.now());
-    if (!auth.ok) {
-      call.authFailure = auth.reason;
-      return apigw.authFailed();
-    }
+    const refusal = apigw.gatewayRefusal(r !== undefined, req, call, this.ctx);
+    if (refusal || r === undefined) return refusal ?? apigw.noSuchApi();
     try {
       if (r.projectId !== this.ctx.projectId) {
         throw new VpcepError(403, E.permission, 'You do not have permission to access this project.');
