@@ -16,4 +16,3 @@ export const IAM_ACTIONS = {
   listObjects: 'obs:bucket:ListBucket',
 } as const;
 
-export type IamAction = (typeof IAM_ACTIONS)[keyof typeof IAM_ACTIONS];

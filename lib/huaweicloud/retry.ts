@@ -1,6 +1,6 @@
 import pRetry, { AbortError } from 'p-retry';
 import type { Budget } from './budget.js';
-import { ApiError, CloudError, DeadlineError, isThrottlingCode, NetworkError } from './errors.js';
+import { ApiError, CloudError, DeadlineError, isThrottlingCode } from './errors.js';
 
 /**
  * Explicit retry bounds. p-retry's defaults (10 retries from 1 s, doubling) would outlast any
@@ -48,43 +48,39 @@ export async function withRetry<T>(
   budget: Budget,
   onRetry?: (notice: RetryNotice) => void,
 ): Promise<T> {
-  try {
-    return await pRetry(
-      async () => {
-        const left = budget.remainingMs();
-        if (left < MIN_ATTEMPT_MS) {
-          throw new AbortError(new DeadlineError(`${api} not attempted: the run's time budget is spent`, api));
-        }
-        try {
-          // Timers take whole milliseconds.
-          return await attempt(Math.floor(Math.min(policy.requestTimeoutMs, left)));
-        } catch (error) {
-          if (error instanceof CloudError && error.retryable) throw error;
-          throw new AbortError(error instanceof Error ? error : new Error(String(error)));
-        }
+  // Transport failures are already CloudErrors here (the adapters map them); anything else is a bug
+  // and keeps its own name rather than passing for a network error.
+  return pRetry(
+    async () => {
+      const left = budget.remainingMs();
+      if (left < MIN_ATTEMPT_MS) {
+        throw new AbortError(new DeadlineError(`${api} not attempted: the run's time budget is spent`, api));
+      }
+      try {
+        // Timers take whole milliseconds.
+        return await attempt(Math.floor(Math.min(policy.requestTimeoutMs, left)));
+      } catch (error) {
+        if (error instanceof CloudError && error.retryable) throw error;
+        throw new AbortError(error instanceof Error ? error : new Error(String(error)));
+      }
+    },
+    {
+      retries: policy.retries,
+      factor: 2,
+      minTimeout: policy.minDelayMs,
+      maxTimeout: policy.maxDelayMs,
+      randomize: true,
+      onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
+        if (retriesLeft <= 0 || !(error instanceof CloudError)) return;
+        const waitMs = serverRequestedWaitMs(error);
+        // p-retry adds its own back-off after this; leave room for it and one more attempt. The
+        // service's own error is the one worth reporting, so it is what ends the retries.
+        if (budget.remainingMs() - waitMs - policy.maxDelayMs < MIN_ATTEMPT_MS) throw error;
+        onRetry?.({ api, attempt: attemptNumber, retriesLeft, waitMs, error });
+        if (waitMs > 0) await sleep(waitMs);
       },
-      {
-        retries: policy.retries,
-        factor: 2,
-        minTimeout: policy.minDelayMs,
-        maxTimeout: policy.maxDelayMs,
-        randomize: true,
-        onFailedAttempt: async ({ error, attemptNumber, retriesLeft }) => {
-          if (retriesLeft <= 0 || !(error instanceof CloudError)) return;
-          const waitMs = serverRequestedWaitMs(error);
-          // p-retry adds its own back-off after this; leave room for it and one more attempt. The
-          // service's own error is the one worth reporting, so it is what ends the retries.
-          if (budget.remainingMs() - waitMs - policy.maxDelayMs < MIN_ATTEMPT_MS) throw error;
-          onRetry?.({ api, attempt: attemptNumber, retriesLeft, waitMs, error });
-          if (waitMs > 0) await sleep(waitMs);
-        },
-      },
-    );
-  } catch (error) {
-    // p-retry wraps nothing of ours, but network TypeErrors from fetch are mapped before they get here.
-    if (error instanceof CloudError) throw error;
-    throw new NetworkError(`${api} failed: ${(error as Error).message}`, api, { cause: error });
-  }
+    },
+  );
 }
 
 function serverRequestedWaitMs(error: CloudError): number {
