@@ -2,10 +2,24 @@
 import { createHash } from 'node:crypto';
 import pino from 'pino';
 import { Writable } from 'node:stream';
-import type { ObjectInfo, ObjectStore, StoredObject } from '../lib/huaweicloud/obs.js';
-import type { PublishReceipt, Publisher, SmnMessage } from '../lib/huaweicloud/smn.js';
-import type { ConnectionAction, ConnectionPage, VpcepApi } from '../lib/huaweicloud/vpcep.js';
-import type { Connection, EndpointService } from '../lib/monitor/types.js';
+import type {
+  Connection,
+  ConnectionAction,
+  ConnectionPage,
+  EndpointService,
+  ObjectInfo,
+  ObjectStore,
+  PublishReceipt,
+  Publisher,
+  SmnMessage,
+  StoredObject,
+  VpcepApi,
+} from '../lib/monitor/ports.js';
+
+/** What a test's checkpoint hook throws to stop a run dead between two steps, as a crash would. */
+export class SimulatedCrash extends Error {
+  override name = 'SimulatedCrash';
+}
 
 export class FakeVpcep implements VpcepApi {
   services: EndpointService[] = [];

@@ -2,7 +2,7 @@ import { loadConfig, settingSource } from '../config.js';
 import { UNLIMITED } from '../huaweicloud/budget.js';
 import { resolveCredentials } from '../huaweicloud/credentials.js';
 import { ObsStore } from '../huaweicloud/obs.js';
-import { stateKey } from '../monitor/run-monitor.js';
+import { stateKey } from '../monitor/keys.js';
 import { cleanToken, displayServiceName } from '../monitor/sanitize.js';
 import { parseState } from '../monitor/state.js';
 import type { Io } from './main.js';
@@ -21,9 +21,9 @@ export async function statusCommand(json: boolean, io: Io, now: Date = new Date(
   const config = loadConfig(settingSource(undefined, io.env));
   const credentials = resolveCredentials(undefined, io.env);
   const store = new ObsStore({ endpoint: config.endpoints.obs, bucket: config.obsBucket, credentials, budget: UNLIMITED });
-  const stored = await store.get(stateKey(config));
+  const stored = await store.get(stateKey(config.obsPrefix));
   if (!stored) {
-    io.stderr.write(`No state at obs://${config.obsBucket}/${stateKey(config)}: the monitor has not run yet.\n`);
+    io.stderr.write(`No state at obs://${config.obsBucket}/${stateKey(config.obsPrefix)}: the monitor has not run yet.\n`);
     return 1;
   }
   const state = parseState(stored.body);

@@ -22,17 +22,6 @@ export interface ObjectInfo {
   lastModified: string;
 }
 
-/** The port the monitor depends on. Keys are full object keys. */
-export interface ObjectStore {
-  get(key: string): Promise<StoredObject | undefined>;
-  /** The object's ETag without its body, or `undefined` when there is no such object. */
-  head(key: string): Promise<string | undefined>;
-  put(key: string, body: string, contentType?: string): Promise<void>;
-  delete(key: string): Promise<void>;
-  /** Every object under `prefix`, in key order, one page (up to 1000 keys) at a time. */
-  list(prefix: string, startAfter?: string): AsyncIterable<ObjectInfo>;
-}
-
 export interface ObsStoreOptions {
   endpoint: string;
   bucket: string;
@@ -42,7 +31,8 @@ export interface ObsStoreOptions {
   onRetry?: (notice: RetryNotice) => void;
 }
 
-export class ObsStore implements ObjectStore {
+/** The object calls of the monitor's `ObjectStore` port (`lib/monitor/ports.ts`). Keys are full object keys. */
+export class ObsStore {
   private readonly clientOptions: ConstructorParameters<typeof ObsClient>[0];
   private readonly bucket: string;
   private readonly budget: Budget;

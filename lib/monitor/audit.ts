@@ -5,8 +5,8 @@
  */
 import { type AlertEvent, eventId, type PolicyAction } from './alerts.js';
 import type { Change } from './diff.js';
-import type { ObjectStore } from '../huaweicloud/obs.js';
-import type { EndpointService } from './types.js';
+import { auditKey, auditPartKey } from './keys.js';
+import type { EndpointService, ObjectStore } from './ports.js';
 
 export type AuditChange = 'added' | 'removed' | 'status' | 'action';
 
@@ -85,22 +85,6 @@ export function* auditRecords(
   }
 }
 
-/** `{prefix}audit/YYYY/MM/DD/` for the UTC day of `date`. */
-export function auditDayPrefix(obsPrefix: string, date: Date): string {
-  const iso = date.toISOString();
-  return `${obsPrefix}audit/${iso.slice(0, 4)}/${iso.slice(5, 7)}/${iso.slice(8, 10)}/`;
-}
-
-/**
- * Keys sort by time within a day, and carry the run id so two runs in the same millisecond
- * (overlapping invocations) still write two objects rather than one over the other.
- */
-export function auditKey(obsPrefix: string, at: Date, runId: string): string {
-  const stamp = at.toISOString().replace(/[-:]/g, '').replace('.', '');
-  const safeRun = runId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80);
-  return `${auditDayPrefix(obsPrefix, at)}${stamp}-${safeRun}.jsonl`;
-}
-
 /** Records per audit object: a baseline of 100,000 connections is written in parts of this many. */
 export const AUDIT_PART_RECORDS = 10_000;
 
@@ -118,8 +102,7 @@ export async function writeAudit(
   let lines: string[] = [];
   const flush = async (): Promise<void> => {
     part += 1;
-    const partKey = part === 1 ? key : key.replace(/\.jsonl$/, `~${String(part).padStart(4, '0')}.jsonl`);
-    await objects.put(partKey, `${lines.join('\n')}\n`, 'application/x-ndjson');
+    await objects.put(auditPartKey(key, part), `${lines.join('\n')}\n`, 'application/x-ndjson');
     lines = [];
   };
   for (const record of records) {
@@ -128,4 +111,24 @@ export async function writeAudit(
   }
   if (lines.length > 0) await flush();
   return part === 0 ? undefined : { key, parts: part };
+}
+
+/**
+ * The "record" step: the run's changes and approval actions, written before the state, so that if
+ * this fails nothing else is saved and the next run sees the same changes again — no change goes
+ * unrecorded. Returns the first key written, or `undefined` when there was nothing to record.
+ */
+export async function recordRun(
+  objects: ObjectStore,
+  obsPrefix: string,
+  changed: readonly { service: EndpointService; changes: readonly Change[] }[],
+  actions: readonly AlertEvent[],
+  context: { at: string; runId: string; alertedIds: ReadonlySet<string> },
+): Promise<string | undefined> {
+  const records = function* (): Generator<AuditRecord> {
+    for (const { service, changes } of changed) yield* auditRecords(service, changes, context);
+    for (const action of actions) yield actionRecord(action, context.runId);
+  };
+  const written = await writeAudit(objects, auditKey(obsPrefix, new Date(context.at), context.runId), records());
+  return written?.key;
 }

@@ -10,8 +10,7 @@
  * as fit: people get a summary in each, machines get the full list across them. Subjects carry
  * only our own words and counts, never text another tenant wrote.
  */
-import type { SmnMessage } from '../huaweicloud/smn.js';
-import { SMN_MESSAGE_MAX_BYTES, SMN_SUBJECT_MAX_BYTES } from '../huaweicloud/smn.js';
+import type { SmnMessage } from './ports.js';
 import type { AlertEvent } from './alerts.js';
 import { cleanText, cleanToken, displayServiceName } from './sanitize.js';
 
@@ -24,6 +23,8 @@ export interface NotificationContext {
 }
 
 export interface Notification {
+  /** Alerts (and policy actions) from the outbox, or the reminder of requests left waiting. */
+  kind: 'alerts' | 'reminder';
   message: SmnMessage & { structure: ProtocolTexts };
   /** The events this message delivers: they leave the outbox when SMN accepts it. */
   eventIds: string[];
@@ -51,6 +52,9 @@ export interface Reminder {
 }
 
 export const PAYLOAD_SCHEMA = 'vpcep-connection-monitor/v1';
+/** SMN's limits: the subject is an e-mail subject, the message at most 256 KB, both in UTF-8 bytes. */
+const SMN_SUBJECT_MAX_BYTES = 512;
+const SMN_MESSAGE_MAX_BYTES = 256 * 1024;
 export const SMS_MAX_CHARS = 490;
 
 // Room left in every publish for the JSON framing of message_structure and the subject.
@@ -121,7 +125,7 @@ function render(
     https: payload,
     functiongraph: payload,
   };
-  return { message: { subject, structure }, eventIds: events.map((event) => event.id) };
+  return { kind: 'alerts', message: { subject, structure }, eventIds: events.map((event) => event.id) };
 }
 
 /** What a reminder publish says: every request that has waited too long, once per run. */
@@ -148,7 +152,7 @@ export function buildReminder(reminders: readonly Reminder[], context: Omit<Noti
     email = `${intro + lines.slice(0, shown).join('\n')}\n  ...and ${count - shown} more.\n${footer}`;
     structure = { default: email, email, sms, http: payloadFor(shown), https: payloadFor(shown), functiongraph: payloadFor(shown) };
   }
-  return { message: { subject, structure }, eventIds: [] };
+  return { kind: 'reminder', message: { subject, structure }, eventIds: [] };
 }
 
 function headline(events: readonly AlertEvent[], baseline: boolean): string {

@@ -11,8 +11,7 @@ import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SETTINGS } from '../../lib/config';
 import { IAM_ACTIONS } from '../../lib/huaweicloud/iam-actions';
-import { auditKey } from '../../lib/monitor/audit';
-import { stateKey } from '../../lib/monitor/run-monitor';
+import { auditKey, stateKey } from '../../lib/monitor/keys';
 import {
   checkPolicies,
   checkUserData,
@@ -251,7 +250,7 @@ describe('notifications and state', () => {
     const locals = Object.assign({}, ...config.locals) as Record<string, string>;
     const prefix = 'team-a/vpcep-monitor/';
     const render = (template: string | undefined) => template?.replaceAll('${var.obs_prefix}', prefix);
-    expect(render(locals.state_key)).toBe(stateKey({ obsPrefix: prefix }));
+    expect(render(locals.state_key)).toBe(stateKey(prefix));
     const audit = render(locals.audit_prefix)!;
     expect(audit.startsWith(prefix)).toBe(true);
     expect(auditKey(prefix, new Date('2026-06-01T08:30:00Z'), 'run-1').startsWith(audit)).toBe(true);

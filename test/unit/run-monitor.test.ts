@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.js';
 import { UNLIMITED } from '../../lib/huaweicloud/budget.js';
-import { OverlapError, RunIncompleteError, SimulatedCrash } from '../../lib/monitor/errors.js';
-import { type Checkpoint, runMonitor, type MonitorDeps } from '../../lib/monitor/run-monitor.js';
+import { OverlapError, RunIncompleteError } from '../../lib/monitor/errors.js';
+import type { Checkpoint, MonitorDeps, SmnMessage } from '../../lib/monitor/ports.js';
+import { runMonitor } from '../../lib/monitor/run-monitor.js';
 import { parseState } from '../../lib/monitor/state.js';
-import type { SmnMessage } from '../../lib/huaweicloud/smn.js';
-import { connection, FakeObjects, FakePublisher, FakeVpcep, memoryLogger } from '../fakes.js';
+import { connection, FakeObjects, FakePublisher, FakeVpcep, memoryLogger, SimulatedCrash } from '../fakes.js';
 
 const PROJECT = '0123456789abcdef0123456789abcdef';
 const SVC_A = '11111111-1111-4111-8111-111111111111';

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { UNLIMITED } from '../../lib/huaweicloud/budget.js';
 import { ScanError } from '../../lib/monitor/errors.js';
 import { createLimiter } from '../../lib/monitor/limiter.js';
-import { scanService } from '../../lib/monitor/scan.js';
+import { scanService } from '../../lib/monitor/scan-service.js';
 import { connection, FakeVpcep } from '../fakes.js';
 
 const options = () => ({ limiter: createLimiter(4), budget: UNLIMITED });

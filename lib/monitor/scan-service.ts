@@ -1,12 +1,10 @@
 /**
  * Reading every connection of one endpoint service, completely and consistently, or not at all.
  */
-import type { Budget } from '../huaweicloud/budget.js';
-import { MAX_PAGE_SIZE, type ConnectionPage, type VpcepApi } from '../huaweicloud/vpcep.js';
+import type { ConnectionRecord } from './diff.js';
 import { ScanError } from './errors.js';
 import type { Limiter } from './limiter.js';
-import type { ConnectionRecord } from './diff.js';
-import type { Connection } from './types.js';
+import { type Budget, CONNECTIONS_PAGE_SIZE, type Connection, type ConnectionPage, type VpcepApi } from './ports.js';
 
 export interface ScanOptions {
   limiter: Limiter;
@@ -49,14 +47,14 @@ async function readOnce(
   previous: ReadonlyMap<string, ConnectionRecord> | undefined,
 ): Promise<Connection[] | { problem: string }> {
   const page = (offset: number): Promise<ConnectionPage> =>
-    limiter(() => vpcep.listConnections(serviceId, offset, MAX_PAGE_SIZE)).catch((error: unknown) => {
+    limiter(() => vpcep.listConnections(serviceId, offset, CONNECTIONS_PAGE_SIZE)).catch((error: unknown) => {
       throw new ScanError(serviceId, `reading connections at offset ${offset} failed: ${(error as Error).message}`, { cause: error });
     });
 
   const first = await page(0);
   const total = first.totalCount;
   const offsets: number[] = [];
-  for (let offset = MAX_PAGE_SIZE; offset < total; offset += MAX_PAGE_SIZE) offsets.push(offset);
+  for (let offset = CONNECTIONS_PAGE_SIZE; offset < total; offset += CONNECTIONS_PAGE_SIZE) offsets.push(offset);
   const rest = await Promise.all(offsets.map(page));
 
   const connections: Connection[] = [];
