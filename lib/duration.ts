@@ -8,3 +8,17 @@ export function parseDuration(text: string): number | undefined {
   const ms = Number(match[1]) * UNITS[match[2]!]!;
   return ms > 0 ? ms : undefined;
 }
+
+/**
+ * A duration as people read it, to the two largest units: `45s`, `12m`, `5h 30m`, `3d 1h`. Hours
+ * run up to two days before days take over: "36h" reads better than "1d 12h" for a wait.
+ */
+export function formatDuration(ms: number): string {
+  const seconds = Math.max(0, Math.floor(ms / 1000));
+  if (seconds < 60) return `${seconds}s`;
+  const minutes = Math.floor(seconds / 60);
+  if (minutes < 60) return `${minutes}m`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours}h${minutes % 60 ? ` ${minutes % 60}m` : ''}`;
+  return `${Math.floor(hours / 24)}d${hours % 24 ? ` ${hours % 24}h` : ''}`;
+}

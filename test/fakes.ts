@@ -52,6 +52,8 @@ export class FakeVpcep implements VpcepApi {
     this.beforePage?.(serviceId, offset);
     if (this.failService.has(serviceId)) throw new Error(`injected failure for ${serviceId}`);
     const all = this.connections.get(serviceId) ?? [];
+    // As VPCEP does: an offset must be less than the total (offset 0 of an empty list is fine).
+    if (offset > 0 && offset >= all.length) throw Object.assign(new Error('vpcep:connections:list failed: HTTP 400 EndPoint.0010 Invalid offset.'), { status: 400, code: 'EndPoint.0010' });
     return { connections: all.slice(offset, offset + limit).map((c) => ({ ...c })), totalCount: all.length };
   }
 }
@@ -89,11 +91,18 @@ export class FakeObjects implements ObjectStore {
 export class FakePublisher implements Publisher {
   messages: SmnMessage[] = [];
   failNext = 0;
+  /** Every publish attempted, accepted or not. */
+  attempts: SmnMessage[] = [];
+  /** Answers a publish with an error shaped like the SMN adapter's (status, code), or lets it through. */
+  refuse?: (message: SmnMessage) => { status: number; code: string } | undefined;
   async publish(message: SmnMessage): Promise<PublishReceipt> {
+    this.attempts.push(message);
     if (this.failNext > 0) {
       this.failNext -= 1;
       throw new Error('injected SMN failure');
     }
+    const refusal = this.refuse?.(message);
+    if (refusal) throw Object.assign(new Error(`smn:topic:publish failed: HTTP ${refusal.status} ${refusal.code}`), { ...refusal, requestId: 'req-1' });
     this.messages.push(message);
     return { messageId: `m${this.messages.length}`, requestId: undefined };
   }

@@ -6,9 +6,9 @@
 import { type AlertEvent, eventId, type PolicyAction } from './alerts.js';
 import type { Change } from './diff.js';
 import { auditKey, auditPartKey } from './keys.js';
-import type { EndpointService, ObjectStore } from './ports.js';
+import type { Connection, ConnectionError, EndpointService, ObjectStore } from './ports.js';
 
-export type AuditChange = 'added' | 'removed' | 'status' | 'action';
+export type AuditChange = 'added' | 'removed' | 'status' | 'action' | 'undeliverable';
 
 /** One line of the trail. The README documents these fields; keep them in step. */
 export interface AuditRecord {
@@ -25,11 +25,15 @@ export interface AuditRecord {
   eventId: string;
   /** Whether this change raised an alert. */
   alerted: boolean;
+  /** On records of a connection entering an alert state: the consumer's words (untrusted) and VPCEP's errors. */
+  description?: string;
+  errors?: ConnectionError[];
   /** Only on `action` records: what the approval policy did, why, and how it went. */
   action?: PolicyAction['type'];
   mode?: PolicyAction['mode'];
   outcome?: PolicyAction['outcome'];
   reason?: string;
+  /** On `action` records, why an action failed; on `undeliverable` records, SMN's answer. */
   error?: string;
 }
 
@@ -81,8 +85,22 @@ export function* auditRecords(
       to,
       eventId: id,
       alerted: context.alertedIds.has(id),
+      ...(change.kind === 'removed' ? {} : details(change.connection)),
     };
   }
+}
+
+// States that need someone: the trail keeps what the consumer wrote and what VPCEP said went wrong,
+// so the report can show them without the messages. Only for these: a baseline of 100,000 accepted
+// connections would otherwise carry every description.
+const NOTABLE = new Set(['pendingAcceptance', 'failed', 'rejected']);
+
+function details(connection: Connection): Pick<AuditRecord, 'description' | 'errors'> {
+  if (!NOTABLE.has(connection.status) && connection.errors.length === 0) return {};
+  return {
+    ...(connection.description ? { description: connection.description } : {}),
+    ...(connection.errors.length > 0 ? { errors: [...connection.errors] } : {}),
+  };
 }
 
 /** Records per audit object: a baseline of 100,000 connections is written in parts of this many. */

@@ -8,7 +8,8 @@ import type { Config } from '../config.js';
 import { type AlertEvent, alertsFor } from './alerts.js';
 import { type PlannedAction, planActions } from './approval.js';
 import type { Change } from './diff.js';
-import { buildNotifications, buildReminder, type Notification } from './notify.js';
+import { buildNotifications, type Notification } from './notify.js';
+import { buildReminder } from './reminder-message.js';
 import type { Connection } from './ports.js';
 import { type DueReminder, dueReminders } from './reminders.js';
 import type { ScanResult, ServiceRead } from './scan-all.js';
@@ -27,6 +28,8 @@ export interface RunSummary {
   failedServices: string[];
   /** Alerts still waiting in the outbox for a later run. */
   undelivered: number;
+  /** Alerts SMN refused for good in this run, set aside under `dead-letter/`. */
+  deadLettered: number;
   generation: number;
   /** Approval policy actions taken, failed or (dry-run) planned. */
   actions: number;
@@ -88,6 +91,7 @@ export function planRun(config: Config, loaded: LoadedState, scan: ScanResult, c
     published: 0,
     failedServices: [...scan.failedServices].sort(),
     undelivered: 0,
+    deadLettered: 0,
     generation: previous.generation,
     actions: actions.length,
     reminders: reminders.length,

@@ -123,3 +123,27 @@ export interface MonitorDeps {
 }
 
 export type Checkpoint = 'state-loaded' | 'lease-acquired' | 'audit-written' | 'outbox-saved' | 'published' | 'delivered-saved';
+
+// ---- failures ---------------------------------------------------------------------------------
+
+/**
+ * What the monitor reads of a failed call. The adapters' errors (`lib/huaweicloud/errors.ts`)
+ * carry the HTTP status, the service's own code (VPCEP `EndPoint.0010`, SMN `SMN.0006`, the
+ * gateway's `APIGW.0308`) and the request id; a failure without a status never reached a service.
+ */
+export interface CallFailure {
+  status?: number;
+  code?: string;
+  requestId?: string;
+  message: string;
+}
+
+export function callFailure(error: unknown): CallFailure {
+  const { status, code, requestId } = (typeof error === 'object' && error !== null ? error : {}) as Record<string, unknown>;
+  return {
+    ...(typeof status === 'number' ? { status } : {}),
+    ...(typeof code === 'string' && code !== '' ? { code } : {}),
+    ...(typeof requestId === 'string' && requestId !== '' ? { requestId } : {}),
+    message: error instanceof Error ? error.message : String(error),
+  };
+}

@@ -5,7 +5,7 @@
  * it so and when it last told anyone about it (the alert, then each reminder). A connection still
  * pending one period after that is reminded, then again each period, until it leaves pending.
  */
-import type { Reminder } from './notify.js';
+import type { Reminder } from './reminder-message.js';
 import type { Connection } from './ports.js';
 
 export interface PendingRecord {

@@ -73,7 +73,7 @@ export async function runMonitor(config: Config, deps: MonitorDeps, options: Run
     throw error;
   }
   await release();
-  return finish({ ...summary, published: delivery.published, undelivered: delivery.undelivered, generation: next.generation }, scan.failedServices, delivery);
+  return finish({ ...summary, published: delivery.published, undelivered: delivery.undelivered, deadLettered: delivery.deadLettered, generation: next.generation }, scan.failedServices, delivery);
 
   async function release(): Promise<void> {
     await releaseLease(deps.objects, leaseKey(config.obsPrefix), runId).catch((error: unknown) => {

@@ -212,3 +212,73 @@ describe('runMonitor', () => {
     });
   });
 });
+
+describe('delivering what SMN refuses', () => {
+  const payloadIds = (message: SmnMessage): string[] => (JSON.parse(message.structure!.default) as { events: { connectionId: string }[] }).events.map((e) => e.connectionId);
+  const refuseConnection = (id: string) => (message: SmnMessage) => (message.structure && payloadIds(message).includes(id) ? { status: 400, code: 'SMN.0021' } : undefined);
+
+  it('splits a publish SMN refuses as a message, and delivers every alert in smaller ones', async () => {
+    const w = world();
+    await w.pass();
+    for (let i = 0; i < 8; i++) set(w.vpcep, SVC_A, `f${i}`, 'failed');
+    // Refuses anything carrying more than two alerts, as a service with a smaller limit would.
+    w.publisher.refuse = (message) => (message.structure && payloadIds(message).length > 2 ? { status: 413, code: 'APIGW.0201' } : undefined);
+    expect(await w.pass()).toMatchObject({ alerts: 8, undelivered: 0, deadLettered: 0 });
+    const delivered = w.publisher.messages.slice(1).flatMap(payloadIds);
+    expect(delivered.sort()).toEqual(Array.from({ length: 8 }, (_, i) => `f${i}`).sort());
+    expect(w.state().outbox).toEqual([]);
+  });
+
+  it('dead-letters the one alert SMN refuses for good, delivers the others, and the next runs are clean', async () => {
+    const w = world();
+    await w.pass();
+    set(w.vpcep, SVC_A, 'bad', 'failed');
+    set(w.vpcep, SVC_A, 'good', 'failed');
+    set(w.vpcep, SVC_B, 'other', 'pendingAcceptance');
+    w.publisher.refuse = refuseConnection('bad');
+    const summary = await w.pass();
+    expect(summary).toMatchObject({ alerts: 3, undelivered: 0, deadLettered: 1 });
+    expect(w.publisher.messages.slice(1).filter((m) => m.structure).flatMap(payloadIds).sort()).toEqual(['good', 'other']);
+    const notice = w.publisher.messages.at(-1)!;
+    expect(notice.subject).toContain('1 alert could not be delivered');
+    expect(notice.message).toContain('bad');
+    const [letterKey, ...more] = [...w.objects.objects.keys()].filter((k) => k.startsWith('vpcep-monitor/dead-letter/2026/11/25/'));
+    expect(more).toEqual([]);
+    const letter = JSON.parse(w.objects.objects.get(letterKey!)!.trim()) as { event: { connectionId: string }; smn: { status: number; code: string; requestId: string } };
+    expect(letter).toMatchObject({ event: { connectionId: 'bad' }, smn: { status: 400, code: 'SMN.0021', requestId: 'req-1' } });
+    const trail = [...w.objects.objects.entries()].filter(([k]) => k.includes('/audit/')).flatMap(([, body]) => body.trim().split('\n').map((line) => JSON.parse(line) as { change: string; connectionId: string; error?: string }));
+    expect(trail.filter((r) => r.change === 'undeliverable')).toEqual([expect.objectContaining({ connectionId: 'bad', error: expect.stringContaining('SMN.0021') })]);
+    expect(w.state().outbox).toEqual([]);
+    const published = w.publisher.messages.length;
+    expect(await w.pass()).toMatchObject({ published: 0, undelivered: 0 });
+    expect(w.publisher.messages).toHaveLength(published);
+  });
+
+  it('keeps refused alerts in the outbox when the notice is refused too: the channel, not the message, is the problem', async () => {
+    const w = world();
+    await w.pass();
+    set(w.vpcep, SVC_A, 'a1', 'failed');
+    w.publisher.refuse = () => ({ status: 400, code: 'SMN.0099' });
+    const error = await w.pass().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RunIncompleteError);
+    expect(w.state().outbox.map((e) => e.connectionId)).toEqual(['a1']);
+    w.publisher.refuse = undefined;
+    expect(await w.pass()).toMatchObject({ published: 1, undelivered: 0, deadLettered: 0 });
+  });
+
+  it.each([
+    ['a missing topic', 404, 'SMN.0006'],
+    ['an invalid topic URN', 400, 'SMN.0005'],
+    ['a refused signature', 401, 'APIGW.0301'],
+    ['throttling', 429, 'APIGW.0308'],
+  ])('never dead-letters on %s: the alerts wait in the outbox', async (_what, status, code) => {
+    const w = world();
+    await w.pass();
+    set(w.vpcep, SVC_A, 'a1', 'failed');
+    w.publisher.refuse = () => ({ status, code });
+    await expect(w.pass()).rejects.toBeInstanceOf(RunIncompleteError);
+    expect(w.state().outbox).toHaveLength(1);
+    expect([...w.objects.objects.keys()].some((k) => k.includes('dead-letter'))).toBe(false);
+    expect(w.publisher.attempts).toHaveLength(2);
+  });
+});
