@@ -16,6 +16,17 @@ locals {
   # Only an enforcing approval policy writes to VPCEP; dry-run and off need no update permission.
   approval_enforced = var.approval_mode == "enforce"
 
+  # FunctionGraph's timer schedules by schedule_type, for the trigger's precondition. The variable's
+  # own validation (variables.tf) cannot read locals, so it spells the same patterns out;
+  # test/deploy runs both against the same cases.
+  schedule_patterns = {
+    Rate = ["^(([1-9]|[1-5][0-9]|60)m|([1-9]|1[0-9]|2[0-4])h|([1-9]|[12][0-9]|30)d)$"]
+    Cron = [
+      "^(CRON_TZ=[A-Za-z0-9_+/-]+ +)?[0-9A-Za-z*?/,#-]+( +[0-9A-Za-z*?/,#-]+){4,5}$",
+      "^@every +([0-9]+(\\.[0-9]+)?(ns|us|ms|s|m|h))+$",
+    ]
+  }
+
   # Where lib/monitor writes (auditKey() and stateKey()); test/deploy checks these agree.
   bucket       = huaweicloud_obs_bucket.state.bucket
   audit_prefix = "${var.obs_prefix}audit/"
@@ -106,9 +117,14 @@ resource "huaweicloud_identity_role" "regional" {
           Action = ["vpcep:epservices:list", "vpcep:connections:list"]
         },
         {
-          Effect   = "Allow"
-          Action   = ["smn:topic:publish"]
-          Resource = ["smn:${local.region}:*:topic:${huaweicloud_smn_topic.alerts.name}"]
+          # Publish to any topic of this project, not only the module's: no SMN page documents a
+          # topic-level Resource in role-based custom policies (huaweicloud_identity_role). The
+          # SMN custom-policy examples have no Resource ("Creating SMN Custom Policies",
+          # usermanual-smn/smn_ug_0038) and the action table names no resource type
+          # (api-smn/smn_api_80005); topic URNs appear only for identity policies
+          # (api-smn/smn_api_80015), a different IAM model. The README says what this allows.
+          Effect = "Allow"
+          Action = ["smn:topic:publish"]
         },
       ],
       # Accepting or rejecting connections is a write to another tenant's access path: granted
@@ -257,18 +273,17 @@ resource "huaweicloud_fgs_function_trigger" "timer" {
     schedule      = var.schedule
     # Arrives as event.user_event; the function does not depend on it.
     user_event = "vpcep-connection-monitor"
+    # Providers from 1.75.2 send this and read it back; without it every plan shows a change.
+    # Timer triggers are invoked asynchronously anyway (usermanual-functiongraph/functiongraph_01_0399).
+    sync_execution = false
   })
 
   lifecycle {
     precondition {
       # Each variable is validated on its own; this catches a valid Rate paired with type Cron
       # and the other way round.
-      condition = (
-        var.schedule_type == "Rate"
-        ? can(regex("^[0-9]+[mhd]$", var.schedule))
-        : !can(regex("^[0-9]+[mhd]$", var.schedule))
-      )
-      error_message = "schedule does not match schedule_type: Rate takes 5m, 1h or 1d style values; Cron takes six fields or @every <duration>."
+      condition     = anytrue([for pattern in local.schedule_patterns[var.schedule_type] : can(regex(pattern, var.schedule))])
+      error_message = "schedule does not match schedule_type: Rate takes 1m-60m, 1h-24h or 1d-30d; Cron takes five or six fields (optionally after CRON_TZ=<zone>) or @every <duration>."
     }
   }
 }
