@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../lib/config';
 import { expressionOf, loadModule, resourcesOfType, type TerraformConfig } from './terraform-checks';
 import { checkPreconditions, evaluateIn, mismatches, validateVariable } from './terraform-inputs';
 
@@ -127,5 +128,40 @@ describe('obs_prefix', () => {
   it('check fails without the IAM character rule', async () => {
     const copy = await broken('variables.tf', /\n  validation \{\n    # The prefix becomes part of the agency's OBS resource string[\s\S]*?\n  \}\n/, '\n');
     expect(verdicts(copy, 'obs_prefix', cases)).toEqual(expect.arrayContaining(['"a b/": expected rejected, got accepted']));
+  });
+});
+
+describe('metrics settings', () => {
+  const namespaces = ['', 'VPCEP.ConnectionMonitor', 'abc.def', 'Sys_x.items', 'VPCEP', 'ab.cde', 'abc.de', `A${'b'.repeat(32)}.xyz`, '1bc.def', 'abc.9ef', 'a-c.def', 'abc.def.ghi', 'SYS.ECS', 'sys.ecs', 'AGT.mine', 'SERVICE.BMS'];
+  const functionAccepts = (namespace: string): 'accepted' | 'rejected' => {
+    try {
+      loadConfig((name) => ({ OBS_BUCKET: 'b-state', SMN_TOPIC_URN: `urn:smn:ap-southeast-1:${DOMAIN}:t`, HUAWEICLOUD_PROJECT_ID: DOMAIN, METRICS_NAMESPACE: namespace })[name]);
+      return 'accepted';
+    } catch (error) {
+      if (error instanceof ConfigError && error.setting === 'METRICS_NAMESPACE') return 'rejected';
+      throw error;
+    }
+  };
+  const cases = (): Cases => namespaces.map((n) => [n, functionAccepts(n)] as const);
+
+  it('validates metrics_namespace exactly as the function validates METRICS_NAMESPACE', () => {
+    expect(cases().filter(([, v]) => v === 'rejected').length).toBeGreaterThan(5);
+    expect(verdicts(config, 'metrics_namespace', cases())).toEqual([]);
+    expect(validateVariable(config, 'metrics_namespace', null)).toBe('rejected');
+  });
+
+  it('check fails when the module forgets a reserved service name', async () => {
+    const copy = await broken('variables.tf', '["SYS", "AGT", "SERVICE"]', '["AGT", "SERVICE"]');
+    expect(verdicts(copy, 'metrics_namespace', cases())).toEqual(['"SYS.ECS": expected rejected, got accepted', '"sys.ecs": expected rejected, got accepted']);
+  });
+
+  it('turns metrics and their permission off with an empty namespace', () => {
+    expect(evaluateIn(config, 'local.metrics_enabled')).toBe(true);
+    expect(evaluateIn(config, 'local.metrics_enabled', { metrics_namespace: '' })).toBe(false);
+    const [, fn] = resourcesOfType(config, 'huaweicloud_fgs_function')[0]!;
+    const value = /^\s*METRICS_NAMESPACE\s*=\s*(.+)$/m.exec(expressionOf(fn.user_data)!)![1]!;
+    expect(evaluateIn(config, value)).toBe('VPCEP.ConnectionMonitor');
+    expect(evaluateIn(config, value, { metrics_namespace: '' })).toBeNull();
+    expect(verdicts(config, 'ces_endpoint', [[null, 'accepted'], ['https://ces.example.com', 'accepted'], ['http://ces.example.com', 'rejected'], ['https://ces.example.com/v1', 'rejected']])).toEqual([]);
   });
 });

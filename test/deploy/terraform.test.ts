@@ -32,11 +32,13 @@ const EXAMPLES_DIR = join(ROOT, 'deploy/terraform/examples');
 const BUNDLE = join(ROOT, 'dist/connection-monitor/index.js');
 
 /**
- * Accepting or rejecting connections (VPCEP spells accept `receive`) is the one write the monitor
- * may do, and only with the approval policy enforcing.
+ * Accepting or rejecting connections (VPCEP spells accept `receive`) is the one write to VPCEP the
+ * monitor may do, and only with the approval policy enforcing; Cloud Eye metrics are sent only
+ * when a namespace is set.
  */
 const switches = {
   'local.approval_enforced': [IAM_ACTIONS.connectionAction],
+  'local.metrics_enabled': [IAM_ACTIONS.putMetricData],
 };
 
 let config: TerraformConfig;
@@ -174,7 +176,7 @@ describe('timer trigger', () => {
 });
 
 describe('agency permissions', () => {
-  it('grant exactly the IAM actions the code uses, the approval action only behind its switch', () => {
+  it('grant exactly the IAM actions the code uses, approval and metrics actions only behind their switches', () => {
     expect(checkPolicies(config, Object.values(IAM_ACTIONS), switches)).toEqual([]);
     expect(config.variable.approval_mode?.[0]?.default).toBe('off');
   });
@@ -208,6 +210,16 @@ describe('agency permissions', () => {
     );
     expect(await variant('"vpcep:connections:list"]', `"vpcep:connections:list", "${IAM_ACTIONS.connectionAction}"]`)).toContain(
       `action ${IAM_ACTIONS.connectionAction} is granted unconditionally; it belongs behind local.approval_enforced`,
+    );
+    expect(await variant('local.metrics_enabled ?', 'true ?')).toContain(`role regional grants ${IAM_ACTIONS.putMetricData} under an unexpected condition: true`);
+    expect(await variant('local.metrics_enabled ?', 'local.approval_enforced ?')).toContain(
+      `action ${IAM_ACTIONS.putMetricData} is granted under local.approval_enforced, which is not its switch`,
+    );
+    expect(await variant(/\n\s*Action = \["ces:metricData:create"\]/, '\n          Action = ["ces:metricData:list"]')).toEqual(
+      expect.arrayContaining([
+        `action ${IAM_ACTIONS.putMetricData} is not granted when local.metrics_enabled is true`,
+        'action ces:metricData:list is granted but the code does not use it',
+      ]),
     );
     expect(await variant('${local.bucket}/${var.obs_prefix}*', '*')).toContain(
       'role obs: object resource obs:*:*:object:* is not <the module\'s bucket>/<obs_prefix>*',

@@ -16,6 +16,10 @@ locals {
   # Only an enforcing approval policy writes to VPCEP; dry-run and off need no update permission.
   approval_enforced = var.approval_mode == "enforce"
 
+  # Cloud Eye metrics are on unless metrics_namespace is empty; the permission to send them
+  # follows this switch.
+  metrics_enabled = var.metrics_namespace != ""
+
   # FunctionGraph's timer schedules by schedule_type, for the trigger's precondition. The variable's
   # own validation (variables.tf) cannot read locals, so it spells the same patterns out;
   # test/deploy runs both against the same cases.
@@ -103,7 +107,7 @@ resource "huaweicloud_obs_bucket" "state" {
 
 resource "huaweicloud_identity_role" "regional" {
   name        = "${var.name}-vpcep-smn"
-  description = "VPC Endpoint connection monitor: list endpoint services and connections, publish to its SMN topic."
+  description = "VPC Endpoint connection monitor: list endpoint services and connections, publish alerts to SMN, send metrics to Cloud Eye."
   type        = "XA" # project-level services
 
   policy = jsonencode({
@@ -133,6 +137,16 @@ resource "huaweicloud_identity_role" "regional" {
         {
           Effect = "Allow"
           Action = ["vpcep:connections:update"]
+        },
+      ] : [],
+      # Custom metrics for Cloud Eye, a project-level service ("Permissions",
+      # productdesc-ces/ces_07_0009), hence this XA policy. Its custom-policy examples carry no
+      # Resource (usermanual-ces/ces_01_0091) and the action has no resource type: it covers the
+      # project.
+      local.metrics_enabled ? [
+        {
+          Effect = "Allow"
+          Action = ["ces:metricData:create"]
         },
       ] : [],
     )
@@ -250,6 +264,8 @@ resource "huaweicloud_fgs_function" "monitor" {
         APPROVAL_MODE        = var.approval_mode == "off" ? null : var.approval_mode
         AUTO_ACCEPT_DOMAINS  = length(var.auto_accept_domains) > 0 ? join(",", var.auto_accept_domains) : null
         AUTO_REJECT_DOMAINS  = length(var.auto_reject_domains) > 0 ? join(",", var.auto_reject_domains) : null
+        METRICS_NAMESPACE    = local.metrics_enabled ? var.metrics_namespace : null
+        CES_ENDPOINT         = var.ces_endpoint
       } : setting => value if value != null
     },
   ))

@@ -346,6 +346,36 @@ variable "remind_pending_after" {
   }
 }
 
+# --- Cloud Eye metrics ---------------------------------------------------------------------------------
+
+variable "metrics_namespace" {
+  description = "METRICS_NAMESPACE: Cloud Eye namespace the function sends its custom metrics to, as service.item. An empty string turns metrics off, and with them the ces:metricData:create permission."
+  type        = string
+  default     = "VPCEP.ConnectionMonitor"
+
+  validation {
+    # Cloud Eye's custom namespaces: service.item, each part 3-32 characters, a letter first, then
+    # letters, digits or '_'; the service part must not be one of Cloud Eye's own (SYS, AGT,
+    # SERVICE). lib/config.ts applies the same rules; test/deploy runs both on the same cases.
+    condition = var.metrics_namespace == "" || (
+      can(regex("^[A-Za-z][A-Za-z0-9_]{2,31}\\.[A-Za-z][A-Za-z0-9_]{2,31}$", var.metrics_namespace)) &&
+      !contains(["SYS", "AGT", "SERVICE"], upper(try(split(".", var.metrics_namespace)[0], "")))
+    )
+    error_message = "metrics_namespace must be \"\" (metrics off) or service.item: each part 3-32 letters, digits or '_', starting with a letter, and the service part not SYS, AGT or SERVICE."
+  }
+}
+
+variable "ces_endpoint" {
+  description = "CES_ENDPOINT: override of https://ces.<region>.myhuaweicloud.com. Null uses the public regional endpoint."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.ces_endpoint == null || can(regex("^https://[^/?#@\\s]+$", var.ces_endpoint))
+    error_message = "ces_endpoint must be a bare https:// origin (no path, query or credentials)."
+  }
+}
+
 variable "iam_project_name" {
   description = "Name of the IAM project the regional permissions are granted in. Null means the region's default project (named after the region, e.g. ap-southeast-1); set it when deploying into a sub-project such as ap-southeast-1_prod."
   type        = string
