@@ -155,13 +155,37 @@ describe('metrics settings', () => {
     expect(verdicts(copy, 'metrics_namespace', cases())).toEqual(['"SYS.ECS": expected rejected, got accepted', '"sys.ecs": expected rejected, got accepted']);
   });
 
-  it('turns metrics and their permission off with an empty namespace', () => {
+  it('turns metrics, their permission and the alarms off with an empty namespace', () => {
     expect(evaluateIn(config, 'local.metrics_enabled')).toBe(true);
     expect(evaluateIn(config, 'local.metrics_enabled', { metrics_namespace: '' })).toBe(false);
     const [, fn] = resourcesOfType(config, 'huaweicloud_fgs_function')[0]!;
     const value = /^\s*METRICS_NAMESPACE\s*=\s*(.+)$/m.exec(expressionOf(fn.user_data)!)![1]!;
     expect(evaluateIn(config, value)).toBe('VPCEP.ConnectionMonitor');
     expect(evaluateIn(config, value, { metrics_namespace: '' })).toBeNull();
+  });
+
+  it('takes pending_alarm_after as a positive duration, or null for no pending alarm', () => {
+    const cases: Cases = [
+      ['24h', 'accepted'],
+      ['30m', 'accepted'],
+      ['2d', 'accepted'],
+      ['90s', 'accepted'],
+      [null, 'accepted'],
+      ['0h', 'rejected'],
+      ['24', 'rejected'],
+      ['1w', 'rejected'],
+      ['-1h', 'rejected'],
+      ['24 h', 'rejected'],
+      ['', 'rejected'],
+    ];
+    expect(verdicts(config, 'pending_alarm_after', cases)).toEqual([]);
     expect(verdicts(config, 'ces_endpoint', [[null, 'accepted'], ['https://ces.example.com', 'accepted'], ['http://ces.example.com', 'rejected'], ['https://ces.example.com/v1', 'rejected']])).toEqual([]);
+  });
+
+  it('turns pending_alarm_after into the alarm threshold in seconds', () => {
+    const seconds = (after: string | null) => evaluateIn(config, 'local.pending_alarm_seconds', { pending_alarm_after: after });
+    expect([seconds('24h'), seconds('30m'), seconds('2d'), seconds('90s'), seconds(null)]).toEqual([86_400, 1_800, 172_800, 90, null]);
+    const rules = (vars: Record<string, unknown>) => evaluateIn(config, 'local.pending_alarm_rules', vars);
+    expect([rules({}), rules({ pending_alarm_after: null }), rules({ metrics_namespace: '' })]).toEqual([1, 0, 0]);
   });
 });

@@ -16,8 +16,8 @@ locals {
   # Only an enforcing approval policy writes to VPCEP; dry-run and off need no update permission.
   approval_enforced = var.approval_mode == "enforce"
 
-  # Cloud Eye metrics are on unless metrics_namespace is empty; the permission to send them
-  # follows this switch.
+  # Cloud Eye metrics are on unless metrics_namespace is empty; the permission to send them and the
+  # alarm rules on them (alarms.tf) follow this switch.
   metrics_enabled = var.metrics_namespace != ""
 
   # FunctionGraph's timer schedules by schedule_type, for the trigger's precondition. The variable's

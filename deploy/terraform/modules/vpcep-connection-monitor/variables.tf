@@ -346,10 +346,10 @@ variable "remind_pending_after" {
   }
 }
 
-# --- Cloud Eye metrics ---------------------------------------------------------------------------------
+# --- Cloud Eye metrics and alarms (alarms.tf) -------------------------------------------------------
 
 variable "metrics_namespace" {
-  description = "METRICS_NAMESPACE: Cloud Eye namespace the function sends its custom metrics to, as service.item. An empty string turns metrics off, and with them the ces:metricData:create permission."
+  description = "METRICS_NAMESPACE: Cloud Eye namespace the function sends its custom metrics to, as service.item. An empty string turns metrics off, and with them the ces:metricData:create permission and the alarm rules."
   type        = string
   default     = "VPCEP.ConnectionMonitor"
 
@@ -373,6 +373,17 @@ variable "ces_endpoint" {
   validation {
     condition     = var.ces_endpoint == null || can(regex("^https://[^/?#@\\s]+$", var.ces_endpoint))
     error_message = "ces_endpoint must be a bare https:// origin (no path, query or credentials)."
+  }
+}
+
+variable "pending_alarm_after" {
+  description = "Cloud Eye alarm on pending_oldest_seconds: a connection request waiting in pendingAcceptance longer than this (s, m, h or d, e.g. 24h) notifies the module's topic. Null: no such alarm. Needs metrics on."
+  type        = string
+  default     = "24h"
+
+  validation {
+    condition     = var.pending_alarm_after == null || can(regex("^0*[1-9][0-9]{0,6}[smhd]$", var.pending_alarm_after))
+    error_message = "pending_alarm_after must be null or a positive whole number followed by s, m, h or d, e.g. 24h."
   }
 }
 
