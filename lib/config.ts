@@ -27,6 +27,7 @@ export interface Endpoints {
   vpcep: string;
   smn: string;
   obs: string;
+  ces: string;
 }
 
 export type ApprovalMode = 'off' | 'dry-run' | 'enforce';
@@ -54,6 +55,8 @@ export interface Config {
   /** Milliseconds a request may wait in `pendingAcceptance` before a reminder; `undefined`: off. */
   remindPendingAfterMs: number | undefined;
   approval: ApprovalPolicy;
+  /** Cloud Eye namespace for custom metrics; `undefined`: no metrics are sent. */
+  metricsNamespace: string | undefined;
 }
 
 /** Reads one setting by name; `undefined` or blank means unset. */
@@ -80,6 +83,8 @@ export const SETTINGS = [
   { name: 'APPROVAL_MODE', required: false, default: 'off', example: 'dry-run' },
   { name: 'AUTO_ACCEPT_DOMAINS', required: false, default: '(none)', example: '0a1b…f9,7c6d…21' },
   { name: 'AUTO_REJECT_DOMAINS', required: false, default: '(none)', example: '*' },
+  { name: 'METRICS_NAMESPACE', required: false, default: '(off)', example: 'VPCEP.ConnectionMonitor' },
+  { name: 'CES_ENDPOINT', required: false, default: 'https://ces.{region}.myhuaweicloud.com', example: 'http://127.0.0.1:9103' },
 ] as const;
 
 export type SettingName = (typeof SETTINGS)[number]['name'];
@@ -182,11 +187,29 @@ export function loadConfig(read: SettingSource): Config {
       vpcep: endpoint('VPCEP_ENDPOINT', get('VPCEP_ENDPOINT') ?? `https://vpcep.${region}.myhuaweicloud.com`),
       smn: endpoint('SMN_ENDPOINT', get('SMN_ENDPOINT') ?? `https://smn.${region}.myhuaweicloud.com`),
       obs: endpoint('OBS_ENDPOINT', get('OBS_ENDPOINT') ?? `https://obs.${region}.myhuaweicloud.com`),
+      ces: endpoint('CES_ENDPOINT', get('CES_ENDPOINT') ?? `https://ces.${region}.myhuaweicloud.com`),
     },
     logLevel: logLevel as LogLevel,
     remindPendingAfterMs,
     approval: approvalPolicy(get),
+    metricsNamespace: metricsNamespace(get('METRICS_NAMESPACE')),
   };
+}
+
+// Cloud Eye custom namespaces: service.item, each part 3–32 characters starting with a letter, and
+// the service part not one Cloud Eye keeps for itself. The Terraform module validates the same way.
+const NAMESPACE = /^[A-Za-z][A-Za-z0-9_]{2,31}\.[A-Za-z][A-Za-z0-9_]{2,31}$/;
+const RESERVED_NAMESPACE_SERVICES = ['SYS', 'AGT', 'SERVICE'];
+
+function metricsNamespace(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!NAMESPACE.test(value) || RESERVED_NAMESPACE_SERVICES.includes(value.split('.')[0]!.toUpperCase())) {
+    throw new ConfigError(
+      'METRICS_NAMESPACE',
+      `Setting METRICS_NAMESPACE must be service.item (each part 3-32 letters, digits or _, starting with a letter; service not SYS, AGT or SERVICE): ${quote(value)}`,
+    );
+  }
+  return value;
 }
 
 // Domain (account) ids are 32 hex digits; anything else on these lists is a typo that would

@@ -77,6 +77,26 @@ describe('loadConfig', () => {
     expect(failure({ ...minimal, LOG_LEVEL: 'loud' }).setting).toBe('LOG_LEVEL');
   });
 
+  it('sends no metrics unless METRICS_NAMESPACE is set, and builds the Cloud Eye endpoint', () => {
+    expect(load(minimal).metricsNamespace).toBeUndefined();
+    expect(load({ ...minimal, METRICS_NAMESPACE: ' ' }).metricsNamespace).toBeUndefined();
+    expect(load(minimal).endpoints.ces).toBe('https://ces.ap-southeast-1.myhuaweicloud.com');
+    expect(load({ ...minimal, CES_ENDPOINT: 'http://127.0.0.1:9103' }).endpoints.ces).toBe('http://127.0.0.1:9103');
+    expect(failure({ ...minimal, CES_ENDPOINT: 'http://ces.example.com' }).setting).toBe('CES_ENDPOINT');
+    expect(load({ ...minimal, METRICS_NAMESPACE: 'VPCEP.ConnectionMonitor' }).metricsNamespace).toBe('VPCEP.ConnectionMonitor');
+  });
+
+  it('holds METRICS_NAMESPACE to Cloud Eye\'s rules for custom namespaces', () => {
+    for (const good of ['VPCEP.ConnectionMonitor', 'abc.def', `A${'b'.repeat(31)}.x_9`, 'Sys_x.items']) {
+      expect(load({ ...minimal, METRICS_NAMESPACE: good }).metricsNamespace, good).toBe(good);
+    }
+    for (const bad of ['VPCEP', 'ab.cde', 'abc.de', `A${'b'.repeat(32)}.xyz`, '1bc.def', 'abc.9ef', 'a-c.def', 'abc.def.ghi', 'SYS.ECS', 'agt.mine', 'SERVICE.BMS']) {
+      const error = failure({ ...minimal, METRICS_NAMESPACE: bad });
+      expect(error.setting, bad).toBe('METRICS_NAMESPACE');
+      expect(error.message).toContain('service.item');
+    }
+  });
+
   it('reads the FunctionGraph context before the environment', () => {
     const read = settingSource({ getUserData: (key) => (key === 'OBS_BUCKET' ? 'from-context' : '') }, { OBS_BUCKET: 'from-env', LOG_LEVEL: 'debug' });
     expect(read('OBS_BUCKET')).toBe('from-context');
