@@ -7,16 +7,17 @@ import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { loadModule, resourceBlock, type TerraformConfig } from './terraform-checks';
+import { RUN_METRICS, SERVICE_METRICS } from '../../lib/monitor/metrics';
 import { alarmResources, checkAlarmRules, checkArguments, valueOf, type MetricNames } from './terraform-schema';
 
 const MODULE_DIR = resolve(__dirname, '../../deploy/terraform/modules/vpcep-connection-monitor');
 const SERVICE_A = '4c1a0d8e-8f0e-4d6b-9d0b-2b1f3c4d5e6f';
 const SERVICE_B = '9f7b0d8e-8f0e-4d6b-9d0b-2b1f3c4d5e01';
 
-/** Issue 12 fixes these names and the dimension each metric carries. */
+/** The names the function sends, and the dimension each carries: the alarms may use no other. */
 const METRICS: MetricNames = {
-  service_id: ['connections_total', 'connections_pending', 'connections_failed', 'connections_rejected', 'connections_accepted', 'pending_oldest_seconds'],
-  project_id: ['services_unreadable', 'alerts_undelivered', 'run_duration_ms'],
+  service_id: Object.keys(SERVICE_METRICS),
+  project_id: Object.keys(RUN_METRICS),
 };
 
 let config: TerraformConfig;
