@@ -5,6 +5,7 @@ import { Writable } from 'node:stream';
 import type {
   Connection,
   ConnectionAction,
+  MetricsSink,
   ConnectionPage,
   EndpointService,
   ObjectInfo,
@@ -15,6 +16,8 @@ import type {
   StoredObject,
   VpcepApi,
 } from '../lib/monitor/ports.js';
+
+import type { Metric } from '../lib/monitor/metrics.js';
 
 /** What a test's checkpoint hook throws to stop a run dead between two steps, as a crash would. */
 export class SimulatedCrash extends Error {
@@ -105,6 +108,15 @@ export class FakePublisher implements Publisher {
     if (refusal) throw Object.assign(new Error(`smn:topic:publish failed: HTTP ${refusal.status} ${refusal.code}`), { ...refusal, requestId: 'req-1' });
     this.messages.push(message);
     return { messageId: `m${this.messages.length}`, requestId: undefined };
+  }
+}
+
+export class FakeMetrics implements MetricsSink {
+  sent: { namespace: string; metrics: readonly Metric[]; at: Date }[] = [];
+  failing = false;
+  async send(namespace: string, metrics: readonly Metric[], at: Date): Promise<void> {
+    if (this.failing) throw Object.assign(new Error('ces:metricData:create failed: HTTP 503 CES.0001'), { status: 503 });
+    this.sent.push({ namespace, metrics, at });
   }
 }
 

@@ -20,6 +20,8 @@ export interface SignedRequest {
   query?: Record<string, string | number | undefined>;
   /** JSON body, sent exactly as `JSON.stringify(body)` (the string the signer hashes). */
   body?: unknown;
+  /** The call answers success with an empty body (Cloud Eye's 201): that is not a shape error. */
+  emptyResponse?: boolean;
 }
 
 export interface SignedResponse {
@@ -117,7 +119,7 @@ export class SignedClient {
         parseRetryAfter(response.headers.get('retry-after')),
       );
     }
-    if (body === undefined) {
+    if (body === undefined && !(request.emptyResponse && text.trim() === '')) {
       throw new ResponseShapeError(`${request.api} answered HTTP ${response.status} with a body that is not JSON`, request.api);
     }
     return { body, requestId: requestId ?? detail(body) };

@@ -37,6 +37,8 @@ export interface RunSummary {
   reminders: number;
   /** The audit object this run wrote, when it saw changes. */
   auditKey?: string;
+  /** Whether this run's figures reached Cloud Eye (`off` without METRICS_NAMESPACE). */
+  metrics?: 'sent' | 'failed' | 'off';
   /** The messages a dry run would have published. */
   wouldPublish?: Notification[];
   /** Why this run wrote and published nothing although it found something to report. */

@@ -5,6 +5,7 @@
  * the fit there. Tests pass hand-written fakes of the same shapes.
  */
 import type { Logger } from 'pino';
+import type { Metric } from './metrics.js';
 
 // ---- the domain -------------------------------------------------------------------------------
 
@@ -97,6 +98,14 @@ export interface Publisher {
   publish(message: SmnMessage): Promise<PublishReceipt>;
 }
 
+// ---- Cloud Eye --------------------------------------------------------------------------------
+
+/** Custom metrics, best effort: a failure is logged and counted, never allowed near an alert. */
+export interface MetricsSink {
+  /** Sends every metric, collected at `at`, under `namespace` (already checked by the config). */
+  send(namespace: string, metrics: readonly Metric[], at: Date): Promise<void>;
+}
+
 // ---- time -------------------------------------------------------------------------------------
 
 /** The time a run may still spend on the network; 0 or less means start nothing new. */
@@ -110,6 +119,8 @@ export interface MonitorDeps {
   vpcep: VpcepApi;
   objects: ObjectStore;
   publisher: Publisher;
+  /** Present when METRICS_NAMESPACE is set. */
+  metrics?: MetricsSink;
   logger: Logger;
   now: () => Date;
   /** Time left for reading the cloud; the handler derives it from FunctionGraph's remaining time. */

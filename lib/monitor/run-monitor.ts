@@ -1,6 +1,6 @@
 /**
  * One monitoring pass, the use case the handler and the CLI call. It reads top to bottom:
- * load → scan → plan → (lease) → act → record → save → deliver. Each step is a function of its
+ * load → scan → plan → (lease) → act → record → save → deliver → metrics. Each step is a function of its
  * own; the decisions are pure (`plan-run.ts`) and every piece of I/O arrives through the ports in
  * `MonitorDeps`. The order is the guarantee: the trail is written before the state, the outbox is
  * saved before anything is published, and nothing is saved over a state another run saved.
@@ -15,6 +15,7 @@ import { leaseKey } from './keys.js';
 import { acquireLease, releaseLease } from './lease.js';
 import { mergeOutbox, messagesFor, planRun, type RunSummary } from './plan-run.js';
 import type { Checkpoint, MonitorDeps } from './ports.js';
+import { reportMetrics } from './report-metrics.js';
 import { scanAll } from './scan-all.js';
 import { assertStateUnchanged, loadState, saveState } from './state-store.js';
 
@@ -35,7 +36,8 @@ const MAX_INVOCATION_MS = 900_000;
 
 export async function runMonitor(config: Config, deps: MonitorDeps, options: RunOptions): Promise<RunSummary> {
   const { runId } = options;
-  const startedAt = deps.now().toISOString();
+  const started = deps.now();
+  const startedAt = started.toISOString();
   const step = checkpoints(deps);
 
   const loaded = await loadState(config, deps, options);
@@ -43,18 +45,19 @@ export async function runMonitor(config: Config, deps: MonitorDeps, options: Run
   const scan = await scanAll(config, deps, loaded.state, { startedAt, concurrency: options.concurrency });
   const plan = planRun(config, loaded, scan, { runId, startedAt, now: deps.now() });
   const { summary, next } = plan;
+  const withMetrics = async (result: RunSummary): Promise<RunSummary> => ({ ...result, metrics: await reportMetrics(config, deps, scan, result, started) });
   if (options.dryRun) {
     const wouldPublish = messagesFor(mergeOutbox(next.outbox, plannedEvents(plan.actions, startedAt)), plan.reminders, config, runId);
     return { ...summary, undelivered: loaded.state.outbox.length, wouldPublish };
   }
-  if (!plan.mustSave) return finish(summary, scan.failedServices);
+  if (!plan.mustSave) return finish(await withMetrics(summary), scan.failedServices);
 
   // Only runs that write take the lease: a quiet pass costs no OBS write at all.
   const lease = { runId, expiresAt: (options.leaseExpiresAt ?? new Date(Date.parse(startedAt) + MAX_INVOCATION_MS)).toISOString() };
   const taken = await acquireLease(deps.objects, leaseKey(config.obsPrefix), lease, deps.now());
   if (!taken.acquired) {
     deps.logger.warn({ holder: taken.holder }, `another invocation (${taken.holder.runId}) holds the state lease until ${taken.holder.expiresAt}; this run writes and publishes nothing, the holder or the next run reports these changes`);
-    return { ...summary, skipped: `lease held by ${taken.holder.runId}` };
+    return withMetrics({ ...summary, undelivered: next.outbox.length, skipped: `lease held by ${taken.holder.runId}` });
   }
   let delivery;
   try {
@@ -73,7 +76,8 @@ export async function runMonitor(config: Config, deps: MonitorDeps, options: Run
     throw error;
   }
   await release();
-  return finish({ ...summary, published: delivery.published, undelivered: delivery.undelivered, deadLettered: delivery.deadLettered, generation: next.generation }, scan.failedServices, delivery);
+  const delivered = { ...summary, published: delivery.published, undelivered: delivery.undelivered, deadLettered: delivery.deadLettered, generation: next.generation };
+  return finish(await withMetrics(delivered), scan.failedServices, delivery);
 
   async function release(): Promise<void> {
     await releaseLease(deps.objects, leaseKey(config.obsPrefix), runId).catch((error: unknown) => {

@@ -7,6 +7,7 @@
 import type { Config } from '../config.js';
 import { type Change, type ConnectionRecord, diffConnections, toRecords } from './diff.js';
 import { createLimiter, type Limiter } from './limiter.js';
+import type { ServiceCounts } from './metrics.js';
 import type { Connection, EndpointService, MonitorDeps } from './ports.js';
 import { type PendingBook, type PendingRecord, updatePending } from './reminders.js';
 import { scanService } from './scan-service.js';
@@ -25,6 +26,8 @@ export interface ServiceChanges {
 export interface ServiceRead extends ServiceChanges {
   /** The service's pendingAcceptance connections as read in this run. */
   pending: Connection[];
+  /** Its connections counted by status, for the metrics. */
+  counts: ServiceCounts;
 }
 
 export interface ScanResult {
@@ -107,15 +110,29 @@ async function readService(service: EndpointService, deps: MonitorDeps, previous
     return { read: false, serviceId: service.id };
   }
   const changes = diffConnections(before ?? new Map<string, ConnectionRecord>(), current);
+  // Only pending connections are needed after the scan (approval policy, reminders); keeping
+  // every connection of every service until the end would hold the whole project in memory.
+  const pending = current.filter((connection) => connection.status === 'pendingAcceptance');
+  const book = updatePending(previous.pending.get(service.id), current, startedAt);
   return {
     read: true,
-    // Only pending connections are needed after the scan (approval policy, reminders); keeping
-    // every connection of every service until the end would hold the whole project in memory.
-    entry: { service, changes, pending: current.filter((connection) => connection.status === 'pendingAcceptance') },
+    entry: { service, changes, pending, counts: countConnections(service.id, current, pending, book) },
     snapshot: { name: service.name, scannedAt: deps.now().toISOString(), connections: toRecords(current, before) },
-    book: updatePending(previous.pending.get(service.id), current, startedAt),
+    book,
     count: current.length,
   };
+}
+
+/** Counts by status, and since when the oldest pending request waits (VPCEP's time or ours, the earlier). */
+function countConnections(serviceId: string, current: readonly Connection[], pending: readonly Connection[], book: ReadonlyMap<string, PendingRecord>): ServiceCounts {
+  const byStatus = new Map<string, number>();
+  for (const { status } of current) byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
+  let oldest: number | undefined;
+  for (const connection of pending) {
+    const since = Math.min(Date.parse(connection.updatedAt) || Infinity, Date.parse(book.get(connection.id)?.since ?? '') || Infinity);
+    if (Number.isFinite(since) && (oldest === undefined || since < oldest)) oldest = since;
+  }
+  return { serviceId, total: current.length, byStatus, ...(oldest === undefined ? {} : { oldestPendingSince: oldest }) };
 }
 
 async function selectServices(config: Config, deps: MonitorDeps): Promise<EndpointService[]> {

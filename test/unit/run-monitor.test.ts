@@ -5,7 +5,7 @@ import { OverlapError, RunIncompleteError } from '../../lib/monitor/errors.js';
 import type { Checkpoint, MonitorDeps, SmnMessage } from '../../lib/monitor/ports.js';
 import { runMonitor } from '../../lib/monitor/run-monitor.js';
 import { parseState } from '../../lib/monitor/state.js';
-import { connection, FakeObjects, FakePublisher, FakeVpcep, memoryLogger, SimulatedCrash } from '../fakes.js';
+import { connection, FakeMetrics, FakeObjects, FakePublisher, FakeVpcep, memoryLogger, SimulatedCrash } from '../fakes.js';
 
 const PROJECT = '0123456789abcdef0123456789abcdef';
 const SVC_A = '11111111-1111-4111-8111-111111111111';
@@ -280,5 +280,55 @@ describe('delivering what SMN refuses', () => {
     expect(w.state().outbox).toHaveLength(1);
     expect([...w.objects.objects.keys()].some((k) => k.includes('dead-letter'))).toBe(false);
     expect(w.publisher.attempts).toHaveLength(2);
+  });
+});
+
+describe('Cloud Eye metrics', () => {
+  const withMetrics = (settings: Record<string, string> = { METRICS_NAMESPACE: 'VPCEP.ConnectionMonitor' }) => {
+    const w = world(settings);
+    const metrics = new FakeMetrics();
+    const pass = () => runMonitor(w.config, { ...w.deps, metrics }, { runId: 'm', leaseExpiresAt: w.deps.now() });
+    return { ...w, metrics, pass };
+  };
+  const value = (sent: FakeMetrics['sent'][number], dimension: string, name: string) =>
+    sent.metrics.find((m) => m.dimension.value === dimension && m.name === name)?.value;
+
+  it('sends the counts of every service read, and the run, every run', async () => {
+    const w = withMetrics();
+    expect(await w.pass()).toMatchObject({ metrics: 'sent' });
+    expect(await w.pass()).toMatchObject({ metrics: 'sent', published: 0 });
+    expect(w.metrics.sent).toHaveLength(2);
+    const [, quiet] = w.metrics.sent;
+    expect(quiet!.namespace).toBe('VPCEP.ConnectionMonitor');
+    expect(value(quiet!, SVC_A, 'connections_total')).toBe(2);
+    expect(value(quiet!, SVC_A, 'connections_pending')).toBe(1);
+    expect(value(quiet!, SVC_B, 'connections_accepted')).toBe(1);
+    expect(value(quiet!, PROJECT, 'services_unreadable')).toBe(0);
+  });
+
+  it('leaves out a service it could not read, and counts it as unreadable', async () => {
+    const w = withMetrics();
+    await w.pass();
+    w.vpcep.failService.add(SVC_A);
+    await expect(w.pass()).rejects.toBeInstanceOf(RunIncompleteError);
+    const last = w.metrics.sent.at(-1)!;
+    expect(value(last, SVC_A, 'connections_total')).toBeUndefined();
+    expect(value(last, PROJECT, 'services_unreadable')).toBe(1);
+  });
+
+  it('an outage of Cloud Eye touches no alert', async () => {
+    const w = withMetrics();
+    await w.pass();
+    set(w.vpcep, SVC_A, 'a1', 'failed');
+    w.metrics.failing = true;
+    expect(await w.pass()).toMatchObject({ alerts: 1, published: 1, undelivered: 0, metrics: 'failed' });
+    expect(text(w.publisher.messages.at(-1)!)).toContain('accepted -> failed');
+    expect(w.lines().some((line) => line.includes('Cloud Eye failed') && line.includes('alerting is not affected'))).toBe(true);
+  });
+
+  it('sends nothing without METRICS_NAMESPACE', async () => {
+    const w = withMetrics({});
+    expect(await w.pass()).toMatchObject({ metrics: 'off' });
+    expect(w.metrics.sent).toEqual([]);
   });
 });
