@@ -1,12 +1,12 @@
 /** Entry point of dist/cli.js. */
-import { main } from './main.js';
+import { main, oneLine } from './main.js';
 
 main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env }).then(
   (code) => {
     process.exitCode = code;
   },
   (error: unknown) => {
-    process.stderr.write(`error: ${(error as Error).message}\n`);
+    process.stderr.write(`error: ${oneLine(error)}\n`);
     process.exitCode = 1;
   },
 );
