@@ -1,5 +1,5 @@
 /** The operator CLI against the local cloud, after real monitoring passes. */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
@@ -244,6 +244,16 @@ describe('dist/cli.js', () => {
     expect(readFileSync('dist/cli.js', 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
     const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
     expect(await bundle(['--version'], {})).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+  });
+
+  it('stops quietly when the reader closes the pipe (vpcep-monitor audit | head)', async () => {
+    const child = spawn('dist/cli.js', ['--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
   });
 
   it('answers --help everywhere and exits 2 on usage errors', async () => {
