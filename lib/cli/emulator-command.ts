@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { LocalCloud } from '../emulator/index.js';
-import type { Io } from './main.js';
-import { UsageError } from './main.js';
+import { type Io, UsageError } from './command.js';
 
 /**
  * `vpcep-monitor emulator [--port N]`: the local Huawei Cloud for manual use, seeded with one

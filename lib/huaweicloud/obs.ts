@@ -7,7 +7,7 @@
 import type ObsClient from 'esdk-obs-nodejs';
 import type { Budget } from './budget.js';
 import type { Credentials } from './credentials.js';
-import { ApiError, CloudError, NetworkError, TimeoutError } from './errors.js';
+import { ApiError, CloudError, endpointOrigin, networkError, TimeoutError } from './errors.js';
 import { IAM_ACTIONS } from './iam-actions.js';
 import { DEFAULT_RETRY_POLICY, type RetryNotice, type RetryPolicy, withRetry } from './retry.js';
 
@@ -124,7 +124,7 @@ export class ObsStore {
     return withRetry(
       api,
       async (timeoutMs) => {
-        const result = await withTimeout(api, send(client), timeoutMs);
+        const result = await withTimeout(api, this.clientOptions.server, send(client), timeoutMs);
         const { Status, Code, Message, RequestId } = result.CommonMsg;
         if (Status >= 300 && !acceptedStatuses.includes(Status)) {
           throw new ApiError(api, Status, Code || undefined, Message || undefined, RequestId || undefined);
@@ -139,17 +139,17 @@ export class ObsStore {
 }
 
 // The SDK only knows a client-wide timeout; the run's deadline needs a per-call one.
-async function withTimeout<T>(api: string, promise: Promise<T>, timeoutMs: number): Promise<T> {
+async function withTimeout<T>(api: string, endpoint: string, promise: Promise<T>, timeoutMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError(`${api} timed out after ${timeoutMs} ms`, api)), timeoutMs);
+    timer = setTimeout(() => reject(new TimeoutError(`${api} timed out after ${timeoutMs} ms waiting for ${endpointOrigin(endpoint)}`, api)), timeoutMs);
   });
   try {
     return await Promise.race([promise, timeout]);
   } catch (error) {
     if (error instanceof CloudError) throw error;
     // The SDK rejects only for transport failures; its messages carry no credentials.
-    throw new NetworkError(`${api} failed: network error (${(error as Error)?.message ?? String(error)})`, api, { cause: error });
+    throw networkError(api, endpoint, error);
   } finally {
     clearTimeout(timer);
   }
