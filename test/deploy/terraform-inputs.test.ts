@@ -131,6 +131,29 @@ describe('obs_prefix', () => {
   });
 });
 
+describe('alert_statuses', () => {
+  const cases: Cases = [
+    [null, 'accepted'],
+    [['pendingAcceptance', 'failed'], 'accepted'],
+    [['pendingacceptance'], 'accepted'],
+    [['+deactivated'], 'accepted'],
+    [['pendingAcceptence'], 'rejected'],
+    [['+'], 'rejected'],
+    [[], 'rejected'],
+  ];
+
+  it('takes what the function takes: documented statuses in any case, or +name', () => {
+    expect(verdicts(config, 'alert_statuses', cases)).toEqual([]);
+    for (const [value, verdict] of cases) {
+      // Null and [] leave ALERT_STATUSES unset for the function, which then uses its default.
+      if (value === null || (value as string[]).length === 0) continue;
+      const load = () => loadConfig((name) => ({ OBS_BUCKET: 'b-state', SMN_TOPIC_URN: `urn:smn:ap-southeast-1:${DOMAIN}:t`, HUAWEICLOUD_PROJECT_ID: DOMAIN, ALERT_STATUSES: (value as string[]).join(',') })[name]);
+      if (verdict === 'accepted') expect(load, JSON.stringify(value)).not.toThrow();
+      else expect(load, JSON.stringify(value)).toThrow(ConfigError);
+    }
+  });
+});
+
 describe('metrics settings', () => {
   const namespaces = ['', 'VPCEP.ConnectionMonitor', 'abc.def', 'Sys_x.items', 'VPCEP', 'ab.cde', 'abc.de', `A${'b'.repeat(32)}.xyz`, '1bc.def', 'abc.9ef', 'a-c.def', 'abc.def.ghi', 'SYS.ECS', 'sys.ecs', 'AGT.mine', 'SERVICE.BMS'];
   const functionAccepts = (namespace: string): 'accepted' | 'rejected' => {

@@ -241,9 +241,13 @@ variable "alert_statuses" {
   default     = null
 
   validation {
-    # Terraform's || evaluates both sides, so null is handled by try() rather than by short-circuit.
-    condition     = try(length(var.alert_statuses) > 0 && alltrue([for s in var.alert_statuses : can(regex("^[A-Za-z]+$", s))]), var.alert_statuses == null)
-    error_message = "alert_statuses must be null or a non-empty list of status names such as pendingAcceptance."
+    # As the function checks ALERT_STATUSES: a documented VPCEP status in any case, or +name for a
+    # status VPCEP added later. Terraform's || evaluates both sides, so null is handled by try().
+    condition = try(length(var.alert_statuses) > 0 && alltrue([
+      for s in var.alert_statuses :
+      contains(["pendingacceptance", "creating", "accepted", "rejected", "failed", "deleting"], lower(s)) || can(regex("^\\+[A-Za-z]+$", s))
+    ]), var.alert_statuses == null)
+    error_message = "alert_statuses must be null or a non-empty list of VPCEP statuses (pendingAcceptance, creating, accepted, rejected, failed, deleting), or +name for a status VPCEP added later."
   }
 }
 
