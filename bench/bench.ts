@@ -45,8 +45,6 @@ interface BenchShape extends Shape {
   naive: boolean;
   floorRuns: number;
   quietRuns: number;
-  /** Skip the baseline in the 128 MB setting (the loopback shapes show whether it fits). */
-  roomyBaseline?: boolean;
 }
 
 const SHAPES: BenchShape[] = QUICK
@@ -57,8 +55,8 @@ const SHAPES: BenchShape[] = QUICK
   : [
       { name: '100 × 1,000', services: 100, connectionsPerService: 1_000, naive: true, floorRuns: 3, quietRuns: 3 },
       { name: '1 × 100,000', services: 1, connectionsPerService: 100_000, naive: true, floorRuns: 3, quietRuns: 3 },
-      { name: `100 × 1,000, +${LATENCY_MS} ms/call`, services: 100, connectionsPerService: 1_000, latencyMs: LATENCY_MS, naive: false, floorRuns: 1, quietRuns: 2, roomyBaseline: true },
-      { name: `1 × 100,000, +${LATENCY_MS} ms/call`, services: 1, connectionsPerService: 100_000, latencyMs: LATENCY_MS, naive: false, floorRuns: 1, quietRuns: 2, roomyBaseline: true },
+      { name: `100 × 1,000, +${LATENCY_MS} ms/call`, services: 100, connectionsPerService: 1_000, latencyMs: LATENCY_MS, naive: false, floorRuns: 1, quietRuns: 3 },
+      { name: `1 × 100,000, +${LATENCY_MS} ms/call`, services: 1, connectionsPerService: 100_000, latencyMs: LATENCY_MS, naive: false, floorRuns: 1, quietRuns: 3 },
     ];
 const LOAD_SAMPLES = 15;
 
@@ -69,7 +67,8 @@ type ChildTask =
   | { kind: 'naive'; world: World; key: string }
   | { kind: 'monitor'; world: World; prefix: string; requestId: string };
 
-type ChildReportOk = { wallMs: number; maxRssKiB: number; result: unknown };
+/** `cpuMs`: user + system CPU of the child during the pass alone (not its start or module load). */
+type ChildReportOk = { wallMs: number; cpuMs: number; maxRssKiB: number; result: unknown };
 type ChildReport = ChildReportOk | { error: string };
 
 interface Row {
@@ -79,6 +78,10 @@ interface Row {
   wallMs: number;
   /** Wall time over the floor's. */
   ratio: number;
+  /** Median user + system CPU of the pass. */
+  cpuMs: number;
+  /** CPU over the floor's. */
+  cpuRatio: number;
   calls: CallCounts;
   /** Services pages + ceil(n/1000) per service. */
   floorCalls: number;
@@ -125,8 +128,9 @@ async function main(): Promise<void> {
       roomyExecArgv: ROOMY_EXEC_ARGV,
       memoryLimitMiB: MEMORY_LIMIT_MIB,
       note:
-        'Each contender runs in a fresh child process; wall time excludes process start and module load. ' +
-        'The monitor child loads only the function bundle. Wall times are medians; peak RSS is the largest VmHWM ' +
+        'Each contender runs in a fresh child process; wall time and CPU (user + system, process.cpuUsage) cover ' +
+        'the pass alone, not process start or module load. ' +
+        'The monitor child loads only the function bundle. Wall and CPU times are medians; peak RSS is the largest VmHWM ' +
         '(the process image\'s own peak, unlike getrusage maxRSS, which inherits the parent\'s across fork and exec). ' +
         'The floor reads every page once, in order, at limit=1000, through the same VPCEP adapter. ' +
         `A contender that fails with ${CHILD_EXEC_ARGV.join(' ')} is run again with ${ROOMY_EXEC_ARGV.join(' ')} (rows marked roomy).`,
@@ -168,6 +172,8 @@ async function runShape(shape: BenchShape): Promise<Row[]> {
         execArgv,
         wallMs: round(median(reports.map((r) => r.wallMs))),
         ratio: 0,
+        cpuMs: round(median(reports.map((r) => r.cpuMs))),
+        cpuRatio: 0,
         calls: (outcomes.find((o) => o.report) ?? outcomes[0])?.calls ?? countCalls([]),
         floorCalls: floor,
         peakRssMiB: round(Math.max(0, ...reports.map((r) => r.maxRssKiB / 1024))),
@@ -188,9 +194,9 @@ async function runShape(shape: BenchShape): Promise<Row[]> {
       // crashed function would; it is run again with room to spare under a fresh prefix, so the
       // table shows what it needed and the quiet passes have a state to compare with.
       let prefix = 'monitor/';
-      const baseline = shape.roomyBaseline ? undefined : await run({ kind: 'monitor', world, prefix, requestId: 'baseline' });
-      if (baseline) rows.push(row('monitor, baseline pass', [baseline], `${prefix}state.json`));
-      if (baseline === undefined || baseline.error !== undefined) {
+      const baseline = await run({ kind: 'monitor', world, prefix, requestId: 'baseline' });
+      rows.push(row('monitor, baseline pass', [baseline], `${prefix}state.json`));
+      if (baseline.error !== undefined) {
         prefix = 'monitor-roomy/';
         const roomy = await run({ kind: 'monitor', world, prefix, requestId: 'baseline-roomy' }, ROOMY_EXEC_ARGV);
         rows.push(row('monitor, baseline pass, roomy', [roomy], `${prefix}state.json`, ROOMY_EXEC_ARGV));
@@ -209,8 +215,11 @@ async function runShape(shape: BenchShape): Promise<Row[]> {
         if (outcome.error !== undefined) rows.push(row(`naive peer, ${pass} pass, roomy`, [await run({ kind: 'naive', world, key }, ROOMY_EXEC_ARGV)], key, ROOMY_EXEC_ARGV));
       }
     }
-    const floorMs = rows[0]!.wallMs;
-    for (const entry of rows) entry.ratio = Math.round((entry.wallMs / floorMs) * 100) / 100;
+    const floorRow = rows[0]!;
+    for (const entry of rows) {
+      entry.ratio = Math.round((entry.wallMs / floorRow.wallMs) * 100) / 100;
+      entry.cpuRatio = Math.round((entry.cpuMs / floorRow.cpuMs) * 100) / 100;
+    }
     return rows;
   } finally {
     await cloud.stop();
@@ -247,9 +256,11 @@ async function child(task: ChildTask): Promise<void> {
   let report: ChildReport;
   try {
     const started = performance.now();
+    const cpu = process.cpuUsage();
     const result = await run();
     const wallMs = performance.now() - started;
-    report = { wallMs, maxRssKiB: peakRssKiB(), result };
+    const { user, system } = process.cpuUsage(cpu);
+    report = { wallMs, cpuMs: (user + system) / 1000, maxRssKiB: peakRssKiB(), result };
   } catch (error) {
     report = { error: `${task.kind}: ${(error as Error).message}` };
   }
@@ -284,8 +295,12 @@ function handlerScript(world: World, prefix: string, body: string, logLevel = 'i
 function monitorChildScript(task: Extract<ChildTask, { kind: 'monitor' }>): string {
   return handlerScript(task.world, task.prefix, `
     const t1 = now();
+    const cpu = process.cpuUsage();
     handler(event, context(${JSON.stringify(task.requestId)})).then(
-      (result) => process.send({ wallMs: now() - t1, maxRssKiB: peakRssKiB(), result }, () => process.exit(0)),
+      (result) => {
+        const used = process.cpuUsage(cpu);
+        process.send({ wallMs: now() - t1, cpuMs: (used.user + used.system) / 1000, maxRssKiB: peakRssKiB(), result }, () => process.exit(0));
+      },
       (error) => process.send({ error: 'monitor: ' + error.message }, () => process.exit(1)),
     );`);
 }
@@ -370,7 +385,7 @@ function report(
   partial: boolean,
 ): string {
   const { machine, bundle } = results;
-  const header = ['shape', 'contender', 'wall ms', '× floor', 'VPCEP calls (floor)', 'OBS writes', 'peak RSS MiB', 'snapshot bytes'];
+  const header = ['shape', 'contender', 'wall ms', 'wall × floor', 'CPU ms', 'CPU × floor', 'VPCEP calls (floor)', 'OBS writes', 'peak RSS MiB', 'snapshot bytes'];
   const table: string[][] = [header];
   const notes: string[] = [];
   for (const shape of results.shapes) {
@@ -381,6 +396,8 @@ function report(
         row.contender.replace(', roomy', ` (${row.execArgv.join(' ')})`),
         none ? 'failed' : row.wallMs.toFixed(0),
         none ? '—' : `${row.ratio.toFixed(2)}×`,
+        none ? '—' : row.cpuMs.toFixed(0),
+        none ? '—' : `${row.cpuRatio.toFixed(2)}×`,
         `${row.calls.vpcep} (${row.floorCalls})`,
         String(row.calls.obsWrites),
         none ? '—' : row.peakRssMiB.toFixed(0),

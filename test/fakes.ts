@@ -73,7 +73,8 @@ export class FakeObjects implements ObjectStore {
   async head(key: string): Promise<string | undefined> {
     return (await this.get(key))?.etag;
   }
-  async put(key: string, body: string): Promise<void> {
+  async put(key: string, parts: string | readonly string[]): Promise<void> {
+    const body = typeof parts === 'string' ? parts : parts.join('');
     if (this.failPuts > 0) {
       this.failPuts -= 1;
       throw new Error(`injected put failure for ${key}`);

@@ -1,6 +1,7 @@
 /** `vpcep-monitor status`: what the last snapshot says, read from OBS; makes no VPCEP call. */
 import { formatDuration } from '../duration.js';
 import { stateKey } from '../monitor/keys.js';
+import { decodeRecords } from '../monitor/records.js';
 import { cleanToken, displayServiceName } from '../monitor/sanitize.js';
 import { parseState } from '../monitor/state.js';
 import type { Io } from './command.js';
@@ -26,11 +27,11 @@ export async function statusCommand(json: boolean, io: Io, now: Date = new Date(
   const services: ServiceStatus[] = [...state.services].map(([serviceId, snapshot]) => {
     const counts: Record<string, number> = {};
     const pending: ServiceStatus['pending'] = [];
-    for (const [connectionId, record] of snapshot.connections) {
+    for (const record of decodeRecords(snapshot.chunks)) {
       counts[record.status] = (counts[record.status] ?? 0) + 1;
       if (record.status === 'pendingAcceptance') {
         const since = Date.parse(record.updatedAt);
-        pending.push({ connectionId, domainId: record.domainId, since: record.updatedAt, waitingSeconds: Number.isNaN(since) ? 0 : Math.max(0, Math.round((now.getTime() - since) / 1000)) });
+        pending.push({ connectionId: record.id, domainId: record.domainId, since: record.updatedAt, waitingSeconds: Number.isNaN(since) ? 0 : Math.max(0, Math.round((now.getTime() - since) / 1000)) });
       }
     }
     pending.sort((a, b) => b.waitingSeconds - a.waitingSeconds);

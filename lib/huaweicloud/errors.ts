@@ -67,7 +67,7 @@ const CONNECT_FAILURE = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNR
 /**
  * A transport failure calling `api` at `endpoint`, saying where and what to check:
  * `vpcep:connections:list failed: could not connect to https://vpcep.ap-southeast-1.myhuaweicloud.com:443
- * (ECONNREFUSED): check VPCEP_ENDPOINT and the network`. `error` is what fetch or the OBS SDK threw.
+ * (ECONNREFUSED): check VPCEP_ENDPOINT and the network`. `error` is what node:http or the OBS SDK threw.
  */
 export function networkError(api: string, endpoint: string, error: unknown): NetworkError {
   const reason = transportReason(error);
@@ -87,8 +87,8 @@ export function endpointOrigin(endpoint: string): string {
   }
 }
 
-// fetch wraps the socket's error (`TypeError: fetch failed`, cause `ECONNREFUSED`); the OBS SDK
-// rejects with the socket's error itself. The system error code, where there is one, says most.
+// node:http and the OBS SDK reject with the socket's error (code `ECONNREFUSED`); a wrapper may hold
+// it as its cause. The system error code, where there is one, says most.
 function transportReason(error: unknown): string {
   let message: string | undefined;
   for (let current = error, depth = 0; current !== undefined && current !== null && depth < 4; depth++) {

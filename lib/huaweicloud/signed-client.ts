@@ -1,12 +1,13 @@
 /**
  * The one way this project talks to Huawei Cloud's JSON APIs (VPCEP, SMN): requests signed with
- * the SDK core's SDK-HMAC-SHA256 signer, sent with Node's fetch, each with a timeout, retried only
+ * the SDK core's SDK-HMAC-SHA256 signer, sent with node:http(s), each with a timeout, retried only
  * when retrying can help. We do not use the SDK's HcClient: it sends with axios without retries,
  * loses SMN's error code, and logs whole requests (Authorization and X-Security-Token included) at
  * ERROR level on any HTTP error.
  */
 import type { AKSKSigner } from '@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner';
 import type { Budget } from './budget.js';
+import { type HttpAnswer, sendHttp } from './http-send.js';
 import type { Credentials } from './credentials.js';
 import { ApiError, type CloudError, endpointOrigin, networkError, ResponseShapeError, TimeoutError } from './errors.js';
 import { DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryNotice, type RetryPolicy, withRetry } from './retry.js';
@@ -84,7 +85,7 @@ export class SignedClient {
       { endpoint: url, method: request.method, headers, queryParams: query, data: request.body },
       { getAk: () => this.credentials.ak, getSk: () => this.credentials.sk } as never,
     ) as Record<string, string>;
-    // fetch derives Host from the URL; the signer's copy is identical and fetch refuses to send it twice.
+    // node:http derives Host from the URL; the signer's copy is identical and must not go twice.
     delete signed.host;
 
     const search = Object.keys(query)
@@ -92,23 +93,17 @@ export class SignedClient {
       .map((key) => `${signerEncode(signer, key)}=${signerEncode(signer, query[key]!)}`)
       .join('&');
 
-    let response: Response;
-    let text: string;
+    let response: HttpAnswer;
     try {
-      response = await fetch(search ? `${url}?${search}` : url, {
-        method: request.method,
-        headers: signed,
-        body: payload,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      text = await response.text();
+      response = await sendHttp(search ? `${url}?${search}` : url, { method: request.method, headers: signed, body: payload, timeoutMs });
     } catch (error) {
       throw transportError(request.api, this.endpoint, error, timeoutMs);
     }
 
-    const requestId = response.headers.get('x-request-id') ?? undefined;
+    const { text } = response;
+    const requestId = header(response, 'x-request-id');
     const body = parseJson(text);
-    if (!response.ok) {
+    if (response.status < 200 || response.status > 299) {
       const detail = errorDetail(body);
       throw new ApiError(
         request.api,
@@ -116,7 +111,7 @@ export class SignedClient {
         detail.code,
         detail.message ?? (text && body === undefined ? truncate(text, 200) : undefined),
         requestId ?? detail.requestId,
-        parseRetryAfter(response.headers.get('retry-after')),
+        parseRetryAfter(header(response, 'retry-after') ?? null),
       );
     }
     if (body === undefined && !(request.emptyResponse && text.trim() === '')) {
@@ -132,6 +127,11 @@ function transportError(api: string, endpoint: string, error: unknown, timeoutMs
     return new TimeoutError(`${api} timed out after ${timeoutMs} ms waiting for ${endpointOrigin(endpoint)}`, api, { cause: error });
   }
   return networkError(api, endpoint, error);
+}
+
+function header(response: HttpAnswer, name: string): string | undefined {
+  const value = response.headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }
 
 function parseJson(text: string): unknown {

@@ -3,7 +3,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Change } from './diff.js';
-import type { ConnectionError, EndpointService } from './ports.js';
+import type { Connection, ConnectionError, EndpointService } from './ports.js';
 
 /** What the approval policy did (or, in dry-run, would do) about a pending connection. */
 export interface PolicyAction {
@@ -52,32 +52,35 @@ export function eventId(serviceId: string, connectionId: string, from: string | 
 
 /**
  * A connection alerts when it enters one of `alertStatuses`: a status change into one, or a new
- * connection that first appears in one. Removals and moves out of those states do not alert.
+ * connection that first appears in one. Removals and moves out of those states do not alert. The
+ * words of an alert (description, errors) come from the connection as read, kept whole by the scan.
  */
 export function alertsFor(
   service: EndpointService,
-  changes: readonly Change[],
+  changes: Iterable<Change>,
+  kept: ReadonlyMap<string, Connection>,
   alertStatuses: ReadonlySet<string>,
   detectedAt: string,
   baseline = false,
 ): AlertEvent[] {
   const alerts: AlertEvent[] = [];
   for (const change of changes) {
-    if (change.kind === 'removed' || !alertStatuses.has(change.connection.status)) continue;
-    const { connection } = change;
+    if (change.kind === 'removed' || !alertStatuses.has(change.record.status)) continue;
+    const { record } = change;
+    const connection = kept.get(record.id);
     const from = change.kind === 'status' ? change.from : null;
     alerts.push({
-      id: eventId(service.id, connection.id, from, connection.status, connection.updatedAt),
+      id: eventId(service.id, record.id, from, record.status, record.updatedAt),
       serviceId: service.id,
       serviceName: service.name,
-      connectionId: connection.id,
-      domainId: connection.domainId,
+      connectionId: record.id,
+      domainId: connection?.domainId ?? record.domainId,
       from,
-      to: connection.status,
-      at: connection.updatedAt,
+      to: record.status,
+      at: record.updatedAt,
       detectedAt,
-      description: connection.description,
-      errors: [...connection.errors],
+      description: connection?.description ?? '',
+      errors: connection ? [...connection.errors] : [],
       ...(baseline ? { baseline: true as const } : {}),
     });
   }

@@ -63,40 +63,37 @@ export function actionRecord(event: AlertEvent, runId: string): AuditRecord {
 
 export function* auditRecords(
   service: EndpointService,
-  changes: readonly Change[],
+  changes: Iterable<Change>,
+  kept: ReadonlyMap<string, Connection>,
   context: { at: string; runId: string; alertedIds: ReadonlySet<string> },
 ): Generator<AuditRecord> {
   for (const change of changes) {
-    const connectionId = change.kind === 'removed' ? change.connectionId : change.connection.id;
-    const domainId = change.kind === 'removed' ? change.previous.domainId : change.connection.domainId;
-    const from = change.kind === 'added' ? null : change.kind === 'removed' ? change.previous.status : change.from;
-    const to = change.kind === 'removed' ? null : change.connection.status;
-    const updatedAt = change.kind === 'removed' ? change.previous.updatedAt : change.connection.updatedAt;
-    const id = to === null ? eventId(service.id, connectionId, from, 'removed', updatedAt) : eventId(service.id, connectionId, from, to, updatedAt);
+    const { record } = change;
+    const from = change.kind === 'added' ? null : change.kind === 'removed' ? record.status : change.from;
+    const to = change.kind === 'removed' ? null : record.status;
+    const id = eventId(service.id, record.id, from, to ?? 'removed', record.updatedAt);
     yield {
       at: context.at,
       runId: context.runId,
       serviceId: service.id,
       serviceName: service.name,
-      connectionId,
-      domainId,
+      connectionId: record.id,
+      domainId: record.domainId,
       change: change.kind,
       from,
       to,
       eventId: id,
       alerted: context.alertedIds.has(id),
-      ...(change.kind === 'removed' ? {} : details(change.connection)),
+      ...(change.kind === 'removed' ? {} : details(kept.get(record.id))),
     };
   }
 }
 
-// States that need someone: the trail keeps what the consumer wrote and what VPCEP said went wrong,
-// so the report can show them without the messages. Only for these: a baseline of 100,000 accepted
-// connections would otherwise carry every description.
-const NOTABLE = new Set(['pendingAcceptance', 'failed', 'rejected']);
-
-function details(connection: Connection): Pick<AuditRecord, 'description' | 'errors'> {
-  if (!NOTABLE.has(connection.status) && connection.errors.length === 0) return {};
+// The trail keeps what the consumer wrote and what VPCEP said went wrong for connections that need
+// someone (the scan keeps those whole), so the report can show them without the messages. Only for
+// these: a baseline of 100,000 accepted connections would otherwise carry every description.
+function details(connection: Connection | undefined): Pick<AuditRecord, 'description' | 'errors'> {
+  if (connection === undefined) return {};
   return {
     ...(connection.description ? { description: connection.description } : {}),
     ...(connection.errors.length > 0 ? { errors: [...connection.errors] } : {}),
@@ -120,11 +117,12 @@ export async function writeAudit(
   let lines: string[] = [];
   const flush = async (): Promise<void> => {
     part += 1;
-    await objects.put(auditPartKey(key, part), `${lines.join('\n')}\n`, 'application/x-ndjson');
+    // The lines go as parts of the body, not joined: a part of 10,000 records is ~3 MB.
+    await objects.put(auditPartKey(key, part), lines, 'application/x-ndjson');
     lines = [];
   };
   for (const record of records) {
-    lines.push(JSON.stringify(record));
+    lines.push(`${JSON.stringify(record)}\n`);
     if (lines.length === AUDIT_PART_RECORDS) await flush();
   }
   if (lines.length > 0) await flush();
@@ -139,12 +137,12 @@ export async function writeAudit(
 export async function recordRun(
   objects: ObjectStore,
   obsPrefix: string,
-  changed: readonly { service: EndpointService; changes: readonly Change[] }[],
+  changed: readonly { service: EndpointService; changes: () => Iterable<Change>; kept: ReadonlyMap<string, Connection> }[],
   actions: readonly AlertEvent[],
   context: { at: string; runId: string; alertedIds: ReadonlySet<string> },
 ): Promise<string | undefined> {
   const records = function* (): Generator<AuditRecord> {
-    for (const { service, changes } of changed) yield* auditRecords(service, changes, context);
+    for (const { service, changes, kept } of changed) yield* auditRecords(service, changes(), kept, context);
     for (const action of actions) yield actionRecord(action, context.runId);
   };
   const written = await writeAudit(objects, auditKey(obsPrefix, new Date(context.at), context.runId), records());

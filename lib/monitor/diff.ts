@@ -1,62 +1,44 @@
 /**
  * What changed between two looks at one endpoint service's connections. Pure: no I/O, no clock.
+ * Both looks are record chunks (`records.ts`); changes come out as small records, lazily, so a
+ * baseline of 100,000 connections is never 100,000 change objects at once.
  */
-import type { Connection } from './ports.js';
+import { type ConnectionRecord, decodeRecords, type RecordChunks } from './records.js';
 
-/** What the snapshot keeps of a connection: only what the diff and the messages need. */
-export interface ConnectionRecord {
-  status: string;
-  updatedAt: string;
-  domainId: string;
-}
+export type { ConnectionRecord } from './records.js';
 
 export type Change =
-  | { kind: 'added'; connection: Connection }
-  | { kind: 'removed'; connectionId: string; previous: ConnectionRecord }
-  | { kind: 'status'; from: string; connection: Connection };
+  | { kind: 'added'; record: ConnectionRecord }
+  | { kind: 'removed'; record: ConnectionRecord }
+  | { kind: 'status'; from: string; record: ConnectionRecord };
 
 /**
- * Compares the previous snapshot with the current list. A connection whose status is unchanged
- * yields nothing, whatever else moved (a description edit is not an event). Changes come out in a
- * stable order: current list order for added and status changes, then removals in snapshot order.
+ * Every change from `previous` to `current`: a connection whose status is unchanged yields nothing,
+ * whatever else moved (a description edit is not an event). Added and status changes come in the
+ * current listing order, then removals in the previous order. `previous` and `current` being the
+ * same list (a quiet pass keeps the snapshot it loaded) is no change at all.
  */
-export function diffConnections(
-  previous: ReadonlyMap<string, ConnectionRecord>,
-  current: readonly Connection[],
-): Change[] {
-  const changes: Change[] = [];
-  const seen = new Set<string>();
-  for (const connection of current) {
-    seen.add(connection.id);
-    const before = previous.get(connection.id);
-    if (before === undefined) changes.push({ kind: 'added', connection });
-    else if (before.status !== connection.status) changes.push({ kind: 'status', from: before.status, connection });
+export function* diffRecords(previous: RecordChunks, current: RecordChunks): Generator<Change> {
+  if (previous === current) return;
+  // The previous statuses by id: the one index a changed service costs, only while it is walked.
+  const before = new Map<string, string>();
+  for (const { id, status } of decodeRecords(previous)) before.set(id, status);
+  for (const record of decodeRecords(current)) {
+    const status = before.get(record.id);
+    if (status === undefined) {
+      yield { kind: 'added', record };
+      continue;
+    }
+    before.delete(record.id);
+    if (status !== record.status) yield { kind: 'status', from: status, record };
   }
-  for (const [connectionId, record] of previous) {
-    if (!seen.has(connectionId)) changes.push({ kind: 'removed', connectionId, previous: record });
+  if (before.size === 0) return;
+  for (const record of decodeRecords(previous)) {
+    if (before.has(record.id)) yield { kind: 'removed', record };
   }
-  return changes;
 }
 
-/**
- * The snapshot records of a freshly read list. When they equal `previous` entry for entry, in the
- * same order, `previous` itself is returned: a quiet pass then holds one copy of each snapshot
- * rather than two (at 100,000 connections, ~25 MB of a 128 MB function, and the garbage
- * collector's time with it).
- */
-export function toRecords(connections: readonly Connection[], previous?: Map<string, ConnectionRecord>): Map<string, ConnectionRecord> {
-  if (previous !== undefined && sameRecords(connections, previous)) return previous;
-  const records = new Map<string, ConnectionRecord>();
-  for (const { id, status, updatedAt, domainId } of connections) records.set(id, { status, updatedAt, domainId });
-  return records;
-}
-
-function sameRecords(connections: readonly Connection[], previous: ReadonlyMap<string, ConnectionRecord>): boolean {
-  if (previous.size !== connections.length) return false;
-  let i = 0;
-  for (const [id, record] of previous) {
-    const connection = connections[i++]!;
-    if (connection.id !== id || connection.status !== record.status || connection.updatedAt !== record.updatedAt || connection.domainId !== record.domainId) return false;
-  }
-  return true;
+/** The connection id and the status it moved to (`undefined` for a removal). */
+export function changeTarget(change: Change): string | undefined {
+  return change.kind === 'removed' ? undefined : change.record.status;
 }

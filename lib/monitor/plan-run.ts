@@ -70,10 +70,11 @@ export function planRun(config: Config, loaded: LoadedState, scan: ScanResult, c
   // A first run reports what already needs attention, unless told not to; a re-baseline after
   // quarantined state never does (it would alert on everything).
   const alerting = !loaded.baseline || (config.alertOnBaseline && !loaded.quarantined);
-  const alerts = alerting ? scan.read.flatMap(({ service, changes }) => alertsFor(service, changes, config.alertStatuses, context.startedAt, loaded.baseline)) : [];
-  const actions = scan.read.flatMap(({ service, pending, changes }) => planActions(service, pending, newlyPending(changes), config.approval));
+  const attention = scan.read.map((entry) => ({ entry, changes: keptChanges(entry) }));
+  const alerts = alerting ? attention.flatMap(({ entry, changes }) => alertsFor(entry.service, changes, entry.kept, config.alertStatuses, context.startedAt, loaded.baseline)) : [];
+  const actions = attention.flatMap(({ entry, changes }) => planActions(entry.service, entry.pending, newlyPending(changes), config.approval));
   const reminders = config.remindPendingAfterMs === undefined ? [] : dueReminders(scan.pending, readDetails(scan.read), config.remindPendingAfterMs, context.now);
-  const changeCount = scan.changed.reduce((sum, entry) => sum + entry.changes.length, 0);
+  const changeCount = scan.changed.reduce((sum, entry) => sum + entry.count, 0);
   const next: MonitorState = {
     ...emptyState(),
     generation: previous.generation,
@@ -118,11 +119,23 @@ export function messagesFor(outbox: readonly AlertEvent[], reminders: readonly D
   return messages;
 }
 
+/**
+ * The changes of the connections the scan kept whole: the only ones that can alert or start an
+ * approval. A service with none kept (the usual case, and any baseline of accepted connections) is
+ * not walked at all.
+ */
+function keptChanges(entry: ServiceRead): Change[] {
+  if (entry.kept.size === 0 || entry.count === 0) return [];
+  const changes: Change[] = [];
+  for (const change of entry.changes()) if (change.kind !== 'removed' && entry.kept.has(change.record.id)) changes.push(change);
+  return changes;
+}
+
 /** Connections that became pendingAcceptance in this run. */
 function newlyPending(changes: readonly Change[]): Set<string> {
   const ids = new Set<string>();
   for (const change of changes) {
-    if (change.kind !== 'removed' && change.connection.status === 'pendingAcceptance') ids.add(change.connection.id);
+    if (change.kind !== 'removed' && change.record.status === 'pendingAcceptance') ids.add(change.record.id);
   }
   return ids;
 }

@@ -73,7 +73,8 @@ export interface ObjectStore {
   get(key: string): Promise<StoredObject | undefined>;
   /** The object's ETag without its body, or `undefined` when there is no such object. */
   head(key: string): Promise<string | undefined>;
-  put(key: string, body: string, contentType?: string): Promise<void>;
+  /** The body is one string, or parts whose concatenation it is (sent without joining them). */
+  put(key: string, body: string | readonly string[], contentType?: string): Promise<void>;
   delete(key: string): Promise<void>;
   /** Every object under `prefix`, in key order. */
   list(prefix: string, startAfter?: string): AsyncIterable<ObjectInfo>;

@@ -5,22 +5,30 @@
  * that order whatever order the reads finish in.
  */
 import type { Config } from '../config.js';
-import { type Change, type ConnectionRecord, diffConnections, toRecords } from './diff.js';
+import { type Change, diffRecords } from './diff.js';
 import { createLimiter, type Limiter } from './limiter.js';
 import type { ServiceCounts } from './metrics.js';
 import type { Connection, EndpointService, MonitorDeps } from './ports.js';
+import { countRecords, type RecordChunks } from './records.js';
 import { type PendingBook, type PendingRecord, updatePending } from './reminders.js';
-import { scanService } from './scan-service.js';
+import { scanService, type ServiceScan } from './scan-service.js';
 import type { MonitorState, ServiceSnapshot } from './state.js';
 
 /** Concurrent list requests: enough to overlap network waits, few enough for a 128 MB function's CPU share. */
 export const DEFAULT_CONCURRENCY = 4;
 /** A service scan is not started with less time left than this; it keeps its snapshot for next run. */
 const MIN_SCAN_MS = 1_000;
+// Connections in these states need someone; their descriptions and errors go into the trail.
+const NEEDS_ATTENTION = new Set(['pendingAcceptance', 'failed', 'rejected']);
 
 export interface ServiceChanges {
   service: EndpointService;
-  changes: Change[];
+  /** How many changes `changes()` yields. */
+  count: number;
+  /** Walks the changes, lazily, from the two snapshots: a baseline is never a list of them all. */
+  changes: () => Iterable<Change>;
+  /** The connections kept whole, by id: what alerts and the trail say beyond the record. */
+  kept: ReadonlyMap<string, Connection>;
 }
 
 export interface ServiceRead extends ServiceChanges {
@@ -52,10 +60,12 @@ type ServiceOutcome =
 export async function scanAll(config: Config, deps: MonitorDeps, previous: MonitorState, options: { startedAt: string; concurrency?: number }): Promise<ScanResult> {
   const services = await selectServices(config, deps);
   const limiter = createLimiter(options.concurrency ?? DEFAULT_CONCURRENCY);
-  const outcomes = await Promise.all(services.map((service) => readService(service, deps, previous, limiter, options.startedAt)));
+  const keep = (connection: Connection): boolean =>
+    NEEDS_ATTENTION.has(connection.status) || config.alertStatuses.has(connection.status) || connection.errors.length > 0;
+  const outcomes = await Promise.all(services.map((service) => readService(service, deps, previous, { limiter, keep, startedAt: options.startedAt })));
 
   const result: ScanResult = { serviceCount: services.length, read: [], changed: [], failedServices: [], connections: 0, services: new Map(), pending: new Map() };
-  const keep = (id: string): void => {
+  const keepSnapshot = (id: string): void => {
     const snapshot = previous.services.get(id);
     if (snapshot) result.services.set(id, snapshot);
     const book = previous.pending.get(id);
@@ -64,12 +74,12 @@ export async function scanAll(config: Config, deps: MonitorDeps, previous: Monit
   for (const outcome of outcomes) {
     if (!outcome.read) {
       result.failedServices.push(outcome.serviceId);
-      keep(outcome.serviceId);
+      keepSnapshot(outcome.serviceId);
       continue;
     }
     const { entry } = outcome;
     result.read.push(entry);
-    if (entry.changes.length > 0) result.changed.push(entry);
+    if (entry.count > 0) result.changed.push(entry);
     result.services.set(entry.service.id, outcome.snapshot);
     result.pending.set(entry.service.id, outcome.book);
     result.connections += outcome.count;
@@ -79,7 +89,7 @@ export async function scanAll(config: Config, deps: MonitorDeps, previous: Monit
   for (const id of config.serviceIds) {
     if (listed.has(id)) continue;
     result.failedServices.push(id);
-    keep(id);
+    keepSnapshot(id);
     deps.logger.error({ serviceId: id, api: 'vpcep:epservices:list' }, `service ${id} named in VPCEP_SERVICE_IDS was not found in project ${config.projectId}; next run will look again`);
   }
   // A service no longer listed was deleted: its connections are gone with it. One that is no
@@ -87,52 +97,61 @@ export async function scanAll(config: Config, deps: MonitorDeps, previous: Monit
   if (config.serviceIds.length === 0) {
     for (const [id, snapshot] of previous.services) {
       if (listed.has(id)) continue;
-      const changes = [...snapshot.connections].map(([connectionId, record]): Change => ({ kind: 'removed', connectionId, previous: record }));
-      if (changes.length > 0) result.changed.push({ service: { id, name: snapshot.name }, changes });
+      const count = countRecords(snapshot.chunks);
+      if (count > 0) result.changed.push({ service: { id, name: snapshot.name }, count, changes: () => diffRecords(snapshot.chunks, []), kept: new Map() });
     }
   }
   return result;
 }
 
 /** One service: read completely, or left alone with its snapshot for the next run. */
-async function readService(service: EndpointService, deps: MonitorDeps, previous: MonitorState, limiter: Limiter, startedAt: string): Promise<ServiceOutcome> {
+async function readService(
+  service: EndpointService,
+  deps: MonitorDeps,
+  previous: MonitorState,
+  context: { limiter: Limiter; keep: (connection: Connection) => boolean; startedAt: string },
+): Promise<ServiceOutcome> {
   const { logger } = deps;
   if (deps.budget.remainingMs() < MIN_SCAN_MS) {
     logger.warn({ serviceId: service.id }, `service ${service.id} not scanned: the run's time is nearly up; next run will scan it`);
     return { read: false, serviceId: service.id };
   }
-  const before = previous.services.get(service.id)?.connections;
-  let current: Connection[];
+  const before = previous.services.get(service.id)?.chunks;
+  let scan: ServiceScan;
   try {
-    current = await scanService(deps.vpcep, service.id, { limiter, budget: deps.budget, previous: before });
+    scan = await scanService(deps.vpcep, service.id, { limiter: context.limiter, budget: deps.budget, previous: before, keep: context.keep });
   } catch (error) {
     logger.error({ err: error, serviceId: service.id }, `service ${service.id} could not be read: ${(error as Error).message}; its snapshot is kept and next run will read it again`);
     return { read: false, serviceId: service.id };
   }
-  const changes = diffConnections(before ?? new Map<string, ConnectionRecord>(), current);
-  // Only pending connections are needed after the scan (approval policy, reminders); keeping
-  // every connection of every service until the end would hold the whole project in memory.
-  const pending = current.filter((connection) => connection.status === 'pendingAcceptance');
-  const book = updatePending(previous.pending.get(service.id), current, startedAt);
+  const changes = (): Iterable<Change> => diffRecords(before ?? [], scan.chunks);
+  const pending = scan.kept.filter((connection) => connection.status === 'pendingAcceptance');
+  const book = updatePending(previous.pending.get(service.id), pending, context.startedAt);
   return {
     read: true,
-    entry: { service, changes, pending, counts: countConnections(service.id, current, pending, book) },
-    snapshot: { name: service.name, scannedAt: deps.now().toISOString(), connections: toRecords(current, before) },
+    entry: { service, count: countChanges(before, scan.chunks, changes), changes, kept: new Map(scan.kept.map((c) => [c.id, c])), pending, counts: countsOf(service.id, scan, pending, book) },
+    snapshot: { name: service.name, scannedAt: deps.now().toISOString(), chunks: scan.chunks },
     book,
-    count: current.length,
+    count: scan.total,
   };
 }
 
+function countChanges(before: RecordChunks | undefined, after: RecordChunks, changes: () => Iterable<Change>): number {
+  if (before === after) return 0;
+  if (before === undefined || before.length === 0) return countRecords(after);
+  let count = 0;
+  for (const _ of changes()) count += 1;
+  return count;
+}
+
 /** Counts by status, and since when the oldest pending request waits (VPCEP's time or ours, the earlier). */
-function countConnections(serviceId: string, current: readonly Connection[], pending: readonly Connection[], book: ReadonlyMap<string, PendingRecord>): ServiceCounts {
-  const byStatus = new Map<string, number>();
-  for (const { status } of current) byStatus.set(status, (byStatus.get(status) ?? 0) + 1);
+function countsOf(serviceId: string, scan: ServiceScan, pending: readonly Connection[], book: ReadonlyMap<string, PendingRecord>): ServiceCounts {
   let oldest: number | undefined;
   for (const connection of pending) {
     const since = Math.min(Date.parse(connection.updatedAt) || Infinity, Date.parse(book.get(connection.id)?.since ?? '') || Infinity);
     if (Number.isFinite(since) && (oldest === undefined || since < oldest)) oldest = since;
   }
-  return { serviceId, total: current.length, byStatus, ...(oldest === undefined ? {} : { oldestPendingSince: oldest }) };
+  return { serviceId, total: scan.total, byStatus: scan.byStatus, ...(oldest === undefined ? {} : { oldestPendingSince: oldest }) };
 }
 
 async function selectServices(config: Config, deps: MonitorDeps): Promise<EndpointService[]> {

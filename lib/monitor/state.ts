@@ -3,22 +3,25 @@
  * of alerts not yet accepted by SMN, and the book of requests waiting for acceptance.
  *
  * Compact on purpose, because a project with 100,000 connections must load and save it inside
- * FunctionGraph's smallest memory size. Schema 2 stores each service's connections as one string,
- * `id,status,updated_at,domain_id` records joined by `;`: JSON.parse then yields one string per
- * service instead of a tree of 100,000 arrays, and the fields split out of it share its memory.
+ * FunctionGraph's smallest memory size. Schema 3 stores each service's connections as the record
+ * chunks the monitor holds in memory (`records.ts`): JSON.parse yields ~100 strings for 100,000
+ * connections, not a tree of objects, and writing hands those same strings to OBS without joining
+ * them into one. Schemas 1 and 2 are read through their migrations.
  */
 import type { AlertEvent } from './alerts.js';
-import type { ConnectionRecord } from './diff.js';
 import { StateFormatError } from './errors.js';
+import { CONNECTIONS_PAGE_SIZE } from './ports.js';
+import { chunkRecords, encodeRecord, type RecordChunks } from './records.js';
 import type { PendingBook, PendingRecord } from './reminders.js';
 
-export const STATE_SCHEMA_VERSION = 2;
+export const STATE_SCHEMA_VERSION = 3;
 
 export interface ServiceSnapshot {
   name: string;
   /** When the list this snapshot holds was read. */
   scannedAt: string;
-  connections: Map<string, ConnectionRecord>;
+  /** The connections in listing order, one chunk per VPCEP page. */
+  chunks: RecordChunks;
 }
 
 export interface MonitorState {
@@ -34,38 +37,43 @@ export interface MonitorState {
   pending: PendingBook;
 }
 
-const RECORD_SEPARATOR = ';';
-const FIELD_SEPARATOR = ',';
-// Ids, statuses, timestamps and domain ids never hold these; a value that did would corrupt the
-// record, so they are dropped when writing.
-const SEPARATORS = /[;,]/g;
-
 export function emptyState(): MonitorState {
   return { schemaVersion: STATE_SCHEMA_VERSION, generation: 0, savedAt: '', runId: '', services: new Map(), outbox: [], pending: new Map() };
 }
 
-/** Writes the state as JSON, piece by piece, without first building a second copy as objects. */
-export function serializeState(state: MonitorState): string {
-  const services: string[] = [];
+// Record text never needs escaping in JSON unless a value held a quote, a backslash or a control
+// character; such a chunk is escaped, every other is written as it is held, without a copy.
+const NEEDS_ESCAPE = /["\\\u0000-\u001f]/;
+
+/**
+ * The state as JSON, in parts whose concatenation is the document. The record chunks are parts of
+ * their own, the very strings the snapshot holds: saving 100,000 connections builds no second
+ * copy of them.
+ */
+export function serializeState(state: MonitorState): string[] {
+  const parts: string[] = [`{"schemaVersion":${STATE_SCHEMA_VERSION},"generation":${state.generation},"savedAt":${JSON.stringify(state.savedAt)},"runId":${JSON.stringify(state.runId)},"services":{`];
+  let firstService = true;
   for (const [id, snapshot] of state.services) {
-    const records: string[] = [];
-    for (const [connectionId, { status, updatedAt, domainId }] of snapshot.connections) {
-      records.push([connectionId, status, updatedAt, domainId].map((field) => field.replace(SEPARATORS, '')).join(FIELD_SEPARATOR));
-    }
-    services.push(
-      `${JSON.stringify(id)}:{"name":${JSON.stringify(snapshot.name)},"scannedAt":${JSON.stringify(snapshot.scannedAt)},"connections":${JSON.stringify(records.join(RECORD_SEPARATOR))}}`,
-    );
+    parts.push(`${firstService ? '' : ','}${JSON.stringify(id)}:{"name":${JSON.stringify(snapshot.name)},"scannedAt":${JSON.stringify(snapshot.scannedAt)},"connections":[`);
+    firstService = false;
+    snapshot.chunks.forEach((chunk, index) => {
+      const comma = index === 0 ? '' : ',';
+      if (NEEDS_ESCAPE.test(chunk)) parts.push(`${comma}${JSON.stringify(chunk)}`);
+      else parts.push(`${comma}"`, chunk, '"');
+    });
+    parts.push(']}');
   }
   const pending = Object.fromEntries(
     [...state.pending].map(([serviceId, records]) => [serviceId, Object.fromEntries([...records].map(([id, r]) => [id, [r.since, r.notifiedAt]]))]),
   );
-  return `{"schemaVersion":${STATE_SCHEMA_VERSION},"generation":${state.generation},"savedAt":${JSON.stringify(state.savedAt)},"runId":${JSON.stringify(state.runId)},"services":{${services.join(',')}},"outbox":${JSON.stringify(state.outbox)},"pending":${JSON.stringify(pending)}}`;
+  parts.push(`},"outbox":${JSON.stringify(state.outbox)},"pending":${JSON.stringify(pending)}}`);
+  return parts;
 }
 
 /**
  * Reads a stored state, checking every field it relies on. Anything else (truncated JSON, an
  * unknown schema version, a wrong shape) is a StateFormatError: the caller quarantines the object
- * rather than guess. Older schemas are read through `migrate`.
+ * rather than guess. Older schemas are read through their migrations.
  */
 export function parseState(text: string): MonitorState {
   let raw: unknown;
@@ -76,13 +84,14 @@ export function parseState(text: string): MonitorState {
   }
   const stored = checkEnvelope(raw);
   const services = new Map<string, ServiceSnapshot>();
-  const intern = new Map<string, string>();
   for (const [id, snapshot] of Object.entries(stored.services)) {
     if (!isObject(snapshot) || typeof snapshot.name !== 'string' || typeof snapshot.scannedAt !== 'string') {
       throw new StateFormatError(`state has a malformed snapshot for service ${JSON.stringify(id.slice(0, 64))}`);
     }
-    const connections = stored.schemaVersion === 1 ? migrateV1Connections(snapshot.connections) : readConnections(snapshot.connections, intern);
-    services.set(id, { name: snapshot.name, scannedAt: snapshot.scannedAt, connections });
+    const chunks = stored.schemaVersion === 1 ? migrateV1Connections(snapshot.connections)
+      : stored.schemaVersion === 2 ? migrateV2Connections(snapshot.connections)
+        : readChunks(snapshot.connections);
+    services.set(id, { name: snapshot.name, scannedAt: snapshot.scannedAt, chunks });
   }
   if (!stored.outbox.every(isAlertEvent)) throw new StateFormatError('state has a malformed outbox entry');
   return {
@@ -97,7 +106,7 @@ export function parseState(text: string): MonitorState {
 }
 
 interface Envelope {
-  schemaVersion: 1 | 2;
+  schemaVersion: 1 | 2 | 3;
   generation: number;
   savedAt: string;
   runId: string;
@@ -109,8 +118,8 @@ interface Envelope {
 function checkEnvelope(raw: unknown): Envelope {
   if (!isObject(raw)) throw new StateFormatError('state is not a JSON object');
   const version = raw.schemaVersion;
-  if (version !== 1 && version !== STATE_SCHEMA_VERSION) {
-    throw new StateFormatError(`state has schema version ${JSON.stringify(version)}; this monitor reads versions 1 and ${STATE_SCHEMA_VERSION}`);
+  if (version !== 1 && version !== 2 && version !== STATE_SCHEMA_VERSION) {
+    throw new StateFormatError(`state has schema version ${JSON.stringify(version)}; this monitor reads versions 1 to ${STATE_SCHEMA_VERSION}`);
   }
   if (typeof raw.generation !== 'number' || !Number.isSafeInteger(raw.generation) || raw.generation < 0) {
     throw new StateFormatError('state has no valid generation');
@@ -122,34 +131,54 @@ function checkEnvelope(raw: unknown): Envelope {
   return raw as unknown as Envelope;
 }
 
-function readConnections(value: unknown, intern: Map<string, string>): Map<string, ConnectionRecord> {
-  if (typeof value !== 'string') throw new StateFormatError('state has a service whose connections are not a string');
-  const connections = new Map<string, ConnectionRecord>();
-  if (value === '') return connections;
-  for (const record of value.split(RECORD_SEPARATOR)) {
-    const fields = record.split(FIELD_SEPARATOR);
-    if (fields.length !== 4 || fields[0] === '') {
-      throw new StateFormatError(`state has a malformed connection record ${JSON.stringify(record.slice(0, 80))}`);
-    }
-    // A handful of statuses repeat across every record: keep one copy of each.
-    const status = intern.get(fields[1]!) ?? (intern.set(fields[1]!, fields[1]!), fields[1]!);
-    connections.set(fields[0]!, { status, updatedAt: fields[2]!, domainId: fields[3]! });
+/**
+ * Schema 3: an array of chunks. Each record is checked for its four fields as it would be decoded,
+ * by counting separators in place, so a corrupt state is refused at load, not mid-run.
+ */
+function readChunks(value: unknown): string[] {
+  if (!Array.isArray(value) || !value.every((chunk): chunk is string => typeof chunk === 'string')) {
+    throw new StateFormatError('state has a service whose connections are not a list of record chunks');
   }
-  return connections;
+  for (const chunk of value) checkChunk(chunk);
+  return value;
+}
+
+function checkChunk(chunk: string): void {
+  for (let start = 0; start <= chunk.length; ) {
+    const semicolon = chunk.indexOf(';', start);
+    const end = semicolon === -1 ? chunk.length : semicolon;
+    // Four fields: three commas inside the record, none at its start (an id is never empty).
+    let commas = 0;
+    for (let at = chunk.indexOf(',', start); at !== -1 && at < end; at = chunk.indexOf(',', at + 1)) commas += 1;
+    if (commas !== 3 || chunk.charCodeAt(start) === 44 || start === end) {
+      throw new StateFormatError(`state has a malformed connection record ${JSON.stringify(chunk.slice(start, Math.min(end, start + 80)))}`);
+    }
+    start = end + 1;
+  }
+}
+
+/** Schema 2 kept each service's records as one string: the same records, cut into page chunks. */
+function migrateV2Connections(value: unknown): string[] {
+  if (typeof value !== 'string') throw new StateFormatError('state has a service whose connections are not a string');
+  const chunks = chunkRecords(value, CONNECTIONS_PAGE_SIZE);
+  for (const chunk of chunks) checkChunk(chunk);
+  return chunks;
 }
 
 /** Schema 1 kept each connection as `id: [status, updated_at, domain_id]`. */
-function migrateV1Connections(value: unknown): Map<string, ConnectionRecord> {
+function migrateV1Connections(value: unknown): string[] {
   if (!isObject(value)) throw new StateFormatError('state has a service whose connections are not an object');
-  const connections = new Map<string, ConnectionRecord>();
-  for (const [connectionId, record] of Object.entries(value)) {
+  const records: string[] = [];
+  for (const [id, record] of Object.entries(value)) {
     if (!Array.isArray(record) || record.length !== 3 || !record.every((part) => typeof part === 'string')) {
-      throw new StateFormatError(`state has a malformed connection ${JSON.stringify(connectionId.slice(0, 64))}`);
+      throw new StateFormatError(`state has a malformed connection ${JSON.stringify(id.slice(0, 64))}`);
     }
     const [status, updatedAt, domainId] = record as [string, string, string];
-    connections.set(connectionId, { status, updatedAt, domainId });
+    records.push(encodeRecord({ id, status, updatedAt, domainId }));
   }
-  return connections;
+  const chunks: string[] = [];
+  for (let i = 0; i < records.length; i += CONNECTIONS_PAGE_SIZE) chunks.push(records.slice(i, i + CONNECTIONS_PAGE_SIZE).join(';'));
+  return chunks;
 }
 
 function readPending(value: unknown): PendingBook {
@@ -180,3 +209,4 @@ function isAlertEvent(value: unknown): value is AlertEvent {
     && (value.from === null || typeof value.from === 'string')
     && Array.isArray(value.errors);
 }
+

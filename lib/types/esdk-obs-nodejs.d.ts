@@ -25,7 +25,8 @@ declare module 'esdk-obs-nodejs' {
   class ObsClient {
     constructor(options: ObsClientOptions);
     getObject(params: { Bucket: string; Key: string }): Promise<ObsResult<{ Content?: string | Buffer; ETag?: string }>>;
-    putObject(params: { Bucket: string; Key: string; Body: string; ContentType?: string }): Promise<ObsResult<{ ETag?: string; VersionId?: string }>>;
+    /** A stream body is piped; `ContentLength` (decimal) is then sent as Content-Length. */
+    putObject(params: { Bucket: string; Key: string; Body: string | NodeJS.ReadableStream; ContentLength?: string; ContentType?: string }): Promise<ObsResult<{ ETag?: string; VersionId?: string }>>;
     getObjectMetadata(params: { Bucket: string; Key: string }): Promise<ObsResult<{ ETag?: string }>>;
     deleteObject(params: { Bucket: string; Key: string }): Promise<ObsResult>;
     listObjects(params: { Bucket: string; Prefix?: string; Marker?: string; MaxKeys?: number }): Promise<

@@ -38,8 +38,8 @@ async function invoke(options: { remainingMs?: number; data?: Record<string, str
 }
 const failure = (promise: Promise<unknown>) => promise.then(() => { throw new Error('expected the invocation to fail'); }, (error: unknown) => error as Error);
 const logLines = () => output.join('').split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
-const stateOf = () => JSON.parse(cloud.getObject('state', 'vpcep-monitor/state.json')!.toString()) as { services: Record<string, { connections: string }>; outbox: unknown[] };
-const snapshotSize = (serviceId: string) => stateOf().services[serviceId]!.connections.split(';').length;
+const stateOf = () => JSON.parse(cloud.getObject('state', 'vpcep-monitor/state.json')!.toString()) as { services: Record<string, { connections: string[] }>; outbox: unknown[] };
+const snapshotSize = (serviceId: string) => stateOf().services[serviceId]!.connections.reduce((n, chunk) => n + chunk.split(';').length, 0);
 const pendingIn = (serviceId: string) => cloud.addConnection(serviceId, { status: 'pendingAcceptance' }).id;
 
 describe('fault tolerance of the deployed function', () => {

@@ -1,22 +1,28 @@
 import { describe, expect, it } from 'vitest';
 import { AUDIT_PART_RECORDS, type AuditRecord, auditRecords, writeAudit } from '../../lib/monitor/audit.js';
 import { auditKey } from '../../lib/monitor/keys.js';
-import { diffConnections, toRecords } from '../../lib/monitor/diff.js';
+import { diffRecords } from '../../lib/monitor/diff.js';
+import { encodeChunk } from '../../lib/monitor/records.js';
 import { connection, FakeObjects } from '../fakes.js';
 
 const service = { id: 'svc', name: 'payments' };
 
 describe('auditRecords', () => {
   it('records added, removed and status changes with the alert event id', () => {
-    const before = toRecords([connection('a', 'accepted'), connection('gone', 'accepted', { domainId: 'dg' })]);
-    const changes = diffConnections(before, [connection('a', 'failed'), connection('new', 'pendingAcceptance')]);
-    const records = [...auditRecords(service, changes, { at: 'T', runId: 'r', alertedIds: new Set() })];
+    const before = [encodeChunk([connection('a', 'accepted'), connection('gone', 'accepted', { domainId: 'dg' })])];
+    const after = [connection('a', 'failed', { errors: [{ code: 'EndPoint.2014', message: 'No IP left.' }] }), connection('new', 'pendingAcceptance', { description: 'team <b>' })];
+    const kept = new Map(after.map((c) => [c.id, c]));
+    const records = [...auditRecords(service, diffRecords(before, [encodeChunk(after)]), kept, { at: 'T', runId: 'r', alertedIds: new Set() })];
     expect(records.map((r) => [r.connectionId, r.change, r.from, r.to])).toEqual([
       ['a', 'status', 'accepted', 'failed'],
       ['new', 'added', null, 'pendingAcceptance'],
       ['gone', 'removed', 'accepted', null],
     ]);
     expect(records[2]).toMatchObject({ domainId: 'dg', at: 'T', runId: 'r', serviceName: 'payments', alerted: false });
+    // What the report shows of connections that need someone; nothing of the others.
+    expect(records[0]).toMatchObject({ errors: [{ code: 'EndPoint.2014', message: 'No IP left.' }] });
+    expect(records[1]).toMatchObject({ description: 'team <b>' });
+    expect(records[2]).not.toHaveProperty('description');
   });
 });
 

@@ -4,6 +4,7 @@ import { UNLIMITED } from '../../lib/huaweicloud/budget.js';
 import { OverlapError, RunIncompleteError } from '../../lib/monitor/errors.js';
 import type { Checkpoint, MonitorDeps, SmnMessage } from '../../lib/monitor/ports.js';
 import { runMonitor } from '../../lib/monitor/run-monitor.js';
+import { countRecords } from '../../lib/monitor/records.js';
 import { parseState } from '../../lib/monitor/state.js';
 import { connection, FakeMetrics, FakeObjects, FakePublisher, FakeVpcep, memoryLogger, SimulatedCrash } from '../fakes.js';
 
@@ -48,7 +49,7 @@ describe('runMonitor', () => {
     expect(summary).toMatchObject({ baseline: true, services: 2, connections: 3, changes: 3, alerts: 1, published: 1, undelivered: 0 });
     expect(w.publisher.messages).toHaveLength(1);
     expect(text(w.publisher.messages[0]!)).toContain('a2');
-    expect(w.state().services.get(SVC_A)!.connections.size).toBe(2);
+    expect(countRecords(w.state().services.get(SVC_A)!.chunks)).toBe(2);
     expect(w.state().outbox).toEqual([]);
   });
 
@@ -108,7 +109,7 @@ describe('runMonitor', () => {
     expect(error).toBeInstanceOf(RunIncompleteError);
     expect((error as RunIncompleteError).failedServices).toEqual([SVC_A]);
     expect((error as Error).message).toContain(SVC_A);
-    expect(w.state().services.get(SVC_A)!.connections.size).toBe(2);
+    expect(countRecords(w.state().services.get(SVC_A)!.chunks)).toBe(2);
     expect(text(w.publisher.messages.at(-1)!)).toContain('accepted -> failed');
     expect(w.lines().some((line) => line.includes(SVC_A) && line.includes('could not be read'))).toBe(true);
   });

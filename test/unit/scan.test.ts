@@ -2,10 +2,20 @@ import { describe, expect, it } from 'vitest';
 import { UNLIMITED } from '../../lib/huaweicloud/budget.js';
 import { ScanError } from '../../lib/monitor/errors.js';
 import { createLimiter } from '../../lib/monitor/limiter.js';
-import { scanService } from '../../lib/monitor/scan-service.js';
+import { decodeRecords, encodeChunk, type RecordChunks } from '../../lib/monitor/records.js';
+import { scanService, type ServiceScan } from '../../lib/monitor/scan-service.js';
+import type { Connection } from '../../lib/monitor/ports.js';
 import { connection, FakeVpcep } from '../fakes.js';
 
-const options = () => ({ limiter: createLimiter(4), budget: UNLIMITED });
+const keepNeedy = (c: Connection) => c.status !== 'accepted';
+const options = () => ({ limiter: createLimiter(4), budget: UNLIMITED, keep: keepNeedy });
+const ids = (scan: ServiceScan) => [...decodeRecords(scan.chunks)].map((r) => r.id);
+/** A snapshot of `list` as the scan stores it: one chunk per page of 1000. */
+const snapshotOf = (list: readonly Connection[]): RecordChunks => {
+  const chunks: string[] = [];
+  for (let i = 0; i < list.length; i += 1000) chunks.push(encodeChunk(list.slice(i, i + 1000)));
+  return chunks;
+};
 const seed = (vpcep: FakeVpcep, id: string, n: number) =>
   vpcep.connections.set(id, Array.from({ length: n }, (_, i) => connection(`${id}-c${i}`, 'accepted')));
 
@@ -14,8 +24,9 @@ describe('scanService', () => {
     const vpcep = new FakeVpcep();
     seed(vpcep, 's', n);
     const result = await scanService(vpcep, 's', options());
-    expect(result).toHaveLength(n);
-    expect(new Set(result.map((c) => c.id)).size).toBe(n);
+    expect(result.total).toBe(n);
+    expect(new Set(ids(result)).size).toBe(n);
+    expect(result.chunks).toHaveLength(Math.ceil(n / 1000));
     expect(vpcep.calls).toHaveLength(calls);
     expect(vpcep.calls.every((call) => call.limit === 1000)).toBe(true);
     expect(vpcep.calls.map((call) => call.offset).sort((a, b) => a - b)).toEqual(Array.from({ length: calls }, (_, i) => i * 1000));
@@ -32,8 +43,9 @@ describe('scanService', () => {
       }
     };
     const result = await scanService(vpcep, 's', options());
-    expect(result).toHaveLength(1501);
-    expect(result.some((c) => c.id === 's-new')).toBe(true);
+    expect(result.total).toBe(1501);
+    expect(ids(result)).toContain('s-new');
+    expect(result.kept.map((c) => c.id)).toEqual(['s-new']);
     expect(vpcep.calls).toHaveLength(4);
   });
 
@@ -74,16 +86,31 @@ describe('scanService', () => {
 });
 
 describe('scanService with a snapshot', () => {
-  it('keeps every field right when unchanged connections borrow the snapshot strings', async () => {
+  it('returns the snapshot itself when every page equals it, and keeps only the connections asked for', async () => {
     const vpcep = new FakeVpcep();
-    vpcep.connections.set('s', [connection('a', 'accepted', { updatedAt: 'u1', domainId: 'd1' }), connection('b', 'failed', { updatedAt: 'u2', domainId: 'd2' })]);
-    const previous = new Map([
-      ['a', { status: 'accepted', updatedAt: 'u1', domainId: 'd1' }],
-      ['b', { status: 'accepted', updatedAt: 'u0', domainId: 'd2' }],
-    ]);
-    const [a, b] = await scanService(vpcep, 's', { ...options(), previous });
-    expect(a).toMatchObject({ id: 'a', status: 'accepted', updatedAt: 'u1', domainId: 'd1' });
-    expect(b).toMatchObject({ id: 'b', status: 'failed', updatedAt: 'u2', domainId: 'd2' });
+    const list = [...Array.from({ length: 2400 }, (_, i) => connection(`c${i}`, 'accepted')), connection('p', 'pendingAcceptance')];
+    vpcep.connections.set('s', list);
+    const previous = snapshotOf(list);
+    const result = await scanService(vpcep, 's', { ...options(), previous });
+    expect(result.chunks).toBe(previous);
+    expect(result.kept.map((c) => c.id)).toEqual(['p']);
+    expect(result.byStatus).toEqual(new Map([['accepted', 2400], ['pendingAcceptance', 1]]));
+  });
+
+  it('builds a new chunk for a page that differs in status, time or domain, and reuses the others', async () => {
+    const vpcep = new FakeVpcep();
+    const list = Array.from({ length: 2500 }, (_, i) => connection(`c${i}`, 'accepted'));
+    vpcep.connections.set('s', list);
+    const previous = snapshotOf(list);
+    for (const change of [{ status: 'failed' }, { updatedAt: '2026-11-02T00:00:00Z' }, { domainId: 'other' }]) {
+      vpcep.connections.set('s', list.map((c, i) => (i === 1500 ? { ...c, ...change } : c)));
+      const result = await scanService(vpcep, 's', { ...options(), previous });
+      expect(result.chunks).not.toBe(previous);
+      expect(result.chunks[0]).toBe(previous[0]);
+      expect(result.chunks[2]).toBe(previous[2]);
+      expect(result.chunks[1]).not.toBe(previous[1]);
+      expect([...decodeRecords([result.chunks[1]!])][500]).toMatchObject({ id: 'c1500', ...change });
+    }
   });
 
   it('reads a list that shrank past a later page again instead of failing (EndPoint.0010)', async () => {
@@ -97,8 +124,8 @@ describe('scanService with a snapshot', () => {
       }
     };
     const result = await scanService(vpcep, 's', options());
-    expect(result).toHaveLength(1200);
-    expect(new Set(result.map((c) => c.id)).size).toBe(1200);
+    expect(result.total).toBe(1200);
+    expect(new Set(ids(result)).size).toBe(1200);
     expect(vpcep.calls.map((call) => call.offset).sort((a, b) => a - b)).toEqual([0, 0, 1000, 1000, 2000]);
   });
 

@@ -1,0 +1,52 @@
+/**
+ * One HTTP exchange with node:http(s), the body read whole. Not `fetch`: Node's fetch is undici,
+ * whose first use costs ~20 MB of resident memory (its JavaScript and its WebAssembly HTTP parser)
+ * against ~4 MB for node:http, which the OBS SDK loads anyway — a fifth of a 128 MB function.
+ */
+import http, { type IncomingHttpHeaders } from 'node:http';
+import https from 'node:https';
+
+export interface HttpAnswer {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+}
+
+/** Thrown when the time limit ends the exchange: the transport's "timed out", by name. */
+export class HttpTimeoutError extends Error {
+  override name = 'TimeoutError';
+}
+
+export function sendHttp(url: string, options: { method: string; headers: Record<string, string>; body?: string; timeoutMs: number }): Promise<HttpAnswer> {
+  const target = new URL(url);
+  const transport = target.protocol === 'https:' ? https : http;
+  const headers = options.body === undefined ? options.headers : { ...options.headers, 'Content-Length': String(Buffer.byteLength(options.body, 'utf8')) };
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    const fail = (error: unknown): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      request.destroy();
+      reject(error);
+    };
+    const timer = setTimeout(() => fail(new HttpTimeoutError(`no complete answer within ${options.timeoutMs} ms`)), options.timeoutMs);
+    const request = transport.request(target, { method: options.method, headers }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('error', fail);
+      // A body cut short ends in 'close' without 'end' (or with `complete` false).
+      response.on('close', () => {
+        if (!response.complete) fail(Object.assign(new Error('the answer was cut short'), { code: 'ECONNRESET' }));
+      });
+      response.on('end', () => {
+        if (settled || !response.complete) return;
+        settled = true;
+        clearTimeout(timer);
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') });
+      });
+    });
+    request.on('error', fail);
+    request.end(options.body);
+  });
+}
