@@ -31,6 +31,12 @@ export interface AuditRecord {
   outcome?: PolicyAction['outcome'];
   reason?: string;
   error?: string;
+  /**
+   * Only on records whose `to` is an alert status, and only from the monitor version that started
+   * writing them: the consumer's description and the errors VPCEP reported. Untrusted text.
+   */
+  description?: string;
+  errors?: { code: string; message: string }[];
 }
 
 /** The record of an approval policy action: `to` is the status the action asks for. */
