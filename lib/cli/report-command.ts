@@ -1,0 +1,72 @@
+/**
+ * `vpcep-monitor report`: the state and the audit trail from OBS, written as one self-contained
+ * HTML page (see lib/report/). Reads only; makes no VPCEP call.
+ */
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { loadConfig, settingSource } from '../config.js';
+import { UNLIMITED } from '../huaweicloud/budget.js';
+import { resolveCredentials } from '../huaweicloud/credentials.js';
+import { ObsStore } from '../huaweicloud/obs.js';
+import type { AuditRecord } from '../monitor/audit.js';
+// The lead is moving object keys to lib/monitor/keys.ts (issue 13); this is where stateKey is today.
+import { stateKey } from '../monitor/run-monitor.js';
+import { cleanText, displayServiceName } from '../monitor/sanitize.js';
+import { type MonitorState, parseState } from '../monitor/state.js';
+import { buildReport } from '../report/report-model.js';
+import { renderReport } from '../report/render-report.js';
+import { parseAuditQuery, readAudit } from './audit-command.js';
+import type { Io } from './main.js';
+import { UsageError } from './main.js';
+
+const DEFAULT_SINCE = '30d';
+/** An unknown --service lists the known names on one line; a project can have thousands. */
+const LISTED_NAMES = 20;
+
+/**
+ * The service `--service` means: an id, VPCEP's full name, or the name people see (the middle of
+ * `{region}.{name}.{id}`). Throws a UsageError naming the known services otherwise.
+ */
+export function resolveService(services: ReadonlyMap<string, { name: string }>, wanted: string): string {
+  if (services.has(wanted)) return wanted;
+  const matches = [...services].filter(([id, { name }]) => name === wanted || displayServiceName(name, id) === wanted);
+  if (matches.length === 1) return matches[0]![0];
+  const shown = cleanText(wanted, 80);
+  if (matches.length > 1) {
+    throw new UsageError(`--service "${shown}" names ${matches.length} services (${matches.map(([id]) => id).join(', ')}): pass the id`);
+  }
+  if (services.size === 0) throw new UsageError(`unknown service "${shown}": the monitor has not saved a snapshot yet, so no service is known`);
+  const names = [...services].map(([id, { name }]) => `${displayServiceName(name, id) || id} (${id})`).sort();
+  const more = names.length > LISTED_NAMES ? `, and ${names.length - LISTED_NAMES} more` : '';
+  throw new UsageError(`unknown service "${shown}"; known services: ${names.slice(0, LISTED_NAMES).join(', ')}${more}`);
+}
+
+export async function reportCommand(values: Record<string, string | boolean | undefined>, io: Io, now: Date = new Date()): Promise<number> {
+  const out = values.out;
+  if (typeof out !== 'string' || out === '') throw new UsageError('--out FILE is required: where to write the report');
+  const { since } = parseAuditQuery({ since: values.since ?? DEFAULT_SINCE }, now);
+  const config = loadConfig(settingSource(undefined, io.env));
+  const credentials = resolveCredentials(undefined, io.env);
+  const store = new ObsStore({ endpoint: config.endpoints.obs, bucket: config.obsBucket, credentials, budget: UNLIMITED });
+
+  const stored = await store.get(stateKey(config));
+  const state: MonitorState | undefined = stored ? parseState(stored.body) : undefined;
+  const service = typeof values.service === 'string' && values.service !== '' ? values.service : undefined;
+  const serviceId = service === undefined ? undefined : resolveService(state?.services ?? new Map(), service);
+
+  // The chart walks the trail backwards from today, so the period's records are all held at once;
+  // a record is a few hundred bytes, 100,000 of them tens of megabytes.
+  const records: AuditRecord[] = [];
+  for await (const record of readAudit(store, config.obsPrefix, { since, until: now, ...(serviceId ? { serviceId } : {}) })) records.push(record);
+
+  const model = buildReport({ now, since, state, records, ...(serviceId ? { serviceId } : {}) });
+  const path = resolve(out);
+  try {
+    await writeFile(path, renderReport(model), 'utf8');
+  } catch (error) {
+    throw new Error(`could not write the report to ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  const services = model.services.length;
+  io.stdout.write(`Report written to ${path}: ${services} service${services === 1 ? '' : 's'}, ${model.recordCount} change${model.recordCount === 1 ? '' : 's'} from ${since.toISOString()} to ${now.toISOString()}${state ? '' : ' (no state yet)'}\n`);
+  return 0;
+}
