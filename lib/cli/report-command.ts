@@ -8,12 +8,11 @@ import { loadConfig, settingSource } from '../config.js';
 import { UNLIMITED } from '../huaweicloud/budget.js';
 import { resolveCredentials } from '../huaweicloud/credentials.js';
 import { ObsStore } from '../huaweicloud/obs.js';
-import type { AuditRecord } from '../monitor/audit.js';
 // The lead is moving object keys to lib/monitor/keys.ts (issue 13); this is where stateKey is today.
 import { stateKey } from '../monitor/run-monitor.js';
 import { cleanText, displayServiceName } from '../monitor/sanitize.js';
 import { type MonitorState, parseState } from '../monitor/state.js';
-import { buildReport } from '../report/report-model.js';
+import { ReportBuilder } from '../report/report-model.js';
 import { renderReport } from '../report/render-report.js';
 import { parseAuditQuery, readAudit } from './audit-command.js';
 import type { Io } from './main.js';
@@ -54,12 +53,10 @@ export async function reportCommand(values: Record<string, string | boolean | un
   const service = typeof values.service === 'string' && values.service !== '' ? values.service : undefined;
   const serviceId = service === undefined ? undefined : resolveService(state?.services ?? new Map(), service);
 
-  // The chart walks the trail backwards from today, so the period's records are all held at once;
-  // a record is a few hundred bytes, 100,000 of them tens of megabytes.
-  const records: AuditRecord[] = [];
-  for await (const record of readAudit(store, config.obsPrefix, { since, until: now, ...(serviceId ? { serviceId } : {}) })) records.push(record);
-
-  const model = buildReport({ now, since, state, records, ...(serviceId ? { serviceId } : {}) });
+  // Records stream through the builder, which keeps only what the page shows.
+  const builder = new ReportBuilder({ now, since, state, ...(serviceId ? { serviceId } : {}) });
+  for await (const record of readAudit(store, config.obsPrefix, { since, until: now, ...(serviceId ? { serviceId } : {}) })) builder.add(record);
+  const model = builder.build();
   const path = resolve(out);
   try {
     await writeFile(path, renderReport(model), 'utf8');

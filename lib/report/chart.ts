@@ -8,8 +8,13 @@ import { formatCount, formatTime } from './format.js';
 import { type Html, html, untrusted } from './html.js';
 import type { Timeline } from './timeline.js';
 
-/** The plot's own coordinates; the SVG stretches to the width it is given. */
-const WIDTH = 600;
+/**
+ * The plot's own coordinates; the SVG stretches to the width it is given. The x axis has one unit
+ * per 1/240 of the period (3 hours of 30 days): runs that fall in the same unit are drawn as one
+ * vertical stroke through every count they reached, so a month of 5-minute runs costs a few
+ * kilobytes per row, not a few hundred.
+ */
+const WIDTH = 240;
 const HEIGHT = 40;
 
 /** Colour classes (defined in the style sheet) of the statuses people know; the rest share one. */
@@ -34,7 +39,7 @@ export function statusClass(status: string): string {
 export function renderChart(timeline: Timeline, title: string): Html {
   const { start, end, points, statuses } = timeline;
   const span = Math.max(1, end - start);
-  const x = (at: number) => round(((Math.min(Math.max(at, start), end) - start) / span) * WIDTH);
+  const x = (at: number) => Math.round(((Math.min(Math.max(at, start), end) - start) / span) * WIDTH);
 
   const rows = statuses.map((status) => {
     let max = 0;
@@ -46,10 +51,8 @@ export function renderChart(timeline: Timeline, title: string): Html {
     }
     const now = points.at(-1)?.counts[status] ?? 0;
     // 1 unit of room at the top and bottom keeps a flat line at the maximum or at zero visible.
-    const y = (n: number) => round(HEIGHT - 1 - (n / Math.max(1, max)) * (HEIGHT - 2));
-    let line = `M${x(points[0]!.at)} ${y(points[0]!.counts[status] ?? 0)}`;
-    for (let i = 1; i < points.length; i++) line += `H${x(points[i]!.at)}V${y(points[i]!.counts[status] ?? 0)}`;
-    line += `H${WIDTH}`;
+    const y = (n: number) => Math.round(HEIGHT - 1 - (n / Math.max(1, max)) * (HEIGHT - 2));
+    const line = stepLine(points.map((point) => ({ x: x(point.at), y: y(point.counts[status] ?? 0) })));
     const area = `${line}V${HEIGHT}H${x(points[0]!.at)}Z`;
     const label = untrusted(status, 40);
     const range = min === max ? `${formatCount(max)} throughout` : `between ${formatCount(min)} and ${formatCount(max)}`;
@@ -69,6 +72,31 @@ ${rows}<div class="axis"><span>${formatTime(start)}</span><span class="axis-midd
 </figure>`;
 }
 
-function round(n: number): number {
-  return Math.round(n * 10) / 10;
+/**
+ * A step line through points in time order: level until the next point's x, then vertical. Points
+ * sharing an x become one vertical stroke covering their lowest and highest value, ending at the
+ * last; a move to where the pen already is is left out.
+ */
+function stepLine(points: readonly { x: number; y: number }[]): string {
+  let d = `M${points[0]!.x} ${points[0]!.y}`;
+  let pen = points[0]!.y;
+  let i = 0;
+  while (i < points.length) {
+    const { x } = points[i]!;
+    let low = points[i]!.y;
+    let high = low;
+    let last = low;
+    for (i += 1; i < points.length && points[i]!.x === x; i++) {
+      last = points[i]!.y;
+      low = Math.min(low, last);
+      high = Math.max(high, last);
+    }
+    if (low !== pen || high !== pen || last !== pen) d += `H${x}`;
+    for (const target of [low, high, last]) {
+      if (target === pen) continue;
+      d += `V${target}`;
+      pen = target;
+    }
+  }
+  return `${d}H${WIDTH}`;
 }

@@ -72,7 +72,7 @@ function overview(model: ReportModel): Html | null {
 <div class="table-wrap"><table class="stack">
 <thead><tr><th>Service</th><th class="num">Connections</th><th class="num">Pending</th><th class="num">Failed</th><th class="num">Changes</th></tr></thead>
 <tbody>
-${model.services.map((service, index) => html`<tr>${td('Service', html`<a href="#service-${index + 1}">${serviceName(service)}</a>`)}${td('Connections', formatCount(service.total), 'num')}${td('Pending', formatCount(service.pending.length), 'num')}${td('Failed', formatCount(service.failed.length), 'num')}${td('Changes', formatCount(service.changeCount), 'num')}</tr>
+${model.services.map((service, index) => html`<tr>${td('Service', html`<a href="#service-${index + 1}">${serviceName(service)}</a>`)}${td('Connections', formatCount(service.total), 'num')}${td('Pending', formatCount(service.pendingCount), 'num')}${td('Failed', formatCount(service.failedCount), 'num')}${td('Changes', formatCount(service.changeCount), 'num')}</tr>
 `)}</tbody>
 </table></div>
 </nav>`;
@@ -92,10 +92,10 @@ ${service.inSnapshot ? html`<span class="muted">scanned ${formatTime(service.sca
 ${counts(service)}
 <h3>Connections over the period</h3>
 ${chart(service)}
-<h3>Pending requests (${formatCount(service.pending.length)})</h3>
-${pendingTable(service.pending)}
-<h3>Failed connections (${formatCount(service.failed.length)})</h3>
-${failedTable(service.failed, model)}
+<h3>Pending requests (${formatCount(service.pendingCount)})</h3>
+${pendingTable(service.pending, service.pendingCount)}
+<h3>Failed connections (${formatCount(service.failedCount)})</h3>
+${failedTable(service.failed, service.failedCount, model)}
 <h3>Changes in the period (${formatCount(service.changeCount)})</h3>
 ${changesTable(service, model)}
 </section>
@@ -123,10 +123,11 @@ function chart(service: ServiceReport): Html {
 ${timeline.clamped ? html`<p class="notice">The trail and the snapshot disagree for this service (a run may have stopped between writing its trail and its state, or records are missing): counts before that point are approximate.</p>` : null}`;
 }
 
-function pendingTable(pending: readonly PendingRequest[]): Html {
+function pendingTable(pending: readonly PendingRequest[], count: number): Html {
   if (pending.length === 0) return html`<p class="empty">No requests waiting for acceptance.</p>`;
   const estimated = pending.some((request) => !request.sinceFromBook);
-  return html`<div class="table-wrap"><table class="stack pending">
+  return html`${count > pending.length ? html`<p class="notice">Showing the ${formatCount(pending.length)} longest waiting of ${plural(count, 'request')}; <code>vpcep-monitor status</code> lists them all.</p>` : null}
+<div class="table-wrap"><table class="stack pending">
 <thead><tr><th>Connection</th><th>Consumer (domain)</th><th>Waiting</th><th>Since</th><th>Description</th></tr></thead>
 <tbody>
 ${pending.map((request) => html`<tr>${td('Connection', untrusted(request.connectionId, 64), 'mono')}${td('Consumer', untrusted(request.domainId, 64), 'mono')}${td('Waiting', formatDuration(Math.round(request.waitedMs / 1000)), 'num waiting')}${td('Since', `${formatTime(request.since)}${request.sinceFromBook ? '' : ' *'}`, 'when')}${td('Description', untrusted(request.description, 512))}</tr>
@@ -135,9 +136,10 @@ ${pending.map((request) => html`<tr>${td('Connection', untrusted(request.connect
 ${estimated ? html`<p class="muted">* The state has no record of when the monitor first saw this request; the time shown is VPCEP's last update of the connection.</p>` : null}`;
 }
 
-function failedTable(failed: readonly FailedConnection[], model: ReportModel): Html {
+function failedTable(failed: readonly FailedConnection[], count: number, model: ReportModel): Html {
   if (failed.length === 0) return html`<p class="empty">No failed connections.</p>`;
-  return html`<div class="table-wrap"><table class="stack failed">
+  return html`${count > failed.length ? html`<p class="notice">Showing the ${formatCount(failed.length)} that failed last of ${plural(count, 'failed connection')}.</p>` : null}
+<div class="table-wrap"><table class="stack failed">
 <thead><tr><th>Connection</th><th>Consumer (domain)</th><th>Failed</th><th>Error</th></tr></thead>
 <tbody>
 ${failed.map((connection) => html`<tr>${td('Connection', untrusted(connection.connectionId, 64), 'mono')}${td('Consumer', untrusted(connection.domainId, 64), 'mono')}${td('Failed', formatTime(connection.updatedAt), 'when')}${td('Error', failure(connection, model))}</tr>

@@ -4,10 +4,20 @@
  */
 import type { AuditRecord } from '../monitor/audit.js';
 import type { MonitorState } from '../monitor/state.js';
-import { reconstructTimeline, type Timeline } from './timeline.js';
+import { addToRuns, reconstructTimeline, type RunDelta, type Timeline } from './timeline.js';
 
-/** Changes listed per service; the rest are counted, and `vpcep-monitor audit` lists them all. */
+/**
+ * Rows each table lists per service: the newest changes, the longest-waiting requests, the latest
+ * failures; the rest are counted. With many services each gets a share of PAGE_ROWS per table (at
+ * least MIN_ROWS), so a busy project's page stays a few megabytes.
+ */
 export const DEFAULT_MAX_CHANGES = 200;
+const PAGE_ROWS = 2_000;
+const MIN_ROWS = 20;
+
+function share(servicesWithRows: number): number {
+  return Math.max(MIN_ROWS, Math.min(DEFAULT_MAX_CHANGES, Math.floor(PAGE_ROWS / Math.max(1, servicesWithRows))));
+}
 
 const PENDING = 'pendingAcceptance';
 const FAILED = 'failed';
@@ -18,9 +28,10 @@ export interface ReportInput {
   /** `undefined` when the monitor has not saved a state yet. */
   state: MonitorState | undefined;
   /** The period's records, oldest first (as `readAudit` yields them). */
-  records: readonly AuditRecord[];
+  records: Iterable<AuditRecord>;
   /** Only this service. */
   serviceId?: string;
+  /** Changes listed per service; by default a share of the page's rows (see DEFAULT_MAX_CHANGES). */
   maxChanges?: number;
 }
 
@@ -56,9 +67,12 @@ export interface ServiceReport {
   counts: [string, number][];
   total: number;
   timeline?: Timeline;
-  /** Longest waiting first. */
+  /** Longest waiting first, at most a share of the page's rows. */
   pending: PendingRequest[];
+  pendingCount: number;
+  /** Latest first, at most a share of the page's rows. */
   failed: FailedConnection[];
+  failedCount: number;
   /** Newest first, at most `maxChanges`. */
   changes: AuditRecord[];
   /** All of this service's records in the period. */
@@ -74,114 +88,137 @@ export interface ReportModel {
   undelivered: number;
   services: ServiceReport[];
   recordCount: number;
-  maxChanges: number;
+}
+
+/** One service's share of the trail, gathered as the records stream past. */
+interface ServiceTrail {
+  name: string;
+  runs: RunDelta[];
+  /** The newest records, oldest first, at most `DEFAULT_MAX_CHANGES` (or `maxChanges`). */
+  newest: AuditRecord[];
+  count: number;
+  /** Per connection, the newest record that moved it into failed or pendingAcceptance. */
+  latest: Map<string, AuditRecord>;
+}
+
+/**
+ * Builds the report from the state and a stream of records, holding only what the page shows:
+ * per service the runs' net changes, the newest records, and each connection's latest move into
+ * failed or pending. `readAudit` yields 100,000 records without them all being in memory at once.
+ */
+export class ReportBuilder {
+  private readonly trails = new Map<string, ServiceTrail>();
+  private readonly keep: number;
+  private recordCount = 0;
+
+  constructor(private readonly input: Omit<ReportInput, 'records'>) {
+    this.keep = input.maxChanges ?? DEFAULT_MAX_CHANGES;
+  }
+
+  /** Records must come oldest first, as `readAudit` yields them. */
+  add(record: AuditRecord): void {
+    const { since, now, serviceId } = this.input;
+    if (serviceId !== undefined && record.serviceId !== serviceId) return;
+    const at = Date.parse(record.at);
+    if (!(at >= since.getTime() && at <= now.getTime())) return;
+    this.recordCount += 1;
+    let trail = this.trails.get(record.serviceId);
+    if (!trail) this.trails.set(record.serviceId, (trail = { name: record.serviceName, runs: [], newest: [], count: 0, latest: new Map() }));
+    trail.name = record.serviceName;
+    trail.count += 1;
+    addToRuns(trail.runs, record);
+    trail.newest.push(record);
+    // Trimmed in batches: shifting one off a long array per record would be quadratic.
+    if (trail.newest.length >= this.keep * 2) trail.newest = trail.newest.slice(-this.keep);
+    // Only connections the snapshot has failed or pending are shown with their record: keep no other.
+    if ((record.to === FAILED || record.to === PENDING) && record.change !== 'action') {
+      const status = this.input.state?.services.get(record.serviceId)?.connections.get(record.connectionId)?.status;
+      if (status === record.to) trail.latest.set(record.connectionId, record);
+    }
+  }
+
+  build(): ReportModel {
+    const { now, since, state, serviceId } = this.input;
+    const wanted = (id: string) => serviceId === undefined || serviceId === id;
+    const trails = new Map(this.trails);
+    const services: ServiceReport[] = [];
+    for (const [id, snapshot] of state?.services ?? []) {
+      if (!wanted(id)) continue;
+      const trail = trails.get(id);
+      trails.delete(id);
+      const countsNow: Record<string, number> = {};
+      for (const connection of snapshot.connections.values()) countsNow[connection.status] = (countsNow[connection.status] ?? 0) + 1;
+      const book = state!.pending.get(id);
+      const pending: PendingRequest[] = [];
+      const failed: FailedConnection[] = [];
+      for (const [connectionId, connection] of snapshot.connections) {
+        const latest = trail?.latest.get(connectionId);
+        if (connection.status === PENDING) {
+          const since = book?.get(connectionId)?.since ?? connection.updatedAt;
+          const description = latest?.to === PENDING ? latest.description : undefined;
+          pending.push({
+            connectionId,
+            domainId: connection.domainId,
+            since,
+            waitedMs: Math.max(0, now.getTime() - Date.parse(since)) || 0,
+            sinceFromBook: book?.has(connectionId) === true,
+            ...(description !== undefined ? { description } : {}),
+          });
+        } else if (connection.status === FAILED) {
+          const failure = latest?.to === FAILED ? latest : undefined;
+          failed.push({ connectionId, domainId: connection.domainId, updatedAt: connection.updatedAt, ...(failure ? { failure } : {}) });
+        }
+      }
+      pending.sort((a, b) => b.waitedMs - a.waitedMs || a.connectionId.localeCompare(b.connectionId));
+      failed.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt) || a.connectionId.localeCompare(b.connectionId));
+      services.push({
+        id,
+        name: snapshot.name,
+        inSnapshot: true,
+        scannedAt: snapshot.scannedAt,
+        counts: sortedCounts(countsNow),
+        total: snapshot.connections.size,
+        timeline: reconstructTimeline(countsNow, trail?.runs ?? [], since.getTime(), now.getTime()),
+        pending,
+        pendingCount: pending.length,
+        failed,
+        failedCount: failed.length,
+        changes: [],
+        changeCount: trail?.count ?? 0,
+      });
+    }
+    // Services the trail mentions but the snapshot does not (deleted since, or no state at all):
+    // their changes are real, but there are no counts to walk back from.
+    for (const [id, trail] of trails) {
+      services.push({ id, name: trail.name, inSnapshot: false, counts: [], total: 0, pending: [], pendingCount: 0, failed: [], failedCount: 0, changes: [], changeCount: trail.count });
+    }
+    services.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+
+    const changes = this.input.maxChanges ?? share(services.filter((service) => service.changeCount > 0).length);
+    const pending = share(services.filter((service) => service.pendingCount > 0).length);
+    const failed = share(services.filter((service) => service.failedCount > 0).length);
+    for (const service of services) {
+      service.changes = (this.trails.get(service.id)?.newest ?? []).slice(-changes).reverse();
+      service.pending = service.pending.slice(0, pending);
+      service.failed = service.failed.slice(0, failed);
+    }
+
+    return {
+      generatedAt: now,
+      since,
+      hasState: state !== undefined,
+      ...(state ? { stateSavedAt: state.savedAt, generation: state.generation } : {}),
+      undelivered: state?.outbox.filter((event) => wanted(event.serviceId)).length ?? 0,
+      services,
+      recordCount: this.recordCount,
+    };
+  }
 }
 
 export function buildReport(input: ReportInput): ReportModel {
-  const { now, since, state } = input;
-  const maxChanges = input.maxChanges ?? DEFAULT_MAX_CHANGES;
-  const wanted = (serviceId: string) => input.serviceId === undefined || input.serviceId === serviceId;
-
-  const byService = new Map<string, AuditRecord[]>();
-  let recordCount = 0;
-  for (const record of input.records) {
-    if (!wanted(record.serviceId)) continue;
-    const at = Date.parse(record.at);
-    if (!(at >= since.getTime() && at <= now.getTime())) continue;
-    recordCount += 1;
-    let list = byService.get(record.serviceId);
-    if (!list) byService.set(record.serviceId, (list = []));
-    list.push(record);
-  }
-
-  const services: ServiceReport[] = [];
-  for (const [id, snapshot] of state?.services ?? []) {
-    if (!wanted(id)) continue;
-    const records = byService.get(id) ?? [];
-    byService.delete(id);
-    const countsNow: Record<string, number> = {};
-    for (const connection of snapshot.connections.values()) countsNow[connection.status] = (countsNow[connection.status] ?? 0) + 1;
-    const latestFailure = latestByConnection(records, FAILED);
-    const latestPending = latestByConnection(records, PENDING);
-    const book = state!.pending.get(id);
-    const pending: PendingRequest[] = [];
-    const failed: FailedConnection[] = [];
-    for (const [connectionId, connection] of snapshot.connections) {
-      if (connection.status === PENDING) {
-        const since = book?.get(connectionId)?.since ?? connection.updatedAt;
-        const description = latestPending.get(connectionId)?.description;
-        pending.push({
-          connectionId,
-          domainId: connection.domainId,
-          since,
-          waitedMs: Math.max(0, now.getTime() - Date.parse(since)) || 0,
-          sinceFromBook: book?.has(connectionId) === true,
-          ...(description !== undefined ? { description } : {}),
-        });
-      } else if (connection.status === FAILED) {
-        const failure = latestFailure.get(connectionId);
-        failed.push({ connectionId, domainId: connection.domainId, updatedAt: connection.updatedAt, ...(failure ? { failure } : {}) });
-      }
-    }
-    pending.sort((a, b) => b.waitedMs - a.waitedMs || a.connectionId.localeCompare(b.connectionId));
-    failed.sort((a, b) => b.updatedAt.localeCompare(a.updatedAt) || a.connectionId.localeCompare(b.connectionId));
-    const counts = sortedCounts(countsNow);
-    services.push({
-      id,
-      name: snapshot.name,
-      inSnapshot: true,
-      scannedAt: snapshot.scannedAt,
-      counts,
-      total: snapshot.connections.size,
-      timeline: reconstructTimeline(countsNow, records, since.getTime(), now.getTime()),
-      pending,
-      failed,
-      changes: newest(records, maxChanges),
-      changeCount: records.length,
-    });
-  }
-  // Services the trail mentions but the snapshot does not (deleted since, or no state at all):
-  // their changes are real, but there are no counts to walk back from.
-  for (const [id, records] of byService) {
-    services.push({
-      id,
-      name: records.at(-1)!.serviceName,
-      inSnapshot: false,
-      counts: [],
-      total: 0,
-      pending: [],
-      failed: [],
-      changes: newest(records, maxChanges),
-      changeCount: records.length,
-    });
-  }
-  services.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
-
-  return {
-    generatedAt: now,
-    since,
-    hasState: state !== undefined,
-    ...(state ? { stateSavedAt: state.savedAt, generation: state.generation } : {}),
-    undelivered: state?.outbox.filter((event) => wanted(event.serviceId)).length ?? 0,
-    services,
-    recordCount,
-    maxChanges,
-  };
-}
-
-/** Per connection, the newest record that moved it into `status` (records are oldest first). */
-function latestByConnection(records: readonly AuditRecord[], status: string): Map<string, AuditRecord> {
-  const latest = new Map<string, AuditRecord>();
-  for (const record of records) {
-    if (record.to === status && record.change !== 'action') latest.set(record.connectionId, record);
-  }
-  return latest;
-}
-
-function newest(records: readonly AuditRecord[], max: number): AuditRecord[] {
-  const out: AuditRecord[] = [];
-  for (let i = records.length - 1; i >= 0 && out.length < max; i--) out.push(records[i]!);
-  return out;
+  const builder = new ReportBuilder(input);
+  for (const record of input.records) builder.add(record);
+  return builder.build();
 }
 
 function sortedCounts(counts: Record<string, number>): [string, number][] {

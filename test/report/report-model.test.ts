@@ -38,12 +38,35 @@ describe('buildReport', () => {
     expect(failed[1]!.failure).toBeUndefined();
   });
 
+  it('lists at most 200 pending requests and 200 failed connections of a service, and counts them all', () => {
+    const connections: Record<string, [string, string, string]> = {};
+    for (let i = 0; i < 250; i++) {
+      connections[`p${i}`] = ['pendingAcceptance', `2026-11-19T00:00:${String(i % 60).padStart(2, '0')}Z`, 'd'];
+      connections[`f${i}`] = ['failed', `2026-11-${String(10 + (i % 10)).padStart(2, '0')}T00:00:00Z`, 'd'];
+    }
+    const service = buildReport({ now, since, state: stateWith({ s: { name: 'big', connections } }), records: [] }).services[0]!;
+    expect([service.pending.length, service.pendingCount, service.failed.length, service.failedCount]).toEqual([200, 250, 200, 250]);
+    expect(service.pending[0]!.since).toBe('2026-11-19T00:00:00Z');
+    expect(service.failed[0]!.updatedAt).toBe('2026-11-19T00:00:00Z');
+  });
+
   it('lists the changes newest first, at most maxChanges, and counts them all', () => {
     const state = stateWith({ 'svc-1': { name: 'payments', connections: {} } });
     const records = [1, 2, 3, 4, 5].map((day) => record({ at: `2026-11-1${day}T00:00:00Z`, connectionId: `c${day}`, change: 'removed', from: 'accepted' }));
     const service = buildReport({ now, since, state, records, maxChanges: 2 }).services[0]!;
     expect(service.changes.map((r) => r.connectionId)).toEqual(['c5', 'c4']);
     expect(service.changeCount).toBe(5);
+  });
+
+  it('shares the page\'s change rows among the services: 200 for one, at least 20 each for many', () => {
+    const trail = (services: number, each: number) => {
+      const state = stateWith(Object.fromEntries(Array.from({ length: services }, (_, s) => [`svc-${s}`, { name: `s${s}`, connections: {} }])));
+      const records = Array.from({ length: services * each }, (_, i) => record({ at: '2026-11-15T00:00:00Z', serviceId: `svc-${i % services}`, connectionId: `c${i}`, change: 'removed', from: 'accepted' }));
+      return buildReport({ now, since, state, records }).services;
+    };
+    expect(trail(1, 300).map((s) => [s.changes.length, s.changeCount])).toEqual([[200, 300]]);
+    expect(new Set(trail(40, 100).map((s) => s.changes.length))).toEqual(new Set([50]));
+    expect(new Set(trail(150, 30).map((s) => s.changes.length))).toEqual(new Set([20]));
   });
 
   it('keeps only the records of the period and of the chosen service', () => {

@@ -1,10 +1,17 @@
 import { describe, expect, it } from 'vitest';
-import { reconstructTimeline } from '../../lib/report/timeline.js';
+import type { AuditRecord } from '../../lib/monitor/audit.js';
+import { addToRuns, reconstructTimeline, type RunDelta } from '../../lib/report/timeline.js';
 import { record } from './records.js';
 
 const start = Date.parse('2026-11-01T00:00:00Z');
 const end = Date.parse('2026-11-10T00:00:00Z');
 const t = (day: number) => `2026-11-0${day}T00:00:00.000Z`;
+
+function runsOf(records: readonly AuditRecord[]): RunDelta[] {
+  const runs: RunDelta[] = [];
+  for (const r of records) addToRuns(runs, r);
+  return runs;
+}
 
 describe('reconstructTimeline', () => {
   it('walks back from the counts now, undoing each run newest first', () => {
@@ -20,7 +27,7 @@ describe('reconstructTimeline', () => {
       record({ at: t(6), connectionId: 'd', from: 'pendingAcceptance', to: 'accepted' }),
       record({ at: t(6), connectionId: 'b', change: 'removed', from: 'accepted', to: null }),
     ];
-    const timeline = reconstructTimeline({ accepted: 2, failed: 1 }, records, start, end);
+    const timeline = reconstructTimeline({ accepted: 2, failed: 1 }, runsOf(records), start, end);
 
     expect(timeline.points.map((point) => point.at)).toEqual([start, Date.parse(t(2)), Date.parse(t(4)), Date.parse(t(6))]);
     const counts = timeline.points.map(({ counts: c }) => [c.accepted ?? 0, c.failed ?? 0, c.pendingAcceptance ?? 0]);
@@ -35,22 +42,28 @@ describe('reconstructTimeline', () => {
   });
 
   it('holds the counts flat through a period without changes', () => {
-    const timeline = reconstructTimeline({ accepted: 5, rejected: 1 }, [], start, end);
+    const timeline = reconstructTimeline({ accepted: 5, rejected: 1 }, runsOf([]), start, end);
     expect(timeline.points).toEqual([{ at: start, counts: { accepted: 5, rejected: 1 } }]);
     expect(timeline.statuses).toEqual(['accepted', 'rejected']);
   });
 
-  it('leaves the counts alone for approval actions, which only ask for a move', () => {
-    const records = [record({ at: t(3), connectionId: 'x', change: 'action', from: 'pendingAcceptance', to: 'accepted', action: 'receive' })];
-    const timeline = reconstructTimeline({ pendingAcceptance: 1 }, records, start, end);
-    expect(timeline.points.map((point) => point.counts)).toEqual([{ pendingAcceptance: 1 }, { pendingAcceptance: 1 }]);
+  it('keeps one net change per run, and none for approval actions, which only ask for a move', () => {
+    const runs = runsOf([
+      record({ at: t(3), connectionId: 'x', change: 'action', from: 'pendingAcceptance', to: 'accepted', action: 'receive' }),
+      record({ at: t(4), connectionId: 'a', from: 'accepted', to: 'failed' }),
+      record({ at: t(4), connectionId: 'b', from: 'failed', to: 'accepted' }),
+      record({ at: t(4), connectionId: 'c', change: 'added', to: 'pendingAcceptance' }),
+    ]);
+    expect(runs).toEqual([{ at: Date.parse(t(4)), delta: { accepted: 0, failed: 0, pendingAcceptance: 1 } }]);
+    const timeline = reconstructTimeline({ pendingAcceptance: 1, accepted: 3 }, runs, start, end);
+    expect(timeline.points.map((point) => point.counts)).toEqual([{ pendingAcceptance: 0, accepted: 3, failed: 0 }, { pendingAcceptance: 1, accepted: 3 }]);
   });
 
   it('holds a count at zero and says so when the trail claims more than the snapshot has', () => {
     // The snapshot has no failed connection, yet the trail says one failed: a run stopped between
     // writing its trail and its state.
     const records = [record({ at: t(5), connectionId: 'a', from: 'accepted', to: 'failed' })];
-    const timeline = reconstructTimeline({ accepted: 1 }, records, start, end);
+    const timeline = reconstructTimeline({ accepted: 1 }, runsOf(records), start, end);
     expect(timeline.clamped).toBe(true);
     expect(timeline.points[0]!.counts).toEqual({ accepted: 2, failed: 0 });
   });
