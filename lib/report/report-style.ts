@@ -76,6 +76,7 @@ footer { margin-top: 28px; color: var(--muted); font-size: 0.85rem; }
   .chart .axis-middle { display: none; }
 }
 @media print {
+  @page { margin: 14mm 12mm; }
   body { font-size: 10.5pt; }
   main { max-width: none; padding: 0; }
   a { color: inherit; text-decoration: none; }
