@@ -18,6 +18,11 @@ import { parseAuditQuery, readAudit } from './audit-command.js';
 import type { Io } from './main.js';
 import { UsageError } from './main.js';
 
+/** The page could not be written where --out says (a missing folder, no permission, a full disk). */
+export class ReportWriteError extends Error {
+  override readonly name = 'ReportWriteError';
+}
+
 const DEFAULT_SINCE = '30d';
 /** An unknown --service lists the known names on one line; a project can have thousands. */
 const LISTED_NAMES = 20;
@@ -61,7 +66,7 @@ export async function reportCommand(values: Record<string, string | boolean | un
   try {
     await writeFile(path, renderReport(model), 'utf8');
   } catch (error) {
-    throw new Error(`could not write the report to ${path}: ${(error as Error).message}`, { cause: error });
+    throw new ReportWriteError(`could not write the report to ${path}: ${(error as Error).message}`, { cause: error });
   }
   const services = model.services.length;
   io.stdout.write(`Report written to ${path}: ${services} service${services === 1 ? '' : 's'}, ${model.recordCount} change${model.recordCount === 1 ? '' : 's'} from ${since.toISOString()} to ${now.toISOString()}${state ? '' : ' (no state yet)'}\n`);

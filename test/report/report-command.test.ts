@@ -111,6 +111,13 @@ describe('vpcep-monitor report', () => {
     expect(err).toContain('unknown service "billing"; known services: orders-api (svc-ord), payments-api (svc-pay)');
   });
 
+  it('says in one line where it could not write the page', async () => {
+    const out = join(dir, 'no-such-folder', 'r.html');
+    const { code, err } = await cli('report', '--out', out);
+    expect(code).toBe(1);
+    expect(err).toBe(`error: could not write the report to ${out}: ENOENT: no such file or directory, open '${out}'\n`);
+  });
+
   it('needs --out and a readable --since', async () => {
     expect(await cli('report')).toMatchObject({ code: 2, err: expect.stringContaining('--out FILE is required') });
     expect(await cli('report', '--out', join(dir, 'y.html'), '--since', 'a while')).toMatchObject({ code: 2, err: expect.stringContaining('--since') });
