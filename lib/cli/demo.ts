@@ -5,9 +5,12 @@
  * rejected and disappear. Prints each alert as a subscriber reads it, and each run's summary.
  */
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { handler } from '../../functions/connection-monitor/index.js';
 import { LocalCloud } from '../emulator/index.js';
 import { functionGraphContext, timerEvent } from './function-context.js';
+import { reportCommand } from './report-command.js';
 import type { Style } from './style.js';
 
 const REMIND_SECONDS = 3;
@@ -15,6 +18,7 @@ const REMIND_SECONDS = 3;
 export async function runDemo(out: NodeJS.WritableStream, style: Style): Promise<void> {
   const credentials = { ak: `DEMO${randomBytes(8).toString('hex').toUpperCase()}`, sk: randomBytes(20).toString('hex'), securityToken: randomBytes(32).toString('base64') };
   const cloud = await LocalCloud.start({ credentials: [credentials] });
+  const startedAt = new Date();
   const print = (line = ''): void => {
     out.write(`${line}\n`);
   };
@@ -105,6 +109,10 @@ export async function runDemo(out: NodeJS.WritableStream, style: Style): Promise
     print(style.green('Demo complete: every transition into pendingAcceptance, failed or rejected was published exactly once,'));
     print(style.green('the trusted partner was accepted by the policy, and requests left waiting were reminded.'));
     print(style.dim('Everything seen is in the audit trail: "vpcep-monitor audit" reads it (see the README).'));
+    print();
+    const env = { ...userData, HUAWEICLOUD_SDK_AK: credentials.ak, HUAWEICLOUD_SDK_SK: credentials.sk, HUAWEICLOUD_SDK_SECURITY_TOKEN: credentials.securityToken };
+    await reportCommand({ out: join(tmpdir(), 'vpcep-monitor-demo-report.html'), since: startedAt.toISOString() }, { stdout: out, stderr: out, env });
+    print(style.dim('Open it in a browser: "vpcep-monitor report" writes the same page from your own bucket.'));
   } finally {
     await cloud.stop();
   }

@@ -37,6 +37,18 @@ const COMMANDS: Record<string, Command> = {
     options: { json: { type: 'boolean' } },
     run: async (values, io) => (await import('./status-command.js')).statusCommand(Boolean(values.json), io),
   },
+  report: {
+    summary: 'write an HTML report of the state and the audit trail: counts, a chart, pending, failed, changes',
+    usage: [
+      'vpcep-monitor report --out FILE [--since 30d|ISO] [--service ID|NAME]',
+      '',
+      '  --out FILE      where to write the page (one self-contained HTML file)',
+      '  --since T       start of the period: a duration back from now (24h, 7d, 30d) or an ISO time; default 30d',
+      '  --service S     only this endpoint service: its id or the name shown by "vpcep-monitor status"',
+    ].join('\n'),
+    options: { out: { type: 'string' }, since: { type: 'string' }, service: { type: 'string' } },
+    run: async (values, io) => (await import('./report-command.js')).reportCommand(values, io),
+  },
   demo: {
     summary: 'run the monitor against a local Huawei Cloud while connections change (what npm start runs)',
     usage: 'vpcep-monitor demo',

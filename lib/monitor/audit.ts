@@ -25,7 +25,10 @@ export interface AuditRecord {
   eventId: string;
   /** Whether this change raised an alert. */
   alerted: boolean;
-  /** On records of a connection entering an alert state: the consumer's words (untrusted) and VPCEP's errors. */
+  /**
+   * On added and status records of connections that need someone (pending, failed, rejected, or
+   * with errors), from this version on: the consumer's words (untrusted) and VPCEP's errors.
+   */
   description?: string;
   errors?: ConnectionError[];
   /** Only on `action` records: what the approval policy did, why, and how it went. */

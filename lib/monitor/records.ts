@@ -132,3 +132,10 @@ export function chunkRecords(text: string, size: number): string[] {
 function clean(value: string): string {
   return value.replace(SEPARATORS, '');
 }
+
+/** Records as chunks of one page each, the way a scan stores them. */
+export function chunksOf(records: readonly ConnectionRecord[], size = 1000): string[] {
+  const chunks: string[] = [];
+  for (let i = 0; i < records.length; i += size) chunks.push(encodeChunk(records.slice(i, i + size)));
+  return chunks;
+}

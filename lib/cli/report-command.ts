@@ -1,0 +1,68 @@
+/**
+ * `vpcep-monitor report`: the state and the audit trail from OBS, written as one self-contained
+ * HTML page (see lib/report/). Reads only; makes no VPCEP call.
+ */
+import { writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { stateKey } from '../monitor/keys.js';
+import { cleanText, displayServiceName } from '../monitor/sanitize.js';
+import { type MonitorState, parseState } from '../monitor/state.js';
+import { ReportBuilder } from '../report/report-model.js';
+import { renderReport } from '../report/render-report.js';
+import { parseAuditQuery, readAuditRange } from './audit-command.js';
+import { type Io, UsageError } from './command.js';
+import { openObjectStore } from './object-store.js';
+
+/** The page could not be written where --out says (a missing folder, no permission, a full disk). */
+export class ReportWriteError extends Error {
+  override readonly name = 'ReportWriteError';
+}
+
+const DEFAULT_SINCE = '30d';
+/** An unknown --service lists the known names on one line; a project can have thousands. */
+const LISTED_NAMES = 20;
+
+/**
+ * The service `--service` means: an id, VPCEP's full name, or the name people see (the middle of
+ * `{region}.{name}.{id}`). Throws a UsageError naming the known services otherwise.
+ */
+export function resolveService(services: ReadonlyMap<string, { name: string }>, wanted: string): string {
+  if (services.has(wanted)) return wanted;
+  const matches = [...services].filter(([id, { name }]) => name === wanted || displayServiceName(name, id) === wanted);
+  if (matches.length === 1) return matches[0]![0];
+  const shown = cleanText(wanted, 80);
+  if (matches.length > 1) {
+    throw new UsageError(`--service "${shown}" names ${matches.length} services (${matches.map(([id]) => id).join(', ')}): pass the id`);
+  }
+  if (services.size === 0) throw new UsageError(`unknown service "${shown}": the monitor has not saved a snapshot yet, so no service is known`);
+  const names = [...services].map(([id, { name }]) => `${displayServiceName(name, id) || id} (${id})`).sort();
+  const more = names.length > LISTED_NAMES ? `, and ${names.length - LISTED_NAMES} more` : '';
+  throw new UsageError(`unknown service "${shown}"; known services: ${names.slice(0, LISTED_NAMES).join(', ')}${more}`);
+}
+
+export async function reportCommand(values: Record<string, string | boolean | undefined>, io: Io, now: Date = new Date()): Promise<number> {
+  const out = values.out;
+  if (typeof out !== 'string' || out === '') throw new UsageError('--out FILE is required: where to write the report');
+  const { since } = parseAuditQuery({ since: values.since ?? DEFAULT_SINCE }, now);
+  const { config, store } = openObjectStore(io);
+
+  const stored = await store.get(stateKey(config.obsPrefix));
+  const state: MonitorState | undefined = stored ? parseState(stored.body) : undefined;
+  const service = typeof values.service === 'string' && values.service !== '' ? values.service : undefined;
+  const serviceId = service === undefined ? undefined : resolveService(state?.services ?? new Map(), service);
+
+  // Records stream through the builder, which keeps only what the page shows.
+  const builder = new ReportBuilder({ now, since, state, ...(serviceId ? { serviceId } : {}) });
+  // The builder keeps to --service itself; the range is what is read.
+  for await (const record of readAuditRange(store, config.obsPrefix, { since, until: now })) builder.add(record);
+  const model = builder.build();
+  const path = resolve(out);
+  try {
+    await writeFile(path, renderReport(model), 'utf8');
+  } catch (error) {
+    throw new ReportWriteError(`could not write the report to ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  const services = model.services.length;
+  io.stdout.write(`Report written to ${path}: ${services} service${services === 1 ? '' : 's'}, ${model.recordCount} change${model.recordCount === 1 ? '' : 's'} from ${since.toISOString()} to ${now.toISOString()}${state ? '' : ' (no state yet)'}\n`);
+  return 0;
+}

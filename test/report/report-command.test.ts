@@ -1,0 +1,139 @@
+/** `vpcep-monitor report` against the local cloud, with the state and trail written straight into OBS. */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../lib/cli/main.js';
+import { resolveService } from '../../lib/cli/report-command.js';
+import { LocalCloud } from '../../lib/emulator/index.js';
+import { auditKey } from '../../lib/monitor/keys.js';
+import { serializeState } from '../../lib/monitor/state.js';
+import { record, stateWith } from './records.js';
+
+const credentials = { ak: 'REPORTACCESSKEY00001', sk: 'report-secret-key-000000000000000000001' };
+const BUCKET = 'report-bucket';
+
+class Capture extends Writable {
+  text = '';
+  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
+    this.text += chunk.toString();
+    done();
+  }
+}
+
+let cloud: LocalCloud;
+let env: NodeJS.ProcessEnv;
+let dir: string;
+
+async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const code = await main(argv, { stdout, stderr, env });
+  return { code, out: stdout.text, err: stderr.text };
+}
+
+const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000).toISOString();
+
+beforeAll(async () => {
+  cloud = await LocalCloud.start({ credentials: [credentials] });
+  cloud.createBucket(BUCKET);
+  dir = mkdtempSync(join(tmpdir(), 'report-command-'));
+  env = {
+    HUAWEICLOUD_SDK_AK: credentials.ak,
+    HUAWEICLOUD_SDK_SK: credentials.sk,
+    HUAWEICLOUD_PROJECT_ID: cloud.projectId,
+    OBS_BUCKET: BUCKET,
+    SMN_TOPIC_URN: cloud.createTopic('alerts'),
+    VPCEP_ENDPOINT: cloud.endpoints.vpcep,
+    SMN_ENDPOINT: cloud.endpoints.smn,
+    OBS_ENDPOINT: cloud.endpoints.obs,
+    LOG_LEVEL: 'silent',
+    NO_COLOR: '1',
+  };
+});
+afterAll(async () => {
+  await cloud?.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('vpcep-monitor report', () => {
+  it('writes a page that says no state yet, before the monitor has run', async () => {
+    const out = join(dir, 'empty.html');
+    const { code, out: printed } = await cli('report', '--out', out);
+    expect(code).toBe(0);
+    expect(printed).toContain('(no state yet)');
+    expect(readFileSync(out, 'utf8')).toContain('No state yet');
+  });
+
+  it('reads the state and the trail from OBS and writes one page', async () => {
+    const state = stateWith(
+      {
+        'svc-pay': { name: 'ap-southeast-1.payments-api.svc-pay', connections: { a: ['accepted', '', 'd1'], p: ['pendingAcceptance', '', 'd2'] } },
+        'svc-ord': { name: 'ap-southeast-1.orders-api.svc-ord', connections: { b: ['accepted', '', 'd3'] } },
+      },
+      { 'svc-pay': { p: hoursAgo(26) } },
+    );
+    cloud.putObject(BUCKET, 'vpcep-monitor/state.json', serializeState(state).join(''));
+    const at = hoursAgo(26);
+    const lines = [
+      record({ at, serviceId: 'svc-pay', serviceName: 'ap-southeast-1.payments-api.svc-pay', connectionId: 'p', domainId: 'd2', change: 'added', to: 'pendingAcceptance', description: 'ticket OPS-1182' }),
+      record({ at, serviceId: 'svc-ord', serviceName: 'ap-southeast-1.orders-api.svc-ord', connectionId: 'b', domainId: 'd3', change: 'added', to: 'accepted' }),
+    ];
+    cloud.putObject(BUCKET, auditKey('vpcep-monitor/', new Date(at), 'run-1'), `${lines.map((line) => JSON.stringify(line)).join('\n')}\n`);
+
+    const out = join(dir, 'all.html');
+    const { code, out: printed } = await cli('report', '--out', out, '--since', '7d');
+    expect(code).toBe(0);
+    expect(printed).toMatch(/^Report written to .*all\.html: 2 services, 2 changes from /);
+    const html = readFileSync(out, 'utf8');
+    expect(html).toContain('<h2>payments-api</h2>');
+    expect(html).toContain('<h2>orders-api</h2>');
+    expect(html).toContain('<td data-label="Waiting" class="num waiting">26h</td>');
+    expect(html).toContain('ticket OPS-1182');
+    expect(html).toMatch(/data-status="pendingAcceptance" data-now="1" data-max="1"/);
+  });
+
+  it('takes --service as an id or as the name people see', async () => {
+    for (const service of ['svc-ord', 'orders-api']) {
+      const out = join(dir, `one-${service}.html`);
+      expect((await cli('report', '--out', out, '--service', service)).code).toBe(0);
+      const html = readFileSync(out, 'utf8');
+      expect(html).toContain('<h2>orders-api</h2>');
+      expect(html).not.toContain('payments-api');
+    }
+  });
+
+  it('refuses an unknown service in one line that lists the known names', async () => {
+    const { code, err } = await cli('report', '--out', join(dir, 'x.html'), '--service', 'billing');
+    expect(code).toBe(2);
+    expect(err.trim().split('\n')).toHaveLength(1);
+    expect(err).toContain('unknown service "billing"; known services: orders-api (svc-ord), payments-api (svc-pay)');
+  });
+
+  it('says in one line where it could not write the page', async () => {
+    const out = join(dir, 'no-such-folder', 'r.html');
+    const { code, err } = await cli('report', '--out', out);
+    expect(code).toBe(1);
+    expect(err).toBe(`error: could not write the report to ${out}: ENOENT: no such file or directory, open '${out}'\n`);
+  });
+
+  it('needs --out and a readable --since', async () => {
+    expect(await cli('report')).toMatchObject({ code: 2, err: expect.stringContaining('--out FILE is required') });
+    expect(await cli('report', '--out', join(dir, 'y.html'), '--since', 'a while')).toMatchObject({ code: 2, err: expect.stringContaining('--since') });
+  });
+});
+
+describe('resolveService', () => {
+  const services = new Map([
+    ['id-1', { name: 'ap-southeast-1.api.id-1' }],
+    ['id-2', { name: 'eu-west-101.api.id-2' }],
+    ['id-3', { name: 'ap-southeast-1.search.id-3' }],
+  ]);
+  it('asks for the id when a name is shared', () => {
+    expect(() => resolveService(services, 'api')).toThrow('--service "api" names 2 services (id-1, id-2): pass the id');
+  });
+  it('accepts VPCEP\'s full name', () => {
+    expect(resolveService(services, 'ap-southeast-1.search.id-3')).toBe('id-3');
+  });
+});
