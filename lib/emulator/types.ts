@@ -1,4 +1,8 @@
-import type { LocalCloud } from './index';
+/**
+ * The local cloud's public vocabulary: options, the world a test seeds (services, connections),
+ * what went over the wire (ApiCall, PublishedMessage) and the faults a test can inject. Types only,
+ * so every other module may import it without forming a circle.
+ */
 
 export type ServiceName = 'vpcep' | 'smn' | 'obs';
 
@@ -51,6 +55,12 @@ export interface ConnectionSeed {
   updated_at: Date;
 }
 
+export interface ServiceSeed {
+  id?: string;
+  name?: string;
+  approvalEnabled?: boolean;
+}
+
 export interface EmulatedService {
   id: string;
   name: string;
@@ -59,6 +69,21 @@ export interface EmulatedService {
   approvalEnabled: boolean;
   vpcId: string;
   createdAt: string;
+}
+
+/**
+ * The part of the local cloud a `mutate` fault may change while a request is in flight. A narrow
+ * interface rather than the LocalCloud class, so that this module needs nothing from index.ts.
+ */
+export interface CloudWorld {
+  addService(input?: ServiceSeed): EmulatedService;
+  addConnection(serviceId: string, fields?: Partial<ConnectionSeed>): EmulatedConnection;
+  addConnections(serviceId: string, count: number, fields?: Partial<ConnectionSeed>): EmulatedConnection[];
+  setStatus(serviceId: string, connectionId: string, status: string, error?: ConnectionError[]): void;
+  removeConnection(serviceId: string, connectionId: string): void;
+  removeService(serviceId: string): void;
+  listConnections(serviceId: string): EmulatedConnection[];
+  putObject(bucket: string, key: string, body: string | Buffer): void;
 }
 
 export interface PublishedMessage {
@@ -82,7 +107,10 @@ export interface ApiCall {
   query: Record<string, string>;
   /** 0 while unanswered, and for requests that were never answered (hang, reset). */
   status: number;
-  /** e.g. 'vpcep:listConnections', 'smn:publish', 'obs:getObject'; '<service>:unknown' for unrouted paths. */
+  /**
+   * The IAM action of the call (see api-names.ts), e.g. 'vpcep:connections:list',
+   * 'smn:topic:publish', 'obs:object:GetObject'; '<service>:unknown' for unrouted paths.
+   */
   api: string;
   /** Lower-cased names, repeated headers joined with ', '. */
   headers: Record<string, string>;
@@ -100,7 +128,7 @@ export type Fault = {
   service: ServiceName;
   /** Matches ApiCall.api; omitted = any. */
   api?: string;
-  match?: (req: FaultMatchRequest) => boolean;
+  match?: (request: FaultMatchRequest) => boolean;
   /** How many matching requests it affects; default 1; Infinity allowed. */
   times?: number;
   /** Let this many matching requests through first; default 0. */
@@ -113,5 +141,5 @@ export type FaultAction =
   | { kind: 'truncate' }
   | { kind: 'reset' }
   | { kind: 'malformed'; body: string }
-  | { kind: 'mutate'; run: (cloud: LocalCloud) => void }
+  | { kind: 'mutate'; run: (world: CloudWorld) => void }
   | { kind: 'delay'; ms: number };

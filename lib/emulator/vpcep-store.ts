@@ -1,5 +1,9 @@
+/**
+ * VPCEP's world held in memory: endpoint services and their connections, with marker ids,
+ * second-precision timestamps and sorted views cached for paging through 100,000 connections.
+ */
 import { randomUUID } from 'node:crypto';
-import type { ConnectionError, ConnectionSeed, EmulatedConnection, EmulatedService } from './types';
+import type { ConnectionError, ConnectionSeed, EmulatedConnection, EmulatedService, ServiceSeed } from './types.js';
 
 export interface ConnectionRecord {
   id: string;
@@ -45,28 +49,28 @@ export function randomHex32(): string {
   return randomUUID().replaceAll('-', '');
 }
 
-export function connectionToWire(c: ConnectionRecord): EmulatedConnection {
+export function connectionToWire(connection: ConnectionRecord): EmulatedConnection {
   const wire: EmulatedConnection = {
-    id: c.id,
-    marker_id: c.markerId,
-    created_at: formatApiTime(c.createdMs),
-    updated_at: formatApiTime(c.updatedMs),
-    domain_id: c.domainId,
-    status: c.status,
-    description: c.description,
+    id: connection.id,
+    marker_id: connection.markerId,
+    created_at: formatApiTime(connection.createdMs),
+    updated_at: formatApiTime(connection.updatedMs),
+    domain_id: connection.domainId,
+    status: connection.status,
+    description: connection.description,
   };
-  if (c.error !== undefined) wire.error = c.error.map((e) => ({ ...e }));
+  if (connection.error !== undefined) wire.error = connection.error.map((error) => ({ ...error }));
   return wire;
 }
 
-export function serviceToPublic(s: ServiceRecord): EmulatedService {
+export function serviceToPublic(service: ServiceRecord): EmulatedService {
   return {
-    id: s.id,
-    name: s.name,
-    serviceName: s.serviceName,
-    approvalEnabled: s.approvalEnabled,
-    vpcId: s.vpcId,
-    createdAt: formatApiTime(s.createdMs),
+    id: service.id,
+    name: service.name,
+    serviceName: service.serviceName,
+    approvalEnabled: service.approvalEnabled,
+    vpcId: service.vpcId,
+    createdAt: formatApiTime(service.createdMs),
   };
 }
 
@@ -78,7 +82,7 @@ export class VpcepStore {
 
   constructor(private readonly region: string) {}
 
-  addService(input: { id?: string; name?: string; approvalEnabled?: boolean }, now: Date): ServiceRecord {
+  addService(input: ServiceSeed, now: Date): ServiceRecord {
     const id = input.id ?? randomUUID();
     if (this.services.has(id)) throw new Error(`service ${id} already exists`);
     const seq = this.nextSeq++;
@@ -133,7 +137,7 @@ export class VpcepStore {
       status: seed.status ?? 'accepted',
       description: seed.description ?? '',
     };
-    if (seed.error !== undefined) connection.error = seed.error.map((e) => ({ ...e }));
+    if (seed.error !== undefined) connection.error = seed.error.map((entry) => ({ ...entry }));
     service.connections.set(id, connection);
     service.byMarker.set(connection.markerId, connection);
     service.sorted.clear();
@@ -154,7 +158,7 @@ export class VpcepStore {
   setStatus(service: ServiceRecord, connection: ConnectionRecord, status: string, now: Date, error?: ConnectionError[]): void {
     connection.status = status;
     if (error === undefined) delete connection.error;
-    else connection.error = error.map((e) => ({ ...e }));
+    else connection.error = error.map((entry) => ({ ...entry }));
     connection.updatedMs = Math.max(wholeSeconds(now), connection.updatedMs + 1000);
     service.sorted.clear();
   }
@@ -172,8 +176,8 @@ export class VpcepStore {
     const cached = service.sorted.get(cacheKey);
     if (cached !== undefined) return cached;
     let list = [...service.connections.values()];
-    if (status !== undefined) list = list.filter((c) => c.status === status);
-    const time = sortKey === 'create' ? (c: ConnectionRecord) => c.createdMs : (c: ConnectionRecord) => c.updatedMs;
+    if (status !== undefined) list = list.filter((connection) => connection.status === status);
+    const time = sortKey === 'create' ? (connection: ConnectionRecord) => connection.createdMs : (connection: ConnectionRecord) => connection.updatedMs;
     list.sort((a, b) => time(a) - time(b) || a.markerId - b.markerId);
     service.sorted.set(cacheKey, list);
     return list;

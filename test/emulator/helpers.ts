@@ -1,7 +1,8 @@
+/** What the local-cloud tests share: credentials, a started cloud, an APIG-signed fetch, the real OBS SDK client. */
 import { AKSKSigner } from '@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner';
 import type { ICredential } from '@huaweicloud/huaweicloud-sdk-core/auth/ICredential';
 import { createRequire } from 'node:module';
-import { LocalCloud, type LocalCloudOptions } from '../../lib/emulator/index';
+import { LocalCloud, type LocalCloudOptions } from '../../lib/emulator/index.js';
 
 export const PERMANENT = { ak: 'AKPERMANENT0001', sk: 'permanent-secret-key' };
 export const TEMPORARY = { ak: 'AKTEMPORARY0001', sk: 'temporary-secret-key', securityToken: 'temporary-token-value' };

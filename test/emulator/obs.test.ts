@@ -1,7 +1,8 @@
+/** Local OBS through the real esdk-obs-nodejs client and by hand-signed requests. */
 import { createHash, createHmac } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import type { LocalCloud } from '../../lib/emulator/index';
-import { obsClient, type ObsClientLike, PERMANENT, startCloud, TEMPORARY } from './helpers';
+import type { LocalCloud } from '../../lib/emulator/index.js';
+import { obsClient, type ObsClientLike, PERMANENT, startCloud, TEMPORARY } from './helpers.js';
 
 const BUCKET = 'monitor-state';
 let cloud: LocalCloud;
@@ -28,7 +29,7 @@ describe('with esdk-obs-nodejs', () => {
     expect(put.InterfaceResult.VersionId).toMatch(/^[0-9A-F]{32}$/);
     expect(put.InterfaceResult.RequestId).toMatch(/^[0-9A-F]{32}$/);
     expect(cloud.getObject(BUCKET, 'state/snapshot.json')?.toString()).toBe(body);
-    expect(cloud.calls.at(-1)).toMatchObject({ api: 'obs:putObject', status: 200, path: `/${BUCKET}/state/snapshot.json` });
+    expect(cloud.calls.at(-1)).toMatchObject({ api: 'obs:object:PutObject', status: 200, path: `/${BUCKET}/state/snapshot.json` });
 
     const get = await obs.getObject({ Bucket: BUCKET, Key: 'state/snapshot.json' });
     expect(get.CommonMsg.Status).toBe(200);
@@ -47,7 +48,7 @@ describe('with esdk-obs-nodejs', () => {
     expect([gone.CommonMsg.Status, gone.CommonMsg.Code]).toEqual([404, 'NoSuchKey']);
     expect((await obs.getObjectMetadata({ Bucket: BUCKET, Key: 'state/snapshot.json' })).CommonMsg.Status).toBe(404);
     expect(cloud.calls.map((c) => c.api)).toEqual([
-      'obs:putObject', 'obs:getObject', 'obs:headObject', 'obs:deleteObject', 'obs:getObject', 'obs:headObject',
+      'obs:object:PutObject', 'obs:object:GetObject', 'obs:object:GetObject', 'obs:object:DeleteObject', 'obs:object:GetObject', 'obs:object:GetObject',
     ]);
   });
 

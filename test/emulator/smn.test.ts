@@ -1,6 +1,7 @@
+/** Local SMN publish: the documented limits and SMN's error codes. */
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import type { LocalCloud } from '../../lib/emulator/index';
-import { apigFetch, startCloud } from './helpers';
+import type { LocalCloud } from '../../lib/emulator/index.js';
+import { apigFetch, startCloud } from './helpers.js';
 
 let cloud: LocalCloud;
 let topicUrn: string;
@@ -43,7 +44,7 @@ describe('publish', () => {
         messageId: res.json.message_id,
       },
     ]);
-    expect(cloud.calls.at(-1)).toMatchObject({ service: 'smn', api: 'smn:publish', status: 200 });
+    expect(cloud.calls.at(-1)).toMatchObject({ service: 'smn', api: 'smn:topic:publish', status: 200 });
   });
 
   test('accepts the URN with its colons percent-encoded', async () => {

@@ -1,6 +1,7 @@
+/** Local VPCEP: listing services and connections, paging, the accept/reject action, EndPoint.* errors. */
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import type { EmulatedConnection, LocalCloud } from '../../lib/emulator/index';
-import { apigFetch, startCloud } from './helpers';
+import type { EmulatedConnection, LocalCloud } from '../../lib/emulator/index.js';
+import { apigFetch, startCloud } from './helpers.js';
 
 let now: Date;
 let cloud: LocalCloud;
@@ -219,7 +220,7 @@ describe('connection action', () => {
     expect(updated).toMatchObject({ id: conn.id, status: 'accepted' });
     expect(Date.parse(updated?.updated_at ?? '') - Date.parse(conn.updated_at)).toBe(5000);
     expect(cloud.listConnections(svc.id)[0]?.status).toBe('accepted');
-    expect(cloud.calls.at(-1)?.api).toBe('vpcep:action');
+    expect(cloud.calls.at(-1)?.api).toBe('vpcep:connections:update');
   });
 
   test('reject rejects', async () => {

@@ -1,3 +1,7 @@
+/**
+ * OBS's buckets held in memory: versioned objects (every PUT kept, DELETE leaves a marker) and a
+ * sorted key index for listing. Named apart from the product's `ObsStore` adapter on purpose.
+ */
 import { createHash, randomBytes } from 'node:crypto';
 
 export interface ObjectVersion {
@@ -26,7 +30,7 @@ function versionId(): string {
   return randomBytes(16).toString('hex').toUpperCase();
 }
 
-export class ObsStore {
+export class BucketStore {
   private readonly buckets = new Map<string, Bucket>();
 
   createBucket(name: string): void {
