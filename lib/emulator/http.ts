@@ -213,8 +213,8 @@ export interface EmulatorContext {
 /** What one listener (one emulated host) knows how to do. */
 export interface ServiceEndpoint {
   readonly name: ServiceName;
-  /** The ApiCall.api name for a request, from its method and path alone. */
-  classify(method: string, rawPath: string, rawQuery: string): string;
+  /** The ApiCall.api name for a request, from its method, path, query and Host header alone. */
+  classify(method: string, rawPath: string, rawQuery: string, host: string): string;
   /** Authenticates and answers. Sets call.authFailure when authentication fails. */
   handle(request: IncomingRequest, call: ApiCall): EmulatorResponse;
   /** The answer for an injected `status` fault; a body the test did not choose is the service's usual error. */

@@ -8,6 +8,7 @@ import { FaultTable } from './faults.js';
 import type { EmulatorContext, ServiceEndpoint } from './http.js';
 import { Listener } from './http.js';
 import { ObsEndpoint } from './obs.js';
+import { OBS_HOST_NAME } from './obs-routes.js';
 import { serveRequest, type PipelineHost } from './request-pipeline.js';
 import { SmnEndpoint } from './smn.js';
 import type {
@@ -42,15 +43,30 @@ export type {
   PublishedMessage,
   ServiceName,
   ServiceSeed,
+  VpcepErrorShape,
 } from './types.js';
 
 export const DEFAULT_REGION = 'ap-southeast-1';
 export const DEFAULT_PROJECT_ID = '0a5c1e3b7d9f4a2c8e6b0d1f3a5c7e9b';
+export const DEFAULT_ACCEPT_DELAY_MS = 1500;
+
+export interface CloudEndpoints {
+  vpcep: string;
+  smn: string;
+  /** OBS by IP: esdk-obs-nodejs then uses path style and S3's v2 signature. */
+  obs: string;
+  /**
+   * The same OBS by host name, `http://obs.localhost:PORT`: esdk-obs-nodejs then uses
+   * virtual-hosted buckets and OBS's own signature, as against the real cloud. The client must
+   * resolve `*.localhost` to 127.0.0.1 itself (the product's ObsStore does).
+   */
+  obsHost: string;
+}
 
 export class LocalCloud implements CloudWorld {
   readonly region: string;
   readonly projectId: string;
-  readonly endpoints: { vpcep: string; smn: string; obs: string } = { vpcep: '', smn: '', obs: '' };
+  readonly endpoints: CloudEndpoints = { vpcep: '', smn: '', obs: '', obsHost: '' };
   /** Every accepted SMN publish, in order. */
   readonly published: PublishedMessage[] = [];
   /** Every request received on any listener, in arrival order. */
@@ -83,7 +99,11 @@ export class LocalCloud implements CloudWorld {
     };
     this.vpcepStore = new VpcepStore(this.region);
     this.smn = new SmnEndpoint(context, this.published);
-    this.services = [new VpcepEndpoint(context, this.vpcepStore), this.smn, new ObsEndpoint(context, this.bucketStore)];
+    const vpcep = new VpcepEndpoint(context, this.vpcepStore, {
+      errorShape: options.vpcepErrorShape ?? 'flat',
+      acceptDelayMs: options.acceptDelayMs ?? DEFAULT_ACCEPT_DELAY_MS,
+    });
+    this.services = [vpcep, this.smn, new ObsEndpoint(context, this.bucketStore)];
   }
 
   static async start(options: LocalCloudOptions): Promise<LocalCloud> {
@@ -102,6 +122,7 @@ export class LocalCloud implements CloudWorld {
         cloud.listeners.push(listener);
         const port = await listener.listen(base === 0 ? 0 : base + index);
         cloud.endpoints[service.name] = `http://127.0.0.1:${port}`;
+        if (service.name === 'obs') cloud.endpoints.obsHost = `http://${OBS_HOST_NAME}:${port}`;
       }
     } catch (error) {
       await cloud.stop();
@@ -152,10 +173,19 @@ export class LocalCloud implements CloudWorld {
     this.vpcepStore.removeService(serviceId);
   }
 
-  /** Copies, in marker_id order. */
+  /** Copies, in marker_id order, as the API would list them now (accepts that are due completed). */
   listConnections(serviceId: string): EmulatedConnection[] {
+    this.vpcepStore.settle(this.clock());
     const service = this.vpcepStore.requireService(serviceId);
     return [...service.connections.values()].sort((a, b) => a.markerId - b.markerId).map(connectionToWire);
+  }
+
+  /**
+   * Completes every accept still passing through `creating`, whatever the clock says; returns how
+   * many. For tests that are not about the delay.
+   */
+  settleConnections(): number {
+    return this.vpcepStore.settle();
   }
 
   /** Returns the topic URN, `urn:smn:{region}:{projectId}:{name}`. */

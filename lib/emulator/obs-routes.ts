@@ -1,7 +1,9 @@
 /**
- * Which OBS operation a request asks for, from its method, path and sub-resources. Only the
- * operations the monitor uses are served; anything else (ACLs, multipart, version listing…) is
- * recorded as `obs:unknown` and answered 501, as a real OBS feature we do not emulate.
+ * Which OBS operation a request asks for, from its Host, method, path and sub-resources, in both
+ * addressings: path style (`obs.{region}…/bucket/key`, what esdk-obs-nodejs uses with an IP
+ * endpoint) and virtual-hosted (`bucket.obs.{region}…/key`, what it uses with a host name, as in
+ * production). Only the operations the monitor uses are served; anything else (ACLs, multipart,
+ * version listing…) is recorded as `obs:unknown` and answered 501.
  */
 import { API, unknownApi } from './api-names.js';
 import { parseQueryPairs, tryDecode } from './http.js';
@@ -15,6 +17,27 @@ export type ObsRoute =
   | { api: string; unknown: true; invalidUri?: true };
 
 const UNKNOWN = unknownApi('obs');
+
+/**
+ * The local OBS's host name, standing for `obs.{region}.myhuaweicloud.com`. Names under
+ * `.localhost` are loopback by RFC 6761, so `http://obs.localhost:PORT` is a host name endpoint the
+ * product may use over plain http; the client resolves `{bucket}.obs.localhost` to 127.0.0.1
+ * itself, because glibc does not.
+ */
+export const OBS_HOST_NAME = 'obs.localhost';
+
+/** The bucket a virtual-hosted request names in its Host (port ignored), or undefined for path style. */
+export function virtualHostBucket(host: string): string | undefined {
+  const name = host.replace(/:\d+$/, '').toLowerCase();
+  const suffix = `.${OBS_HOST_NAME}`;
+  return name.endsWith(suffix) && name.length > suffix.length ? name.slice(0, -suffix.length) : undefined;
+}
+
+/** The request's path in path style, `/bucket/key`: what OBS signs (the canonical resource) in both addressings. */
+export function pathStylePath(rawPath: string, host: string): string {
+  const bucket = virtualHostBucket(host);
+  return bucket === undefined ? rawPath : `/${bucket}${rawPath}`;
+}
 
 // Sub-resources select other operations; only these are meaningful on the object reads served here.
 const READ_SUB_RESOURCES = ['versionid'];
@@ -37,8 +60,12 @@ function objectApi(method: string, hasVersionId: boolean): ObjectApi | undefined
   }
 }
 
-/** Path style: `/bucket/key`. */
-export function routeObs(method: string, rawPath: string, rawQuery: string): ObsRoute {
+export function routeObs(method: string, rawPath: string, rawQuery: string, host: string): ObsRoute {
+  if (!rawPath.startsWith('/')) return { api: UNKNOWN, unknown: true, invalidUri: true };
+  return routePathStyle(method, pathStylePath(rawPath, host), rawQuery);
+}
+
+function routePathStyle(method: string, rawPath: string, rawQuery: string): ObsRoute {
   const slash = rawPath.indexOf('/', 1);
   const bucket = tryDecode(slash < 0 ? rawPath.slice(1) : rawPath.slice(1, slash));
   const key = slash < 0 ? '' : tryDecode(rawPath.slice(slash + 1));

@@ -58,7 +58,8 @@ export function canonicalResource(rawPath: string, rawQuery: string): string {
   return rawPath + resource;
 }
 
-export function obsStringToSign(request: IncomingRequest, dialect: ObsDialect): string {
+/** `resourcePath` is the path in path style (`/bucket/key`), whichever addressing the request used. */
+export function obsStringToSign(request: IncomingRequest, dialect: ObsDialect, resourcePath: string): string {
   const prefix = headerPrefix(dialect);
   const headers = request.headers;
   // With x-amz-date/x-obs-date present the Date line is empty (the prefixed header is signed below).
@@ -68,13 +69,14 @@ export function obsStringToSign(request: IncomingRequest, dialect: ObsDialect): 
     .filter((name) => name.startsWith(prefix))
     .sort();
   for (const name of prefixed) text += `${name}:${headers[name]}\n`;
-  return text + canonicalResource(request.rawPath, request.rawQuery);
+  return text + canonicalResource(resourcePath, request.rawQuery);
 }
 
 export function verifyObsSignature(
   request: IncomingRequest,
   credentials: ReadonlyMap<string, CloudCredential>,
   now: Date,
+  resourcePath: string,
 ): ObsAuthResult {
   const authorization = request.headers.authorization;
   if (authorization === undefined) {
@@ -113,7 +115,7 @@ export function verifyObsSignature(
     return deny('InvalidToken', 'The provided security token is invalid.', `${prefix}security-token missing or wrong for a temporary access key`);
   }
 
-  const expected = createHmac('sha1', credential.sk).update(obsStringToSign(request, dialect)).digest('base64');
+  const expected = createHmac('sha1', credential.sk).update(obsStringToSign(request, dialect, resourcePath)).digest('base64');
   if (!constantTimeEqual(expected, signature)) {
     return deny(
       'SignatureDoesNotMatch',

@@ -11,7 +11,7 @@ import { ServiceError } from './errors.js';
 import type { EmulatorContext, EmulatorResponse, IncomingRequest, ServiceEndpoint } from './http.js';
 import { queryMap } from './http.js';
 import { commonHeaders, escapeXml, etagMatches, httpDate, obsErrorResponse, XML_DECLARATION, xmlResponse } from './obs-responses.js';
-import { routeObs } from './obs-routes.js';
+import { pathStylePath, routeObs } from './obs-routes.js';
 import type { ObsDialect } from './obs-signature.js';
 import { headerPrefix, verifyObsSignature } from './obs-signature.js';
 import type { ApiCall } from './types.js';
@@ -30,13 +30,15 @@ export class ObsEndpoint implements ServiceEndpoint {
     private readonly store: BucketStore,
   ) {}
 
-  classify(method: string, rawPath: string, rawQuery: string): string {
-    return routeObs(method, rawPath, rawQuery).api;
+  classify(method: string, rawPath: string, rawQuery: string, host: string): string {
+    return routeObs(method, rawPath, rawQuery, host).api;
   }
 
   handle(request: IncomingRequest, call: ApiCall): EmulatorResponse {
-    // OBS authenticates before it looks at what is asked.
-    const auth = verifyObsSignature(request, this.context.credentials, this.context.now());
+    // OBS authenticates before it looks at what is asked. The signed resource is `/bucket/key`
+    // even when the bucket travelled in the Host.
+    const host = request.headers.host ?? '';
+    const auth = verifyObsSignature(request, this.context.credentials, this.context.now(), pathStylePath(request.rawPath, host));
     const dialect = auth.dialect;
     const respond = (response: EmulatorResponse): EmulatorResponse => {
       // A HEAD response has no body, but keeps the headers a GET would send.
@@ -74,7 +76,7 @@ export class ObsEndpoint implements ServiceEndpoint {
   }
 
   private dispatch(request: IncomingRequest, dialect: ObsDialect): EmulatorResponse {
-    const route = routeObs(request.method, request.rawPath, request.rawQuery);
+    const route = routeObs(request.method, request.rawPath, request.rawQuery, request.headers.host ?? '');
     if ('unknown' in route) {
       if (route.invalidUri) throw new ServiceError(400, 'InvalidURI', 'Couldn\'t parse the specified URI.');
       throw new ServiceError(501, 'NotImplemented', 'A header or query you provided implies functionality that is not implemented.');

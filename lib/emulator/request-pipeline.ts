@@ -22,7 +22,7 @@ export interface PipelineHost {
 export async function serveRequest(host: PipelineHost, service: ServiceEndpoint, request: IncomingMessage, wire: ServerResponse): Promise<void> {
   const method = request.method ?? 'GET';
   const { rawPath, rawQuery } = splitUrl(request.url ?? '/');
-  const api = service.classify(method, rawPath, rawQuery);
+  const api = service.classify(method, rawPath, rawQuery, request.headers.host ?? '');
   const call: ApiCall = {
     service: service.name,
     method,

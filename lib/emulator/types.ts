@@ -13,6 +13,13 @@ export interface CloudCredential {
   securityToken?: string;
 }
 
+/**
+ * VPCEP's documents show two error bodies: the error-code page a flat
+ * `{"error_code","error_msg"}`, the SDK models and the accept/reject page a nested
+ * `{"error":{"code","message"}}`.
+ */
+export type VpcepErrorShape = 'flat' | 'nested';
+
 export interface LocalCloudOptions {
   /** Default 'ap-southeast-1'. */
   region?: string;
@@ -21,8 +28,15 @@ export interface LocalCloudOptions {
   credentials: CloudCredential[];
   /** Base port; 0 (default) = ephemeral for all three. Otherwise vpcep=port, smn=port+1, obs=port+2. */
   port?: number;
-  /** Drives created_at/updated_at and request-date skew checks. Default: the real clock. */
+  /** Drives created_at/updated_at, request-date skew checks and accept delays. Default: the real clock. */
   clock?: () => Date;
+  /** The body shape of VPCEP's own errors (EndPoint.*); default 'flat'. Gateway errors keep APIG's shape. */
+  vpcepErrorShape?: VpcepErrorShape;
+  /**
+   * How long a connection accepted with `receive` stays `creating` before it is `accepted`, in
+   * milliseconds of `clock`; default 1500. `settleConnections()` completes them at once.
+   */
+  acceptDelayMs?: number;
 }
 
 export interface ConnectionError {

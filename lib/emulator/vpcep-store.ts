@@ -74,9 +74,17 @@ export function serviceToPublic(service: ServiceRecord): EmulatedService {
   };
 }
 
+/** An accepted connection on its way through `creating`. */
+interface PendingAccept {
+  service: ServiceRecord;
+  /** When it becomes `accepted` (emulator clock, ms). */
+  dueMs: number;
+}
+
 /** Services and their connections, held in memory. */
 export class VpcepStore {
   private readonly services = new Map<string, ServiceRecord>();
+  private readonly pendingAccepts = new Map<ConnectionRecord, PendingAccept>();
   private nextMarkerId = 1;
   private nextSeq = 1;
 
@@ -120,7 +128,8 @@ export class VpcepStore {
   }
 
   removeService(id: string): void {
-    this.requireService(id);
+    const service = this.requireService(id);
+    for (const connection of service.connections.values()) this.pendingAccepts.delete(connection);
     this.services.delete(id);
   }
 
@@ -156,6 +165,8 @@ export class VpcepStore {
    * the previous plus one second: a change must always be visible in updated_at.
    */
   setStatus(service: ServiceRecord, connection: ConnectionRecord, status: string, now: Date, error?: ConnectionError[]): void {
+    // A status set from outside (a test, the operator) wins over an accept still in flight.
+    this.pendingAccepts.delete(connection);
     connection.status = status;
     if (error === undefined) delete connection.error;
     else connection.error = error.map((entry) => ({ ...entry }));
@@ -165,9 +176,33 @@ export class VpcepStore {
 
   removeConnection(service: ServiceRecord, connectionId: string): void {
     const connection = this.requireConnection(service, connectionId);
+    this.pendingAccepts.delete(connection);
     service.connections.delete(connectionId);
     service.byMarker.delete(connection.markerId);
     service.sorted.clear();
+  }
+
+  /**
+   * Accepting is asynchronous: after `receive` the connection is `creating`, and it becomes
+   * `accepted` once `delayMs` of the emulator's clock have passed (terraform-provider-huaweicloud's
+   * approval resource polls through `creating` for this). The move happens when the world is next
+   * read (settleDue), so a test that controls the clock controls it exactly.
+   */
+  beginAccept(service: ServiceRecord, connection: ConnectionRecord, now: Date, delayMs: number): void {
+    this.setStatus(service, connection, 'creating', now);
+    this.pendingAccepts.set(connection, { service, dueMs: now.getTime() + delayMs });
+  }
+
+  /** Completes the accepts that are due at `now` (all of them without `now`); returns how many. */
+  settle(now?: Date): number {
+    let settled = 0;
+    for (const [connection, pending] of this.pendingAccepts) {
+      if (now !== undefined && pending.dueMs > now.getTime()) continue;
+      // updated_at says when it became accepted, however late the world is read.
+      this.setStatus(pending.service, connection, 'accepted', new Date(pending.dueMs));
+      settled++;
+    }
+    return settled;
   }
 
   /** Ascending by the sort key, ties by marker_id; cached until the service's connections change. */

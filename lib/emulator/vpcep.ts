@@ -8,7 +8,7 @@ import * as apigw from './apigw.js';
 import { ServiceError } from './errors.js';
 import type { EmulatorContext, EmulatorResponse, IncomingRequest, ServiceEndpoint } from './http.js';
 import { jsonResponse, queryMap, tryDecode } from './http.js';
-import type { ApiCall } from './types.js';
+import type { ApiCall, VpcepErrorShape } from './types.js';
 import type { ConnectionRecord, ConnectionSortKey, ServiceRecord, VpcepStore } from './vpcep-store.js';
 import { connectionToWire, formatApiTime } from './vpcep-store.js';
 
@@ -28,6 +28,14 @@ const ERROR_CODES = {
 // The documented statuses.
 const CONNECTION_STATUSES = new Set(['pendingAcceptance', 'creating', 'accepted', 'rejected', 'failed', 'deleting']);
 const SERVICE_STATUSES = new Set(['creating', 'available', 'failed', 'deleting']);
+// A service's connection_count counts only the endpoints that are (becoming) connected.
+const COUNTED_STATUSES = new Set(['creating', 'accepted']);
+
+export interface VpcepBehaviour {
+  errorShape: VpcepErrorShape;
+  /** How long an accepted connection stays `creating`, in the emulator clock's milliseconds. */
+  acceptDelayMs: number;
+}
 
 type Route =
   | { api: typeof API.listServices; projectId: string }
@@ -78,6 +86,7 @@ export class VpcepEndpoint implements ServiceEndpoint {
   constructor(
     private readonly context: EmulatorContext,
     private readonly store: VpcepStore,
+    private readonly behaviour: VpcepBehaviour,
   ) {}
 
   classify(method: string, rawPath: string): string {
@@ -88,6 +97,7 @@ export class VpcepEndpoint implements ServiceEndpoint {
     const matched = route(request.method, request.rawPath);
     const refusal = apigw.gatewayRefusal(matched !== undefined, request, call, this.context);
     if (refusal || matched === undefined) return refusal ?? apigw.noSuchApi();
+    this.store.settle(this.context.now());
     try {
       if (matched.projectId !== this.context.projectId) {
         throw new ServiceError(403, ERROR_CODES.permission, 'You do not have permission to access this project.');
@@ -115,8 +125,16 @@ export class VpcepEndpoint implements ServiceEndpoint {
     return jsonResponse(200, value, apigw.requestIdHeader());
   }
 
+  /**
+   * VPCEP's error-code page shows a flat `{"error_code","error_msg"}`; its SDK models
+   * (vpcep/v1/model/model_error.go) and the accept/reject page a nested `{"error":{"code","message"}}`.
+   * Which one the live service sends is unconfirmed, so a test picks.
+   */
   private error(error: ServiceError): EmulatorResponse {
-    return jsonResponse(error.status, { error_code: error.code, error_msg: error.message }, apigw.requestIdHeader());
+    const body = this.behaviour.errorShape === 'nested'
+      ? { error: { code: error.code, message: error.message } }
+      : { error_code: error.code, error_msg: error.message };
+    return jsonResponse(error.status, body, apigw.requestIdHeader());
   }
 
   private listServices(query: Map<string, string>): unknown {
@@ -162,7 +180,7 @@ export class VpcepEndpoint implements ServiceEndpoint {
       created_at: formatApiTime(service.createdMs),
       updated_at: formatApiTime(service.updatedMs),
       project_id: this.context.projectId,
-      connection_count: service.connections.size,
+      connection_count: countConnected(service),
     };
   }
 
@@ -199,6 +217,11 @@ export class VpcepEndpoint implements ServiceEndpoint {
       ascending = matches ? [one] : [];
     } else {
       ascending = this.store.sortedConnections(service, sortKey, status);
+    }
+    // The reference: offset must be less than the total (EndPoint.0010 "Invalid offset"). Offset 0
+    // on an empty list is the only way to learn that it is empty, so it stays valid.
+    if (offset > 0 && offset >= ascending.length) {
+      throw new ServiceError(400, ERROR_CODES.offset, `Invalid offset: ${offset} is not less than the total ${ascending.length}.`);
     }
     return {
       connections: page(ascending, direction, offset, limit).map(connectionToWire),
@@ -239,7 +262,17 @@ export class VpcepEndpoint implements ServiceEndpoint {
     if (!['pendingAcceptance', 'accepted', 'rejected'].includes(connection.status)) {
       throw new ServiceError(400, ERROR_CODES.parameter, `Endpoint ${endpointId} in status ${connection.status} cannot be ${target}.`);
     }
-    if (connection.status !== target) this.store.setStatus(service, connection, target, this.context.now());
+    if (connection.status !== target) {
+      // Rejecting takes effect at once; accepting passes through `creating` (see beginAccept).
+      if (target === 'accepted') this.store.beginAccept(service, connection, this.context.now(), this.behaviour.acceptDelayMs);
+      else this.store.setStatus(service, connection, target, this.context.now());
+    }
     return { connections: [connectionToWire(connection)] };
   }
+}
+
+function countConnected(service: ServiceRecord): number {
+  let count = 0;
+  for (const connection of service.connections.values()) if (COUNTED_STATUSES.has(connection.status)) count++;
+  return count;
 }

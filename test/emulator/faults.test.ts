@@ -174,6 +174,7 @@ describe('listener lifecycle', () => {
       vpcep: `http://127.0.0.1:${base}`,
       smn: `http://127.0.0.1:${base + 1}`,
       obs: `http://127.0.0.1:${base + 2}`,
+      obsHost: `http://obs.localhost:${base + 2}`,
     });
   });
 
