@@ -22,6 +22,8 @@ export const API = {
   listBucket: 'obs:bucket:ListBucket',
   /** HEAD bucket; OBS's SDK guide names obs:bucket:HeadBucket for reading bucket metadata. */
   headBucket: 'obs:bucket:HeadBucket',
+  /** Cloud Eye: adding custom metric data. */
+  createMetricData: 'ces:metricData:create',
 } as const;
 
 /** What a request no route matched is recorded as, e.g. `vpcep:unknown`. */

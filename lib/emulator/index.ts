@@ -1,9 +1,10 @@
 /**
- * A local Huawei Cloud: VPCEP, SMN and OBS on loopback listeners, as strict as the real services
+ * A local Huawei Cloud: VPCEP, SMN, OBS and Cloud Eye on loopback listeners, as strict as the real services
  * about signatures and parameters, with a world tests can seed and change and faults they can
  * inject. The only cloud the tests, the bench and the demo ever talk to.
  */
 import { BucketStore } from './bucket-store.js';
+import { CesEndpoint } from './ces.js';
 import { FaultTable } from './faults.js';
 import type { EmulatorContext, ServiceEndpoint } from './http.js';
 import { Listener } from './http.js';
@@ -22,6 +23,7 @@ import type {
   Fault,
   LocalCloudOptions,
   PublishedMessage,
+  ReceivedMetric,
   ServiceSeed,
 } from './types.js';
 import { VpcepEndpoint } from './vpcep.js';
@@ -41,6 +43,7 @@ export type {
   FaultMatchRequest,
   LocalCloudOptions,
   PublishedMessage,
+  ReceivedMetric,
   ServiceName,
   ServiceSeed,
   VpcepErrorShape,
@@ -61,14 +64,18 @@ export interface CloudEndpoints {
    * resolve `*.localhost` to 127.0.0.1 itself (the product's ObsStore does).
    */
   obsHost: string;
+  /** Cloud Eye. */
+  ces: string;
 }
 
 export class LocalCloud implements CloudWorld {
   readonly region: string;
   readonly projectId: string;
-  readonly endpoints: CloudEndpoints = { vpcep: '', smn: '', obs: '', obsHost: '' };
+  readonly endpoints: CloudEndpoints = { vpcep: '', smn: '', obs: '', obsHost: '', ces: '' };
   /** Every accepted SMN publish, in order. */
   readonly published: PublishedMessage[] = [];
+  /** Every Cloud Eye datum accepted, in arrival order. */
+  readonly metrics: ReceivedMetric[] = [];
   /** Every request received on any listener, in arrival order. */
   readonly calls: ApiCall[] = [];
 
@@ -103,7 +110,7 @@ export class LocalCloud implements CloudWorld {
       errorShape: options.vpcepErrorShape ?? 'flat',
       acceptDelayMs: options.acceptDelayMs ?? DEFAULT_ACCEPT_DELAY_MS,
     });
-    this.services = [vpcep, this.smn, new ObsEndpoint(context, this.bucketStore)];
+    this.services = [vpcep, this.smn, new ObsEndpoint(context, this.bucketStore), new CesEndpoint(context, this.metrics)];
   }
 
   static async start(options: LocalCloudOptions): Promise<LocalCloud> {

@@ -4,7 +4,7 @@
  * so every other module may import it without forming a circle.
  */
 
-export type ServiceName = 'vpcep' | 'smn' | 'obs';
+export type ServiceName = 'vpcep' | 'smn' | 'obs' | 'ces';
 
 export interface CloudCredential {
   ak: string;
@@ -26,7 +26,7 @@ export interface LocalCloudOptions {
   /** Default a fixed 32-hex string. */
   projectId?: string;
   credentials: CloudCredential[];
-  /** Base port; 0 (default) = ephemeral for all three. Otherwise vpcep=port, smn=port+1, obs=port+2. */
+  /** Base port; 0 (default) = ephemeral for all four. Otherwise vpcep=port, smn=port+1, obs=port+2, ces=port+3. */
   port?: number;
   /** Drives created_at/updated_at, request-date skew checks and accept delays. Default: the real clock. */
   clock?: () => Date;
@@ -110,6 +110,21 @@ export interface PublishedMessage {
   raw: Record<string, unknown>;
   at: Date;
   messageId: string;
+}
+
+/** One Cloud Eye datum the local cloud accepted, as sent, with when it arrived. */
+export interface ReceivedMetric {
+  namespace: string;
+  metricName: string;
+  dimensions: { name: string; value: string }[];
+  ttl: number;
+  /** UNIX milliseconds, as sent. */
+  collectTime: number;
+  value: number;
+  unit?: string;
+  type?: 'int' | 'float';
+  /** The emulator clock's time when the request was accepted. */
+  receivedAt: Date;
 }
 
 export interface ApiCall {

@@ -164,7 +164,7 @@ describe('listener lifecycle', () => {
     expect(status).toBe(413);
   });
 
-  test('a fixed base port puts vpcep, smn and obs on three consecutive ports', async () => {
+  test('a fixed base port puts vpcep, smn, obs and ces on four consecutive ports', async () => {
     await cloud.stop();
     const probe = await startCloud();
     const base = Number(new URL(probe.endpoints.vpcep).port);
@@ -175,6 +175,7 @@ describe('listener lifecycle', () => {
       smn: `http://127.0.0.1:${base + 1}`,
       obs: `http://127.0.0.1:${base + 2}`,
       obsHost: `http://obs.localhost:${base + 2}`,
+      ces: `http://127.0.0.1:${base + 3}`,
     });
   });
 
