@@ -15,6 +15,7 @@ import { SmnEndpoint } from './smn.js';
 import type {
   ApiCall,
   CloudCredential,
+  CloudEndpoints,
   CloudWorld,
   ConnectionError,
   ConnectionSeed,
@@ -28,11 +29,14 @@ import type {
 } from './types.js';
 import { VpcepEndpoint } from './vpcep.js';
 import { connectionToWire, serviceToPublic, VpcepStore } from './vpcep-store.js';
+import { WORLD_SCHEMA, type WorldSnapshot } from './world-snapshot.js';
 
 export { API } from './api-names.js';
+export { parseWorldSnapshot, WorldFileError, type WorldSnapshot } from './world-snapshot.js';
 export type {
   ApiCall,
   CloudCredential,
+  CloudEndpoints,
   CloudWorld,
   ConnectionError,
   ConnectionSeed,
@@ -53,20 +57,6 @@ export const DEFAULT_REGION = 'ap-southeast-1';
 export const DEFAULT_PROJECT_ID = '0a5c1e3b7d9f4a2c8e6b0d1f3a5c7e9b';
 export const DEFAULT_ACCEPT_DELAY_MS = 1500;
 
-export interface CloudEndpoints {
-  vpcep: string;
-  smn: string;
-  /** OBS by IP: esdk-obs-nodejs then uses path style and S3's v2 signature. */
-  obs: string;
-  /**
-   * The same OBS by host name, `http://obs.localhost:PORT`: esdk-obs-nodejs then uses
-   * virtual-hosted buckets and OBS's own signature, as against the real cloud. The client must
-   * resolve `*.localhost` to 127.0.0.1 itself (the product's ObsStore does).
-   */
-  obsHost: string;
-  /** Cloud Eye. */
-  ces: string;
-}
 
 export class LocalCloud implements CloudWorld {
   readonly region: string;
@@ -80,6 +70,8 @@ export class LocalCloud implements CloudWorld {
   readonly calls: ApiCall[] = [];
 
   private readonly clock: () => Date;
+  private readonly acceptDelayMs: number;
+  private readonly publishListeners = new Set<(message: PublishedMessage) => void>();
   private readonly vpcepStore: VpcepStore;
   private readonly bucketStore = new BucketStore();
   private readonly smn: SmnEndpoint;
@@ -93,6 +85,7 @@ export class LocalCloud implements CloudWorld {
     this.region = options.region ?? DEFAULT_REGION;
     this.projectId = options.projectId ?? DEFAULT_PROJECT_ID;
     this.clock = options.clock ?? (() => new Date());
+    this.acceptDelayMs = options.acceptDelayMs ?? DEFAULT_ACCEPT_DELAY_MS;
     const credentials = new Map<string, CloudCredential>();
     for (const credential of options.credentials) {
       if (credentials.has(credential.ak)) throw new Error(`duplicate access key ${credential.ak}`);
@@ -105,11 +98,11 @@ export class LocalCloud implements CloudWorld {
       now: () => this.clock(),
     };
     this.vpcepStore = new VpcepStore(this.region);
-    this.smn = new SmnEndpoint(context, this.published);
-    const vpcep = new VpcepEndpoint(context, this.vpcepStore, {
-      errorShape: options.vpcepErrorShape ?? 'flat',
-      acceptDelayMs: options.acceptDelayMs ?? DEFAULT_ACCEPT_DELAY_MS,
+    this.smn = new SmnEndpoint(context, (message) => {
+      this.published.push(message);
+      for (const listener of this.publishListeners) listener(message);
     });
+    const vpcep = new VpcepEndpoint(context, this.vpcepStore, { errorShape: options.vpcepErrorShape ?? 'flat', acceptDelayMs: this.acceptDelayMs });
     this.services = [vpcep, this.smn, new ObsEndpoint(context, this.bucketStore), new CesEndpoint(context, this.metrics)];
   }
 
@@ -172,12 +165,24 @@ export class LocalCloud implements CloudWorld {
     this.vpcepStore.setStatus(service, connection, status, this.clock(), error);
   }
 
+  /** Accepts as the API's `receive` does: `creating` now, `accepted` after the accept delay. */
+  acceptConnection(serviceId: string, connectionId: string): void {
+    const service = this.vpcepStore.requireService(serviceId);
+    const connection = this.vpcepStore.requireConnection(service, connectionId);
+    this.vpcepStore.beginAccept(service, connection, this.clock(), this.acceptDelayMs);
+  }
+
   removeConnection(serviceId: string, connectionId: string): void {
     this.vpcepStore.removeConnection(this.vpcepStore.requireService(serviceId), connectionId);
   }
 
   removeService(serviceId: string): void {
     this.vpcepStore.removeService(serviceId);
+  }
+
+  /** In creation order. */
+  listServices(): EmulatedService[] {
+    return this.vpcepStore.allServices().sort((a, b) => a.seq - b.seq).map(serviceToPublic);
   }
 
   /** Copies, in marker_id order, as the API would list them now (accepts that are due completed). */
@@ -202,6 +207,35 @@ export class LocalCloud implements CloudWorld {
 
   createBucket(name: string): void {
     this.bucketStore.createBucket(name);
+  }
+
+  /** Calls `listener` with every publish SMN accepts from now on; returns the way to stop. */
+  onPublish(listener: (message: PublishedMessage) => void): () => void {
+    this.publishListeners.add(listener);
+    return () => this.publishListeners.delete(listener);
+  }
+
+  // ---- keeping the world --------------------------------------------------------------------
+
+  exportWorld(): WorldSnapshot {
+    return {
+      schema: WORLD_SCHEMA,
+      region: this.region,
+      projectId: this.projectId,
+      services: this.vpcepStore.exportServices(),
+      topics: this.smn.topicNames(),
+      buckets: this.bucketStore.exportBuckets(),
+    };
+  }
+
+  /** Loads a world file into this (empty) cloud; start the cloud with the file's region and project. */
+  importWorld(world: WorldSnapshot): void {
+    if (world.region !== this.region || world.projectId !== this.projectId) {
+      throw new Error(`the world is of ${world.region}/${world.projectId}, this cloud serves ${this.region}/${this.projectId}`);
+    }
+    this.vpcepStore.importServices(world.services);
+    for (const topic of world.topics) this.smn.createTopic(topic);
+    this.bucketStore.importBuckets(world.buckets);
   }
 
   // ---- what went over the wire --------------------------------------------------------------

@@ -89,13 +89,18 @@ export class SmnEndpoint implements ServiceEndpoint {
 
   constructor(
     private readonly context: EmulatorContext,
-    private readonly published: PublishedMessage[],
+    /** Called with every publish SMN accepts. */
+    private readonly record: (message: PublishedMessage) => void,
   ) {}
 
   createTopic(name: string): string {
     if (!isValidTopicName(name)) throw new Error(`invalid topic name ${name}`);
     this.topics.add(name);
     return `urn:smn:${this.context.region}:${this.context.projectId}:${name}`;
+  }
+
+  topicNames(): string[] {
+    return [...this.topics];
   }
 
   classify(method: string, rawPath: string): string {
@@ -186,7 +191,7 @@ export class SmnEndpoint implements ServiceEndpoint {
     }
     // A message that also carries `message` alongside a structure keeps it for inspection.
     if (entry.message === undefined && typeof message === 'string') entry.message = message;
-    this.published.push(entry);
+    this.record(entry);
     return entry.messageId;
   }
 }

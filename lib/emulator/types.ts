@@ -39,6 +39,21 @@ export interface LocalCloudOptions {
   acceptDelayMs?: number;
 }
 
+export interface CloudEndpoints {
+  vpcep: string;
+  smn: string;
+  /** OBS by IP: esdk-obs-nodejs then uses path style and S3's v2 signature. */
+  obs: string;
+  /**
+   * The same OBS by host name, `http://obs.localhost:PORT`: esdk-obs-nodejs then uses
+   * virtual-hosted buckets and OBS's own signature, as against the real cloud. The client must
+   * resolve `*.localhost` to 127.0.0.1 itself (the product's ObsStore does).
+   */
+  obsHost: string;
+  /** Cloud Eye. */
+  ces: string;
+}
+
 export interface ConnectionError {
   error_code: string;
   error_message: string;

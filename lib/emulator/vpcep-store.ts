@@ -4,6 +4,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { ConnectionError, ConnectionSeed, EmulatedConnection, EmulatedService, ServiceSeed } from './types.js';
+import type { ConnectionSnapshot, ServiceSnapshot } from './world-snapshot.js';
 
 export interface ConnectionRecord {
   id: string;
@@ -216,5 +217,53 @@ export class VpcepStore {
     list.sort((a, b) => time(a) - time(b) || a.markerId - b.markerId);
     service.sorted.set(cacheKey, list);
     return list;
+  }
+
+  /** Every service with its connections, in creation order, for a world file. */
+  exportServices(): ServiceSnapshot[] {
+    return [...this.services.values()].map((service) => ({
+      id: service.id,
+      name: service.name,
+      approvalEnabled: service.approvalEnabled,
+      vpcId: service.vpcId,
+      createdMs: service.createdMs,
+      updatedMs: service.updatedMs,
+      connections: [...service.connections.values()].map((connection) => {
+        const snapshot: ConnectionSnapshot = { ...connection };
+        if (connection.error !== undefined) snapshot.error = connection.error.map((entry) => ({ ...entry }));
+        const pending = this.pendingAccepts.get(connection);
+        if (pending !== undefined) snapshot.acceptDueMs = pending.dueMs;
+        return snapshot;
+      }),
+    }));
+  }
+
+  /** Adds the services of a world file (the store is expected to be empty), keeping ids and marker ids. */
+  importServices(snapshots: readonly ServiceSnapshot[]): void {
+    for (const snapshot of snapshots) {
+      if (this.services.has(snapshot.id)) throw new Error(`service ${snapshot.id} already exists`);
+      const service: ServiceRecord = {
+        id: snapshot.id,
+        name: snapshot.name,
+        serviceName: `${this.region}.${snapshot.name}.${snapshot.id}`,
+        approvalEnabled: snapshot.approvalEnabled,
+        vpcId: snapshot.vpcId,
+        createdMs: snapshot.createdMs,
+        updatedMs: snapshot.updatedMs,
+        seq: this.nextSeq++,
+        connections: new Map(),
+        byMarker: new Map(),
+        sorted: new Map(),
+      };
+      this.services.set(service.id, service);
+      for (const { acceptDueMs, ...fields } of snapshot.connections) {
+        const connection: ConnectionRecord = { ...fields };
+        if (fields.error !== undefined) connection.error = fields.error.map((entry) => ({ ...entry }));
+        service.connections.set(connection.id, connection);
+        service.byMarker.set(connection.markerId, connection);
+        this.nextMarkerId = Math.max(this.nextMarkerId, connection.markerId + 1);
+        if (acceptDueMs !== undefined) this.pendingAccepts.set(connection, { service, dueMs: acceptDueMs });
+      }
+    }
   }
 }
