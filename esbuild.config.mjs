@@ -1,6 +1,7 @@
 // Bundles the FunctionGraph function and the CLI. Every setting is explicit: FunctionGraph's
 // Node.js 20 runtime loads `index.js` from the zip root with no node_modules beside it, so every
 // dependency is bundled into one CommonJS file.
+import { chmod } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -68,12 +69,14 @@ await Promise.all([
     entryPoints: ['functions/connection-monitor/index.ts'],
     outfile: 'dist/connection-monitor/index.js',
   }),
+  // The package's `vpcep-monitor` bin: a shebang, and executable (esbuild writes 0644), so
+  // `./dist/cli.js` runs as it is.
   build({
     ...shared,
     entryPoints: ['lib/cli/index.ts'],
     outfile: 'dist/cli.js',
     banner: { js: '#!/usr/bin/env node' },
-  }),
+  }).then(() => chmod('dist/cli.js', 0o755)),
   // `npm run bench`: races the built function bundle against the floor and a naive peer.
   build({
     ...shared,

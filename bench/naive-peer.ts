@@ -4,7 +4,7 @@
  * written back to OBS on every run, changed or not. Same signed client and OBS store as the monitor,
  * so the difference is the design, not the transport.
  */
-import type { ObjectStore } from '../lib/huaweicloud/obs.js';
+import type { ObjectStore } from '../lib/monitor/ports.js';
 import type { SignedClient } from '../lib/huaweicloud/signed-client.js';
 
 interface Page {

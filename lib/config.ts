@@ -6,30 +6,26 @@
  */
 import { isIP } from 'node:net';
 import { parseDuration } from './duration.js';
+import { ConfigError, list, metricsNamespace, oneOf, parseBoolean, parseEndpoint, quote, suggestion } from './config-values.js';
 
-/** A setting is missing or malformed. `setting` is the variable's name, as the user spells it. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-  constructor(
-    readonly setting: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
+export { ConfigError } from './config-values.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
+/** The connection statuses VPCEP documents (ConnectionEndpoints.status). */
+export const CONNECTION_STATUSES = ['pendingAcceptance', 'creating', 'accepted', 'rejected', 'failed', 'deleting'] as const;
 export const DEFAULT_ALERT_STATUSES = ['pendingAcceptance', 'failed', 'rejected'] as const;
 
 export interface Endpoints {
   vpcep: string;
   smn: string;
   obs: string;
+  ces: string;
 }
 
 export type ApprovalMode = 'off' | 'dry-run' | 'enforce';
+const APPROVAL_MODES: readonly ApprovalMode[] = ['off', 'dry-run', 'enforce'];
 
 export interface ApprovalPolicy {
   mode: ApprovalMode;
@@ -38,18 +34,25 @@ export interface ApprovalPolicy {
   rejectDomains: ReadonlySet<string> | '*';
 }
 
-export interface Config {
+/** What a command that only reads the monitor's objects in OBS needs (`audit`, `status`). */
+export interface StoreConfig {
+  obsBucket: string;
+  /** Always ends with `/` unless empty. */
+  obsPrefix: string;
+  endpoints: Pick<Endpoints, 'obs'>;
+}
+
+export interface Config extends StoreConfig {
   region: string;
   projectId: string;
   /** Empty: every endpoint service of the project. */
   serviceIds: readonly string[];
-  obsBucket: string;
-  /** Always ends with `/` unless empty. */
-  obsPrefix: string;
   smnTopicUrn: string;
   alertStatuses: ReadonlySet<string>;
   alertOnBaseline: boolean;
   endpoints: Endpoints;
+  /** Cloud Eye namespace of the run's metrics; `undefined`: no metrics are sent. */
+  metricsNamespace: string | undefined;
   logLevel: LogLevel;
   /** Milliseconds a request may wait in `pendingAcceptance` before a reminder; `undefined`: off. */
   remindPendingAfterMs: number | undefined;
@@ -80,6 +83,8 @@ export const SETTINGS = [
   { name: 'APPROVAL_MODE', required: false, default: 'off', example: 'dry-run' },
   { name: 'AUTO_ACCEPT_DOMAINS', required: false, default: '(none)', example: '0a1b…f9,7c6d…21' },
   { name: 'AUTO_REJECT_DOMAINS', required: false, default: '(none)', example: '*' },
+  { name: 'METRICS_NAMESPACE', required: false, default: '(off)', example: 'VPCEP.ConnectionMonitor' },
+  { name: 'CES_ENDPOINT', required: false, default: 'https://ces.{region}.myhuaweicloud.com', example: 'http://127.0.0.1:9103' },
 ] as const;
 
 export type SettingName = (typeof SETTINGS)[number]['name'];
@@ -90,44 +95,15 @@ const PROJECT_ID = /^[0-9a-f]{32}$/;
 const REGION = /^[a-z]{2,}(-[a-z0-9]+)+$/;
 const SERVICE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
+type Get = (name: string) => string | undefined;
+
+/** Everything a monitoring pass needs (the function, `vpcep-monitor run`). */
 export function loadConfig(read: SettingSource): Config {
-  const get = (name: string): string | undefined => {
-    const value = read(name)?.trim();
-    return value === '' ? undefined : value;
-  };
-  const require = (name: SettingName): string => {
-    const value = get(name);
-    if (value === undefined) throw new ConfigError(name, `Missing required setting ${name}`);
-    return value;
-  };
-
-  const smnTopicUrn = require('SMN_TOPIC_URN');
-  const urn = TOPIC_URN.exec(smnTopicUrn);
-  if (!urn) {
-    throw new ConfigError(
-      'SMN_TOPIC_URN',
-      `Setting SMN_TOPIC_URN is not an SMN topic URN (expected urn:smn:{region}:{project_id}:{topic_name}): ${quote(smnTopicUrn)}`,
-    );
-  }
-
-  const region = get('HUAWEICLOUD_REGION') ?? urn[1]!;
-  if (!REGION.test(region)) {
-    throw new ConfigError('HUAWEICLOUD_REGION', `Setting HUAWEICLOUD_REGION is not a region name such as ap-southeast-1: ${quote(region)}`);
-  }
-
-  const projectSetting = get('HUAWEICLOUD_PROJECT_ID') !== undefined ? 'HUAWEICLOUD_PROJECT_ID'
-    : get('RUNTIME_PROJECT_ID') !== undefined ? 'RUNTIME_PROJECT_ID'
-    : 'HUAWEICLOUD_SDK_PROJECT_ID';
-  const projectId = get(projectSetting);
-  if (projectId === undefined) {
-    throw new ConfigError(
-      'HUAWEICLOUD_PROJECT_ID',
-      'Missing required setting HUAWEICLOUD_PROJECT_ID (nor is RUNTIME_PROJECT_ID or HUAWEICLOUD_SDK_PROJECT_ID set)',
-    );
-  }
-  if (!PROJECT_ID.test(projectId)) {
-    throw new ConfigError(projectSetting, `Setting ${projectSetting} is not a project id (32 lower-case hex digits): ${quote(projectId)}`);
-  }
+  const get = trimmed(read);
+  const smnTopicUrn = required(get, 'SMN_TOPIC_URN');
+  const urnRegion = topicRegion(smnTopicUrn);
+  const region = regionOf(get('HUAWEICLOUD_REGION') ?? urnRegion);
+  const projectId = projectIdOf(get);
 
   const serviceIds = list(get('VPCEP_SERVICE_IDS'));
   for (const id of serviceIds) {
@@ -136,7 +112,56 @@ export function loadConfig(read: SettingSource): Config {
     }
   }
 
-  const obsBucket = require('OBS_BUCKET');
+  const store = storeConfig(get, () => region);
+  const alertStatuses = alertStatusesOf(get('ALERT_STATUSES'));
+  const logLevel = oneOf('LOG_LEVEL', get('LOG_LEVEL') ?? 'info', LOG_LEVELS, 'log level');
+
+  const remindSetting = get('REMIND_PENDING_AFTER');
+  const remindPendingAfterMs = remindSetting === undefined ? undefined : parseDuration(remindSetting);
+  if (remindSetting !== undefined && remindPendingAfterMs === undefined) {
+    throw new ConfigError('REMIND_PENDING_AFTER', `Setting REMIND_PENDING_AFTER must be a duration such as 30m, 24h or 2d (units s, m, h, d): ${quote(remindSetting)}`);
+  }
+
+  return {
+    ...store,
+    region,
+    projectId,
+    serviceIds,
+    smnTopicUrn,
+    alertStatuses,
+    alertOnBaseline: parseBoolean('ALERT_ON_BASELINE', get('ALERT_ON_BASELINE'), true),
+    endpoints: {
+      vpcep: parseEndpoint('VPCEP_ENDPOINT', get('VPCEP_ENDPOINT') ?? `https://vpcep.${region}.myhuaweicloud.com`),
+      smn: parseEndpoint('SMN_ENDPOINT', get('SMN_ENDPOINT') ?? `https://smn.${region}.myhuaweicloud.com`),
+      obs: store.endpoints.obs,
+      ces: parseEndpoint('CES_ENDPOINT', get('CES_ENDPOINT') ?? `https://ces.${region}.myhuaweicloud.com`),
+    },
+    logLevel,
+    remindPendingAfterMs,
+    approval: approvalPolicy(get),
+    metricsNamespace: metricsNamespace(get('METRICS_NAMESPACE')),
+  };
+}
+
+/**
+ * Only what reading the monitor's objects takes: the bucket, the prefix and where OBS is. The
+ * region is needed only to build the default OBS endpoint; without HUAWEICLOUD_REGION it comes from
+ * SMN_TOPIC_URN when that is set, as in `loadConfig`.
+ */
+export function loadStoreConfig(read: SettingSource): StoreConfig {
+  const get = trimmed(read);
+  return storeConfig(get, () => {
+    const topic = get('SMN_TOPIC_URN');
+    const region = get('HUAWEICLOUD_REGION') ?? (topic === undefined ? undefined : topicRegion(topic));
+    if (region === undefined) {
+      throw new ConfigError('HUAWEICLOUD_REGION', 'Missing required setting HUAWEICLOUD_REGION (or OBS_ENDPOINT): it says where the OBS bucket is');
+    }
+    return regionOf(region);
+  });
+}
+
+function storeConfig(get: Get, region: () => string): StoreConfig {
+  const obsBucket = required(get, 'OBS_BUCKET');
   // OBS bucket names: 3–63 characters, lower-case letters, digits, `-` and `.`, no IP address form.
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(obsBucket) || isIP(obsBucket) !== 0) {
     throw new ConfigError('OBS_BUCKET', `Setting OBS_BUCKET is not a valid bucket name: ${quote(obsBucket)}`);
@@ -148,56 +173,96 @@ export function loadConfig(read: SettingSource): Config {
   }
   if (!obsPrefix.endsWith('/')) obsPrefix += '/';
 
-  const alertStatuses = list(get('ALERT_STATUSES') ?? DEFAULT_ALERT_STATUSES.join(','));
-  if (alertStatuses.length === 0) {
-    throw new ConfigError('ALERT_STATUSES', 'Setting ALERT_STATUSES names no status');
+  const obs = parseEndpoint('OBS_ENDPOINT', get('OBS_ENDPOINT') ?? `https://obs.${region()}.myhuaweicloud.com`);
+  return { obsBucket, obsPrefix, endpoints: { obs } };
+}
+
+function trimmed(read: SettingSource): Get {
+  return (name) => {
+    const value = read(name)?.trim();
+    return value === '' ? undefined : value;
+  };
+}
+
+function required(get: Get, name: SettingName): string {
+  const value = get(name);
+  if (value === undefined) throw new ConfigError(name, `Missing required setting ${name}`);
+  return value;
+}
+
+function topicRegion(smnTopicUrn: string): string {
+  const urn = TOPIC_URN.exec(smnTopicUrn);
+  if (!urn) {
+    throw new ConfigError(
+      'SMN_TOPIC_URN',
+      `Setting SMN_TOPIC_URN is not an SMN topic URN (expected urn:smn:{region}:{project_id}:{topic_name}): ${quote(smnTopicUrn)}`,
+    );
   }
-  for (const status of alertStatuses) {
-    if (!/^[A-Za-z]+$/.test(status)) {
-      throw new ConfigError('ALERT_STATUSES', `Setting ALERT_STATUSES holds ${quote(status)}, which is not a status name`);
+  return urn[1]!;
+}
+
+function regionOf(region: string): string {
+  if (!REGION.test(region)) {
+    throw new ConfigError('HUAWEICLOUD_REGION', `Setting HUAWEICLOUD_REGION is not a region name such as ap-southeast-1: ${quote(region)}`);
+  }
+  return region;
+}
+
+function projectIdOf(get: Get): string {
+  const setting = get('HUAWEICLOUD_PROJECT_ID') !== undefined ? 'HUAWEICLOUD_PROJECT_ID'
+    : get('RUNTIME_PROJECT_ID') !== undefined ? 'RUNTIME_PROJECT_ID'
+    : 'HUAWEICLOUD_SDK_PROJECT_ID';
+  const projectId = get(setting);
+  if (projectId === undefined) {
+    throw new ConfigError(
+      'HUAWEICLOUD_PROJECT_ID',
+      'Missing required setting HUAWEICLOUD_PROJECT_ID (nor is RUNTIME_PROJECT_ID or HUAWEICLOUD_SDK_PROJECT_ID set)',
+    );
+  }
+  if (!PROJECT_ID.test(projectId)) {
+    throw new ConfigError(setting, `Setting ${setting} is not a project id (32 lower-case hex digits): ${quote(projectId)}`);
+  }
+  return projectId;
+}
+
+/**
+ * A typo here would silently turn an alert off (`pendingAcceptence` matches no connection ever),
+ * so only VPCEP's documented statuses are taken, in any case. A status VPCEP adds later is written
+ * with a leading `+` (`+deactivated`) and taken as written.
+ */
+function alertStatusesOf(value: string | undefined): ReadonlySet<string> {
+  const entries = list(value ?? DEFAULT_ALERT_STATUSES.join(','));
+  if (entries.length === 0) throw new ConfigError('ALERT_STATUSES', 'Setting ALERT_STATUSES names no status');
+  const statuses = new Set<string>();
+  for (const entry of entries) {
+    const explicit = entry.startsWith('+');
+    const name = explicit ? entry.slice(1) : entry;
+    const known = CONNECTION_STATUSES.find((status) => status.toLowerCase() === name.toLowerCase());
+    if (known !== undefined) {
+      statuses.add(known);
+    } else if (explicit && /^[A-Za-z]+$/.test(name)) {
+      statuses.add(name);
+    } else if (explicit) {
+      throw new ConfigError('ALERT_STATUSES', `Setting ALERT_STATUSES holds ${quote(entry)}: after + comes a status name, letters only`);
+    } else {
+      const likely = suggestion(name, CONNECTION_STATUSES);
+      const future = likely === '' && /^[A-Za-z]+$/.test(name) ? `+${name}` : '+name';
+      throw new ConfigError(
+        'ALERT_STATUSES',
+        `Setting ALERT_STATUSES holds ${quote(entry)}, which is not a VPCEP connection status${likely}; ` +
+          `use ${CONNECTION_STATUSES.join(', ')}, or write ${future} for a status VPCEP added later`,
+      );
     }
   }
-
-  const logLevel = (get('LOG_LEVEL') ?? 'info').toLowerCase();
-  if (!LOG_LEVELS.includes(logLevel as LogLevel)) {
-    throw new ConfigError('LOG_LEVEL', `Setting LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}: ${quote(logLevel)}`);
-  }
-
-  const remindSetting = get('REMIND_PENDING_AFTER');
-  const remindPendingAfterMs = remindSetting === undefined ? undefined : parseDuration(remindSetting);
-  if (remindSetting !== undefined && remindPendingAfterMs === undefined) {
-    throw new ConfigError('REMIND_PENDING_AFTER', `Setting REMIND_PENDING_AFTER must be a duration such as 30m, 24h or 2d (units s, m, h, d): ${quote(remindSetting)}`);
-  }
-
-  return {
-    region,
-    projectId,
-    serviceIds,
-    obsBucket,
-    obsPrefix,
-    smnTopicUrn,
-    alertStatuses: new Set(alertStatuses),
-    alertOnBaseline: parseBoolean('ALERT_ON_BASELINE', get('ALERT_ON_BASELINE'), true),
-    endpoints: {
-      vpcep: endpoint('VPCEP_ENDPOINT', get('VPCEP_ENDPOINT') ?? `https://vpcep.${region}.myhuaweicloud.com`),
-      smn: endpoint('SMN_ENDPOINT', get('SMN_ENDPOINT') ?? `https://smn.${region}.myhuaweicloud.com`),
-      obs: endpoint('OBS_ENDPOINT', get('OBS_ENDPOINT') ?? `https://obs.${region}.myhuaweicloud.com`),
-    },
-    logLevel: logLevel as LogLevel,
-    remindPendingAfterMs,
-    approval: approvalPolicy(get),
-  };
+  return statuses;
 }
 
 // Domain (account) ids are 32 hex digits; anything else on these lists is a typo that would
 // silently match nobody.
 const DOMAIN_ID = /^[0-9a-f]{32}$/;
 
-function approvalPolicy(get: (name: string) => string | undefined): ApprovalPolicy {
-  const mode = (get('APPROVAL_MODE') ?? 'off').toLowerCase();
-  if (mode !== 'off' && mode !== 'dry-run' && mode !== 'enforce') {
-    throw new ConfigError('APPROVAL_MODE', `Setting APPROVAL_MODE must be off, dry-run or enforce: ${quote(mode)}`);
-  }
+function approvalPolicy(get: Get): ApprovalPolicy {
+  const mode = oneOf('APPROVAL_MODE', get('APPROVAL_MODE') ?? 'off', APPROVAL_MODES, 'approval mode');
   const domains = (name: 'AUTO_ACCEPT_DOMAINS' | 'AUTO_REJECT_DOMAINS'): string[] => {
     const values = list(get(name));
     for (const value of values) {
@@ -239,46 +304,3 @@ export function settingSource(
   };
 }
 
-function list(value: string | undefined): string[] {
-  if (value === undefined) return [];
-  return [...new Set(value.split(',').map((item) => item.trim()).filter((item) => item !== ''))];
-}
-
-function parseBoolean(name: string, value: string | undefined, fallback: boolean): boolean {
-  if (value === undefined) return fallback;
-  const lower = value.toLowerCase();
-  if (['true', '1', 'yes', 'on'].includes(lower)) return true;
-  if (['false', '0', 'no', 'off'].includes(lower)) return false;
-  throw new ConfigError(name, `Setting ${name} must be true or false: ${quote(value)}`);
-}
-
-function endpoint(name: string, value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw new ConfigError(name, `Setting ${name} is not a URL: ${quote(value)}`);
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new ConfigError(name, `Setting ${name} must be an https:// URL: ${quote(value)}`);
-  }
-  // Credentials travel in headers: plain HTTP is allowed only to this machine (the local cloud).
-  if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
-    throw new ConfigError(name, `Setting ${name} may use http:// only for a loopback host; use https:// for ${url.hostname}`);
-  }
-  if (url.username || url.password || url.search || url.hash || (url.pathname !== '/' && url.pathname !== '')) {
-    throw new ConfigError(name, `Setting ${name} must be a bare origin such as https://host[:port], without path, query or user: ${quote(value)}`);
-  }
-  return url.origin;
-}
-
-/** Names under `.localhost` are loopback by RFC 6761 (the local cloud's OBS is `obs.localhost`). */
-function isLoopback(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, '');
-  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
-}
-
-/** Quotes a user value for an error message, bounded so a pasted secret or blob stays short. */
-function quote(value: string): string {
-  return JSON.stringify(value.length > 120 ? `${value.slice(0, 117)}...` : value);
-}

@@ -2,10 +2,27 @@
 import { createHash } from 'node:crypto';
 import pino from 'pino';
 import { Writable } from 'node:stream';
-import type { ObjectInfo, ObjectStore, StoredObject } from '../lib/huaweicloud/obs.js';
-import type { PublishReceipt, Publisher, SmnMessage } from '../lib/huaweicloud/smn.js';
-import type { ConnectionAction, ConnectionPage, VpcepApi } from '../lib/huaweicloud/vpcep.js';
-import type { Connection, EndpointService } from '../lib/monitor/types.js';
+import type {
+  Connection,
+  ConnectionAction,
+  MetricsSink,
+  ConnectionPage,
+  EndpointService,
+  ObjectInfo,
+  ObjectStore,
+  PublishReceipt,
+  Publisher,
+  SmnMessage,
+  StoredObject,
+  VpcepApi,
+} from '../lib/monitor/ports.js';
+
+import type { Metric } from '../lib/monitor/metrics.js';
+
+/** What a test's checkpoint hook throws to stop a run dead between two steps, as a crash would. */
+export class SimulatedCrash extends Error {
+  override name = 'SimulatedCrash';
+}
 
 export class FakeVpcep implements VpcepApi {
   services: EndpointService[] = [];
@@ -38,6 +55,8 @@ export class FakeVpcep implements VpcepApi {
     this.beforePage?.(serviceId, offset);
     if (this.failService.has(serviceId)) throw new Error(`injected failure for ${serviceId}`);
     const all = this.connections.get(serviceId) ?? [];
+    // As VPCEP does: an offset must be less than the total (offset 0 of an empty list is fine).
+    if (offset > 0 && offset >= all.length) throw Object.assign(new Error('vpcep:connections:list failed: HTTP 400 EndPoint.0010 Invalid offset.'), { status: 400, code: 'EndPoint.0010' });
     return { connections: all.slice(offset, offset + limit).map((c) => ({ ...c })), totalCount: all.length };
   }
 }
@@ -75,13 +94,29 @@ export class FakeObjects implements ObjectStore {
 export class FakePublisher implements Publisher {
   messages: SmnMessage[] = [];
   failNext = 0;
+  /** Every publish attempted, accepted or not. */
+  attempts: SmnMessage[] = [];
+  /** Answers a publish with an error shaped like the SMN adapter's (status, code), or lets it through. */
+  refuse?: (message: SmnMessage) => { status: number; code: string } | undefined;
   async publish(message: SmnMessage): Promise<PublishReceipt> {
+    this.attempts.push(message);
     if (this.failNext > 0) {
       this.failNext -= 1;
       throw new Error('injected SMN failure');
     }
+    const refusal = this.refuse?.(message);
+    if (refusal) throw Object.assign(new Error(`smn:topic:publish failed: HTTP ${refusal.status} ${refusal.code}`), { ...refusal, requestId: 'req-1' });
     this.messages.push(message);
     return { messageId: `m${this.messages.length}`, requestId: undefined };
+  }
+}
+
+export class FakeMetrics implements MetricsSink {
+  sent: { namespace: string; metrics: readonly Metric[]; at: Date }[] = [];
+  failing = false;
+  async send(namespace: string, metrics: readonly Metric[], at: Date): Promise<void> {
+    if (this.failing) throw Object.assign(new Error('ces:metricData:create failed: HTTP 503 CES.0001'), { status: 503 });
+    this.sent.push({ namespace, metrics, at });
   }
 }
 

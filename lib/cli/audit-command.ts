@@ -1,27 +1,36 @@
-import { loadConfig, settingSource } from '../config.js';
+/** `vpcep-monitor audit`: the audit trail, as a table for people or JSON Lines for machines. */
 import { parseDuration } from '../duration.js';
-import { UNLIMITED } from '../huaweicloud/budget.js';
-import { resolveCredentials } from '../huaweicloud/credentials.js';
-import { type ObjectStore, ObsStore } from '../huaweicloud/obs.js';
-import { type AuditRecord, auditDayPrefix } from '../monitor/audit.js';
+import type { ObjectStore } from '../monitor/ports.js';
+import type { AuditRecord } from '../monitor/audit.js';
+import { auditDayPrefix } from '../monitor/keys.js';
 import { cleanText, cleanToken, displayServiceName } from '../monitor/sanitize.js';
-import type { Io } from './main.js';
-import { UsageError } from './main.js';
+import { type Flags, type Io, UsageError } from './command.js';
+import { openObjectStore } from './object-store.js';
 import { styleFor } from './style.js';
 
-export interface AuditQuery {
+export interface AuditRange {
   since: Date;
   until: Date;
-  serviceId?: string;
+}
+
+export interface AuditQuery extends AuditRange {
+  /** The endpoint service: its id, its full VPCEP name, or the name shown in the SERVICE column. */
+  service?: string;
   connectionId?: string;
   /** Matches a record whose `from` or `to` is this status. */
   status?: string;
 }
 
-const MAX_DAYS = 800;
+/**
+ * The widest range one query may span: each day in it costs one OBS list request, and the
+ * Terraform module keeps audit records 400 days by default.
+ */
+export const MAX_DAYS = 800;
 const FETCH_CONCURRENCY = 4;
+const DAY_MS = 86_400_000;
+const SERVICE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
-export function parseAuditQuery(values: Record<string, string | boolean | undefined>, now: Date): AuditQuery {
+export function parseAuditQuery(values: Flags, now: Date): AuditQuery {
   const time = (flag: string, value: string | boolean | undefined, fallback: Date): Date => {
     if (value === undefined) return fallback;
     if (typeof value !== 'string' || value === '') throw new UsageError(`--${flag} needs a value`);
@@ -33,19 +42,31 @@ export function parseAuditQuery(values: Record<string, string | boolean | undefi
     }
     return parsed;
   };
-  const since = time('since', values.since, new Date(now.getTime() - 7 * 86_400_000));
+  const since = time('since', values.since, new Date(now.getTime() - 7 * DAY_MS));
   const until = time('until', values.until, now);
   if (since > until) throw new UsageError('--since is after --until');
-  if ((until.getTime() - since.getTime()) / 86_400_000 > MAX_DAYS) throw new UsageError(`the range spans more than ${MAX_DAYS} days`);
+  if ((until.getTime() - since.getTime()) / DAY_MS > MAX_DAYS) {
+    throw new UsageError(`--since and --until may be at most ${MAX_DAYS} days apart (each day is one OBS list request)`);
+  }
   const text = (value: string | boolean | undefined) => (typeof value === 'string' && value !== '' ? value : undefined);
-  return { since, until, serviceId: text(values.service), connectionId: text(values.connection), status: text(values.status) };
+  return { since, until, service: text(values.service), connectionId: text(values.connection), status: text(values.status) };
+}
+
+/** The name a person sees for the record's service (the SERVICE column, before it is cut to fit). */
+function serviceLabel(record: AuditRecord): string {
+  return displayServiceName(record.serviceName, record.serviceId) || record.serviceId;
+}
+
+function serviceMatches(record: AuditRecord, service: string): boolean {
+  const wanted = service.toLowerCase();
+  return record.serviceId === service || record.serviceName.toLowerCase() === wanted || serviceLabel(record).toLowerCase() === wanted;
 }
 
 export function matches(record: AuditRecord, query: AuditQuery): boolean {
   const at = Date.parse(record.at);
   return at >= query.since.getTime()
     && at <= query.until.getTime()
-    && (query.serviceId === undefined || record.serviceId === query.serviceId)
+    && (query.service === undefined || serviceMatches(record, query.service))
     && (query.connectionId === undefined || record.connectionId === query.connectionId)
     && (query.status === undefined || record.from === query.status || record.to === query.status);
 }
@@ -55,8 +76,8 @@ export function matches(record: AuditRecord, query: AuditQuery): boolean {
  * a few at a time, and yields records as soon as every earlier object has been yielded: output
  * streams in order without holding the whole trail in memory.
  */
-export async function* readAudit(store: ObjectStore, obsPrefix: string, query: AuditQuery): AsyncIterable<AuditRecord> {
-  for (let day = startOfDay(query.since); day <= query.until; day = new Date(day.getTime() + 86_400_000)) {
+export async function* readAuditRange(store: ObjectStore, obsPrefix: string, range: AuditRange): AsyncIterable<AuditRecord> {
+  for (let day = startOfDay(range.since); day <= range.until; day = new Date(day.getTime() + DAY_MS)) {
     const keys: string[] = [];
     for await (const object of store.list(auditDayPrefix(obsPrefix, day))) {
       if (object.key.endsWith('.jsonl')) keys.push(object.key);
@@ -76,9 +97,17 @@ export async function* readAudit(store: ObjectStore, obsPrefix: string, query: A
       for (const line of body.split('\n')) {
         if (line.trim() === '') continue;
         const record = JSON.parse(line) as AuditRecord;
-        if (matches(record, query)) yield record;
+        const at = Date.parse(record.at);
+        if (at >= range.since.getTime() && at <= range.until.getTime()) yield record;
       }
     }
+  }
+}
+
+/** The records of the range that match every filter of `query`. */
+export async function* readAudit(store: ObjectStore, obsPrefix: string, query: AuditQuery): AsyncIterable<AuditRecord> {
+  for await (const record of readAuditRange(store, obsPrefix, query)) {
+    if (matches(record, query)) yield record;
   }
 }
 
@@ -86,28 +115,49 @@ function startOfDay(date: Date): Date {
   return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()));
 }
 
-/** `vpcep-monitor audit`: the trail, as a table for people or JSON Lines for machines. */
-export async function auditCommand(values: Record<string, string | boolean | undefined>, io: Io, now: Date = new Date()): Promise<number> {
+export async function auditCommand(values: Flags, io: Io, now: Date = new Date()): Promise<number> {
   const query = parseAuditQuery(values, now);
-  const config = loadConfig(settingSource(undefined, io.env));
-  const credentials = resolveCredentials(undefined, io.env);
-  const store = new ObsStore({ endpoint: config.endpoints.obs, bucket: config.obsBucket, credentials, budget: UNLIMITED });
+  const { config, store } = openObjectStore(io);
   const style = styleFor(io.stdout, io.env);
+  const json = Boolean(values.json);
   let count = 0;
-  if (!values.json) {
+  let headed = false;
+  const header = () => {
+    if (json || headed) return;
+    headed = true;
     io.stdout.write(`${style.bold(`${'TIME'.padEnd(24)} ${'SERVICE'.padEnd(24)} ${'CONNECTION'.padEnd(36)} ${'CHANGE'.padEnd(7)} FROM -> TO`)}\n`);
-  }
-  for await (const record of readAudit(store, config.obsPrefix, query)) {
+  };
+  // Names of the services in the range, to list when --service names none of them.
+  const services = new Map<string, string>();
+  let serviceFound = query.service === undefined;
+
+  for await (const record of readAuditRange(store, config.obsPrefix, query)) {
+    if (!serviceFound) {
+      services.set(serviceLabel(record), record.serviceId);
+      serviceFound = serviceMatches(record, query.service!);
+    }
+    if (!matches(record, query)) continue;
     count += 1;
-    if (values.json) {
+    if (json) {
       io.stdout.write(`${JSON.stringify(record)}\n`);
       continue;
     }
-    const service = cleanText(displayServiceName(record.serviceName, record.serviceId) || record.serviceId, 24);
+    header();
+    const service = cleanText(serviceLabel(record), 24);
     const transition = `${record.from === null ? '-' : cleanToken(record.from)} -> ${record.to === null ? '-' : cleanToken(record.to)}`;
     const line = `${record.at.padEnd(24)} ${service.padEnd(24)} ${cleanToken(record.connectionId, 36).padEnd(36)} ${record.change.padEnd(7)} ${transition}${record.alerted ? ' (alerted)' : ''}`;
     io.stdout.write(`${record.alerted ? style.yellow(line) : line}\n`);
   }
-  if (!values.json) io.stdout.write(style.dim(`${count} record(s) from ${query.since.toISOString()} to ${query.until.toISOString()}\n`));
+
+  // An id with no changes in the range is a quiet service; a name that matches nothing is a typo.
+  if (!serviceFound && !SERVICE_ID.test(query.service!)) {
+    const known = [...services].sort(([a], [b]) => a.localeCompare(b)).map(([name, id]) => `${cleanText(name, 64)} (${cleanToken(id)})`);
+    const list = known.length === 0 ? 'the trail has no records in that range' : `services in the trail: ${known.slice(0, 20).join(', ')}${known.length > 20 ? `, and ${known.length - 20} more` : ''}`;
+    throw new UsageError(`--service "${cleanText(query.service!, 64)}" is neither the id nor the name of a service in the audit trail from ${query.since.toISOString()} to ${query.until.toISOString()}; ${list}`);
+  }
+  if (!json) {
+    header();
+    io.stdout.write(style.dim(`${count} record(s) from ${query.since.toISOString()} to ${query.until.toISOString()}\n`));
+  }
   return 0;
 }

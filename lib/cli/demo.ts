@@ -64,7 +64,7 @@ export async function runDemo(out: NodeJS.WritableStream, style: Style): Promise
       for (const message of messages) {
         print(style.yellow(`  ┌ SMN message to ${message.topicUrn.split(':').at(-1)}`));
         print(`  │ ${style.bold(`Subject: ${message.subject ?? ''}`)}`);
-        for (const line of (message.message ?? message.messageStructure?.default ?? '').trimEnd().split('\n')) print(`  │ ${line}`);
+        for (const line of (message.message ?? message.messageStructure?.email ?? '').trimEnd().split('\n')) print(`  │ ${line}`);
         print(style.yellow('  └'));
       }
       const calls = cloud.calls.filter((call) => call.api === 'vpcep:connections:list').length;

@@ -11,8 +11,7 @@ import { ConsoleControl, sendConsoleCommand } from '../emulator/console-control.
 import { LocalCloud } from '../emulator/index.js';
 import { subscriberView } from '../emulator/subscriber-view.js';
 import { loadWorld, saveWorld, worldFilePath } from '../emulator/world-file.js';
-import type { Io } from './main.js';
-import { UsageError } from './main.js';
+import { type Io, UsageError } from './command.js';
 
 export interface EmulatorOptions {
   port?: string | undefined;

@@ -3,27 +3,11 @@
  * environment), credentials from HUAWEICLOUD_SDK_AK / _SK / _SECURITY_TOKEN.
  * Exit codes: 0 success, 1 failure, 2 usage error. Errors are one line on stderr.
  */
-import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { parseArgs } from 'node:util';
+// esbuild inlines this one field into dist/cli.js; the bundle reads no file at run time.
+import { version } from '../../package.json';
+import { type Command, type Io, UsageError } from './command.js';
 import { styleFor } from './style.js';
-
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
-
-interface Command {
-  summary: string;
-  usage: string;
-  options: NonNullable<ParseArgsConfig['options']>;
-  /** Whether words after the command are allowed (e.g. `emulator add-pending SERVICE`). */
-  positionals?: boolean;
-  run(values: Record<string, string | boolean | undefined>, io: Io, positionals: string[]): Promise<number>;
-}
-
-export interface Io {
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr: NodeJS.WritableStream & { isTTY?: boolean };
-  env: NodeJS.ProcessEnv;
-}
 
 const COMMANDS: Record<string, Command> = {
   run: {
@@ -35,11 +19,11 @@ const COMMANDS: Record<string, Command> = {
   audit: {
     summary: 'read the audit trail: every change the monitor saw',
     usage: [
-      'vpcep-monitor audit [--since 7d|ISO] [--until ISO] [--service ID] [--connection ID] [--status S] [--json]',
+      'vpcep-monitor audit [--since 7d|ISO] [--until ISO] [--service ID|NAME] [--connection ID] [--status S] [--json]',
       '',
       '  --since T        start of the range: a duration back from now (30m, 24h, 7d) or an ISO time; default 7d',
-      '  --until T        end of the range, same forms; default now',
-      '  --service ID     only this endpoint service',
+      '  --until T        end of the range, same forms; default now. The range spans at most 800 days.',
+      '  --service S      only this endpoint service: its id, or its name as the SERVICE column shows it',
       '  --connection ID  only this connection (consumer endpoint id)',
       '  --status S       only changes from or to this status',
       '  --json           JSON Lines, one record per line, instead of the table',
@@ -91,6 +75,7 @@ function help(): string {
     'vpcep-monitor: VPC Endpoint connection monitor for Huawei Cloud',
     '',
     'Usage: vpcep-monitor <command> [options]',
+    '       vpcep-monitor --version',
     '',
     'Commands:',
     ...Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`),
@@ -105,6 +90,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     io.stdout.write(`${help()}\n`);
     return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-v') {
+    io.stdout.write(`${version}\n`);
+    return 0;
   }
   const command = COMMANDS[name];
   const style = styleFor(io.stderr, io.env);
@@ -123,7 +112,17 @@ export async function main(argv: string[], io: Io): Promise<number> {
     return await command.run(values, io, positionals);
   } catch (error) {
     const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
-    io.stderr.write(`${style.red('error:')} ${(error as Error).message}${usage ? ' (see --help)' : ''}\n`);
+    io.stderr.write(`${style.red('error:')} ${oneLine(error)}${usage ? ' (see --help)' : ''}\n`);
+    if (/^(debug|trace)$/i.test(io.env.LOG_LEVEL ?? '') && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
     return usage ? 2 : 1;
   }
+}
+
+/**
+ * Every error is one line on stderr: its message, with any line break a service's error text
+ * brought in folded into a space. The stack follows only at LOG_LEVEL=debug (or trace).
+ */
+export function oneLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/\s*[\r\n]+\s*/g, ' ').trim() || (error as Error)?.name || 'unknown error';
 }

@@ -1,13 +1,15 @@
+/** `vpcep-monitor run [--dry-run]`: one pass from a workstation; logs go to stderr, the summary to stdout. */
 import pino from 'pino';
 import { loadConfig, settingSource } from '../config.js';
 import { createAdapters } from '../huaweicloud/adapters.js';
 import { UNLIMITED } from '../huaweicloud/budget.js';
 import { resolveCredentials } from '../huaweicloud/credentials.js';
 import { createLogger } from '../log.js';
+import type { Notification } from '../monitor/notify.js';
 import { runMonitor } from '../monitor/run-monitor.js';
-import type { Io } from './main.js';
+import type { Io } from './command.js';
+import { styleFor } from './style.js';
 
-/** `vpcep-monitor run [--dry-run]`: one pass from a workstation; logs go to stderr, the summary to stdout. */
 export async function runCommand(dryRun: boolean, io: Io): Promise<number> {
   const config = loadConfig(settingSource(undefined, io.env));
   const credentials = resolveCredentials(undefined, io.env);
@@ -15,13 +17,22 @@ export async function runCommand(dryRun: boolean, io: Io): Promise<number> {
   const deps = { ...createAdapters(config, credentials, { scan: UNLIMITED, write: UNLIMITED }, logger), logger, now: () => new Date(), budget: UNLIMITED };
   const summary = await runMonitor(config, deps, { runId: `cli-${new Date().toISOString()}`, dryRun });
   const { wouldPublish, ...rest } = summary;
-  if (dryRun) {
-    io.stdout.write(`Dry run: nothing was published and no state was written.\n`);
-    for (const notification of wouldPublish ?? []) {
-      io.stdout.write(`\nWould publish: ${notification.message.subject}\n${notification.message.message ?? ''}`);
-    }
-    if ((wouldPublish ?? []).length === 0) io.stdout.write('Nothing would be published.\n');
-  }
+  if (dryRun) io.stdout.write(dryRunReport(wouldPublish ?? [], styleFor(io.stdout, io.env)));
   io.stdout.write(`${JSON.stringify(rest)}\n`);
   return 0;
+}
+
+/**
+ * Each message as its subscribers would read it: the subject and the `email` text (what e-mail
+ * subscribers get), then the SMS text. Every notification is a message_structure, so there is no
+ * plain `message` to show.
+ */
+export function dryRunReport(notifications: readonly Notification[], style = styleFor({})): string {
+  const lines = ['Dry run: nothing was published and no state was written.'];
+  if (notifications.length === 0) lines.push('Nothing would be published.');
+  notifications.forEach(({ message }, index) => {
+    lines.push('', style.bold(`--- would publish message ${index + 1} of ${notifications.length} ---`));
+    lines.push(`Subject: ${message.subject ?? ''}`, '', message.structure.email.trimEnd(), '', `SMS: ${message.structure.sms}`);
+  });
+  return `${lines.join('\n')}\n`;
 }

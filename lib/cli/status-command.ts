@@ -1,11 +1,10 @@
-import { loadConfig, settingSource } from '../config.js';
-import { UNLIMITED } from '../huaweicloud/budget.js';
-import { resolveCredentials } from '../huaweicloud/credentials.js';
-import { ObsStore } from '../huaweicloud/obs.js';
-import { stateKey } from '../monitor/run-monitor.js';
+/** `vpcep-monitor status`: what the last snapshot says, read from OBS; makes no VPCEP call. */
+import { formatDuration } from '../duration.js';
+import { stateKey } from '../monitor/keys.js';
 import { cleanToken, displayServiceName } from '../monitor/sanitize.js';
 import { parseState } from '../monitor/state.js';
-import type { Io } from './main.js';
+import type { Io } from './command.js';
+import { openObjectStore } from './object-store.js';
 import { styleFor } from './style.js';
 
 interface ServiceStatus {
@@ -16,14 +15,11 @@ interface ServiceStatus {
   pending: { connectionId: string; domainId: string; since: string; waitingSeconds: number }[];
 }
 
-/** `vpcep-monitor status`: what the last snapshot says, read from OBS; makes no VPCEP call. */
 export async function statusCommand(json: boolean, io: Io, now: Date = new Date()): Promise<number> {
-  const config = loadConfig(settingSource(undefined, io.env));
-  const credentials = resolveCredentials(undefined, io.env);
-  const store = new ObsStore({ endpoint: config.endpoints.obs, bucket: config.obsBucket, credentials, budget: UNLIMITED });
-  const stored = await store.get(stateKey(config));
+  const { config, store } = openObjectStore(io);
+  const stored = await store.get(stateKey(config.obsPrefix));
   if (!stored) {
-    io.stderr.write(`No state at obs://${config.obsBucket}/${stateKey(config)}: the monitor has not run yet.\n`);
+    io.stderr.write(`No state at obs://${config.obsBucket}/${stateKey(config.obsPrefix)}: the monitor has not run yet.\n`);
     return 1;
   }
   const state = parseState(stored.body);
@@ -51,17 +47,8 @@ export async function statusCommand(json: boolean, io: Io, now: Date = new Date(
     const counts = Object.entries(service.counts).sort(([a], [b]) => a.localeCompare(b)).map(([status, n]) => `${n} ${cleanToken(status)}`).join(', ') || 'no connections';
     io.stdout.write(`\n${style.bold(displayServiceName(service.serviceName, service.serviceId) || service.serviceId)} (${service.serviceId}), scanned ${service.scannedAt}\n  ${counts}\n`);
     for (const pending of service.pending) {
-      io.stdout.write(`  ${style.yellow('pending')} ${cleanToken(pending.connectionId)}  consumer ${cleanToken(pending.domainId)}  waiting ${formatDuration(pending.waitingSeconds)} (since ${pending.since})\n`);
+      io.stdout.write(`  ${style.yellow('pending')} ${cleanToken(pending.connectionId)}  consumer ${cleanToken(pending.domainId)}  waiting ${formatDuration(pending.waitingSeconds * 1000)} (since ${pending.since})\n`);
     }
   }
   return 0;
-}
-
-export function formatDuration(seconds: number): string {
-  const d = Math.floor(seconds / 86_400);
-  const h = Math.floor((seconds % 86_400) / 3600);
-  const m = Math.floor((seconds % 3600) / 60);
-  if (d > 0) return `${d}d ${h}h`;
-  if (h > 0) return `${h}h ${m}m`;
-  return `${m}m ${seconds % 60}s`;
 }

@@ -2,6 +2,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { Budget } from './budget.js';
+import { CesClient } from './ces.js';
 import type { Credentials } from './credentials.js';
 import { ObsStore } from './obs.js';
 import type { RetryNotice } from './retry.js';
@@ -27,5 +28,7 @@ export function createAdapters(config: Config, credentials: Credentials, budgets
     vpcep: new VpcepClient(client(config.endpoints.vpcep, budgets.scan), config.projectId),
     publisher: new SmnClient(client(config.endpoints.smn, budgets.write), config.projectId, config.smnTopicUrn),
     objects: new ObsStore({ endpoint: config.endpoints.obs, bucket: config.obsBucket, credentials, budget: budgets.write, onRetry }),
+    // Metrics go last in a run, so they spend what is left of the write budget, never the reads'.
+    ...(config.metricsNamespace === undefined ? {} : { metrics: new CesClient(client(config.endpoints.ces, budgets.write), config.projectId) }),
   };
 }

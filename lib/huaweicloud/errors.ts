@@ -57,6 +57,49 @@ export class NetworkError extends CloudError {
   }
 }
 
+// The setting that chose each service's endpoint, keyed by the IAM service prefix of the call: a
+// person reading "could not connect" needs to know which host and which setting to check.
+const ENDPOINT_SETTINGS: Record<string, string> = { vpcep: 'VPCEP_ENDPOINT', smn: 'SMN_ENDPOINT', obs: 'OBS_ENDPOINT' };
+
+// Failures before a connection was made (no request reached the service), as Node and undici name them.
+const CONNECT_FAILURE = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|EHOSTDOWN|ETIMEDOUT|UND_ERR_CONNECT_TIMEOUT|ERR_TLS_\w+|\w*CERT\w*|\w*SELF_SIGNED\w*)$/;
+
+/**
+ * A transport failure calling `api` at `endpoint`, saying where and what to check:
+ * `vpcep:connections:list failed: could not connect to https://vpcep.ap-southeast-1.myhuaweicloud.com:443
+ * (ECONNREFUSED): check VPCEP_ENDPOINT and the network`. `error` is what fetch or the OBS SDK threw.
+ */
+export function networkError(api: string, endpoint: string, error: unknown): NetworkError {
+  const reason = transportReason(error);
+  const where = endpointOrigin(endpoint);
+  const what = CONNECT_FAILURE.test(reason) ? `could not connect to ${where}` : `the connection to ${where} failed`;
+  const setting = ENDPOINT_SETTINGS[api.split(':')[0] ?? ''] ?? 'the endpoint';
+  return new NetworkError(`${api} failed: ${what} (${reason}): check ${setting} and the network`, api, { cause: error });
+}
+
+/** `scheme://host:port`, the port spelt out even when it is the scheme's default. */
+export function endpointOrigin(endpoint: string): string {
+  try {
+    const url = new URL(endpoint);
+    return `${url.protocol}//${url.hostname}:${url.port || (url.protocol === 'https:' ? '443' : '80')}`;
+  } catch {
+    return endpoint;
+  }
+}
+
+// fetch wraps the socket's error (`TypeError: fetch failed`, cause `ECONNREFUSED`); the OBS SDK
+// rejects with the socket's error itself. The system error code, where there is one, says most.
+function transportReason(error: unknown): string {
+  let message: string | undefined;
+  for (let current = error, depth = 0; current !== undefined && current !== null && depth < 4; depth++) {
+    const { code, message: text, cause } = current as { code?: unknown; message?: unknown; cause?: unknown };
+    if (typeof code === 'string' && (/^E[A-Z]+$/.test(code) || CONNECT_FAILURE.test(code))) return code;
+    if (typeof text === 'string' && text !== '') message = text;
+    current = cause;
+  }
+  return message ?? String(error);
+}
+
 /** The request did not finish within its time limit (its own timeout or the run's deadline). */
 export class TimeoutError extends CloudError {
   override name = 'TimeoutError';

@@ -14,5 +14,7 @@ export const IAM_ACTIONS = {
   putObject: 'obs:object:PutObject',
   deleteObject: 'obs:object:DeleteObject',
   listObjects: 'obs:bucket:ListBucket',
+  /** Only with METRICS_NAMESPACE set: custom metrics for Cloud Eye. */
+  putMetricData: 'ces:metricData:create',
 } as const;
 

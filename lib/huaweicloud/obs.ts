@@ -10,7 +10,7 @@ import { Agent } from 'node:http';
 import type { LookupFunction } from 'node:net';
 import type { Budget } from './budget.js';
 import type { Credentials } from './credentials.js';
-import { ApiError, CloudError, NetworkError, TimeoutError } from './errors.js';
+import { ApiError, CloudError, endpointOrigin, networkError, TimeoutError } from './errors.js';
 import { IAM_ACTIONS } from './iam-actions.js';
 import { DEFAULT_RETRY_POLICY, type RetryNotice, type RetryPolicy, withRetry } from './retry.js';
 
@@ -25,17 +25,6 @@ export interface ObjectInfo {
   lastModified: string;
 }
 
-/** The port the monitor depends on. Keys are full object keys. */
-export interface ObjectStore {
-  get(key: string): Promise<StoredObject | undefined>;
-  /** The object's ETag without its body, or `undefined` when there is no such object. */
-  head(key: string): Promise<string | undefined>;
-  put(key: string, body: string, contentType?: string): Promise<void>;
-  delete(key: string): Promise<void>;
-  /** Every object under `prefix`, in key order, one page (up to 1000 keys) at a time. */
-  list(prefix: string, startAfter?: string): AsyncIterable<ObjectInfo>;
-}
-
 export interface ObsStoreOptions {
   endpoint: string;
   bucket: string;
@@ -45,7 +34,8 @@ export interface ObsStoreOptions {
   onRetry?: (notice: RetryNotice) => void;
 }
 
-export class ObsStore implements ObjectStore {
+/** The object calls of the monitor's `ObjectStore` port (`lib/monitor/ports.ts`). Keys are full object keys. */
+export class ObsStore {
   private readonly clientOptions: ConstructorParameters<typeof ObsClient>[0];
   private readonly bucket: string;
   private readonly budget: Budget;
@@ -138,7 +128,7 @@ export class ObsStore implements ObjectStore {
     return withRetry(
       api,
       async (timeoutMs) => {
-        const result = await withTimeout(api, send(client), timeoutMs);
+        const result = await withTimeout(api, this.clientOptions.server, send(client), timeoutMs);
         const { Status, Code, Message, RequestId } = result.CommonMsg;
         if (Status >= 300 && !acceptedStatuses.includes(Status)) {
           throw new ApiError(api, Status, Code || undefined, Message || undefined, RequestId || undefined);
@@ -173,17 +163,17 @@ function loopbackAwareAgent(): Agent {
 }
 
 // The SDK only knows a client-wide timeout; the run's deadline needs a per-call one.
-async function withTimeout<T>(api: string, promise: Promise<T>, timeoutMs: number): Promise<T> {
+async function withTimeout<T>(api: string, endpoint: string, promise: Promise<T>, timeoutMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new TimeoutError(`${api} timed out after ${timeoutMs} ms`, api)), timeoutMs);
+    timer = setTimeout(() => reject(new TimeoutError(`${api} timed out after ${timeoutMs} ms waiting for ${endpointOrigin(endpoint)}`, api)), timeoutMs);
   });
   try {
     return await Promise.race([promise, timeout]);
   } catch (error) {
     if (error instanceof CloudError) throw error;
     // The SDK rejects only for transport failures; its messages carry no credentials.
-    throw new NetworkError(`${api} failed: network error (${(error as Error)?.message ?? String(error)})`, api, { cause: error });
+    throw networkError(api, endpoint, error);
   } finally {
     clearTimeout(timer);
   }

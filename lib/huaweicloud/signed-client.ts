@@ -8,7 +8,7 @@
 import type { AKSKSigner } from '@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner';
 import type { Budget } from './budget.js';
 import type { Credentials } from './credentials.js';
-import { ApiError, CloudError, NetworkError, ResponseShapeError, TimeoutError } from './errors.js';
+import { ApiError, type CloudError, endpointOrigin, networkError, ResponseShapeError, TimeoutError } from './errors.js';
 import { DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryNotice, type RetryPolicy, withRetry } from './retry.js';
 
 export interface SignedRequest {
@@ -20,6 +20,8 @@ export interface SignedRequest {
   query?: Record<string, string | number | undefined>;
   /** JSON body, sent exactly as `JSON.stringify(body)` (the string the signer hashes). */
   body?: unknown;
+  /** The call answers success with an empty body (Cloud Eye's 201): that is not a shape error. */
+  emptyResponse?: boolean;
 }
 
 export interface SignedResponse {
@@ -101,7 +103,7 @@ export class SignedClient {
       });
       text = await response.text();
     } catch (error) {
-      throw transportError(request.api, error, timeoutMs);
+      throw transportError(request.api, this.endpoint, error, timeoutMs);
     }
 
     const requestId = response.headers.get('x-request-id') ?? undefined;
@@ -117,22 +119,19 @@ export class SignedClient {
         parseRetryAfter(response.headers.get('retry-after')),
       );
     }
-    if (body === undefined) {
+    if (body === undefined && !(request.emptyResponse && text.trim() === '')) {
       throw new ResponseShapeError(`${request.api} answered HTTP ${response.status} with a body that is not JSON`, request.api);
     }
     return { body, requestId: requestId ?? detail(body) };
   }
 }
 
-function transportError(api: string, error: unknown, timeoutMs: number): CloudError {
+function transportError(api: string, endpoint: string, error: unknown, timeoutMs: number): CloudError {
   const name = (error as { name?: string } | undefined)?.name;
   if (name === 'TimeoutError' || name === 'AbortError') {
-    return new TimeoutError(`${api} timed out after ${timeoutMs} ms`, api, { cause: error });
+    return new TimeoutError(`${api} timed out after ${timeoutMs} ms waiting for ${endpointOrigin(endpoint)}`, api, { cause: error });
   }
-  // undici reports the socket-level reason (ECONNRESET, ECONNREFUSED, "terminated") as the cause.
-  const cause = (error as { cause?: { code?: string; message?: string } } | undefined)?.cause;
-  const reason = cause?.code ?? cause?.message ?? (error as Error | undefined)?.message ?? String(error);
-  return new NetworkError(`${api} failed: network error (${reason})`, api, { cause: error });
+  return networkError(api, endpoint, error);
 }
 
 function parseJson(text: string): unknown {
@@ -144,14 +143,21 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** VPCEP and the gateway say `error_code`/`error_msg`; SMN says `code`/`message`. */
+/**
+ * The code, message and request id of an error answer, in each shape the services use: VPCEP's
+ * error pages and the API gateway say `{"error_code","error_msg"}`, VPCEP's SDK models and its
+ * accept/reject page a nested `{"error": {"code","message"}}`, SMN `{"code","message","request_id"}`.
+ */
 function errorDetail(body: unknown): { code?: string; message?: string; requestId?: string } {
   if (typeof body !== 'object' || body === null) return {};
   const record = body as Record<string, unknown>;
+  const nested = typeof record.error === 'object' && record.error !== null ? (record.error as Record<string, unknown>) : {};
   const pick = (...keys: string[]): string | undefined => {
-    for (const key of keys) {
-      const value = record[key];
-      if (typeof value === 'string' && value !== '') return truncate(value, 300);
+    for (const source of [record, nested]) {
+      for (const key of keys) {
+        const value = source[key];
+        if (typeof value === 'string' && value !== '') return truncate(value, 300);
+      }
     }
     return undefined;
   };

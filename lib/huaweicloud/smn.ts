@@ -20,12 +20,8 @@ export interface PublishReceipt {
   requestId: string | undefined;
 }
 
-/** The port the monitor depends on. */
-export interface Publisher {
-  publish(message: SmnMessage): Promise<PublishReceipt>;
-}
-
-export class SmnClient implements Publisher {
+/** The publish call of the monitor's `Publisher` port (`lib/monitor/ports.ts`). */
+export class SmnClient {
   constructor(
     private readonly client: SignedClient,
     private readonly projectId: string,

@@ -2,13 +2,34 @@
  * The VPC Endpoint API calls the monitor needs, with every response checked against the documented
  * shape before use: a malformed page must become a scan failure, never a crash or a silent gap.
  */
-import type { Connection, ConnectionError, EndpointService } from '../monitor/types.js';
 import { ResponseShapeError } from './errors.js';
 import { IAM_ACTIONS } from './iam-actions.js';
 import type { SignedClient } from './signed-client.js';
 
 /** The API's maximum page size: one call per 1000 connections. */
 export const MAX_PAGE_SIZE = 1000;
+
+/** An endpoint service, as the monitor needs it. */
+export interface EndpointService {
+  id: string;
+  name: string;
+}
+
+/** One error a failed connection reports (VPCEP's `error_code` / `error_message`). */
+export interface ConnectionError {
+  code: string;
+  message: string;
+}
+
+/** A connection, cleaned of the wire's spelling and bounded. */
+export interface Connection {
+  id: string;
+  status: string;
+  domainId: string;
+  description: string;
+  updatedAt: string;
+  errors: readonly ConnectionError[];
+}
 
 export interface ConnectionPage {
   connections: Connection[];
@@ -18,15 +39,8 @@ export interface ConnectionPage {
 /** VPCEP spells accept `receive`. */
 export type ConnectionAction = 'receive' | 'reject';
 
-/** The port the monitor depends on. */
-export interface VpcepApi {
-  listServices(): Promise<EndpointService[]>;
-  listConnections(serviceId: string, offset: number, limit: number): Promise<ConnectionPage>;
-  /** Accepts or rejects one connection; resolves with the status VPCEP reports afterwards. */
-  connectionAction(serviceId: string, connectionId: string, action: ConnectionAction): Promise<string>;
-}
-
-export class VpcepClient implements VpcepApi {
+/** The VPCEP calls of the monitor's `VpcepApi` port (`lib/monitor/ports.ts`). */
+export class VpcepClient {
   constructor(
     private readonly client: SignedClient,
     private readonly projectId: string,

@@ -3,7 +3,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { Change } from './diff.js';
-import type { ConnectionError, EndpointService } from './types.js';
+import type { ConnectionError, EndpointService } from './ports.js';
 
 /** What the approval policy did (or, in dry-run, would do) about a pending connection. */
 export interface PolicyAction {

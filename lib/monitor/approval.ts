@@ -4,7 +4,7 @@
  */
 import type { ApprovalPolicy } from '../config.js';
 import { eventId, type AlertEvent, type PolicyAction } from './alerts.js';
-import type { Connection, EndpointService } from './types.js';
+import type { Connection, EndpointService } from './ports.js';
 
 export interface Decision {
   type: PolicyAction['type'];
@@ -72,4 +72,9 @@ export function actionEvent(
     errors: [],
     action: { type: decision.type, mode, outcome, reason: decision.reason, ...(error ? { error } : {}) },
   };
+}
+
+/** What a dry run reports instead of acting: every planned action, as planned. */
+export function plannedEvents(planned: readonly PlannedAction[], detectedAt: string): AlertEvent[] {
+  return planned.map((action) => actionEvent(action, 'dry-run', 'planned', detectedAt));
 }

@@ -5,10 +5,10 @@
  */
 import { type AlertEvent, eventId, type PolicyAction } from './alerts.js';
 import type { Change } from './diff.js';
-import type { ObjectStore } from '../huaweicloud/obs.js';
-import type { EndpointService } from './types.js';
+import { auditKey, auditPartKey } from './keys.js';
+import type { Connection, ConnectionError, EndpointService, ObjectStore } from './ports.js';
 
-export type AuditChange = 'added' | 'removed' | 'status' | 'action';
+export type AuditChange = 'added' | 'removed' | 'status' | 'action' | 'undeliverable';
 
 /** One line of the trail. The README documents these fields; keep them in step. */
 export interface AuditRecord {
@@ -25,11 +25,15 @@ export interface AuditRecord {
   eventId: string;
   /** Whether this change raised an alert. */
   alerted: boolean;
+  /** On records of a connection entering an alert state: the consumer's words (untrusted) and VPCEP's errors. */
+  description?: string;
+  errors?: ConnectionError[];
   /** Only on `action` records: what the approval policy did, why, and how it went. */
   action?: PolicyAction['type'];
   mode?: PolicyAction['mode'];
   outcome?: PolicyAction['outcome'];
   reason?: string;
+  /** On `action` records, why an action failed; on `undeliverable` records, SMN's answer. */
   error?: string;
 }
 
@@ -81,24 +85,22 @@ export function* auditRecords(
       to,
       eventId: id,
       alerted: context.alertedIds.has(id),
+      ...(change.kind === 'removed' ? {} : details(change.connection)),
     };
   }
 }
 
-/** `{prefix}audit/YYYY/MM/DD/` for the UTC day of `date`. */
-export function auditDayPrefix(obsPrefix: string, date: Date): string {
-  const iso = date.toISOString();
-  return `${obsPrefix}audit/${iso.slice(0, 4)}/${iso.slice(5, 7)}/${iso.slice(8, 10)}/`;
-}
+// States that need someone: the trail keeps what the consumer wrote and what VPCEP said went wrong,
+// so the report can show them without the messages. Only for these: a baseline of 100,000 accepted
+// connections would otherwise carry every description.
+const NOTABLE = new Set(['pendingAcceptance', 'failed', 'rejected']);
 
-/**
- * Keys sort by time within a day, and carry the run id so two runs in the same millisecond
- * (overlapping invocations) still write two objects rather than one over the other.
- */
-export function auditKey(obsPrefix: string, at: Date, runId: string): string {
-  const stamp = at.toISOString().replace(/[-:]/g, '').replace('.', '');
-  const safeRun = runId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80);
-  return `${auditDayPrefix(obsPrefix, at)}${stamp}-${safeRun}.jsonl`;
+function details(connection: Connection): Pick<AuditRecord, 'description' | 'errors'> {
+  if (!NOTABLE.has(connection.status) && connection.errors.length === 0) return {};
+  return {
+    ...(connection.description ? { description: connection.description } : {}),
+    ...(connection.errors.length > 0 ? { errors: [...connection.errors] } : {}),
+  };
 }
 
 /** Records per audit object: a baseline of 100,000 connections is written in parts of this many. */
@@ -118,8 +120,7 @@ export async function writeAudit(
   let lines: string[] = [];
   const flush = async (): Promise<void> => {
     part += 1;
-    const partKey = part === 1 ? key : key.replace(/\.jsonl$/, `~${String(part).padStart(4, '0')}.jsonl`);
-    await objects.put(partKey, `${lines.join('\n')}\n`, 'application/x-ndjson');
+    await objects.put(auditPartKey(key, part), `${lines.join('\n')}\n`, 'application/x-ndjson');
     lines = [];
   };
   for (const record of records) {
@@ -128,4 +129,24 @@ export async function writeAudit(
   }
   if (lines.length > 0) await flush();
   return part === 0 ? undefined : { key, parts: part };
+}
+
+/**
+ * The "record" step: the run's changes and approval actions, written before the state, so that if
+ * this fails nothing else is saved and the next run sees the same changes again — no change goes
+ * unrecorded. Returns the first key written, or `undefined` when there was nothing to record.
+ */
+export async function recordRun(
+  objects: ObjectStore,
+  obsPrefix: string,
+  changed: readonly { service: EndpointService; changes: readonly Change[] }[],
+  actions: readonly AlertEvent[],
+  context: { at: string; runId: string; alertedIds: ReadonlySet<string> },
+): Promise<string | undefined> {
+  const records = function* (): Generator<AuditRecord> {
+    for (const { service, changes } of changed) yield* auditRecords(service, changes, context);
+    for (const action of actions) yield actionRecord(action, context.runId);
+  };
+  const written = await writeAudit(objects, auditKey(obsPrefix, new Date(context.at), context.runId), records());
+  return written?.key;
 }

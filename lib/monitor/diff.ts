@@ -1,7 +1,7 @@
 /**
  * What changed between two looks at one endpoint service's connections. Pure: no I/O, no clock.
  */
-import type { Connection } from './types.js';
+import type { Connection } from './ports.js';
 
 /** What the snapshot keeps of a connection: only what the diff and the messages need. */
 export interface ConnectionRecord {

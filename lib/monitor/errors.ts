@@ -59,8 +59,3 @@ interface RunSummaryLike {
 export class OverlapError extends MonitorError {
   override name = 'OverlapError';
 }
-
-/** Thrown from a test's checkpoint hook to stop a run dead between two steps. */
-export class SimulatedCrash extends MonitorError {
-  override name = 'SimulatedCrash';
-}

@@ -7,7 +7,7 @@
  * and no invocation outlives that. It is released anyway when the run ends, so the next timer run
  * does not wait for it. Runs that have nothing to write (quiet passes) never touch it.
  */
-import type { ObjectStore } from '../huaweicloud/obs.js';
+import type { ObjectStore } from './ports.js';
 
 export interface Lease {
   runId: string;
@@ -16,10 +16,6 @@ export interface Lease {
 }
 
 export type LeaseResult = { acquired: true } | { acquired: false; holder: Lease };
-
-export function leaseKey(obsPrefix: string): string {
-  return `${obsPrefix}lease.json`;
-}
 
 export async function acquireLease(objects: ObjectStore, key: string, lease: Lease, now: Date): Promise<LeaseResult> {
   const current = parseLease((await objects.get(key))?.body);

@@ -5,8 +5,8 @@
  * it so and when it last told anyone about it (the alert, then each reminder). A connection still
  * pending one period after that is reminded, then again each period, until it leaves pending.
  */
-import type { Reminder } from './notify.js';
-import type { Connection } from './types.js';
+import type { Reminder } from './reminder-message.js';
+import type { Connection } from './ports.js';
 
 export interface PendingRecord {
   since: string;
@@ -61,4 +61,12 @@ export function dueReminders(
     }
   }
   return due;
+}
+
+/** Records that the due requests were just reminded about: the next reminder is one period away. */
+export function markReminded(book: PendingBook, reminders: readonly DueReminder[], at: string): void {
+  for (const { key } of reminders) {
+    const record = book.get(key.serviceId)?.get(key.connectionId);
+    if (record) record.notifiedAt = at;
+  }
 }

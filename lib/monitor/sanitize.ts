@@ -3,21 +3,19 @@
  * SMS and logs. It is reduced to one line of printable characters, bounded in length, before any
  * format sees it; each format then escapes it for itself (JSON.stringify for JSON).
  */
+import { truncate } from '../text.js';
 
 // C0/C1 controls, DEL, and the invisible characters that can disguise text: zero-width and
 // bidirectional overrides (a "Trojan Source" description could reorder what a reader sees).
 const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/g;
 
 export function cleanText(value: string, maxLength: number): string {
-  const single = value.replace(INVISIBLE, ' ').replace(/\s+/g, ' ').trim();
-  const chars = Array.from(single);
-  return chars.length > maxLength ? `${chars.slice(0, maxLength - 1).join('')}…` : single;
+  return truncate(value.replace(INVISIBLE, ' ').replace(/\s+/g, ' ').trim(), maxLength);
 }
 
 /** Identifiers we print (ids, statuses, codes) keep only the characters such values are made of. */
 export function cleanToken(value: string, maxLength = 64): string {
-  const token = value.replace(/[^A-Za-z0-9._:@/-]/g, '?');
-  return token.length > maxLength ? `${token.slice(0, maxLength - 1)}…` : token;
+  return truncate(value.replace(/[^A-Za-z0-9._:@/-]/g, '?'), maxLength);
 }
 
 /**

@@ -1,5 +1,7 @@
 /** The operator CLI against the local cloud, after real monitoring passes. */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -65,6 +67,14 @@ afterAll(async () => {
   await cloud?.stop();
 });
 
+const run = promisify(execFile);
+/** dist/cli.js in its own process, as a person runs it; resolves with the exit code instead of throwing. */
+const bundle = (args: string[], environment: NodeJS.ProcessEnv) =>
+  run('dist/cli.js', args, { env: { PATH: process.env.PATH, ...environment } }).then(
+    ({ stdout, stderr }) => ({ code: 0, stdout, stderr }),
+    (error: { code: number; stdout: string; stderr: string }) => ({ code: error.code, stdout: error.stdout, stderr: error.stderr }),
+  );
+
 const records = (out: string): AuditRecord[] => out.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as AuditRecord);
 
 describe('vpcep-monitor audit', () => {
@@ -89,6 +99,47 @@ describe('vpcep-monitor audit', () => {
     expect(records((await cli('audit', '--json', '--status', 'failed')).out).map((r) => r.connectionId)).toEqual([changedId]);
     expect(records((await cli('audit', '--json', '--since', '2020-01-01T00:00:00Z', '--until', '2020-01-02T00:00:00Z')).out)).toHaveLength(0);
     expect(records((await cli('audit', '--json', '--since', '1h')).out)).toHaveLength(11);
+  });
+
+  it('takes the service name shown in the SERVICE column as well as the id', async () => {
+    const byName = records((await cli('audit', '--json', '--service', 'orders')).out);
+    expect(byName).toHaveLength(4);
+    expect(byName.every((r) => r.serviceId === orders)).toBe(true);
+    const table = await cli('audit', '--service', 'payments', '--status', 'failed');
+    expect(table.out).toContain(changedId);
+  });
+
+  it('refuses a service name that matches nothing, listing the names it knows', async () => {
+    const { code, out, err } = await cli('audit', '--service', 'ordres');
+    expect(code).toBe(2);
+    expect(out).toBe('');
+    expect(err.trim().split('\n')).toHaveLength(1);
+    expect(err).toContain('--service "ordres" is neither the id nor the name of a service');
+    expect(err).toContain(`orders (${orders}), payments (${payments})`);
+  });
+
+  it('states the 800-day limit in --help and in the error', async () => {
+    expect((await cli('audit', '--help')).out).toContain('at most 800 days');
+    const { code, err } = await cli('audit', '--since', '3650d');
+    expect(code).toBe(2);
+    expect(err).toContain('at most 800 days apart');
+  });
+
+  it('needs only the bucket and where OBS is: no topic, no project', async () => {
+    const saved = env;
+    env = { ...env, SMN_TOPIC_URN: undefined, HUAWEICLOUD_PROJECT_ID: undefined };
+    try {
+      const audit = await cli('audit', '--json');
+      expect(audit).toMatchObject({ code: 0, err: '' });
+      expect(records(audit.out)).toHaveLength(11);
+      const status = await cli('status', '--json');
+      expect(status).toMatchObject({ code: 0, err: '' });
+      expect((JSON.parse(status.out) as { services: unknown[] }).services).toHaveLength(2);
+      env = { ...env, OBS_ENDPOINT: undefined };
+      expect(await cli('status')).toMatchObject({ code: 1, err: 'error: Missing required setting HUAWEICLOUD_REGION (or OBS_ENDPOINT): it says where the OBS bucket is\n' });
+    } finally {
+      env = saved;
+    }
   });
 
   it('prints a table for people', async () => {
@@ -127,18 +178,22 @@ describe('vpcep-monitor status', () => {
     expect(status.services.find((s) => s.serviceId === payments)!.counts).toEqual({ accepted: 3, failed: 1 });
     const table = await cli('status');
     expect(table.out).toContain(`pending ${pendingId}`);
-    expect(table.out).toMatch(/waiting \d+m \d+s/);
+    expect(table.out).toMatch(/waiting \d+s \(since /);
   });
 });
 
 describe('vpcep-monitor run', () => {
-  it('--dry-run publishes nothing and writes nothing', async () => {
-    cloud.addConnection(payments, { status: 'pendingAcceptance' });
+  it('--dry-run prints each message as subscribers would read it, and publishes and writes nothing', async () => {
+    const pending = cloud.addConnection(payments, { status: 'pendingAcceptance', description: 'dry-run partner' }).id;
     const published = cloud.published.length;
     const writes = cloud.calls.filter((c) => c.service === 'obs' && c.method === 'PUT').length;
     const { code, out } = await cli('run', '--dry-run');
     expect(code).toBe(0);
-    expect(out).toContain('Would publish: [VPCEP');
+    expect(out).toContain('--- would publish message 1 of 1 ---\nSubject: [VPCEP');
+    expect(out).toContain('VPC Endpoint connections entered alert states.');
+    expect(out).toContain(`  - ${pending}: new -> pendingAcceptance at `);
+    expect(out).toContain('description "dry-run partner"');
+    expect(out).toMatch(new RegExp(`\\nSMS: VPCEP [a-z0-9-]+: .*pending ${pending.slice(0, 8)}`));
     expect(cloud.published).toHaveLength(published);
     expect(cloud.calls.filter((c) => c.service === 'obs' && c.method === 'PUT').length).toBe(writes);
   });
@@ -156,9 +211,52 @@ describe('vpcep-monitor run', () => {
   });
 });
 
+describe('errors', () => {
+  it('prints a nested error code on one line', async () => {
+    cloud.inject({ service: 'vpcep', kind: 'status', status: 403, body: { error: { code: 'EndPoint.0004', message: 'Permission denied.\nAsk your administrator.' } } });
+    const { code, err } = await cli('run');
+    expect(code).toBe(1);
+    expect(err).toMatch(/^error: vpcep:epservices:list failed: HTTP 403 EndPoint\.0004 Permission denied\. Ask your administrator\. \(request id [0-9a-f-]+\)\n$/);
+  });
+
+  it('names host:port and the setting to check when an endpoint is unreachable, without a stack', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = server.address() as { port: number };
+        server.close(() => resolve(free));
+      });
+    });
+    const { code, stdout, stderr } = await bundle(['run'], { ...env, VPCEP_ENDPOINT: `http://127.0.0.1:${port}`, LOG_LEVEL: 'info' });
+    expect(code).toBe(1);
+    expect(stdout).toBe('');
+    const lines = stderr.trim().split('\n');
+    expect(lines.at(-1)).toBe(`error: vpcep:epservices:list failed: could not connect to http://127.0.0.1:${port} (ECONNREFUSED): check VPCEP_ENDPOINT and the network`);
+    // Before it, one JSON warning per retry, each naming the endpoint too.
+    for (const line of lines.slice(0, -1)) expect(JSON.parse(line)).toMatchObject({ level: 'warn', err: { type: 'NetworkError' } });
+    expect(stderr).not.toContain('"stack"');
+    expect(stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
 describe('dist/cli.js', () => {
+  it('is executable with its shebang and prints the package version', async () => {
+    expect(statSync('dist/cli.js').mode & 0o111).toBe(0o111);
+    expect(readFileSync('dist/cli.js', 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
+    const { version } = JSON.parse(readFileSync('package.json', 'utf8')) as { version: string };
+    expect(await bundle(['--version'], {})).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+  });
+
+  it('stops quietly when the reader closes the pipe (vpcep-monitor audit | head)', async () => {
+    const child = spawn('dist/cli.js', ['--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.destroy();
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+  });
+
   it('answers --help everywhere and exits 2 on usage errors', async () => {
-    const run = promisify(execFile);
     const help = await run(process.execPath, ['dist/cli.js', '--help']);
     expect(help.stdout).toContain('Commands:');
     for (const command of ['run', 'audit', 'status', 'demo', 'emulator']) {

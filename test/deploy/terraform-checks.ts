@@ -11,6 +11,9 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from '@cdktf/hcl2json';
+import { objectKeys, policyStatements, scanExpression, type ObjectKey, type PolicyStatement } from './terraform-scan';
+
+export { objectKeys, policyStatements, scanExpression, type ObjectKey, type PolicyStatement } from './terraform-scan';
 
 type Block = Record<string, unknown>;
 /** hcl2json's shape: `resource.<type>.<name>` is a list of blocks (one per declaration). */
@@ -62,226 +65,6 @@ export function expressionOf(value: unknown): string | undefined {
   return match?.[1];
 }
 
-// --- HCL expression scanning -------------------------------------------------------------------
-
-interface Scanned {
-  /** The expression with comments blanked out (same length, so indices line up). */
-  clean: string;
-  /** `clean` with the contents of string literals (including their interpolations) blanked. */
-  masked: string;
-}
-
-/**
- * HCL strings can hold `${ ... }` templates that contain further strings (`"${join(",", x)}"`),
- * so string ends are found with a small stack rather than a regex.
- */
-export function scanExpression(expr: string): Scanned {
-  const clean = expr.split('');
-  const masked = expr.split('');
-  // Each frame is a string literal or an interpolation (code) inside one, with its brace depth.
-  const stack: ({ kind: 'string' } | { kind: 'interp'; braces: number })[] = [];
-  const blank = (from: number, to: number, target: string[]): void => {
-    for (let k = from; k < to; k++) if (target[k] !== '\n') target[k] = ' ';
-  };
-  let i = 0;
-  while (i < expr.length) {
-    const top = stack[stack.length - 1];
-    const inString = top?.kind === 'string';
-    const insideLiteral = stack.length > 0;
-    const ch = expr[i]!;
-    const next = expr[i + 1];
-    if (inString) {
-      if (ch === '\\') {
-        masked[i] = 'x';
-        if (i + 1 < expr.length) masked[i + 1] = 'x';
-        i += 2;
-        continue;
-      }
-      if (ch === '$' && next === '{') {
-        stack.push({ kind: 'interp', braces: 0 });
-        masked[i] = 'x';
-        masked[i + 1] = 'x';
-        i += 2;
-        continue;
-      }
-      if (ch === '"') {
-        // A string nested in an interpolation is part of the outer literal: keep it masked.
-        if (stack.length > 1) masked[i] = 'x';
-        stack.pop();
-        i += 1;
-        continue;
-      }
-      masked[i] = 'x';
-      i += 1;
-      continue;
-    }
-    // Code: top level, or an interpolation inside a string literal.
-    if (ch === '#' || (ch === '/' && next === '/')) {
-      const end = expr.indexOf('\n', i);
-      const stop = end < 0 ? expr.length : end;
-      blank(i, stop, clean);
-      blank(i, stop, masked);
-      i = stop;
-      continue;
-    }
-    if (ch === '/' && next === '*') {
-      const end = expr.indexOf('*/', i + 2);
-      const stop = end < 0 ? expr.length : end + 2;
-      blank(i, stop, clean);
-      blank(i, stop, masked);
-      i = stop;
-      continue;
-    }
-    if (insideLiteral) masked[i] = 'x';
-    if (ch === '"') {
-      stack.push({ kind: 'string' });
-      i += 1;
-      continue;
-    }
-    if (top?.kind === 'interp') {
-      if (ch === '{') top.braces += 1;
-      if (ch === '}') {
-        if (top.braces === 0) stack.pop();
-        else top.braces -= 1;
-      }
-    }
-    i += 1;
-  }
-  return { clean: clean.join(''), masked: masked.join('') };
-}
-
-/** Index of the bracket closing the one at `open` (same kind), in masked text. */
-function matchingClose(masked: string, open: number): number {
-  const pairs: Record<string, string> = { '{': '}', '[': ']', '(': ')' };
-  const opener = masked[open]!;
-  const closer = pairs[opener];
-  if (!closer) throw new Error(`not an opening bracket at ${open}: ${opener}`);
-  let depth = 0;
-  for (let k = open; k < masked.length; k++) {
-    if (masked[k] === opener) depth += 1;
-    else if (masked[k] === closer) {
-      depth -= 1;
-      if (depth === 0) return k;
-    }
-  }
-  throw new Error(`unbalanced ${opener} at ${open}`);
-}
-
-/** Indices of the `{` that enclose `index`, outermost first. */
-function enclosingBraces(masked: string, index: number): number[] {
-  const open: number[] = [];
-  for (let k = 0; k < index; k++) {
-    if (masked[k] === '{') open.push(k);
-    else if (masked[k] === '}') open.pop();
-  }
-  return open;
-}
-
-export interface ObjectKey {
-  name: string;
-  index: number;
-  /**
-   * Whether the key can be absent from the result: it sits inside a `for` expression (filtered
-   * with `if`) or in an object chosen by a conditional (`cond ? { ... } : ...`).
-   */
-  conditional: boolean;
-}
-
-/** Every `name = value` attribute of an object literal in the expression. */
-export function objectKeys(expr: string): ObjectKey[] {
-  const { masked } = scanExpression(expr);
-  const keys: ObjectKey[] = [];
-  // `=` that is not part of `==`, `=>`, `!=`, `<=` or `>=` (those have no identifier right before).
-  const attribute = /(?<![A-Za-z0-9_.\-])([A-Za-z_][A-Za-z0-9_-]*)\s*=(?![=>])/g;
-  for (const match of masked.matchAll(attribute)) {
-    const braces = enclosingBraces(masked, match.index);
-    if (braces.length === 0) continue;
-    const conditional = braces.some((b) => {
-      const after = masked.slice(b + 1).trimStart();
-      const before = masked.slice(0, b).trimEnd();
-      return after.startsWith('for ') || before.endsWith('?') || before.endsWith(':');
-    });
-    keys.push({ name: match[1]!, index: match.index, conditional });
-  }
-  return keys;
-}
-
-/** The string literals (their raw source text) between `from` and `to`. */
-function stringLiterals(scanned: Scanned, from: number, to: number): string[] {
-  const out: string[] = [];
-  let k = from;
-  while (k < to) {
-    if (scanned.masked[k] === '"') {
-      let end = k + 1;
-      while (end < to && scanned.masked[end] !== '"') end += 1;
-      out.push(scanned.clean.slice(k + 1, end));
-      k = end + 1;
-    } else {
-      k += 1;
-    }
-  }
-  return out;
-}
-
-/** The string literals of the list assigned to `name` inside [from, to), or undefined if absent. */
-function listAttribute(scanned: Scanned, name: string, from: number, to: number): string[] | undefined {
-  const re = new RegExp(`(?<![A-Za-z0-9_])${name}\\s*=\\s*\\[`, 'g');
-  re.lastIndex = from;
-  const match = re.exec(scanned.masked);
-  if (!match || match.index >= to) return undefined;
-  const open = match.index + match[0].length - 1;
-  return stringLiterals(scanned, open + 1, matchingClose(scanned.masked, open));
-}
-
-export interface PolicyStatement {
-  actions: string[];
-  /** Undefined when the statement has no Resource (the action then applies to the whole scope). */
-  resources: string[] | undefined;
-  /** The condition guarding the statement (`local.approval_enforced`), if it is in a `?` branch. */
-  condition: string | undefined;
-}
-
-/**
- * The statements of a policy built as `jsonencode({ Version, Statement = [...] })`, including
- * statements added through `concat(..., cond ? [ {...} ] : [])`.
- */
-export function policyStatements(expr: string): PolicyStatement[] {
-  const scanned = scanExpression(expr);
-  const { masked } = scanned;
-  const statements: PolicyStatement[] = [];
-  for (const key of objectKeys(expr)) {
-    if (key.name !== 'Action') continue;
-    const braces = enclosingBraces(masked, key.index);
-    const open = braces[braces.length - 1]!;
-    const close = matchingClose(masked, open);
-    const actions = listAttribute(scanned, 'Action', open, close) ?? [];
-    const resources = listAttribute(scanned, 'Resource', open, close);
-
-    // Walk out to the `[` holding this statement and see whether a `?` selects that list.
-    let depth = 0;
-    let listOpen = -1;
-    for (let k = open - 1; k >= 0; k--) {
-      const c = masked[k];
-      if (c === ']' || c === '}' || c === ')') depth += 1;
-      else if (c === '[' || c === '{' || c === '(') {
-        if (depth === 0) {
-          listOpen = c === '[' ? k : -1;
-          break;
-        }
-        depth -= 1;
-      }
-    }
-    let condition: string | undefined;
-    if (listOpen >= 0) {
-      const before = masked.slice(0, listOpen).trimEnd();
-      const guard = /([A-Za-z0-9_.!=&|<>\s]+)\?$/.exec(before);
-      if (guard) condition = guard[1]!.trim().split(/[\s,(]+/).filter(Boolean).join(' ');
-    }
-    statements.push({ actions, resources, condition });
-  }
-  return statements;
-}
-
 // --- Checks --------------------------------------------------------------------------------------
 
 export interface Setting {
@@ -321,6 +104,20 @@ export function checkUserData(config: TerraformConfig, settings: readonly Settin
   return problems;
 }
 
+/**
+ * The timer trigger's event_data must carry `sync_execution = false`: providers from 1.75.2 send
+ * it and read it back, so leaving it out shows a change in every plan.
+ */
+export function checkTimerEventData(config: TerraformConfig): string[] {
+  const triggers = resourcesOfType(config, 'huaweicloud_fgs_function_trigger').filter(([, t]) => t.type === 'TIMER');
+  if (triggers.length !== 1) return [`expected one TIMER trigger, found ${triggers.length}`];
+  const expr = expressionOf(triggers[0]![1].event_data) ?? '';
+  const { clean } = scanExpression(expr);
+  const keys = objectKeys(expr).filter((k) => k.name === 'sync_execution');
+  const value = keys.length === 1 ? /^sync_execution\s*=\s*([^\s,}]+)/.exec(clean.slice(keys[0]!.index))?.[1] : undefined;
+  return value === 'false' ? [] : ['event_data has no sync_execution = false (providers from 1.75.2 read it back)'];
+}
+
 export interface RolePolicy {
   role: string;
   type: unknown;
@@ -335,40 +132,48 @@ export function rolePolicies(config: TerraformConfig): RolePolicy[] {
   }));
 }
 
-/** Actions granted only when the approval policy enforces. */
-export const APPROVAL_CONDITION = 'local.approval_enforced';
+/**
+ * Actions granted only behind a switch, by the local that guards them: accepting or rejecting
+ * connections only when the approval policy enforces, sending Cloud Eye metrics only when a
+ * namespace is set.
+ */
+export type ConditionalGrants = Readonly<Record<string, readonly string[]>>;
 
 /**
- * The agency's policies must grant exactly the actions the code uses (`expected`), with
- * `approvalOnly` granted only under the approval switch, and OBS/SMN actions only on the module's
- * own bucket, prefix and topic.
+ * The agency's policies must grant exactly the actions the code uses (`expected`), each action of
+ * `conditional` only under its switch, and OBS actions only on the module's own bucket and prefix.
  */
-export function checkPolicies(config: TerraformConfig, expected: readonly string[], approvalOnly: readonly string[]): string[] {
+export function checkPolicies(config: TerraformConfig, expected: readonly string[], conditional: ConditionalGrants): string[] {
   const problems: string[] = [];
   const policies = rolePolicies(config);
   if (policies.length === 0) return ['no huaweicloud_identity_role in the module'];
 
-  const always = new Set<string>();
-  const approval = new Set<string>();
+  const switchOf = new Map(Object.entries(conditional).flatMap(([guard, actions]) => actions.map((a) => [a, guard] as const)));
+  const granted = new Map<string, Set<string>>(); // guard ('' for none) -> actions
   for (const { role, statements } of policies) {
     if (statements.length === 0) problems.push(`role ${role} has no statements with an Action`);
     for (const st of statements) {
-      if (st.condition === undefined) st.actions.forEach((a) => always.add(a));
-      else if (st.condition === APPROVAL_CONDITION) st.actions.forEach((a) => approval.add(a));
-      else problems.push(`role ${role} grants ${st.actions.join(', ')} under an unexpected condition: ${st.condition}`);
+      const guard = st.condition ?? '';
+      if (guard !== '' && !(guard in conditional)) problems.push(`role ${role} grants ${st.actions.join(', ')} under an unexpected condition: ${st.condition}`);
+      for (const action of st.actions) granted.set(guard, (granted.get(guard) ?? new Set()).add(action));
       problems.push(...checkResources(role, st, config));
     }
   }
 
-  const approvalSet = new Set(approvalOnly);
-  const wantAlways = new Set(expected.filter((a) => !approvalSet.has(a)));
-  for (const action of wantAlways) if (!always.has(action)) problems.push(`action ${action} is used by the code but not granted`);
-  for (const action of always) {
-    if (approvalSet.has(action)) problems.push(`action ${action} is granted unconditionally; it belongs behind ${APPROVAL_CONDITION}`);
-    else if (!wantAlways.has(action)) problems.push(`action ${action} is granted but the code does not use it`);
+  const always = granted.get('') ?? new Set<string>();
+  for (const action of expected) {
+    const guard = switchOf.get(action);
+    if (guard === undefined && !always.has(action)) problems.push(`action ${action} is used by the code but not granted`);
+    if (guard !== undefined && !granted.get(guard)?.has(action)) problems.push(`action ${action} is not granted when ${guard} is true`);
   }
-  for (const action of approvalSet) if (!approval.has(action)) problems.push(`action ${action} is not granted when ${APPROVAL_CONDITION} is true`);
-  for (const action of approval) if (!approvalSet.has(action)) problems.push(`action ${action} is granted under ${APPROVAL_CONDITION} but is not an approval action`);
+  for (const [guard, actions] of granted) {
+    for (const action of actions) {
+      const want = switchOf.get(action);
+      if (!expected.includes(action)) problems.push(`action ${action} is granted but the code does not use it`);
+      else if (guard === '' && want !== undefined) problems.push(`action ${action} is granted unconditionally; it belongs behind ${want}`);
+      else if (guard !== '' && want !== guard) problems.push(`action ${action} is granted under ${guard}, which is not its switch`);
+    }
+  }
   return problems;
 }
 
@@ -389,12 +194,16 @@ function checkResources(role: string, st: PolicyStatement, config: TerraformConf
   for (const r of resources) {
     if (r === '*' || /^[a-z]+:\*:\*:[a-z]+:\*$/.test(r)) problems.push(`role ${role} grants ${st.actions.join(', ')} on every resource (${r})`);
   }
-  const scoped = ['obs', 'smn'].filter((s) => services.has(s));
-  if (scoped.length > 0 && services.size > 1) {
+  if (services.size > 1 && ['obs', 'smn'].some((s) => services.has(s))) {
     problems.push(`role ${role} mixes ${[...services].join(' and ')} actions in one statement; their resources differ`);
   }
-  if (scoped.length > 0 && resources.length === 0) {
-    problems.push(`role ${role} grants ${st.actions.join(', ')} without a Resource, i.e. on every ${scoped.join('/')} resource`);
+  if (services.has('obs') && resources.length === 0) {
+    problems.push(`role ${role} grants ${st.actions.join(', ')} without a Resource, i.e. on every obs resource`);
+  }
+  // Role-based custom policies have no documented topic-level resource for SMN (only identity
+  // policies do): a Resource there may silently match nothing, so publish must carry none.
+  if (services.has('smn') && resources.length > 0) {
+    problems.push(`role ${role}: SMN statement has Resource ${resources.join(', ')}; role-based policies document no topic-level resource for SMN`);
   }
   const bucketRef = (ref: string) => /huaweicloud_obs_bucket\.[A-Za-z0-9_]+\.(bucket|id)/.test(resolveReference(ref, config));
   for (const r of resources) {
@@ -407,12 +216,6 @@ function checkResources(role: string, st: PolicyStatement, config: TerraformConf
     if (st.actions.some((a) => a.startsWith('obs:bucket:'))) {
       const m = /^obs:\*:\*:bucket:\$\{([^}]+)\}$/.exec(r);
       if (!m || !bucketRef(m[1]!)) problems.push(`role ${role}: bucket resource ${r} is not the module's bucket`);
-    }
-    if (services.has('smn')) {
-      const m = /^smn:[^:]+:[^:]+:topic:\$\{([^}]+)\}$/.exec(r);
-      if (!m || !/huaweicloud_smn_topic\.[A-Za-z0-9_]+\.name/.test(resolveReference(m[1]!, config))) {
-        problems.push(`role ${role}: SMN resource ${r} is not the module's topic`);
-      }
     }
   }
   return problems;

@@ -11,10 +11,10 @@ import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SETTINGS } from '../../lib/config';
 import { IAM_ACTIONS } from '../../lib/huaweicloud/iam-actions';
-import { auditKey } from '../../lib/monitor/audit';
-import { stateKey } from '../../lib/monitor/run-monitor';
+import { auditKey, stateKey } from '../../lib/monitor/keys';
 import {
   checkPolicies,
+  checkTimerEventData,
   checkUserData,
   expressionOf,
   loadModule,
@@ -31,10 +31,14 @@ const EXAMPLES_DIR = join(ROOT, 'deploy/terraform/examples');
 const BUNDLE = join(ROOT, 'dist/connection-monitor/index.js');
 
 /**
- * Accepting or rejecting connections (VPCEP spells accept `receive`) is the one write the monitor
- * may do, and only with the approval policy enforcing.
+ * Accepting or rejecting connections (VPCEP spells accept `receive`) is the one write to VPCEP the
+ * monitor may do, and only with the approval policy enforcing; Cloud Eye metrics are sent only
+ * when a namespace is set.
  */
-const approvalOnly = [IAM_ACTIONS.connectionAction];
+const switches = {
+  'local.approval_enforced': [IAM_ACTIONS.connectionAction],
+  'local.metrics_enabled': [IAM_ACTIONS.putMetricData],
+};
 
 let config: TerraformConfig;
 let mainTf: string;
@@ -151,7 +155,17 @@ describe('timer trigger', () => {
     expect(trigger.function_urn).toMatch(/^\$\{huaweicloud_fgs_function\.[A-Za-z0-9_]+\.urn\}$/);
     const eventData = expressionOf(trigger.event_data)!;
     expect(eventData).toMatch(/^\s*jsonencode\(/);
-    expect(objectKeys(eventData).map((k) => k.name).sort()).toEqual(['name', 'schedule', 'schedule_type', 'user_event']);
+    expect(objectKeys(eventData).map((k) => k.name).sort()).toEqual(['name', 'schedule', 'schedule_type', 'sync_execution', 'user_event']);
+    expect(checkTimerEventData(config)).toEqual([]);
+  });
+
+  it('check fails when sync_execution is missing or true', async () => {
+    const line = /^\s*sync_execution\s*=\s*false\n/m;
+    expect(mainTf).toMatch(line);
+    const missing = await loadModule(MODULE_DIR, { 'main.tf': mainTf.replace(line, '') });
+    expect(checkTimerEventData(missing)).toContain('event_data has no sync_execution = false (providers from 1.75.2 read it back)');
+    const sync = await loadModule(MODULE_DIR, { 'main.tf': mainTf.replace(/(sync_execution\s*=\s*)false/, '$1true') });
+    expect(checkTimerEventData(sync)).toContain('event_data has no sync_execution = false (providers from 1.75.2 read it back)');
   });
 
   it('defaults to every five minutes', () => {
@@ -161,20 +175,23 @@ describe('timer trigger', () => {
 });
 
 describe('agency permissions', () => {
-  it('grant exactly the IAM actions the code uses, the approval action only behind its switch', () => {
-    expect(checkPolicies(config, Object.values(IAM_ACTIONS), approvalOnly)).toEqual([]);
+  it('grant exactly the IAM actions the code uses, approval and metrics actions only behind their switches', () => {
+    expect(checkPolicies(config, Object.values(IAM_ACTIONS), switches)).toEqual([]);
     expect(config.variable.approval_mode?.[0]?.default).toBe('off');
   });
 
-  it('scope OBS to the bucket and prefix and SMN to the topic', () => {
-    const statements = rolePolicies(config).flatMap((p) => p.statements);
+  it('scope OBS to the bucket and prefix, and grant SMN publish in the project without a topic Resource', () => {
+    const policies = rolePolicies(config);
+    const statements = policies.flatMap((p) => p.statements);
     const obsObject = statements.filter((s) => s.actions.some((a) => a.startsWith('obs:object:')));
-    const smn = statements.filter((s) => s.actions.some((a) => a.startsWith('smn:')));
     expect(obsObject.flatMap((s) => s.resources ?? [])).toEqual(['obs:*:*:object:${local.bucket}/${var.obs_prefix}*']);
-    for (const s of [...obsObject, ...smn]) {
-      expect(s.resources?.length).toBeGreaterThan(0);
-      for (const r of s.resources ?? []) expect(r).not.toMatch(/^\*$|:\*$/);
-    }
+    for (const r of obsObject.flatMap((s) => s.resources ?? [])) expect(r).not.toMatch(/^\*$|:\*$/);
+    // No SMN page documents topic-level resources in role-based custom policies (main.tf cites
+    // the pages), so publish is granted project-wide and nothing else of SMN is.
+    const smn = statements.filter((s) => s.actions.some((a) => a.startsWith('smn:')));
+    expect(smn).toEqual([{ actions: ['smn:topic:publish'], resources: undefined, condition: undefined }]);
+    const regional = policies.find((p) => p.statements.includes(smn[0]!));
+    expect(regional?.type, 'SMN is project-level: an XA policy granted in the project').toBe('XA');
   });
 
   it('check fails on a missing, extra, unconditional or unscoped grant', async () => {
@@ -182,7 +199,7 @@ describe('agency permissions', () => {
     const variant = async (from: string | RegExp, to: string) => {
       const text = mainTf.replace(from, to);
       expect(text, `variant ${String(from)} applies`).not.toBe(mainTf);
-      return checkPolicies(await loadModule(MODULE_DIR, { 'main.tf': text }), expected, approvalOnly);
+      return checkPolicies(await loadModule(MODULE_DIR, { 'main.tf': text }), expected, switches);
     };
     expect(await variant('"obs:object:DeleteObject"', '"obs:object:GetObject"')).toContain(
       'action obs:object:DeleteObject is used by the code but not granted',
@@ -190,13 +207,26 @@ describe('agency permissions', () => {
     expect(await variant('"smn:topic:publish"', '"smn:topic:publish", "smn:topic:delete"')).toContain(
       'action smn:topic:delete is granted but the code does not use it',
     );
-    expect(await variant('"vpcep:connections:list"]', `"vpcep:connections:list", "${approvalOnly[0]}"]`)).toContain(
-      `action ${approvalOnly[0]} is granted unconditionally; it belongs behind local.approval_enforced`,
+    expect(await variant('"vpcep:connections:list"]', `"vpcep:connections:list", "${IAM_ACTIONS.connectionAction}"]`)).toContain(
+      `action ${IAM_ACTIONS.connectionAction} is granted unconditionally; it belongs behind local.approval_enforced`,
+    );
+    expect(await variant('local.metrics_enabled ?', 'true ?')).toContain(`role regional grants ${IAM_ACTIONS.putMetricData} under an unexpected condition: true`);
+    expect(await variant('local.metrics_enabled ?', 'local.approval_enforced ?')).toContain(
+      `action ${IAM_ACTIONS.putMetricData} is granted under local.approval_enforced, which is not its switch`,
+    );
+    expect(await variant(/\n\s*Action = \["ces:metricData:create"\]/, '\n          Action = ["ces:metricData:list"]')).toEqual(
+      expect.arrayContaining([
+        `action ${IAM_ACTIONS.putMetricData} is not granted when local.metrics_enabled is true`,
+        'action ces:metricData:list is granted but the code does not use it',
+      ]),
     );
     expect(await variant('${local.bucket}/${var.obs_prefix}*', '*')).toContain(
       'role obs: object resource obs:*:*:object:* is not <the module\'s bucket>/<obs_prefix>*',
     );
-    expect((await variant(/\n\s*Resource = \["smn:[^\n]*/, '')).join('\n')).toMatch(/without a Resource/);
+    expect((await variant(/(\n\s*)(Action\s*= \["obs:bucket:ListBucket"\])\n\s*Resource\s*= [^\n]*/, '$1$2')).join('\n')).toMatch(/without a Resource/);
+    expect((await variant(/(Action = \["smn:topic:publish"\])/, '$1\n          Resource = ["smn:*:*:topic:${huaweicloud_smn_topic.alerts.name}"]')).join('\n')).toMatch(
+      /SMN statement has Resource .*document no topic-level resource/,
+    );
   });
 
   it('belong to an agency FunctionGraph can assume, granted where each service needs them', () => {
@@ -251,7 +281,7 @@ describe('notifications and state', () => {
     const locals = Object.assign({}, ...config.locals) as Record<string, string>;
     const prefix = 'team-a/vpcep-monitor/';
     const render = (template: string | undefined) => template?.replaceAll('${var.obs_prefix}', prefix);
-    expect(render(locals.state_key)).toBe(stateKey({ obsPrefix: prefix }));
+    expect(render(locals.state_key)).toBe(stateKey(prefix));
     const audit = render(locals.audit_prefix)!;
     expect(audit.startsWith(prefix)).toBe(true);
     expect(auditKey(prefix, new Date('2026-06-01T08:30:00Z'), 'run-1').startsWith(audit)).toBe(true);

@@ -65,7 +65,7 @@ describe('the bundled handler against the local cloud', () => {
     expect(text).toContain(`${accepted[0]!.id}: accepted -> failed`);
     expect(text).toContain('accepted -> rejected');
     expect(text).not.toContain(accepted[1]!.id); // a removal is audited, not alerted
-    const payload = JSON.parse(cloud.published[0]!.messageStructure!.http!) as { events: { connectionId: string }[] };
+    const payload = JSON.parse(cloud.published[0]!.messageStructure!.default!) as { events: { connectionId: string }[] };
     expect(payload.events).toHaveLength(4);
     expect(cloud.published[0]!.subject).toBe('[VPCEP ap-southeast-1] 4 connections changed: 2 failed, 1 rejected, 1 pendingAcceptance');
     expect(connectionCalls(first)).toHaveLength(2);

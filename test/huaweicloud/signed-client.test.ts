@@ -1,7 +1,8 @@
 /** The signed client and adapters against the local cloud, asserting on what went over the wire. */
+import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { budgetUntil, UNLIMITED } from '../../lib/huaweicloud/budget.js';
-import { ApiError, NetworkError, ResponseShapeError, TimeoutError } from '../../lib/huaweicloud/errors.js';
+import { ApiError, endpointOrigin, NetworkError, ResponseShapeError, TimeoutError } from '../../lib/huaweicloud/errors.js';
 import { ObsStore } from '../../lib/huaweicloud/obs.js';
 import type { RetryPolicy } from '../../lib/huaweicloud/retry.js';
 import { SignedClient } from '../../lib/huaweicloud/signed-client.js';
@@ -36,6 +37,14 @@ const failure = async (promise: Promise<unknown>): Promise<Error> => {
   if (!(result instanceof Error)) throw new Error('expected the call to fail');
   return result;
 };
+/** A loopback port nothing listens on: bound once by us, then released. */
+const closedPort = (): Promise<number> =>
+  new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 
 describe('SignedClient', () => {
   it('signs requests the gateway accepts, with permanent and with temporary credentials', async () => {
@@ -100,12 +109,32 @@ describe('SignedClient', () => {
 
   it('reports a cut-off body as a network error and a malformed one as a shape error', async () => {
     cloud.inject({ service: 'vpcep', kind: 'truncate', times: Infinity });
-    expect(await failure(vpcep(permanent, { ...fast, retries: 0 }).listConnections(serviceId, 0, 1000))).toBeInstanceOf(NetworkError);
+    const cut = await failure(vpcep(permanent, { ...fast, retries: 0 }).listConnections(serviceId, 0, 1000));
+    expect(cut).toBeInstanceOf(NetworkError);
+    expect(cut.message).toContain(`the connection to ${cloud.endpoints.vpcep} failed`);
     cloud.clearFaults();
     cloud.inject({ service: 'vpcep', kind: 'malformed', body: '{"connections": "nope", "total_count": 1}' });
     const error = await failure(vpcep(permanent).listConnections(serviceId, 0, 1000));
     expect(error).toBeInstanceOf(ResponseShapeError);
     expect(error.message).toContain('connections');
+  });
+  it('names the endpoint and the setting to check when nothing answers', async () => {
+    const endpoint = `http://127.0.0.1:${await closedPort()}`;
+    const client = new VpcepClient(new SignedClient({ endpoint, credentials: permanent, retry: { ...fast, retries: 0 }, budget: UNLIMITED }), cloud.projectId);
+    const error = await failure(client.listConnections(serviceId, 0, 10));
+    expect(error).toBeInstanceOf(NetworkError);
+    expect(error.message).toBe(`vpcep:connections:list failed: could not connect to ${endpoint} (ECONNREFUSED): check VPCEP_ENDPOINT and the network`);
+    expect(endpointOrigin('https://vpcep.ap-southeast-1.myhuaweicloud.com')).toBe('https://vpcep.ap-southeast-1.myhuaweicloud.com:443');
+  });
+
+  it("keeps the error code in both of VPCEP's body shapes", async () => {
+    cloud.inject({ service: 'vpcep', kind: 'status', status: 403, body: { error: { code: 'EndPoint.0004', message: 'Permission denied.' } } });
+    const nested = await failure(vpcep(permanent).listConnections(serviceId, 0, 10));
+    expect(nested).toBeInstanceOf(ApiError);
+    expect(nested).toMatchObject({ status: 403, code: 'EndPoint.0004', detail: 'Permission denied.' });
+    expect(nested.message).toMatch(/^vpcep:connections:list failed: HTTP 403 EndPoint\.0004 Permission denied\. \(request id [0-9a-f-]+\)$/);
+    cloud.inject({ service: 'vpcep', kind: 'status', status: 403, body: { error_code: 'EndPoint.0004', error_msg: 'Permission denied.' } });
+    expect(await failure(vpcep(permanent).listConnections(serviceId, 0, 10))).toMatchObject({ status: 403, code: 'EndPoint.0004', detail: 'Permission denied.' });
   });
 });
 
@@ -118,6 +147,10 @@ describe('SmnClient', () => {
     expect(cloud.published.at(-1)).toMatchObject({ topicUrn: urn, subject: 'hello', message: 'body' });
     const error = await failure(smn(`urn:smn:${cloud.region}:${cloud.projectId}:missing`).publish({ subject: 's', message: 'm' }));
     expect(error).toMatchObject({ status: 404, code: 'SMN.0006' });
+    cloud.inject({ service: 'smn', kind: 'status', status: 400, body: { code: 'SMN.00011006', message: 'Invalid message.', request_id: 'smn-request-7' } });
+    const refused = await failure(smn(urn).publish({ subject: 's', message: 'm' }));
+    expect(refused).toMatchObject({ status: 400, code: 'SMN.00011006', detail: 'Invalid message.' });
+    expect(refused.message).toContain('HTTP 400 SMN.00011006 Invalid message.');
   });
 });
 
@@ -138,6 +171,14 @@ describe('ObsStore', () => {
     expect(cloud.calls.filter((call) => call.api === 'obs:bucket:ListBucket')).toHaveLength(2);
     await obs.delete('p/a.json');
     expect(await obs.get('p/a.json')).toBeUndefined();
+  });
+
+  it('names the endpoint and the setting to check when nothing answers', async () => {
+    const endpoint = `http://127.0.0.1:${await closedPort()}`;
+    const obs = new ObsStore({ endpoint, bucket: 'bucket', credentials: temporary, budget: UNLIMITED, retry: { ...fast, retries: 0 } });
+    const error = await failure(obs.get('p/a.json'));
+    expect(error).toBeInstanceOf(NetworkError);
+    expect(error.message).toBe(`obs:object:GetObject failed: could not connect to ${endpoint} (ECONNREFUSED): check OBS_ENDPOINT and the network`);
   });
 
   it('turns a wrong key into a typed 403 that names the call and not the key', async () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { alertsFor, eventId } from '../../lib/monitor/alerts.js';
 import { diffConnections, toRecords } from '../../lib/monitor/diff.js';
-import type { Connection } from '../../lib/monitor/types.js';
+import type { Connection } from '../../lib/monitor/ports.js';
 
 const ALERT = new Set(['pendingAcceptance', 'failed', 'rejected']);
 const service = { id: 'svc-1', name: 'payments' };

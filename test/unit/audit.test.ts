@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AUDIT_PART_RECORDS, type AuditRecord, auditKey, auditRecords, writeAudit } from '../../lib/monitor/audit.js';
+import { AUDIT_PART_RECORDS, type AuditRecord, auditRecords, writeAudit } from '../../lib/monitor/audit.js';
+import { auditKey } from '../../lib/monitor/keys.js';
 import { diffConnections, toRecords } from '../../lib/monitor/diff.js';
 import { connection, FakeObjects } from '../fakes.js';
 

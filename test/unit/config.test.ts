@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, loadConfig, settingSource } from '../../lib/config.js';
+import { closest, editDistance } from '../../lib/config-values.js';
+import { CONNECTION_STATUSES, ConfigError, loadConfig, loadStoreConfig, settingSource } from '../../lib/config.js';
 
 const PROJECT = '0123456789abcdef0123456789abcdef';
 const URN = `urn:smn:ap-southeast-1:${PROJECT}:vpcep-alerts`;
@@ -42,10 +43,11 @@ describe('loadConfig', () => {
     expect(failure({ ...minimal, SMN_TOPIC_URN: '  ' }).setting).toBe('SMN_TOPIC_URN');
   });
 
-  it('rejects a topic URN that is not urn:smn:…', () => {
+  it('rejects a topic URN that is not urn:smn:…, even when the region is set apart', () => {
     const error = failure({ ...minimal, SMN_TOPIC_URN: 'arn:aws:sns:us-east-1:123:topic' });
     expect(error.setting).toBe('SMN_TOPIC_URN');
     expect(error.message).toContain('urn:smn:');
+    expect(failure({ ...minimal, HUAWEICLOUD_REGION: 'ap-southeast-1', SMN_TOPIC_URN: 'vpcep-alerts' }).setting).toBe('SMN_TOPIC_URN');
   });
 
   it('takes the project from RUNTIME_PROJECT_ID, then HUAWEICLOUD_SDK_PROJECT_ID', () => {
@@ -77,9 +79,103 @@ describe('loadConfig', () => {
     expect(failure({ ...minimal, LOG_LEVEL: 'loud' }).setting).toBe('LOG_LEVEL');
   });
 
+  it('sends no metrics unless METRICS_NAMESPACE is set, and builds the Cloud Eye endpoint', () => {
+    expect(load(minimal).metricsNamespace).toBeUndefined();
+    expect(load({ ...minimal, METRICS_NAMESPACE: ' ' }).metricsNamespace).toBeUndefined();
+    expect(load(minimal).endpoints.ces).toBe('https://ces.ap-southeast-1.myhuaweicloud.com');
+    expect(load({ ...minimal, CES_ENDPOINT: 'http://127.0.0.1:9103' }).endpoints.ces).toBe('http://127.0.0.1:9103');
+    expect(failure({ ...minimal, CES_ENDPOINT: 'http://ces.example.com' }).setting).toBe('CES_ENDPOINT');
+    expect(load({ ...minimal, METRICS_NAMESPACE: 'VPCEP.ConnectionMonitor' }).metricsNamespace).toBe('VPCEP.ConnectionMonitor');
+  });
+
+  it('holds METRICS_NAMESPACE to Cloud Eye\'s rules for custom namespaces', () => {
+    for (const good of ['VPCEP.ConnectionMonitor', 'abc.def', `A${'b'.repeat(31)}.x_9`, 'Sys_x.items']) {
+      expect(load({ ...minimal, METRICS_NAMESPACE: good }).metricsNamespace, good).toBe(good);
+    }
+    for (const bad of ['VPCEP', 'ab.cde', 'abc.de', `A${'b'.repeat(32)}.xyz`, '1bc.def', 'abc.9ef', 'a-c.def', 'abc.def.ghi', 'SYS.ECS', 'agt.mine', 'SERVICE.BMS']) {
+      const error = failure({ ...minimal, METRICS_NAMESPACE: bad });
+      expect(error.setting, bad).toBe('METRICS_NAMESPACE');
+      expect(error.message).toContain('service.item');
+    }
+  });
+
   it('reads the FunctionGraph context before the environment', () => {
     const read = settingSource({ getUserData: (key) => (key === 'OBS_BUCKET' ? 'from-context' : '') }, { OBS_BUCKET: 'from-env', LOG_LEVEL: 'debug' });
     expect(read('OBS_BUCKET')).toBe('from-context');
     expect(read('LOG_LEVEL')).toBe('debug');
+  });
+});
+
+describe('settings that cannot be what the user meant', () => {
+  it('refuses a misspelt ALERT_STATUSES entry, naming the setting and the status meant', () => {
+    const error = failure({ ...minimal, ALERT_STATUSES: 'pendingAcceptence,failed' });
+    expect(error.setting).toBe('ALERT_STATUSES');
+    expect(error.message).toContain('"pendingAcceptence"');
+    expect(error.message).toContain('did you mean pendingAcceptance?');
+    expect(failure({ ...minimal, ALERT_STATUSES: 'failed,pending' }).message).toContain('did you mean pendingAcceptance?');
+    expect(failure({ ...minimal, ALERT_STATUSES: 'faild' }).message).toContain('did you mean failed?');
+    expect(failure({ ...minimal, ALERT_STATUSES: 'banana' }).message).not.toContain('did you mean');
+  });
+
+  it('takes a case-only difference as the documented spelling', () => {
+    expect([...load({ ...minimal, ALERT_STATUSES: 'pendingacceptance,FAILED,Rejected' }).alertStatuses]).toEqual(['pendingAcceptance', 'failed', 'rejected']);
+  });
+
+  it('takes a status VPCEP does not document only when written with +', () => {
+    const unknown = failure({ ...minimal, ALERT_STATUSES: 'failed,deactivated' });
+    expect(unknown.setting).toBe('ALERT_STATUSES');
+    expect(unknown.message).toContain('write +deactivated');
+    expect([...load({ ...minimal, ALERT_STATUSES: 'failed,+deactivated,+Creating' }).alertStatuses]).toEqual(['failed', 'deactivated', 'creating']);
+    expect(failure({ ...minimal, ALERT_STATUSES: '+' }).setting).toBe('ALERT_STATUSES');
+    expect(failure({ ...minimal, ALERT_STATUSES: ' , ' }).message).toBe('Setting ALERT_STATUSES names no status');
+  });
+
+  it('treats every other enumerated setting the same way', () => {
+    expect(failure({ ...minimal, LOG_LEVEL: 'inof' })).toMatchObject({ setting: 'LOG_LEVEL', message: expect.stringContaining('did you mean info?') });
+    expect(failure({ ...minimal, LOG_LEVEL: 'warning' }).message).toContain('did you mean warn?');
+    expect(load({ ...minimal, LOG_LEVEL: 'DEBUG' }).logLevel).toBe('debug');
+    expect(failure({ ...minimal, APPROVAL_MODE: 'dryrun' })).toMatchObject({ setting: 'APPROVAL_MODE', message: expect.stringContaining('did you mean dry-run?') });
+    expect(load({ ...minimal, APPROVAL_MODE: 'Dry-Run', AUTO_REJECT_DOMAINS: '*' }).approval.mode).toBe('dry-run');
+    expect(failure({ ...minimal, ALERT_ON_BASELINE: 'flase' })).toMatchObject({ setting: 'ALERT_ON_BASELINE', message: expect.stringContaining('did you mean false?') });
+    expect(load({ ...minimal, ALERT_ON_BASELINE: 'No' }).alertOnBaseline).toBe(false);
+  });
+
+  it('suggests by edit distance, counting a swap of two letters as one edit', () => {
+    expect(editDistance('pendingacceptence', 'pendingacceptance')).toBe(1);
+    expect(editDistance('ture', 'true')).toBe(1);
+    expect(editDistance('', 'abc')).toBe(3);
+    expect(closest('accpeted', CONNECTION_STATUSES)).toBe('accepted');
+    expect(closest('delet', CONNECTION_STATUSES)).toBe('deleting');
+    expect(closest('xyz', CONNECTION_STATUSES)).toBeUndefined();
+  });
+});
+
+describe('loadStoreConfig', () => {
+  const store = { OBS_BUCKET: 'monitor-state' };
+  const loadStore = (settings: Record<string, string | undefined>) => loadStoreConfig((name) => settings[name]);
+
+  it('needs neither the topic nor the project', () => {
+    expect(loadStore({ ...store, HUAWEICLOUD_REGION: 'eu-west-101' })).toEqual({
+      obsBucket: 'monitor-state',
+      obsPrefix: 'vpcep-monitor/',
+      endpoints: { obs: 'https://obs.eu-west-101.myhuaweicloud.com' },
+    });
+    expect(loadStore({ ...store, OBS_ENDPOINT: 'http://127.0.0.1:9102', OBS_PREFIX: 'p' })).toMatchObject({ obsPrefix: 'p/', endpoints: { obs: 'http://127.0.0.1:9102' } });
+    expect(loadStore({ ...store, SMN_TOPIC_URN: URN }).endpoints.obs).toBe('https://obs.ap-southeast-1.myhuaweicloud.com');
+  });
+
+  it('names what is missing, with the same errors as loadConfig', () => {
+    const error = (settings: Record<string, string | undefined>) => {
+      try {
+        loadStore(settings);
+      } catch (caught) {
+        return caught as ConfigError;
+      }
+      throw new Error('expected a ConfigError');
+    };
+    expect(error({ HUAWEICLOUD_REGION: 'ap-southeast-1' }).message).toBe('Missing required setting OBS_BUCKET');
+    expect(error(store).setting).toBe('HUAWEICLOUD_REGION');
+    expect(error({ ...store, SMN_TOPIC_URN: 'nope' }).setting).toBe('SMN_TOPIC_URN');
+    expect(error({ ...store, OBS_ENDPOINT: 'http://obs.example.com' }).message).toContain('loopback');
   });
 });

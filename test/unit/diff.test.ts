@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { diffConnections, toRecords } from '../../lib/monitor/diff.js';
-import type { Connection } from '../../lib/monitor/types.js';
+import type { Connection } from '../../lib/monitor/ports.js';
 
 const connection = (id: string, status: string, updatedAt = '2026-11-01T00:00:00Z'): Connection => ({
   id, status, domainId: 'd1', description: '', updatedAt, errors: [],

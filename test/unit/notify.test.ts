@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertEvent } from '../../lib/monitor/alerts.js';
-import { buildNotifications, buildReminder, PAYLOAD_SCHEMA, SMS_MAX_CHARS } from '../../lib/monitor/notify.js';
+import { buildNotifications, PAYLOAD_SCHEMA, SMS_MAX_CHARS } from '../../lib/monitor/notify.js';
+import { buildReminder } from '../../lib/monitor/reminder-message.js';
 import { cleanText, displayServiceName } from '../../lib/monitor/sanitize.js';
 
 const context = { projectId: '0123456789abcdef0123456789abcdef', region: 'ap-southeast-1', runId: 'run-1', baseline: false };
@@ -8,8 +9,11 @@ const event = (n: number, extra: Partial<AlertEvent> = {}): AlertEvent => ({
   id: `id-${n}`, serviceId: 'svc-1', serviceName: 'payments', connectionId: `conn-${n}`, domainId: 'dom-1',
   from: 'accepted', to: 'failed', at: '2026-11-01T00:00:00Z', detectedAt: '2026-11-01T00:01:00Z', description: '', errors: [], ...extra,
 });
-const LIMIT = 256 * 1024;
-const structureBytes = (structure: object) => Buffer.byteLength(JSON.stringify(structure), 'utf8');
+// The strictest reading of SMN's "256 KB": 256,000 bytes of the whole request body, measured here
+// independently of the code's own arithmetic.
+const LIMIT = 256_000;
+const bodyBytes = (message: { subject: string; structure?: object }) =>
+  Buffer.byteLength(JSON.stringify({ subject: message.subject, message_structure: JSON.stringify(message.structure) }), 'utf8');
 
 describe('buildNotifications', () => {
   it('publishes nothing for no events', () => {
@@ -25,7 +29,6 @@ describe('buildNotifications', () => {
     expect(rest).toEqual([]);
     expect(only!.eventIds).toEqual(['id-1', 'id-3', 'id-2']);
     const email = only!.message.structure.email;
-    expect(email).toBe(only!.message.structure.default);
     const lines = email.split('\n');
     expect(lines).toContain('payments (svc-1)');
     expect(lines).toContain('  - conn-1: accepted -> failed at 2026-11-01T00:00:00Z, consumer dom-1, error EndPoint.0001: quota exceeded, description "team A" (event id-1)');
@@ -35,13 +38,11 @@ describe('buildNotifications', () => {
     expect(only!.message.subject).toBe('[VPCEP ap-southeast-1] 3 connections changed: 1 failed, 1 rejected, 1 pendingAcceptance');
   });
 
-  it('gives machines parseable JSON with every event of the publish', () => {
+  it('gives machines parseable JSON with every event of the publish, once, as the default every other protocol receives', () => {
     const events = [event(1, { errors: [{ code: 'E', message: 'm' }] }), event(2, { from: null, to: 'pendingAcceptance', description: 'q"uote' })];
     const [only] = buildNotifications(events, context);
-    const { http, https, functiongraph } = only!.message.structure;
-    expect(https).toBe(http);
-    expect(functiongraph).toBe(http);
-    const payload = JSON.parse(http) as { schema: string; runId: string; projectId: string; region: string; events: Record<string, unknown>[] };
+    expect(Object.keys(only!.message.structure).sort()).toEqual(['default', 'email', 'sms']);
+    const payload = JSON.parse(only!.message.structure.default) as { schema: string; runId: string; projectId: string; region: string; events: Record<string, unknown>[] };
     expect(payload).toMatchObject({ schema: PAYLOAD_SCHEMA, runId: 'run-1', projectId: context.projectId, region: 'ap-southeast-1' });
     expect(payload.events).toEqual([
       { id: 'id-1', serviceId: 'svc-1', serviceName: 'payments', connectionId: 'conn-1', domainId: 'dom-1', from: 'accepted', to: 'failed', at: '2026-11-01T00:00:00Z', detectedAt: '2026-11-01T00:01:00Z', description: '', error: [{ code: 'E', message: 'm' }] },
@@ -73,22 +74,22 @@ describe('buildNotifications', () => {
     expect(message!.message.structure.email).toContain('consumer x?y');
   });
 
-  it('splits a burst into as few publishes as fit 256 KB: summaries for people, the full list for machines', () => {
+  it('splits a burst into as few publishes as fit 256,000 bytes of body: summaries for people, the full list for machines', () => {
     const long = 'x'.repeat(500);
     const events = Array.from({ length: 3000 }, (_, n) => event(n, { description: long, serviceId: `svc-${n % 3}` }));
     const parts = buildNotifications(events, context);
     expect(parts.length).toBeGreaterThan(1);
     for (const part of parts) {
-      expect(structureBytes(part.message.structure)).toBeLessThanOrEqual(LIMIT);
+      expect(bodyBytes(part.message)).toBeLessThanOrEqual(LIMIT);
       expect(Buffer.byteLength(part.message.subject, 'utf8')).toBeLessThanOrEqual(512);
       expect(part.message.structure.email).toContain('This burst is too large for one message: 3000 events');
       expect(part.message.structure.email.split('\n').filter((l) => l.startsWith('  - '))).toHaveLength(25);
     }
-    const delivered = parts.flatMap((part) => (JSON.parse(part.message.structure.http) as { events: { id: string }[] }).events.map((e) => e.id));
+    const delivered = parts.flatMap((part) => (JSON.parse(part.message.structure.default) as { events: { id: string }[] }).events.map((e) => e.id));
     expect(delivered.sort()).toEqual(events.map((e) => e.id).sort());
     expect(parts.flatMap((part) => part.eventIds).sort()).toEqual(delivered);
     // As few as fit: every part but the last is nearly full.
-    for (const part of parts.slice(0, -1)) expect(structureBytes(part.message.structure)).toBeGreaterThan(LIMIT * 0.9);
+    for (const part of parts.slice(0, -1)) expect(bodyBytes(part.message)).toBeGreaterThan(LIMIT * 0.9);
     expect(parts[0]!.message.subject).toContain(`(part 1 of ${parts.length})`);
   });
 
@@ -96,7 +97,7 @@ describe('buildNotifications', () => {
     const [message] = buildNotifications([event(1, { from: null, baseline: true, to: 'pendingAcceptance' })], { ...context, baseline: true });
     expect(message!.message.subject).toBe('[VPCEP ap-southeast-1] 1 connection needs attention (first run)');
     expect(message!.message.structure.email).toContain('conn-1: found -> pendingAcceptance');
-    expect(JSON.parse(message!.message.structure.http)).toMatchObject({ type: 'baseline' });
+    expect(JSON.parse(message!.message.structure.default)).toMatchObject({ type: 'baseline' });
   });
 
   it('reports approval policy actions, their reasons and failures', () => {
@@ -123,7 +124,7 @@ describe('buildReminder', () => {
     expect(email.indexOf('c-long')).toBeLessThan(email.indexOf('c-short'));
     expect(email).toContain('c-long to payments: waiting 3d 1h (since 2026-10-30T00:00:00Z), consumer d, description "team B"');
     expect(email).toContain('for over 24h');
-    expect(JSON.parse(reminder.message.structure.http)).toMatchObject({ type: 'reminder', events: [{ connectionId: 'c-long', waitingSeconds: 73 * 3600 }, { connectionId: 'c-short' }] });
+    expect(JSON.parse(reminder.message.structure.default)).toMatchObject({ type: 'reminder', events: [{ connectionId: 'c-long', waitingSeconds: 73 * 3600 }, { connectionId: 'c-short' }] });
     expect(Array.from(reminder.message.structure.sms).length).toBeLessThanOrEqual(SMS_MAX_CHARS);
     expect(reminder.eventIds).toEqual([]);
   });

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.js';
 import { UNLIMITED } from '../../lib/huaweicloud/budget.js';
-import { OverlapError, RunIncompleteError, SimulatedCrash } from '../../lib/monitor/errors.js';
-import { type Checkpoint, runMonitor, type MonitorDeps } from '../../lib/monitor/run-monitor.js';
+import { OverlapError, RunIncompleteError } from '../../lib/monitor/errors.js';
+import type { Checkpoint, MonitorDeps, SmnMessage } from '../../lib/monitor/ports.js';
+import { runMonitor } from '../../lib/monitor/run-monitor.js';
 import { parseState } from '../../lib/monitor/state.js';
-import type { SmnMessage } from '../../lib/huaweicloud/smn.js';
-import { connection, FakeObjects, FakePublisher, FakeVpcep, memoryLogger } from '../fakes.js';
+import { connection, FakeMetrics, FakeObjects, FakePublisher, FakeVpcep, memoryLogger, SimulatedCrash } from '../fakes.js';
 
 const PROJECT = '0123456789abcdef0123456789abcdef';
 const SVC_A = '11111111-1111-4111-8111-111111111111';
@@ -210,5 +210,125 @@ describe('runMonitor', () => {
       expect(w.publisher.messages).toHaveLength(1);
       expect(await w.pass()).toMatchObject({ alerts: 1, published: 1 });
     });
+  });
+});
+
+describe('delivering what SMN refuses', () => {
+  const payloadIds = (message: SmnMessage): string[] => (JSON.parse(message.structure!.default) as { events: { connectionId: string }[] }).events.map((e) => e.connectionId);
+  const refuseConnection = (id: string) => (message: SmnMessage) => (message.structure && payloadIds(message).includes(id) ? { status: 400, code: 'SMN.0021' } : undefined);
+
+  it('splits a publish SMN refuses as a message, and delivers every alert in smaller ones', async () => {
+    const w = world();
+    await w.pass();
+    for (let i = 0; i < 8; i++) set(w.vpcep, SVC_A, `f${i}`, 'failed');
+    // Refuses anything carrying more than two alerts, as a service with a smaller limit would.
+    w.publisher.refuse = (message) => (message.structure && payloadIds(message).length > 2 ? { status: 413, code: 'APIGW.0201' } : undefined);
+    expect(await w.pass()).toMatchObject({ alerts: 8, undelivered: 0, deadLettered: 0 });
+    const delivered = w.publisher.messages.slice(1).flatMap(payloadIds);
+    expect(delivered.sort()).toEqual(Array.from({ length: 8 }, (_, i) => `f${i}`).sort());
+    expect(w.state().outbox).toEqual([]);
+  });
+
+  it('dead-letters the one alert SMN refuses for good, delivers the others, and the next runs are clean', async () => {
+    const w = world();
+    await w.pass();
+    set(w.vpcep, SVC_A, 'bad', 'failed');
+    set(w.vpcep, SVC_A, 'good', 'failed');
+    set(w.vpcep, SVC_B, 'other', 'pendingAcceptance');
+    w.publisher.refuse = refuseConnection('bad');
+    const summary = await w.pass();
+    expect(summary).toMatchObject({ alerts: 3, undelivered: 0, deadLettered: 1 });
+    expect(w.publisher.messages.slice(1).filter((m) => m.structure).flatMap(payloadIds).sort()).toEqual(['good', 'other']);
+    const notice = w.publisher.messages.at(-1)!;
+    expect(notice.subject).toContain('1 alert could not be delivered');
+    expect(notice.message).toContain('bad');
+    const [letterKey, ...more] = [...w.objects.objects.keys()].filter((k) => k.startsWith('vpcep-monitor/dead-letter/2026/11/25/'));
+    expect(more).toEqual([]);
+    const letter = JSON.parse(w.objects.objects.get(letterKey!)!.trim()) as { event: { connectionId: string }; smn: { status: number; code: string; requestId: string } };
+    expect(letter).toMatchObject({ event: { connectionId: 'bad' }, smn: { status: 400, code: 'SMN.0021', requestId: 'req-1' } });
+    const trail = [...w.objects.objects.entries()].filter(([k]) => k.includes('/audit/')).flatMap(([, body]) => body.trim().split('\n').map((line) => JSON.parse(line) as { change: string; connectionId: string; error?: string }));
+    expect(trail.filter((r) => r.change === 'undeliverable')).toEqual([expect.objectContaining({ connectionId: 'bad', error: expect.stringContaining('SMN.0021') })]);
+    expect(w.state().outbox).toEqual([]);
+    const published = w.publisher.messages.length;
+    expect(await w.pass()).toMatchObject({ published: 0, undelivered: 0 });
+    expect(w.publisher.messages).toHaveLength(published);
+  });
+
+  it('keeps refused alerts in the outbox when the notice is refused too: the channel, not the message, is the problem', async () => {
+    const w = world();
+    await w.pass();
+    set(w.vpcep, SVC_A, 'a1', 'failed');
+    w.publisher.refuse = () => ({ status: 400, code: 'SMN.0099' });
+    const error = await w.pass().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RunIncompleteError);
+    expect(w.state().outbox.map((e) => e.connectionId)).toEqual(['a1']);
+    w.publisher.refuse = undefined;
+    expect(await w.pass()).toMatchObject({ published: 1, undelivered: 0, deadLettered: 0 });
+  });
+
+  it.each([
+    ['a missing topic', 404, 'SMN.0006'],
+    ['an invalid topic URN', 400, 'SMN.0005'],
+    ['a refused signature', 401, 'APIGW.0301'],
+    ['throttling', 429, 'APIGW.0308'],
+  ])('never dead-letters on %s: the alerts wait in the outbox', async (_what, status, code) => {
+    const w = world();
+    await w.pass();
+    set(w.vpcep, SVC_A, 'a1', 'failed');
+    w.publisher.refuse = () => ({ status, code });
+    await expect(w.pass()).rejects.toBeInstanceOf(RunIncompleteError);
+    expect(w.state().outbox).toHaveLength(1);
+    expect([...w.objects.objects.keys()].some((k) => k.includes('dead-letter'))).toBe(false);
+    expect(w.publisher.attempts).toHaveLength(2);
+  });
+});
+
+describe('Cloud Eye metrics', () => {
+  const withMetrics = (settings: Record<string, string> = { METRICS_NAMESPACE: 'VPCEP.ConnectionMonitor' }) => {
+    const w = world(settings);
+    const metrics = new FakeMetrics();
+    const pass = () => runMonitor(w.config, { ...w.deps, metrics }, { runId: 'm', leaseExpiresAt: w.deps.now() });
+    return { ...w, metrics, pass };
+  };
+  const value = (sent: FakeMetrics['sent'][number], dimension: string, name: string) =>
+    sent.metrics.find((m) => m.dimension.value === dimension && m.name === name)?.value;
+
+  it('sends the counts of every service read, and the run, every run', async () => {
+    const w = withMetrics();
+    expect(await w.pass()).toMatchObject({ metrics: 'sent' });
+    expect(await w.pass()).toMatchObject({ metrics: 'sent', published: 0 });
+    expect(w.metrics.sent).toHaveLength(2);
+    const [, quiet] = w.metrics.sent;
+    expect(quiet!.namespace).toBe('VPCEP.ConnectionMonitor');
+    expect(value(quiet!, SVC_A, 'connections_total')).toBe(2);
+    expect(value(quiet!, SVC_A, 'connections_pending')).toBe(1);
+    expect(value(quiet!, SVC_B, 'connections_accepted')).toBe(1);
+    expect(value(quiet!, PROJECT, 'services_unreadable')).toBe(0);
+  });
+
+  it('leaves out a service it could not read, and counts it as unreadable', async () => {
+    const w = withMetrics();
+    await w.pass();
+    w.vpcep.failService.add(SVC_A);
+    await expect(w.pass()).rejects.toBeInstanceOf(RunIncompleteError);
+    const last = w.metrics.sent.at(-1)!;
+    expect(value(last, SVC_A, 'connections_total')).toBeUndefined();
+    expect(value(last, PROJECT, 'services_unreadable')).toBe(1);
+  });
+
+  it('an outage of Cloud Eye touches no alert', async () => {
+    const w = withMetrics();
+    await w.pass();
+    set(w.vpcep, SVC_A, 'a1', 'failed');
+    w.metrics.failing = true;
+    expect(await w.pass()).toMatchObject({ alerts: 1, published: 1, undelivered: 0, metrics: 'failed' });
+    expect(text(w.publisher.messages.at(-1)!)).toContain('accepted -> failed');
+    expect(w.lines().some((line) => line.includes('Cloud Eye failed') && line.includes('alerting is not affected'))).toBe(true);
+  });
+
+  it('sends nothing without METRICS_NAMESPACE', async () => {
+    const w = withMetrics({});
+    expect(await w.pass()).toMatchObject({ metrics: 'off' });
+    expect(w.metrics.sent).toEqual([]);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { UNLIMITED } from '../../lib/huaweicloud/budget.js';
 import { ScanError } from '../../lib/monitor/errors.js';
 import { createLimiter } from '../../lib/monitor/limiter.js';
-import { scanService } from '../../lib/monitor/scan.js';
+import { scanService } from '../../lib/monitor/scan-service.js';
 import { connection, FakeVpcep } from '../fakes.js';
 
 const options = () => ({ limiter: createLimiter(4), budget: UNLIMITED });
@@ -84,5 +84,30 @@ describe('scanService with a snapshot', () => {
     const [a, b] = await scanService(vpcep, 's', { ...options(), previous });
     expect(a).toMatchObject({ id: 'a', status: 'accepted', updatedAt: 'u1', domainId: 'd1' });
     expect(b).toMatchObject({ id: 'b', status: 'failed', updatedAt: 'u2', domainId: 'd2' });
+  });
+
+  it('reads a list that shrank past a later page again instead of failing (EndPoint.0010)', async () => {
+    const vpcep = new FakeVpcep();
+    seed(vpcep, 's', 2700);
+    let shrunk = false;
+    vpcep.beforePage = (_id, offset) => {
+      if (offset > 0 && !shrunk) {
+        shrunk = true;
+        vpcep.connections.get('s')!.splice(0, 1500);
+      }
+    };
+    const result = await scanService(vpcep, 's', options());
+    expect(result).toHaveLength(1200);
+    expect(new Set(result.map((c) => c.id)).size).toBe(1200);
+    expect(vpcep.calls.map((call) => call.offset).sort((a, b) => a - b)).toEqual([0, 0, 1000, 1000, 2000]);
+  });
+
+  it('still fails on a 400 that is not about the list moving', async () => {
+    const vpcep = new FakeVpcep();
+    seed(vpcep, 's', 2500);
+    vpcep.beforePage = (_id, offset) => {
+      if (offset === 1000) throw Object.assign(new Error('HTTP 400 EndPoint.0002 Parameter error.'), { status: 400, code: 'EndPoint.0002' });
+    };
+    await expect(scanService(vpcep, 's', options())).rejects.toThrow(/offset 1000 failed: HTTP 400 EndPoint.0002/);
   });
 });

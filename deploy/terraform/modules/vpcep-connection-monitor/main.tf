@@ -16,6 +16,21 @@ locals {
   # Only an enforcing approval policy writes to VPCEP; dry-run and off need no update permission.
   approval_enforced = var.approval_mode == "enforce"
 
+  # Cloud Eye metrics are on unless metrics_namespace is empty; the permission to send them and the
+  # alarm rules on them (alarms.tf) follow this switch.
+  metrics_enabled = var.metrics_namespace != ""
+
+  # FunctionGraph's timer schedules by schedule_type, for the trigger's precondition. The variable's
+  # own validation (variables.tf) cannot read locals, so it spells the same patterns out;
+  # test/deploy runs both against the same cases.
+  schedule_patterns = {
+    Rate = ["^(([1-9]|[1-5][0-9]|60)m|([1-9]|1[0-9]|2[0-4])h|([1-9]|[12][0-9]|30)d)$"]
+    Cron = [
+      "^(CRON_TZ=[A-Za-z0-9_+/-]+ +)?[0-9A-Za-z*?/,#-]+( +[0-9A-Za-z*?/,#-]+){4,5}$",
+      "^@every +([0-9]+(\\.[0-9]+)?(ns|us|ms|s|m|h))+$",
+    ]
+  }
+
   # Where lib/monitor writes (auditKey() and stateKey()); test/deploy checks these agree.
   bucket       = huaweicloud_obs_bucket.state.bucket
   audit_prefix = "${var.obs_prefix}audit/"
@@ -92,7 +107,7 @@ resource "huaweicloud_obs_bucket" "state" {
 
 resource "huaweicloud_identity_role" "regional" {
   name        = "${var.name}-vpcep-smn"
-  description = "VPC Endpoint connection monitor: list endpoint services and connections, publish to its SMN topic."
+  description = "VPC Endpoint connection monitor: list endpoint services and connections, publish alerts to SMN, send metrics to Cloud Eye."
   type        = "XA" # project-level services
 
   policy = jsonencode({
@@ -106,9 +121,14 @@ resource "huaweicloud_identity_role" "regional" {
           Action = ["vpcep:epservices:list", "vpcep:connections:list"]
         },
         {
-          Effect   = "Allow"
-          Action   = ["smn:topic:publish"]
-          Resource = ["smn:${local.region}:*:topic:${huaweicloud_smn_topic.alerts.name}"]
+          # Publish to any topic of this project, not only the module's: no SMN page documents a
+          # topic-level Resource in role-based custom policies (huaweicloud_identity_role). The
+          # SMN custom-policy examples have no Resource ("Creating SMN Custom Policies",
+          # usermanual-smn/smn_ug_0038) and the action table names no resource type
+          # (api-smn/smn_api_80005); topic URNs appear only for identity policies
+          # (api-smn/smn_api_80015), a different IAM model. The README says what this allows.
+          Effect = "Allow"
+          Action = ["smn:topic:publish"]
         },
       ],
       # Accepting or rejecting connections is a write to another tenant's access path: granted
@@ -117,6 +137,16 @@ resource "huaweicloud_identity_role" "regional" {
         {
           Effect = "Allow"
           Action = ["vpcep:connections:update"]
+        },
+      ] : [],
+      # Custom metrics for Cloud Eye, a project-level service ("Permissions",
+      # productdesc-ces/ces_07_0009), hence this XA policy. Its custom-policy examples carry no
+      # Resource (usermanual-ces/ces_01_0091) and the action has no resource type: it covers the
+      # project.
+      local.metrics_enabled ? [
+        {
+          Effect = "Allow"
+          Action = ["ces:metricData:create"]
         },
       ] : [],
     )
@@ -234,6 +264,8 @@ resource "huaweicloud_fgs_function" "monitor" {
         APPROVAL_MODE        = var.approval_mode == "off" ? null : var.approval_mode
         AUTO_ACCEPT_DOMAINS  = length(var.auto_accept_domains) > 0 ? join(",", var.auto_accept_domains) : null
         AUTO_REJECT_DOMAINS  = length(var.auto_reject_domains) > 0 ? join(",", var.auto_reject_domains) : null
+        METRICS_NAMESPACE    = local.metrics_enabled ? var.metrics_namespace : null
+        CES_ENDPOINT         = var.ces_endpoint
       } : setting => value if value != null
     },
   ))
@@ -257,18 +289,17 @@ resource "huaweicloud_fgs_function_trigger" "timer" {
     schedule      = var.schedule
     # Arrives as event.user_event; the function does not depend on it.
     user_event = "vpcep-connection-monitor"
+    # Providers from 1.75.2 send this and read it back; without it every plan shows a change.
+    # Timer triggers are invoked asynchronously anyway (usermanual-functiongraph/functiongraph_01_0399).
+    sync_execution = false
   })
 
   lifecycle {
     precondition {
       # Each variable is validated on its own; this catches a valid Rate paired with type Cron
       # and the other way round.
-      condition = (
-        var.schedule_type == "Rate"
-        ? can(regex("^[0-9]+[mhd]$", var.schedule))
-        : !can(regex("^[0-9]+[mhd]$", var.schedule))
-      )
-      error_message = "schedule does not match schedule_type: Rate takes 5m, 1h or 1d style values; Cron takes six fields or @every <duration>."
+      condition     = anytrue([for pattern in local.schedule_patterns[var.schedule_type] : can(regex(pattern, var.schedule))])
+      error_message = "schedule does not match schedule_type: Rate takes 1m-60m, 1h-24h or 1d-30d; Cron takes five or six fields (optionally after CRON_TZ=<zone>) or @every <duration>."
     }
   }
 }

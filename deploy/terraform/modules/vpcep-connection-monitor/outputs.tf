@@ -27,3 +27,12 @@ output "log_stream_id" {
   description = "LTS log stream receiving the function's logs (null when lts_enabled is false)."
   value       = var.lts_enabled ? huaweicloud_lts_stream.monitor[0].id : null
 }
+
+output "alarm_rule_ids" {
+  description = "Cloud Eye alarm rules on the monitor's metrics, by purpose (pending, failed, monitor); empty when metrics are off."
+  value = merge(
+    { for r in huaweicloud_ces_alarmrule.pending : "pending" => r.id },
+    { for r in huaweicloud_ces_alarmrule.failed : "failed" => r.id },
+    { for r in huaweicloud_ces_alarmrule.monitor : "monitor" => r.id },
+  )
+}

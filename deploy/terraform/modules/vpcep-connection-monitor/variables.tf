@@ -89,19 +89,22 @@ variable "schedule_type" {
 }
 
 variable "schedule" {
-  description = "For Rate: 1m-60m, 1h-24h or 1d-30d. For Cron: six fields (sec min hour day month weekday, e.g. \"0 */5 * * * *\") or \"@every 5m\". Runs cannot overlap: the function is limited to one instance."
+  description = "For Rate: 1m-60m, 1h-24h or 1d-30d. For Cron: five or six fields (with six, seconds come first: \"0 */5 * * * *\"), optionally after CRON_TZ=<zone> (\"CRON_TZ=Asia/Shanghai 0 8 * * 1-5\"), or \"@every <duration>\" (\"@every 5m\", \"@every 1.5h\"). Runs cannot overlap: the function is limited to one instance."
   type        = string
   default     = "5m"
 
   validation {
+    # FunctionGraph's timer rules: Rate is a whole number of minutes (1-60), hours (1-24) or days
+    # (1-30). Cron takes five or six fields after an optional CRON_TZ=<zone> prefix, or
+    # @every <Go duration> (units ns, us, ms, s, m, h; decimals allowed). An empty @every is refused.
+    # The same patterns appear in the trigger's precondition in main.tf, which pairs them with
+    # schedule_type; test/deploy runs both against the same cases.
     condition = (
-      can(regex("^([1-9]|[1-5][0-9]|60)m$", var.schedule)) ||
-      can(regex("^([1-9]|1[0-9]|2[0-4])h$", var.schedule)) ||
-      can(regex("^([1-9]|[12][0-9]|30)d$", var.schedule)) ||
-      can(regex("^@every ([0-9]+h)?([0-9]+m)?([0-9]+s)?$", var.schedule)) ||
-      length(regexall("[^ ]+", var.schedule)) == 6
+      can(regex("^(([1-9]|[1-5][0-9]|60)m|([1-9]|1[0-9]|2[0-4])h|([1-9]|[12][0-9]|30)d)$", var.schedule)) ||
+      can(regex("^(CRON_TZ=[A-Za-z0-9_+/-]+ +)?[0-9A-Za-z*?/,#-]+( +[0-9A-Za-z*?/,#-]+){4,5}$", var.schedule)) ||
+      can(regex("^@every +([0-9]+(\\.[0-9]+)?(ns|us|ms|s|m|h))+$", var.schedule))
     )
-    error_message = "schedule must be a Rate (1m-60m, 1h-24h, 1d-30d) or a Cron expression (six fields, or @every <duration>)."
+    error_message = "schedule must be a Rate (1m-60m, 1h-24h, 1d-30d) or a Cron expression: five or six fields, optionally after CRON_TZ=<zone> and a space, or @every <duration> such as @every 5m."
   }
 }
 
@@ -131,6 +134,14 @@ variable "obs_prefix" {
     # here, so require the normalised form rather than silently granting `prefix*`.
     condition     = length(var.obs_prefix) > 1 && endswith(var.obs_prefix, "/") && !startswith(var.obs_prefix, "/") && !strcontains(var.obs_prefix, "//")
     error_message = "obs_prefix must be a relative key prefix ending in '/', such as \"vpcep-monitor/\"."
+  }
+
+  validation {
+    # The prefix becomes part of the agency's OBS resource string, and IAM resource strings hold
+    # only -_0-9a-zA-Z*./\ . Of those, '*' would widen the grant to other keys and '\' is refused
+    # by the function (OBS_PREFIX), so both are left out too.
+    condition     = can(regex("^[-_0-9a-zA-Z./]+$", var.obs_prefix))
+    error_message = "obs_prefix may only contain letters, digits, '-', '_', '.' and '/': it is part of an IAM resource string."
   }
 }
 
@@ -230,9 +241,13 @@ variable "alert_statuses" {
   default     = null
 
   validation {
-    # Terraform's || evaluates both sides, so null is handled by try() rather than by short-circuit.
-    condition     = try(length(var.alert_statuses) > 0 && alltrue([for s in var.alert_statuses : can(regex("^[A-Za-z]+$", s))]), var.alert_statuses == null)
-    error_message = "alert_statuses must be null or a non-empty list of status names such as pendingAcceptance."
+    # As the function checks ALERT_STATUSES: a documented VPCEP status in any case, or +name for a
+    # status VPCEP added later. Terraform's || evaluates both sides, so null is handled by try().
+    condition = try(length(var.alert_statuses) > 0 && alltrue([
+      for s in var.alert_statuses :
+      contains(["pendingacceptance", "creating", "accepted", "rejected", "failed", "deleting"], lower(s)) || can(regex("^\\+[A-Za-z]+$", s))
+    ]), var.alert_statuses == null)
+    error_message = "alert_statuses must be null or a non-empty list of VPCEP statuses (pendingAcceptance, creating, accepted, rejected, failed, deleting), or +name for a status VPCEP added later."
   }
 }
 
@@ -318,7 +333,8 @@ variable "auto_reject_domains" {
   default     = []
 
   validation {
-    condition     = var.auto_reject_domains == ["*"] || alltrue([for d in var.auto_reject_domains : can(regex("^[0-9a-f]{32}$", d))])
+    # A list(string) never equals the tuple literal ["*"]: compare with a list.
+    condition     = var.auto_reject_domains == tolist(["*"]) || alltrue([for d in var.auto_reject_domains : can(regex("^[0-9a-f]{32}$", d))])
     error_message = "auto_reject_domains is [\"*\"] alone or a list of domain ids (32 lower-case hex digits)."
   }
 }
@@ -331,6 +347,47 @@ variable "remind_pending_after" {
   validation {
     condition     = var.remind_pending_after == null || can(regex("^[0-9]{1,7}[smhd]$", var.remind_pending_after))
     error_message = "remind_pending_after is a number followed by s, m, h or d, e.g. 24h."
+  }
+}
+
+# --- Cloud Eye metrics and alarms (alarms.tf) -------------------------------------------------------
+
+variable "metrics_namespace" {
+  description = "METRICS_NAMESPACE: Cloud Eye namespace the function sends its custom metrics to, as service.item. An empty string turns metrics off, and with them the ces:metricData:create permission and the alarm rules."
+  type        = string
+  default     = "VPCEP.ConnectionMonitor"
+
+  validation {
+    # Cloud Eye's custom namespaces: service.item, each part 3-32 characters, a letter first, then
+    # letters, digits or '_'; the service part must not be one of Cloud Eye's own (SYS, AGT,
+    # SERVICE). lib/config.ts applies the same rules; test/deploy runs both on the same cases.
+    condition = var.metrics_namespace == "" || (
+      can(regex("^[A-Za-z][A-Za-z0-9_]{2,31}\\.[A-Za-z][A-Za-z0-9_]{2,31}$", var.metrics_namespace)) &&
+      !contains(["SYS", "AGT", "SERVICE"], upper(try(split(".", var.metrics_namespace)[0], "")))
+    )
+    error_message = "metrics_namespace must be \"\" (metrics off) or service.item: each part 3-32 letters, digits or '_', starting with a letter, and the service part not SYS, AGT or SERVICE."
+  }
+}
+
+variable "ces_endpoint" {
+  description = "CES_ENDPOINT: override of https://ces.<region>.myhuaweicloud.com. Null uses the public regional endpoint."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.ces_endpoint == null || can(regex("^https://[^/?#@\\s]+$", var.ces_endpoint))
+    error_message = "ces_endpoint must be a bare https:// origin (no path, query or credentials)."
+  }
+}
+
+variable "pending_alarm_after" {
+  description = "Cloud Eye alarm on pending_oldest_seconds: a connection request waiting in pendingAcceptance longer than this (s, m, h or d, e.g. 24h) notifies the module's topic. Null: no such alarm. Needs metrics on."
+  type        = string
+  default     = "24h"
+
+  validation {
+    condition     = var.pending_alarm_after == null || can(regex("^0*[1-9][0-9]{0,6}[smhd]$", var.pending_alarm_after))
+    error_message = "pending_alarm_after must be null or a positive whole number followed by s, m, h or d, e.g. 24h."
   }
 }
 

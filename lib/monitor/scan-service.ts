@@ -1,12 +1,10 @@
 /**
  * Reading every connection of one endpoint service, completely and consistently, or not at all.
  */
-import type { Budget } from '../huaweicloud/budget.js';
-import { MAX_PAGE_SIZE, type ConnectionPage, type VpcepApi } from '../huaweicloud/vpcep.js';
+import type { ConnectionRecord } from './diff.js';
 import { ScanError } from './errors.js';
 import type { Limiter } from './limiter.js';
-import type { ConnectionRecord } from './diff.js';
-import type { Connection } from './types.js';
+import { type Budget, callFailure, CONNECTIONS_PAGE_SIZE, type Connection, type ConnectionPage, type VpcepApi } from './ports.js';
 
 export interface ScanOptions {
   limiter: Limiter;
@@ -48,20 +46,31 @@ async function readOnce(
   limiter: Limiter,
   previous: ReadonlyMap<string, ConnectionRecord> | undefined,
 ): Promise<Connection[] | { problem: string }> {
-  const page = (offset: number): Promise<ConnectionPage> =>
-    limiter(() => vpcep.listConnections(serviceId, offset, MAX_PAGE_SIZE)).catch((error: unknown) => {
-      throw new ScanError(serviceId, `reading connections at offset ${offset} failed: ${(error as Error).message}`, { cause: error });
-    });
+  const page = (offset: number): Promise<ConnectionPage> => limiter(() => vpcep.listConnections(serviceId, offset, CONNECTIONS_PAGE_SIZE));
+  const failed = (offset: number, error: unknown): ScanError =>
+    new ScanError(serviceId, `reading connections at offset ${offset} failed: ${(error as Error).message}`, { cause: error });
 
-  const first = await page(0);
+  const first = await page(0).catch((error: unknown) => {
+    throw failed(0, error);
+  });
   const total = first.totalCount;
   const offsets: number[] = [];
-  for (let offset = MAX_PAGE_SIZE; offset < total; offset += MAX_PAGE_SIZE) offsets.push(offset);
-  const rest = await Promise.all(offsets.map(page));
+  for (let offset = CONNECTIONS_PAGE_SIZE; offset < total; offset += CONNECTIONS_PAGE_SIZE) offsets.push(offset);
+  const rest = await Promise.all(offsets.map((offset) => page(offset).catch((error: unknown) => ({ offset, error }))));
+
+  // VPCEP refuses an offset that is not less than the total (400 EndPoint.0010). A later page can
+  // ask for one when the list shrank after the first page: that is the list moving, not a failure.
+  const shortest = Math.min(total, ...rest.flatMap((result) => ('totalCount' in result ? [result.totalCount] : [])));
+  for (const result of rest) {
+    if ('totalCount' in result) continue;
+    const { status, code } = callFailure(result.error);
+    if (status === 400 && (code === 'EndPoint.0010' || result.offset >= shortest)) return { problem: `offset ${result.offset} is past the end of a list that shrank (${code ?? 'HTTP 400'})` };
+    throw failed(result.offset, result.error);
+  }
 
   const connections: Connection[] = [];
   const ids = new Set<string>();
-  for (const current of [first, ...rest]) {
+  for (const current of [first, ...(rest as ConnectionPage[])]) {
     if (current.totalCount !== total) return { problem: `total_count went from ${total} to ${current.totalCount}` };
     for (const connection of current.connections) {
       if (ids.has(connection.id)) continue;

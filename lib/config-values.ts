@@ -1,0 +1,137 @@
+/**
+ * Parsers for the value of one setting: lists, booleans, endpoints and enumerations. Each throws a
+ * `ConfigError` naming the setting and, where the value looks like a slip of the keyboard, the
+ * value the user most likely meant. `lib/config.ts` decides which setting gets which parser.
+ */
+import { isIP } from 'node:net';
+
+/** A setting is missing or malformed. `setting` is the variable's name, as the user spells it. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(
+    readonly setting: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/** A comma-separated list, trimmed, without blanks or repeats. */
+export function list(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  return [...new Set(value.split(',').map((item) => item.trim()).filter((item) => item !== ''))];
+}
+
+/**
+ * One of `allowed`, compared without regard to case and returned in its documented spelling: a
+ * setting that can only be one of a few words is refused when it is none of them, with the word
+ * the user probably meant. `what` names the kind of value for the message ("log level").
+ */
+export function oneOf<T extends string>(name: string, value: string, allowed: readonly T[], what: string): T {
+  const match = allowed.find((candidate) => candidate.toLowerCase() === value.toLowerCase());
+  if (match !== undefined) return match;
+  throw new ConfigError(name, `Setting ${name} is ${quote(value)}, which is not a ${what}${suggestion(value, allowed)}; use one of ${allowed.join(', ')}`);
+}
+
+/** ` (did you mean X?)` when one of `candidates` is close to `value`, else nothing. */
+export function suggestion(value: string, candidates: readonly string[]): string {
+  const likely = closest(value, candidates);
+  return likely === undefined ? '' : ` (did you mean ${likely}?)`;
+}
+
+const TRUE_WORDS = ['true', '1', 'yes', 'on'];
+const FALSE_WORDS = ['false', '0', 'no', 'off'];
+
+export function parseBoolean(name: string, value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  const word = value.toLowerCase();
+  if (TRUE_WORDS.includes(word)) return true;
+  if (FALSE_WORDS.includes(word)) return false;
+  throw new ConfigError(name, `Setting ${name} is ${quote(value)}, which is not true or false${suggestion(value, ['true', 'false'])}`);
+}
+
+/** An https origin (http only to loopback), without path, query or user. */
+export function parseEndpoint(name: string, value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(name, `Setting ${name} is not a URL: ${quote(value)}`);
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') {
+    throw new ConfigError(name, `Setting ${name} must be an https:// URL: ${quote(value)}`);
+  }
+  // Credentials travel in headers: plain HTTP is allowed only to this machine (the local cloud).
+  if (url.protocol === 'http:' && !isLoopback(url.hostname)) {
+    throw new ConfigError(name, `Setting ${name} may use http:// only for a loopback host; use https:// for ${url.hostname}`);
+  }
+  if (url.username || url.password || url.search || url.hash || (url.pathname !== '/' && url.pathname !== '')) {
+    throw new ConfigError(name, `Setting ${name} must be a bare origin such as https://host[:port], without path, query or user: ${quote(value)}`);
+  }
+  return url.origin;
+}
+
+/** Names under `.localhost` are loopback by RFC 6761 (the local cloud's OBS is `obs.localhost`). */
+function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+}
+
+/** Quotes a user value for an error message, bounded so a pasted secret or blob stays short. */
+export function quote(value: string): string {
+  return JSON.stringify(value.length > 120 ? `${value.slice(0, 117)}...` : value);
+}
+
+/**
+ * The candidate `value` was most likely meant to be, or `undefined` when none is close. Close
+ * means a few edits away (a third of the candidate's length, at least one; swapping two letters
+ * is one edit), or one being the start of the other (`pending`, `warning`).
+ */
+export function closest(value: string, candidates: readonly string[]): string | undefined {
+  const typed = value.toLowerCase();
+  let best: { candidate: string; distance: number } | undefined;
+  for (const candidate of candidates) {
+    const known = candidate.toLowerCase();
+    const prefix = typed.length >= 3 && (known.startsWith(typed) || typed.startsWith(known));
+    const distance = editDistance(typed, known);
+    if (!prefix && distance > Math.max(1, Math.floor(known.length / 3))) continue;
+    if (best === undefined || distance < best.distance) best = { candidate, distance };
+  }
+  return best?.candidate;
+}
+
+/** Optimal string alignment distance: insertions, deletions, substitutions and adjacent swaps. */
+export function editDistance(a: string, b: string): number {
+  const rows: number[][] = [];
+  for (let i = 0; i <= a.length; i++) {
+    const row: number[] = [i];
+    for (let j = 1; j <= b.length; j++) {
+      if (i === 0) {
+        row.push(j);
+        continue;
+      }
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      let distance = Math.min(rows[i - 1]![j]! + 1, row[j - 1]! + 1, rows[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) distance = Math.min(distance, rows[i - 2]![j - 2]! + 1);
+      row.push(distance);
+    }
+    rows.push(row);
+  }
+  return rows[a.length]![b.length]!;
+}
+
+// Cloud Eye custom namespaces: service.item, each part 3–32 characters starting with a letter, and
+// the service part not one Cloud Eye keeps for itself. The Terraform module validates the same way.
+const NAMESPACE = /^[A-Za-z][A-Za-z0-9_]{2,31}\.[A-Za-z][A-Za-z0-9_]{2,31}$/;
+const RESERVED_NAMESPACE_SERVICES = ['SYS', 'AGT', 'SERVICE'];
+
+export function metricsNamespace(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!NAMESPACE.test(value) || RESERVED_NAMESPACE_SERVICES.includes(value.split('.')[0]!.toUpperCase())) {
+    throw new ConfigError(
+      'METRICS_NAMESPACE',
+      `Setting METRICS_NAMESPACE must be service.item (each part 3-32 letters, digits or _, starting with a letter; service not SYS, AGT or SERVICE): ${quote(value)}`,
+    );
+  }
+  return value;
+}

@@ -1,0 +1,104 @@
+/**
+ * The "deliver" step: publish what the outbox holds (and the due reminder), then record what SMN
+ * accepted. The outbox was saved before this step, so a crash anywhere here loses nothing: the
+ * next run publishes again what was not recorded as delivered, with the same event ids.
+ *
+ * A publish SMN refuses as a message (too large by its reckoning, or its content) is split in two
+ * and each half tried, down to single events; a single event refused for good is dead-lettered
+ * (`dead-letter.ts`). A failure of the channel (throttling, authentication, a missing topic, 5xx,
+ * the network) stops delivery: the rest waits in the outbox for the next run.
+ */
+import type { Config } from '../config.js';
+import { deadLetter, type Refusal, refusesMessage } from './dead-letter.js';
+import type { Notification } from './notify.js';
+import { messagesFor } from './plan-run.js';
+import { callFailure, type Checkpoint, type MonitorDeps } from './ports.js';
+import { type DueReminder, markReminded } from './reminders.js';
+import { saveState } from './state-store.js';
+import type { MonitorState } from './state.js';
+
+export interface Delivery {
+  /** SMN messages accepted. */
+  published: number;
+  /** Alerts still in the outbox. */
+  undelivered: number;
+  /** Alerts SMN refused for good, set aside in the dead-letter object. */
+  deadLettered: number;
+  /** What stopped delivery, when something did: the run reports it as incomplete. */
+  error?: unknown;
+  /** Whether the failure was the reminder's rather than the alerts'. */
+  reminderFailed?: boolean;
+}
+
+export async function deliver(
+  config: Config,
+  deps: MonitorDeps,
+  state: MonitorState,
+  reminders: readonly DueReminder[],
+  context: { runId: string; step: (checkpoint: Checkpoint) => Promise<void> },
+): Promise<Delivery> {
+  const { logger } = deps;
+  const delivered = new Set<string>();
+  const refusals: Refusal[] = [];
+  const delivery: Delivery = { published: 0, undelivered: 0, deadLettered: 0 };
+  const queue = messagesFor(state.outbox, reminders, config, context.runId);
+  for (let notification = queue.shift(); notification; notification = queue.shift()) {
+    const isReminder = notification.kind === 'reminder';
+    try {
+      const receipt = await deps.publisher.publish(notification.message);
+      logger.info({ messageId: receipt.messageId, requestId: receipt.requestId, events: notification.eventIds.length }, 'notification published');
+    } catch (error) {
+      if (refusesMessage(error)) {
+        if (isReminder) markReminded(state.pending, reminders, deps.now().toISOString());
+        queue.unshift(...refused(notification, error, refusals, config, context.runId, deps));
+        continue;
+      }
+      delivery.error = error;
+      delivery.reminderFailed = isReminder;
+      const then = isReminder ? 'the next run reminds again' : 'the alerts stay in the outbox and the next run sends them again';
+      logger.error({ err: error, events: notification.eventIds.length }, `publishing to ${config.smnTopicUrn} failed: ${(error as Error).message}; ${then}`);
+      break; // SMN is failing: later parts would fail too, and they keep their place in the outbox
+    }
+    delivery.published += 1;
+    for (const id of notification.eventIds) delivered.add(id);
+    if (isReminder) markReminded(state.pending, reminders, deps.now().toISOString());
+    await context.step('published');
+  }
+  if (refusals.length > 0 && delivery.error === undefined) {
+    try {
+      await deadLetter(config, deps, refusals, context.runId);
+      for (const { event } of refusals) delivered.add(event.id);
+      delivery.deadLettered = refusals.length;
+    } catch (error) {
+      delivery.error = error;
+      logger.error({ err: error }, `setting ${refusals.length} refused alert(s) aside failed (${(error as Error).message}); they stay in the outbox and the next run tries again`);
+    }
+  }
+  if (delivered.size > 0 || delivery.published > 0) {
+    state.outbox = state.outbox.filter((event) => !delivered.has(event.id));
+    await saveState(config, deps, state);
+    await context.step('delivered-saved');
+  }
+  delivery.undelivered = state.outbox.length;
+  return delivery;
+}
+
+/**
+ * What to try instead of a publish SMN refused as a message: its two halves, or, for one event, the
+ * dead-letter list. A refused reminder is not split (it already lists the longest waits first); it
+ * is logged, and the requests come due again one period later.
+ */
+function refused(notification: Notification, error: unknown, refusals: Refusal[], config: Config, runId: string, deps: MonitorDeps): Notification[] {
+  const { events } = notification;
+  if (notification.kind === 'reminder') {
+    deps.logger.error({ err: error }, `SMN refused the reminder (${(error as Error).message}); the requests are reminded about again next period`);
+    return [];
+  }
+  if (events.length === 1) {
+    refusals.push({ event: events[0]!, failure: callFailure(error) });
+    return [];
+  }
+  deps.logger.warn({ err: error, events: events.length }, `SMN refused a publish of ${events.length} alerts (${(error as Error).message}); trying it in two halves`);
+  const half = Math.ceil(events.length / 2);
+  return [...messagesFor(events.slice(0, half), [], config, runId), ...messagesFor(events.slice(half), [], config, runId)];
+}

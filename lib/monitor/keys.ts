@@ -1,0 +1,69 @@
+/**
+ * The bucket's layout, in one place. Everything the monitor keeps lives under `OBS_PREFIX`:
+ *
+ *   {prefix}state.json                                   the snapshot, outbox and pending book
+ *   {prefix}lease.json                                   who may write the state right now
+ *   {prefix}audit/YYYY/MM/DD/{time}-{runId}.jsonl        the trail, one object per run (+ ~0002 parts)
+ *   {prefix}quarantine/state-{time}.json                 unreadable state, set aside
+ *   {prefix}dead-letter/YYYY/MM/DD/{time}-{runId}.jsonl  alerts SMN refused for good
+ *
+ * The CLI, the Terraform module's IAM resources and its tests read the same functions.
+ */
+
+export function stateKey(prefix: string): string {
+  return `${prefix}state.json`;
+}
+
+export function leaseKey(prefix: string): string {
+  return `${prefix}lease.json`;
+}
+
+/** `{prefix}audit/YYYY/MM/DD/` for the UTC day of `date`. */
+export function auditDayPrefix(prefix: string, date: Date): string {
+  return `${prefix}audit/${utcDayPath(date)}`;
+}
+
+/**
+ * Keys sort by time within a day, and carry the run id so two runs in the same millisecond
+ * (overlapping invocations) still write two objects rather than one over the other.
+ */
+export function auditKey(prefix: string, at: Date, runId: string): string {
+  return `${auditDayPrefix(prefix, at)}${stamp(at)}-${safeRunId(runId)}.jsonl`;
+}
+
+/** Part `n` (2, 3, …) of a run's audit object: sorts right after the first. */
+export function auditPartKey(firstKey: string, part: number): string {
+  return part === 1 ? firstKey : firstKey.replace(/\.jsonl$/, `~${String(part).padStart(4, '0')}.jsonl`);
+}
+
+export function quarantineKey(prefix: string, at: Date): string {
+  return `${prefix}quarantine/state-${at.toISOString().replace(/[:.]/g, '-')}.json`;
+}
+
+export function deadLetterDayPrefix(prefix: string, date: Date): string {
+  return `${prefix}dead-letter/${utcDayPath(date)}`;
+}
+
+export function deadLetterKey(prefix: string, at: Date, runId: string): string {
+  return `${deadLetterDayPrefix(prefix, at)}${stamp(at)}-${safeRunId(runId)}.jsonl`;
+}
+
+/** The prefix under which every dead-letter object lives (the CLI counts them). */
+export function deadLetterRoot(prefix: string): string {
+  return `${prefix}dead-letter/`;
+}
+
+function utcDayPath(date: Date): string {
+  const iso = date.toISOString();
+  return `${iso.slice(0, 4)}/${iso.slice(5, 7)}/${iso.slice(8, 10)}/`;
+}
+
+/** `20261125T120000123Z`: sorts by time within a day. */
+function stamp(at: Date): string {
+  return at.toISOString().replace(/[-:]/g, '').replace('.', '');
+}
+
+// Run ids come from FunctionGraph (UUIDs) or the CLI; keep keys to characters every tool handles.
+function safeRunId(runId: string): string {
+  return runId.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 80);
+}

@@ -1,0 +1,143 @@
+/**
+ * The decisions of a run, made purely from what was loaded and what was read: which alerts to
+ * raise, which approval actions to take, which reminders are due, what the next state is, whether
+ * anything is worth a write, and (given an outbox) the messages to publish. No I/O, no clock: the
+ * run passes the times in.
+ */
+import type { Config } from '../config.js';
+import { type AlertEvent, alertsFor } from './alerts.js';
+import { type PlannedAction, planActions } from './approval.js';
+import type { Change } from './diff.js';
+import { buildNotifications, type Notification } from './notify.js';
+import { buildReminder } from './reminder-message.js';
+import type { Connection } from './ports.js';
+import { type DueReminder, dueReminders } from './reminders.js';
+import type { ScanResult, ServiceRead } from './scan-all.js';
+import { emptyState, type MonitorState } from './state.js';
+
+export interface RunSummary {
+  runId: string;
+  /** The first run (or the first after quarantining unreadable state): it records a baseline. */
+  baseline: boolean;
+  services: number;
+  connections: number;
+  changes: number;
+  alerts: number;
+  /** SMN messages accepted in this run. */
+  published: number;
+  failedServices: string[];
+  /** Alerts still waiting in the outbox for a later run. */
+  undelivered: number;
+  /** Alerts SMN refused for good in this run, set aside under `dead-letter/`. */
+  deadLettered: number;
+  generation: number;
+  /** Approval policy actions taken, failed or (dry-run) planned. */
+  actions: number;
+  /** Pending requests reminded about. */
+  reminders: number;
+  /** The audit object this run wrote, when it saw changes. */
+  auditKey?: string;
+  /** Whether this run's figures reached Cloud Eye (`off` without METRICS_NAMESPACE). */
+  metrics?: 'sent' | 'failed' | 'off';
+  /** The messages a dry run would have published. */
+  wouldPublish?: Notification[];
+  /** Why this run wrote and published nothing although it found something to report. */
+  skipped?: string;
+}
+
+/** What was loaded: the previous state, and whether this run records a baseline. */
+export interface LoadedState {
+  state: MonitorState;
+  baseline: boolean;
+  /** The stored state was unreadable and was set aside: the new baseline stays silent. */
+  quarantined: boolean;
+  etag: string | undefined;
+}
+
+export interface RunPlan {
+  summary: RunSummary;
+  /** The state to save: fresh snapshots, the outbox with this run's alerts, the pending book. */
+  next: MonitorState;
+  alerts: AlertEvent[];
+  actions: PlannedAction[];
+  reminders: DueReminder[];
+  /** A quiet pass writes nothing at all. */
+  mustSave: boolean;
+}
+
+export function planRun(config: Config, loaded: LoadedState, scan: ScanResult, context: { runId: string; startedAt: string; now: Date }): RunPlan {
+  const previous = loaded.state;
+  // A first run reports what already needs attention, unless told not to; a re-baseline after
+  // quarantined state never does (it would alert on everything).
+  const alerting = !loaded.baseline || (config.alertOnBaseline && !loaded.quarantined);
+  const alerts = alerting ? scan.read.flatMap(({ service, changes }) => alertsFor(service, changes, config.alertStatuses, context.startedAt, loaded.baseline)) : [];
+  const actions = scan.read.flatMap(({ service, pending, changes }) => planActions(service, pending, newlyPending(changes), config.approval));
+  const reminders = config.remindPendingAfterMs === undefined ? [] : dueReminders(scan.pending, readDetails(scan.read), config.remindPendingAfterMs, context.now);
+  const changeCount = scan.changed.reduce((sum, entry) => sum + entry.changes.length, 0);
+  const next: MonitorState = {
+    ...emptyState(),
+    generation: previous.generation,
+    runId: context.runId,
+    services: scan.services,
+    outbox: mergeOutbox(previous.outbox, alerts),
+    pending: scan.pending,
+  };
+  const mustSave = loaded.baseline || changeCount > 0 || next.outbox.length > 0 || actions.length > 0 || reminders.length > 0 || servicesDiffer(previous, next);
+  const summary: RunSummary = {
+    runId: context.runId,
+    baseline: loaded.baseline,
+    services: scan.serviceCount,
+    connections: scan.connections,
+    changes: changeCount,
+    alerts: alerts.length,
+    published: 0,
+    failedServices: [...scan.failedServices].sort(),
+    undelivered: 0,
+    deadLettered: 0,
+    generation: previous.generation,
+    actions: actions.length,
+    reminders: reminders.length,
+  };
+  return { summary, next, alerts, actions, reminders, mustSave };
+}
+
+/** The outbox with `fresh` appended, each event id once: a repeat of a waiting alert is not queued twice. */
+export function mergeOutbox(waiting: readonly AlertEvent[], fresh: readonly AlertEvent[]): AlertEvent[] {
+  const ids = new Set(waiting.map((event) => event.id));
+  return [...waiting, ...fresh.filter((event) => !ids.has(event.id) && (ids.add(event.id), true))];
+}
+
+/** What to publish for an outbox (changes first, then baseline findings) and the due reminders. */
+export function messagesFor(outbox: readonly AlertEvent[], reminders: readonly DueReminder[], config: Config, runId: string): Notification[] {
+  const context = { projectId: config.projectId, region: config.region, runId };
+  const messages = [
+    ...buildNotifications(outbox.filter((event) => !event.baseline), { ...context, baseline: false }),
+    ...buildNotifications(outbox.filter((event) => event.baseline), { ...context, baseline: true }),
+  ];
+  if (reminders.length > 0) messages.push(buildReminder(reminders, context, config.remindPendingAfterMs ?? 0));
+  return messages;
+}
+
+/** Connections that became pendingAcceptance in this run. */
+function newlyPending(changes: readonly Change[]): Set<string> {
+  const ids = new Set<string>();
+  for (const change of changes) {
+    if (change.kind !== 'removed' && change.connection.status === 'pendingAcceptance') ids.add(change.connection.id);
+  }
+  return ids;
+}
+
+function readDetails(read: readonly ServiceRead[]): Map<string, { serviceName: string; connections: Map<string, Connection> }> {
+  return new Map(read.map(({ service, pending }) => [service.id, { serviceName: service.name, connections: new Map(pending.map((c) => [c.id, c])) }]));
+}
+
+/** Whether the set of tracked services or their names changed, which alone is worth a save. */
+function servicesDiffer(previous: MonitorState, next: MonitorState): boolean {
+  if (previous.services.size !== next.services.size) return true;
+  for (const [id, snapshot] of next.services) {
+    const before = previous.services.get(id);
+    if (!before || before.name !== snapshot.name) return true;
+  }
+  return false;
+}
+

@@ -1,0 +1,160 @@
+/**
+ * What the monitor needs from the world, declared by the monitor: the domain types it reasons
+ * about and the few operations it calls. The Huawei Cloud adapters (`lib/huaweicloud`) implement
+ * these shapes without importing them; the handler wires one to the other, and the compiler checks
+ * the fit there. Tests pass hand-written fakes of the same shapes.
+ */
+import type { Logger } from 'pino';
+import type { Metric } from './metrics.js';
+
+// ---- the domain -------------------------------------------------------------------------------
+
+/** One error a failed connection reports. */
+export interface ConnectionError {
+  code: string;
+  message: string;
+}
+
+/** A consumer's VPC endpoint connected to one of our endpoint services. */
+export interface Connection {
+  /** The consumer's VPC endpoint id. */
+  id: string;
+  /** Any string VPCEP sends; unknown values are carried through, not rejected. */
+  status: string;
+  /** The consumer's account: written by another tenant, untrusted. */
+  domainId: string;
+  /** Set by the consumer: untrusted, bounded to the API's 512 characters. */
+  description: string;
+  updatedAt: string;
+  errors: readonly ConnectionError[];
+}
+
+export interface EndpointService {
+  id: string;
+  name: string;
+}
+
+// ---- VPCEP ------------------------------------------------------------------------------------
+
+/** VPCEP's largest page: a pass costs ceil(n / 1000) list calls per service. */
+export const CONNECTIONS_PAGE_SIZE = 1000;
+
+export interface ConnectionPage {
+  connections: Connection[];
+  /** The whole list's length when this page was read: it moves when the list does. */
+  totalCount: number;
+}
+
+/** VPCEP spells accept `receive`. */
+export type ConnectionAction = 'receive' | 'reject';
+
+export interface VpcepApi {
+  listServices(): Promise<EndpointService[]>;
+  listConnections(serviceId: string, offset: number, limit: number): Promise<ConnectionPage>;
+  /** Accepts or rejects one connection; resolves with the status VPCEP reports afterwards. */
+  connectionAction(serviceId: string, connectionId: string, action: ConnectionAction): Promise<string>;
+}
+
+// ---- OBS --------------------------------------------------------------------------------------
+
+export interface StoredObject {
+  body: string;
+  etag: string;
+}
+
+export interface ObjectInfo {
+  key: string;
+  size: number;
+  lastModified: string;
+}
+
+/** Keys are full object keys (see `keys.ts` for the bucket's layout). */
+export interface ObjectStore {
+  get(key: string): Promise<StoredObject | undefined>;
+  /** The object's ETag without its body, or `undefined` when there is no such object. */
+  head(key: string): Promise<string | undefined>;
+  put(key: string, body: string, contentType?: string): Promise<void>;
+  delete(key: string): Promise<void>;
+  /** Every object under `prefix`, in key order. */
+  list(prefix: string, startAfter?: string): AsyncIterable<ObjectInfo>;
+}
+
+// ---- SMN --------------------------------------------------------------------------------------
+
+export interface SmnMessage {
+  subject: string;
+  /** Plain text for every protocol, or... */
+  message?: string;
+  /** ...one text per protocol; SMN requires the `default` key. */
+  structure?: { default: string } & Record<string, string>;
+}
+
+export interface PublishReceipt {
+  messageId: string;
+  requestId: string | undefined;
+}
+
+export interface Publisher {
+  publish(message: SmnMessage): Promise<PublishReceipt>;
+}
+
+// ---- Cloud Eye --------------------------------------------------------------------------------
+
+/** Custom metrics, best effort: a failure is logged and counted, never allowed near an alert. */
+export interface MetricsSink {
+  /** Sends every metric, collected at `at`, under `namespace` (already checked by the config). */
+  send(namespace: string, metrics: readonly Metric[], at: Date): Promise<void>;
+}
+
+// ---- time -------------------------------------------------------------------------------------
+
+/** The time a run may still spend on the network; 0 or less means start nothing new. */
+export interface Budget {
+  remainingMs(): number;
+}
+
+// ---- everything a run is given ----------------------------------------------------------------
+
+export interface MonitorDeps {
+  vpcep: VpcepApi;
+  objects: ObjectStore;
+  publisher: Publisher;
+  /** Present when METRICS_NAMESPACE is set. */
+  metrics?: MetricsSink;
+  logger: Logger;
+  now: () => Date;
+  /** Time left for reading the cloud; the handler derives it from FunctionGraph's remaining time. */
+  budget: Budget;
+  /**
+   * Called between the steps that change something, with the step's name. Whatever it throws
+   * stops the run on the spot, as if the process died there (no lease release, no clean-up):
+   * tests use it to prove that dying at any point loses nothing. Production wires none.
+   */
+  checkpoint?: (step: Checkpoint) => void | Promise<void>;
+}
+
+export type Checkpoint = 'state-loaded' | 'lease-acquired' | 'audit-written' | 'outbox-saved' | 'published' | 'delivered-saved';
+
+// ---- failures ---------------------------------------------------------------------------------
+
+/**
+ * What the monitor reads of a failed call. The adapters' errors (`lib/huaweicloud/errors.ts`)
+ * carry the HTTP status, the service's own code (VPCEP `EndPoint.0010`, SMN `SMN.0006`, the
+ * gateway's `APIGW.0308`) and the request id; a failure without a status never reached a service.
+ */
+export interface CallFailure {
+  status?: number;
+  code?: string;
+  requestId?: string;
+  message: string;
+}
+
+export function callFailure(error: unknown): CallFailure {
+  const { status, code, requestId } = (typeof error === 'object' && error !== null ? error : {}) as Record<string, unknown>;
+  return {
+    ...(typeof status === 'number' ? { status } : {}),
+    ...(typeof code === 'string' && code !== '' ? { code } : {}),
+    ...(typeof requestId === 'string' && requestId !== '' ? { requestId } : {}),
+    message: error instanceof Error ? error.message : String(error),
+  };
+}

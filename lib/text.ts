@@ -1,0 +1,30 @@
+/**
+ * Bounding text, in one place: what people read (messages, logs, errors) is cut by characters,
+ * never in the middle of one (a surrogate pair cut in half is not valid UTF-8), and what a service
+ * limits in bytes is cut by UTF-8 bytes. Either way a cut ends in `…`, so a reader knows.
+ */
+
+const ELLIPSIS = '…';
+
+/** At most `max` characters (code points), the last of them `…` when anything was cut. */
+export function truncate(text: string, max: number): string {
+  // Fast path: a string of at most `max` UTF-16 units holds at most `max` code points.
+  if (text.length <= max) return text;
+  const chars = Array.from(text);
+  return chars.length <= max ? text : `${chars.slice(0, Math.max(0, max - 1)).join('')}${ELLIPSIS}`;
+}
+
+/** At most `max` bytes of UTF-8, cut at a character boundary and ending in `…` when cut. */
+export function truncateBytes(text: string, max: number): string {
+  if (Buffer.byteLength(text, 'utf8') <= max) return text;
+  const room = max - Buffer.byteLength(ELLIPSIS, 'utf8');
+  let out = '';
+  let bytes = 0;
+  for (const char of text) {
+    const size = Buffer.byteLength(char, 'utf8');
+    if (bytes + size > room) break;
+    out += char;
+    bytes += size;
+  }
+  return `${out}${ELLIPSIS}`;
+}
