@@ -112,8 +112,8 @@ export function countCalls(calls: readonly ApiCall[]): CallCounts {
   const count = (test: (call: ApiCall) => boolean): number => calls.reduce((n, call) => n + (test(call) ? 1 : 0), 0);
   return {
     vpcep: count((call) => call.service === 'vpcep'),
-    listServices: count((call) => call.api === 'vpcep:listServices'),
-    listConnections: count((call) => call.api === 'vpcep:listConnections'),
+    listServices: count((call) => call.api === 'vpcep:epservices:list'),
+    listConnections: count((call) => call.api === 'vpcep:connections:list'),
     obsWrites: count((call) => call.service === 'obs' && (call.method === 'PUT' || call.method === 'DELETE')),
     obsRequests: count((call) => call.service === 'obs'),
     smn: count((call) => call.service === 'smn'),

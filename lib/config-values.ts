@@ -71,9 +71,10 @@ export function parseEndpoint(name: string, value: string): string {
   return url.origin;
 }
 
+/** Names under `.localhost` are loopback by RFC 6761 (the local cloud's OBS is `obs.localhost`). */
 function isLoopback(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '');
-  return host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+  return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 }
 
 /** Quotes a user value for an error message, bounded so a pasted secret or blob stays short. */

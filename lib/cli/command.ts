@@ -22,5 +22,7 @@ export interface Command {
   summary: string;
   usage: string;
   options: NonNullable<ParseArgsConfig['options']>;
-  run(values: Flags, io: Io): Promise<number>;
+  /** Whether words after the command are allowed (e.g. `emulator add-pending SERVICE`). */
+  positionals?: boolean;
+  run(values: Flags, io: Io, positionals: string[]): Promise<number>;
 }

@@ -71,7 +71,7 @@ export async function runDemo(out: NodeJS.WritableStream, style: Style): Promise
         for (const line of (message.message ?? message.messageStructure?.email ?? '').trimEnd().split('\n')) print(`  │ ${line}`);
         print(style.yellow('  └'));
       }
-      const calls = cloud.calls.filter((call) => call.api === 'vpcep:listConnections').length;
+      const calls = cloud.calls.filter((call) => call.api === 'vpcep:connections:list').length;
       cloud.resetCalls();
       print(style.cyan(`  summary: ${JSON.stringify(summary)}  (connection list calls: ${calls})`));
     };

@@ -59,10 +59,25 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   emulator: {
-    summary: 'start the local Huawei Cloud (VPCEP, SMN, OBS) for manual use',
-    usage: 'vpcep-monitor emulator [--port N]\n\n  --port N   VPCEP on N, SMN on N+1, OBS on N+2 (default: free ports)',
-    options: { port: { type: 'string' } },
-    run: async (values, io) => (await import('./emulator-command.js')).emulatorCommand(values.port as string | undefined, io),
+    summary: 'start the local Huawei Cloud (VPCEP, SMN, OBS, Cloud Eye) to play with, or change a running one',
+    usage: [
+      'vpcep-monitor emulator [--port N] [--seed N] [--data-dir DIR]',
+      'vpcep-monitor emulator COMMAND [ARGUMENTS...]     (in a second terminal, with the exports it printed)',
+      '',
+      '  --port N        VPCEP on N, SMN on N+1, OBS on N+2, Cloud Eye on N+3 (default: free ports)',
+      `  --seed N        connections of the new world's local-service, two of them pending (default 27)`,
+      '  --data-dir DIR  keep the world (services, connections, OBS objects, SMN topics) in DIR across restarts',
+      '',
+      'Commands, at its prompt or from a second terminal: services, list, add-service, add-pending,',
+      'accept, reject, fail, remove, help, quit ("vpcep-monitor emulator help" describes them).',
+    ].join('\n'),
+    options: { port: { type: 'string' }, seed: { type: 'string' }, 'data-dir': { type: 'string' } },
+    positionals: true,
+    run: async (values, io, positionals) =>
+      (await import('./emulator-command.js')).emulatorCommand(
+        { port: values.port as string | undefined, seed: values.seed as string | undefined, dataDir: values['data-dir'] as string | undefined, words: positionals },
+        io,
+      ),
   },
 };
 
@@ -96,12 +111,17 @@ export async function main(argv: string[], io: Io): Promise<number> {
   const style = styleFor(io.stderr, io.env);
   try {
     if (!command) throw new UsageError(`unknown command "${name}"; commands: ${Object.keys(COMMANDS).join(', ')}`);
-    const { values } = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, strict: true, allowPositionals: false });
+    const { values, positionals } = parseArgs({
+      args: rest,
+      options: { ...command.options, help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: command.positionals ?? false,
+    });
     if (values.help) {
       io.stdout.write(`${command.usage}\n`);
       return 0;
     }
-    return await command.run(values, io);
+    return await command.run(values, io, positionals);
   } catch (error) {
     const usage = error instanceof UsageError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     io.stderr.write(`${style.red('error:')} ${oneLine(error)}${usage ? ' (see --help)' : ''}\n`);

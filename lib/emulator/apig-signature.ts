@@ -1,11 +1,13 @@
+/**
+ * Verifies API Gateway's SDK-HMAC-SHA256 from the wire alone, the way the gateway in front of
+ * VPCEP, SMN and Cloud Eye does. It deliberately shares no code with the SDK's signer, so a signer
+ * bug cannot hide.
+ */
 import { createHash, createHmac } from 'node:crypto';
-import { constantTimeEqual } from './constant-time-equal';
-import type { IncomingRequest } from './http';
-import { parseQueryPairs, tryDecode } from './http';
-import type { CloudCredential } from './types';
-
-// Verifies API Gateway's SDK-HMAC-SHA256 from the wire alone, the way the gateway in front of VPCEP
-// and SMN does; it deliberately shares no code with the SDK's signer, so a signer bug cannot hide.
+import { constantTimeEqual } from './constant-time-equal.js';
+import type { IncomingRequest } from './http.js';
+import { parseQueryPairs, tryDecode } from './http.js';
+import type { CloudCredential } from './types.js';
 
 const ALGORITHM = 'SDK-HMAC-SHA256';
 const MAX_SKEW_MS = 15 * 60 * 1000;
@@ -47,8 +49,10 @@ export function canonicalUri(rawPath: string): string | undefined {
 export function canonicalQuery(rawQuery: string): string | undefined {
   const pairs = parseQueryPairs(rawQuery);
   if (pairs === undefined) return undefined;
-  pairs.sort(([ka, va], [kb, vb]) => (ka < kb ? -1 : ka > kb ? 1 : va < vb ? -1 : va > vb ? 1 : 0));
-  return pairs.map(([k, v]) => `${apigEncode(k)}=${apigEncode(v)}`).join('&');
+  pairs.sort(([keyA, valueA], [keyB, valueB]) =>
+    keyA < keyB ? -1 : keyA > keyB ? 1 : valueA < valueB ? -1 : valueA > valueB ? 1 : 0,
+  );
+  return pairs.map(([key, value]) => `${apigEncode(key)}=${apigEncode(value)}`).join('&');
 }
 
 function sha256Hex(data: string | Buffer): string {
@@ -56,20 +60,20 @@ function sha256Hex(data: string | Buffer): string {
 }
 
 function parseSdkDate(value: string): Date | undefined {
-  const m = SDK_DATE.exec(value);
-  if (m === null) return undefined;
-  const [, y, mo, d, h, mi, s] = m.map(Number) as [number, number, number, number, number, number, number];
-  const date = new Date(Date.UTC(y, mo - 1, d, h, mi, s));
+  const match = SDK_DATE.exec(value);
+  if (match === null) return undefined;
+  const [, year, month, day, hour, minute, second] = match.map(Number) as [number, number, number, number, number, number, number];
+  const date = new Date(Date.UTC(year, month - 1, day, hour, minute, second));
   // Date.UTC rolls invalid fields over (month 13, second 61); a real parser rejects them.
-  return date.getUTCMonth() === mo - 1 && date.getUTCDate() === d && date.getUTCSeconds() === s ? date : undefined;
+  return date.getUTCMonth() === month - 1 && date.getUTCDate() === day && date.getUTCSeconds() === second ? date : undefined;
 }
 
 export function verifyApigSignature(
-  req: IncomingRequest,
+  request: IncomingRequest,
   credentials: ReadonlyMap<string, CloudCredential>,
   now: Date,
 ): AuthResult {
-  const authorization = req.headers.authorization;
+  const authorization = request.headers.authorization;
   if (authorization === undefined) return { ok: false, reason: 'missing Authorization header' };
   const parsed = AUTHORIZATION.exec(authorization.trim());
   if (parsed === null) return { ok: false, reason: `Authorization is not ${ALGORITHM} Access=…, SignedHeaders=…, Signature=…` };
@@ -79,14 +83,14 @@ export function verifyApigSignature(
   if (credential === undefined) return { ok: false, reason: 'unknown access key' };
 
   const signedHeaders = signedHeaderList.split(';');
-  if (signedHeaders.some((h) => h === '' || h !== h.toLowerCase())) {
+  if (signedHeaders.some((name) => name === '' || name !== name.toLowerCase())) {
     return { ok: false, reason: 'SignedHeaders must be non-empty lower-case names' };
   }
   for (const required of ['host', 'x-sdk-date']) {
     if (!signedHeaders.includes(required)) return { ok: false, reason: `${required} is not signed` };
   }
 
-  const sdkDate = req.headers['x-sdk-date'] ?? '';
+  const sdkDate = request.headers['x-sdk-date'] ?? '';
   const signedAt = parseSdkDate(sdkDate);
   if (signedAt === undefined) return { ok: false, reason: 'X-Sdk-Date is not YYYYMMDDTHHMMSSZ' };
   if (Math.abs(signedAt.getTime() - now.getTime()) > MAX_SKEW_MS) {
@@ -96,7 +100,7 @@ export function verifyApigSignature(
   if (credential.securityToken !== undefined) {
     // Temporary credentials are only valid with their token, and the token must be signed so it
     // cannot be swapped in transit.
-    if (req.headers['x-security-token'] !== credential.securityToken) {
+    if (request.headers['x-security-token'] !== credential.securityToken) {
       return { ok: false, reason: 'X-Security-Token missing or wrong for a temporary access key' };
     }
     if (!signedHeaders.includes('x-security-token')) return { ok: false, reason: 'x-security-token is not signed' };
@@ -104,20 +108,20 @@ export function verifyApigSignature(
 
   let canonicalHeaders = '';
   for (const name of signedHeaders) {
-    const value = req.headers[name];
+    const value = request.headers[name];
     if (value === undefined) return { ok: false, reason: `signed header ${name} is absent` };
     canonicalHeaders += `${name}:${value}\n`;
   }
 
-  const uri = canonicalUri(req.rawPath);
-  const query = canonicalQuery(req.rawQuery);
+  const uri = canonicalUri(request.rawPath);
+  const query = canonicalQuery(request.rawQuery);
   if (uri === undefined || query === undefined) return { ok: false, reason: 'malformed percent-encoding in URL' };
 
   // The gateway lets a client opt out of body signing with a signed
   // `X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD`; any other value is ignored and the body is hashed.
-  const unsignedPayload = signedHeaders.includes('x-sdk-content-sha256') && req.headers['x-sdk-content-sha256'] === 'UNSIGNED-PAYLOAD';
-  const payloadHash = unsignedPayload ? 'UNSIGNED-PAYLOAD' : sha256Hex(req.body);
-  const canonicalRequest = [req.method, uri, query, canonicalHeaders, signedHeaderList, payloadHash].join('\n');
+  const unsignedPayload = signedHeaders.includes('x-sdk-content-sha256') && request.headers['x-sdk-content-sha256'] === 'UNSIGNED-PAYLOAD';
+  const payloadHash = unsignedPayload ? 'UNSIGNED-PAYLOAD' : sha256Hex(request.body);
+  const canonicalRequest = [request.method, uri, query, canonicalHeaders, signedHeaderList, payloadHash].join('\n');
   const stringToSign = `${ALGORITHM}\n${sdkDate}\n${sha256Hex(canonicalRequest)}`;
   const expected = createHmac('sha256', credential.sk).update(stringToSign).digest('hex');
   if (!constantTimeEqual(expected, signature)) return { ok: false, reason: 'signature mismatch' };

@@ -1,10 +1,13 @@
+/**
+ * Answers that come from API Gateway, the layer in front of VPCEP, SMN and Cloud Eye, in its own
+ * body shape `{"error_code","error_msg","request_id"}`: authentication failures, unknown APIs,
+ * oversized bodies and injected faults the test gave no body for.
+ */
 import { randomUUID } from 'node:crypto';
-import { verifyApigSignature } from './apig-signature';
-import type { EmulatorContext, EmulatorResponse, IncomingRequest } from './http';
-import { jsonResponse } from './http';
-import type { ApiCall } from './types';
-
-// Answers that come from API Gateway, the layer in front of VPCEP and SMN, in its own body shape.
+import { verifyApigSignature } from './apig-signature.js';
+import type { EmulatorContext, EmulatorResponse, IncomingRequest } from './http.js';
+import { jsonResponse } from './http.js';
+import type { ApiCall } from './types.js';
 
 export function requestIdHeader(): Record<string, string> {
   return { 'X-Request-Id': randomUUID() };
@@ -27,9 +30,9 @@ export function noSuchApi(): EmulatorResponse {
  * What the gateway answers before the service sees a request, or `undefined` to let it through.
  * It resolves the API before authenticating, so an unknown path is a 404 even unsigned.
  */
-export function gatewayRefusal(apiFound: boolean, req: IncomingRequest, call: ApiCall, ctx: EmulatorContext): EmulatorResponse | undefined {
+export function gatewayRefusal(apiFound: boolean, request: IncomingRequest, call: ApiCall, context: EmulatorContext): EmulatorResponse | undefined {
   if (!apiFound) return noSuchApi();
-  const auth = verifyApigSignature(req, ctx.credentials, ctx.now());
+  const auth = verifyApigSignature(request, context.credentials, context.now());
   if (auth.ok) return undefined;
   call.authFailure = auth.reason;
   return authFailed();

@@ -1,7 +1,8 @@
+/** String comparison for signatures that takes the same time wherever the strings differ. */
 import { timingSafeEqual } from 'node:crypto';
 
 export function constantTimeEqual(a: string, b: string): boolean {
-  const x = Buffer.from(a, 'utf8');
-  const y = Buffer.from(b, 'utf8');
-  return x.length === y.length && timingSafeEqual(x, y);
+  const left = Buffer.from(a, 'utf8');
+  const right = Buffer.from(b, 'utf8');
+  return left.length === right.length && timingSafeEqual(left, right);
 }

@@ -1,4 +1,8 @@
-import type { Fault, FaultMatchRequest, ServiceName } from './types';
+/**
+ * The table of injected faults: which request gets which misbehaviour (a status, a hang, a cut
+ * body, a reset, a malformed body, a world change, a delay), in the order the faults were added.
+ */
+import type { Fault, FaultMatchRequest, ServiceName } from './types.js';
 
 interface ArmedFault {
   fault: Fault;
@@ -6,7 +10,6 @@ interface ArmedFault {
   applied: number;
 }
 
-/** Injected faults, checked in the order they were added. */
 export class FaultTable {
   private armed: ArmedFault[] = [];
 
@@ -26,18 +29,18 @@ export class FaultTable {
    * The fault to apply to this request, if any. A fault still letting requests through (skip)
    * counts the request and leaves the decision to faults added after it.
    */
-  take(service: ServiceName, api: string, req: FaultMatchRequest): Fault | undefined {
+  take(service: ServiceName, api: string, request: FaultMatchRequest): Fault | undefined {
     for (const entry of this.armed) {
       const { fault } = entry;
       if (fault.service !== service) continue;
       if (fault.api !== undefined && fault.api !== api) continue;
-      if (fault.match !== undefined && !fault.match(req)) continue;
+      if (fault.match !== undefined && !fault.match(request)) continue;
       if (entry.skipped < (fault.skip ?? 0)) {
         entry.skipped++;
         continue;
       }
       entry.applied++;
-      if (entry.applied >= (fault.times ?? 1)) this.armed = this.armed.filter((e) => e !== entry);
+      if (entry.applied >= (fault.times ?? 1)) this.armed = this.armed.filter((other) => other !== entry);
       return fault;
     }
     return undefined;

@@ -1,6 +1,11 @@
+/**
+ * The HTTP plumbing every emulated host shares: the request and response shapes handlers work
+ * with, URL and query parsing that keeps what was sent (signatures are computed over it), body
+ * reading with a size limit, and a listener that can be closed with requests still hanging.
+ */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { ApiCall, CloudCredential, ServiceName } from './types';
+import type { ApiCall, CloudCredential, ServiceName } from './types.js';
 
 /** Bodies are read whole before signatures are checked; anything larger is refused with 413. */
 export const MAX_BODY_BYTES = 2 * 1024 * 1024;
@@ -35,8 +40,8 @@ export function jsonResponse(
 }
 
 export function splitUrl(url: string): { rawPath: string; rawQuery: string } {
-  const q = url.indexOf('?');
-  return q < 0 ? { rawPath: url, rawQuery: '' } : { rawPath: url.slice(0, q), rawQuery: url.slice(q + 1) };
+  const question = url.indexOf('?');
+  return question < 0 ? { rawPath: url, rawQuery: '' } : { rawPath: url.slice(0, question), rawQuery: url.slice(question + 1) };
 }
 
 /**
@@ -48,9 +53,9 @@ export function parseQueryPairs(rawQuery: string): [string, string][] | undefine
   const pairs: [string, string][] = [];
   for (const part of rawQuery.split('&')) {
     if (part === '') continue;
-    const eq = part.indexOf('=');
-    const key = tryDecode(eq < 0 ? part : part.slice(0, eq));
-    const value = tryDecode(eq < 0 ? '' : part.slice(eq + 1));
+    const equals = part.indexOf('=');
+    const key = tryDecode(equals < 0 ? part : part.slice(0, equals));
+    const value = tryDecode(equals < 0 ? '' : part.slice(equals + 1));
     if (key === undefined || value === undefined) return undefined;
     pairs.push([key, value]);
   }
@@ -60,7 +65,7 @@ export function parseQueryPairs(rawQuery: string): [string, string][] | undefine
 /** Decoded parameters, the first value winning for repeated keys; an undecodable query reads as empty. */
 export function queryMap(rawQuery: string): Map<string, string> {
   const map = new Map<string, string>();
-  for (const [k, v] of parseQueryPairs(rawQuery) ?? []) if (!map.has(k)) map.set(k, v);
+  for (const [key, value] of parseQueryPairs(rawQuery) ?? []) if (!map.has(key)) map.set(key, value);
   return map;
 }
 
@@ -69,25 +74,25 @@ export function queryRecord(rawQuery: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const part of rawQuery.split('&')) {
     if (part === '') continue;
-    const eq = part.indexOf('=');
-    const key = tryDecode(eq < 0 ? part : part.slice(0, eq)) ?? part;
+    const equals = part.indexOf('=');
+    const key = tryDecode(equals < 0 ? part : part.slice(0, equals)) ?? part;
     if (key in out) continue;
-    out[key] = eq < 0 ? '' : (tryDecode(part.slice(eq + 1)) ?? part.slice(eq + 1));
+    out[key] = equals < 0 ? '' : (tryDecode(part.slice(equals + 1)) ?? part.slice(equals + 1));
   }
   return out;
 }
 
-export function tryDecode(s: string): string | undefined {
+export function tryDecode(text: string): string | undefined {
   try {
-    return decodeURIComponent(s);
+    return decodeURIComponent(text);
   } catch {
     return undefined;
   }
 }
 
-export function flattenHeaders(req: IncomingMessage): Record<string, string> {
+export function flattenHeaders(request: IncomingMessage): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) {
+  for (const [name, value] of Object.entries(request.headers)) {
     if (value === undefined) continue;
     out[name] = Array.isArray(value) ? value.join(', ') : value;
   }
@@ -96,8 +101,8 @@ export function flattenHeaders(req: IncomingMessage): Record<string, string> {
 
 export type BodyResult = { kind: 'ok'; body: Buffer } | { kind: 'too-large' } | { kind: 'aborted' };
 
-export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<BodyResult> {
-  const declared = Number(req.headers['content-length'] ?? '0');
+export function readBody(request: IncomingMessage, limit = MAX_BODY_BYTES): Promise<BodyResult> {
+  const declared = Number(request.headers['content-length'] ?? '0');
   if (declared > limit) return Promise.resolve({ kind: 'too-large' });
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
@@ -108,7 +113,7 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
       done = true;
       resolve(result);
     };
-    req.on('data', (chunk: Buffer) => {
+    request.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
         finish({ kind: 'too-large' });
@@ -116,9 +121,9 @@ export function readBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<
       }
       chunks.push(chunk);
     });
-    req.on('end', () => finish({ kind: 'ok', body: Buffer.concat(chunks) }));
-    req.on('error', () => finish({ kind: 'aborted' }));
-    req.on('close', () => finish({ kind: 'aborted' }));
+    request.on('end', () => finish({ kind: 'ok', body: Buffer.concat(chunks) }));
+    request.on('error', () => finish({ kind: 'aborted' }));
+    request.on('close', () => finish({ kind: 'aborted' }));
   });
 }
 
@@ -131,25 +136,25 @@ function wireHeaders(response: EmulatorResponse): Record<string, string> {
   return headers;
 }
 
-export function send(res: ServerResponse, response: EmulatorResponse, closeAfter = false): void {
+export function send(wire: ServerResponse, response: EmulatorResponse, closeAfter = false): void {
   const headers = wireHeaders(response);
   if (closeAfter) headers.Connection = 'close';
-  res.writeHead(response.status, headers);
-  res.end(response.body);
+  wire.writeHead(response.status, headers);
+  wire.end(response.body);
 }
 
 /** Sends the headers and the first half of the body, then cuts the connection. */
-export function sendTruncated(res: ServerResponse, response: EmulatorResponse): void {
-  res.writeHead(response.status, wireHeaders(response));
+export function sendTruncated(wire: ServerResponse, response: EmulatorResponse): void {
+  wire.writeHead(response.status, wireHeaders(response));
   const half = response.body.subarray(0, Math.floor(response.body.length / 2));
   const cut = (): void => {
-    res.socket?.destroy();
+    wire.socket?.destroy();
   };
   if (half.length === 0) {
-    res.flushHeaders();
+    wire.flushHeaders();
     setImmediate(cut);
   } else {
-    res.write(half, cut);
+    wire.write(half, cut);
   }
 }
 
@@ -161,7 +166,7 @@ export class Listener {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
 
-  constructor(onRequest: (req: IncomingMessage, res: ServerResponse) => void) {
+  constructor(onRequest: (request: IncomingMessage, response: ServerResponse) => void) {
     this.server = createServer(onRequest);
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
@@ -197,7 +202,7 @@ export class Listener {
   }
 }
 
-/** Credentials and clock shared by the three listeners. */
+/** Credentials and clock shared by the listeners. */
 export interface EmulatorContext {
   readonly region: string;
   readonly projectId: string;
@@ -208,10 +213,10 @@ export interface EmulatorContext {
 /** What one listener (one emulated host) knows how to do. */
 export interface ServiceEndpoint {
   readonly name: ServiceName;
-  /** The ApiCall.api name for a request, from its method and path alone. */
-  classify(method: string, rawPath: string, rawQuery: string): string;
+  /** The ApiCall.api name for a request, from its method, path, query and Host header alone. */
+  classify(method: string, rawPath: string, rawQuery: string, host: string): string;
   /** Authenticates and answers. Sets call.authFailure when authentication fails. */
-  handle(req: IncomingRequest, call: ApiCall): EmulatorResponse;
+  handle(request: IncomingRequest, call: ApiCall): EmulatorResponse;
   /** The answer for an injected `status` fault; a body the test did not choose is the service's usual error. */
   faultResponse(status: number, body: unknown, retryAfter: number | undefined): EmulatorResponse;
   malformedResponse(body: string): EmulatorResponse;

@@ -1,14 +1,22 @@
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { FaultTable } from './faults';
-import type { EmulatorContext, EmulatorResponse, IncomingRequest, ServiceEndpoint } from './http';
-import { flattenHeaders, jsonResponse, Listener, queryRecord, readBody, send, sendTruncated, splitUrl } from './http';
-import { ObsEndpoint } from './obs';
-import { ObsStore } from './obs-store';
-import { SmnEndpoint } from './smn';
+/**
+ * A local Huawei Cloud: VPCEP, SMN, OBS and Cloud Eye on loopback listeners, as strict as the real services
+ * about signatures and parameters, with a world tests can seed and change and faults they can
+ * inject. The only cloud the tests, the bench and the demo ever talk to.
+ */
+import { BucketStore } from './bucket-store.js';
+import { CesEndpoint } from './ces.js';
+import { FaultTable } from './faults.js';
+import type { EmulatorContext, ServiceEndpoint } from './http.js';
+import { Listener } from './http.js';
+import { ObsEndpoint } from './obs.js';
+import { OBS_HOST_NAME } from './obs-routes.js';
+import { serveRequest, type PipelineHost } from './request-pipeline.js';
+import { SmnEndpoint } from './smn.js';
 import type {
   ApiCall,
   CloudCredential,
+  CloudEndpoints,
+  CloudWorld,
   ConnectionError,
   ConnectionSeed,
   EmulatedConnection,
@@ -16,13 +24,20 @@ import type {
   Fault,
   LocalCloudOptions,
   PublishedMessage,
-} from './types';
-import { VpcepEndpoint } from './vpcep';
-import { connectionToWire, serviceToPublic, VpcepStore } from './vpcep-store';
+  ReceivedMetric,
+  ServiceSeed,
+} from './types.js';
+import { VpcepEndpoint } from './vpcep.js';
+import { connectionToWire, serviceToPublic, VpcepStore } from './vpcep-store.js';
+import { WORLD_SCHEMA, type WorldSnapshot } from './world-snapshot.js';
 
+export { API } from './api-names.js';
+export { parseWorldSnapshot, WorldFileError, type WorldSnapshot } from './world-snapshot.js';
 export type {
   ApiCall,
   CloudCredential,
+  CloudEndpoints,
+  CloudWorld,
   ConnectionError,
   ConnectionSeed,
   EmulatedConnection,
@@ -32,28 +47,33 @@ export type {
   FaultMatchRequest,
   LocalCloudOptions,
   PublishedMessage,
+  ReceivedMetric,
   ServiceName,
-} from './types';
+  ServiceSeed,
+  VpcepErrorShape,
+} from './types.js';
 
 export const DEFAULT_REGION = 'ap-southeast-1';
 export const DEFAULT_PROJECT_ID = '0a5c1e3b7d9f4a2c8e6b0d1f3a5c7e9b';
+export const DEFAULT_ACCEPT_DELAY_MS = 1500;
 
-/**
- * A local Huawei Cloud: VPCEP, SMN and OBS on three loopback listeners, as strict as the real
- * services about signatures and parameters, with a world tests can seed and faults they can inject.
- */
-export class LocalCloud {
+
+export class LocalCloud implements CloudWorld {
   readonly region: string;
   readonly projectId: string;
-  readonly endpoints: { vpcep: string; smn: string; obs: string } = { vpcep: '', smn: '', obs: '' };
+  readonly endpoints: CloudEndpoints = { vpcep: '', smn: '', obs: '', obsHost: '', ces: '' };
   /** Every accepted SMN publish, in order. */
   readonly published: PublishedMessage[] = [];
+  /** Every Cloud Eye datum accepted, in arrival order. */
+  readonly metrics: ReceivedMetric[] = [];
   /** Every request received on any listener, in arrival order. */
   readonly calls: ApiCall[] = [];
 
   private readonly clock: () => Date;
+  private readonly acceptDelayMs: number;
+  private readonly publishListeners = new Set<(message: PublishedMessage) => void>();
   private readonly vpcepStore: VpcepStore;
-  private readonly obsStore = new ObsStore();
+  private readonly bucketStore = new BucketStore();
   private readonly smn: SmnEndpoint;
   private readonly services: ServiceEndpoint[];
   private readonly faults = new FaultTable();
@@ -61,39 +81,52 @@ export class LocalCloud {
   private readonly timers = new Set<NodeJS.Timeout>();
   private stopped = false;
 
-  private constructor(opts: LocalCloudOptions) {
-    this.region = opts.region ?? DEFAULT_REGION;
-    this.projectId = opts.projectId ?? DEFAULT_PROJECT_ID;
-    this.clock = opts.clock ?? (() => new Date());
+  private constructor(options: LocalCloudOptions) {
+    this.region = options.region ?? DEFAULT_REGION;
+    this.projectId = options.projectId ?? DEFAULT_PROJECT_ID;
+    this.clock = options.clock ?? (() => new Date());
+    this.acceptDelayMs = options.acceptDelayMs ?? DEFAULT_ACCEPT_DELAY_MS;
     const credentials = new Map<string, CloudCredential>();
-    for (const credential of opts.credentials) {
+    for (const credential of options.credentials) {
       if (credentials.has(credential.ak)) throw new Error(`duplicate access key ${credential.ak}`);
       credentials.set(credential.ak, { ...credential });
     }
-    const ctx: EmulatorContext = {
+    const context: EmulatorContext = {
       region: this.region,
       projectId: this.projectId,
       credentials,
       now: () => this.clock(),
     };
     this.vpcepStore = new VpcepStore(this.region);
-    this.smn = new SmnEndpoint(ctx, this.published);
-    this.services = [new VpcepEndpoint(ctx, this.vpcepStore), this.smn, new ObsEndpoint(ctx, this.obsStore)];
+    this.smn = new SmnEndpoint(context, (message) => {
+      this.published.push(message);
+      for (const listener of this.publishListeners) listener(message);
+    });
+    const vpcep = new VpcepEndpoint(context, this.vpcepStore, { errorShape: options.vpcepErrorShape ?? 'flat', acceptDelayMs: this.acceptDelayMs });
+    this.services = [vpcep, this.smn, new ObsEndpoint(context, this.bucketStore), new CesEndpoint(context, this.metrics)];
   }
 
-  static async start(opts: LocalCloudOptions): Promise<LocalCloud> {
-    const cloud = new LocalCloud(opts);
-    const base = opts.port ?? 0;
+  static async start(options: LocalCloudOptions): Promise<LocalCloud> {
+    const cloud = new LocalCloud(options);
+    const base = options.port ?? 0;
+    const host: PipelineHost = {
+      calls: cloud.calls,
+      faults: cloud.faults,
+      world: cloud,
+      sleep: (ms) => cloud.sleep(ms),
+      isStopped: () => cloud.stopped,
+    };
     try {
-      for (const [i, service] of cloud.services.entries()) {
-        const listener = new Listener((req, res) => void cloud.onRequest(service, req, res));
+      for (const [index, service] of cloud.services.entries()) {
+        const listener = new Listener((request, response) => void serveRequest(host, service, request, response));
         cloud.listeners.push(listener);
-        const port = await listener.listen(base === 0 ? 0 : base + i);
+        const port = await listener.listen(base === 0 ? 0 : base + index);
         cloud.endpoints[service.name] = `http://127.0.0.1:${port}`;
+        if (service.name === 'obs') cloud.endpoints.obsHost = `http://${OBS_HOST_NAME}:${port}`;
       }
-    } catch (err) {
+    } catch (error) {
       await cloud.stop();
-      throw err;
+      throw error;
     }
     return cloud;
   }
@@ -103,13 +136,13 @@ export class LocalCloud {
     this.stopped = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    await Promise.all(this.listeners.map((l) => l.close()));
+    await Promise.all(this.listeners.map((listener) => listener.close()));
   }
 
   // ---- seeding and changing the world -------------------------------------------------------
 
   /** approvalEnabled defaults to true: the monitor exists for services that need approval. */
-  addService(input: { id?: string; name?: string; approvalEnabled?: boolean } = {}): EmulatedService {
+  addService(input: ServiceSeed = {}): EmulatedService {
     return serviceToPublic(this.vpcepStore.addService(input, this.clock()));
   }
 
@@ -132,6 +165,13 @@ export class LocalCloud {
     this.vpcepStore.setStatus(service, connection, status, this.clock(), error);
   }
 
+  /** Accepts as the API's `receive` does: `creating` now, `accepted` after the accept delay. */
+  acceptConnection(serviceId: string, connectionId: string): void {
+    const service = this.vpcepStore.requireService(serviceId);
+    const connection = this.vpcepStore.requireConnection(service, connectionId);
+    this.vpcepStore.beginAccept(service, connection, this.clock(), this.acceptDelayMs);
+  }
+
   removeConnection(serviceId: string, connectionId: string): void {
     this.vpcepStore.removeConnection(this.vpcepStore.requireService(serviceId), connectionId);
   }
@@ -140,10 +180,24 @@ export class LocalCloud {
     this.vpcepStore.removeService(serviceId);
   }
 
-  /** Copies, in marker_id order. */
+  /** In creation order. */
+  listServices(): EmulatedService[] {
+    return this.vpcepStore.allServices().sort((a, b) => a.seq - b.seq).map(serviceToPublic);
+  }
+
+  /** Copies, in marker_id order, as the API would list them now (accepts that are due completed). */
   listConnections(serviceId: string): EmulatedConnection[] {
+    this.vpcepStore.settle(this.clock());
     const service = this.vpcepStore.requireService(serviceId);
     return [...service.connections.values()].sort((a, b) => a.markerId - b.markerId).map(connectionToWire);
+  }
+
+  /**
+   * Completes every accept still passing through `creating`, whatever the clock says; returns how
+   * many. For tests that are not about the delay.
+   */
+  settleConnections(): number {
+    return this.vpcepStore.settle();
   }
 
   /** Returns the topic URN, `urn:smn:{region}:{projectId}:{name}`. */
@@ -152,7 +206,36 @@ export class LocalCloud {
   }
 
   createBucket(name: string): void {
-    this.obsStore.createBucket(name);
+    this.bucketStore.createBucket(name);
+  }
+
+  /** Calls `listener` with every publish SMN accepts from now on; returns the way to stop. */
+  onPublish(listener: (message: PublishedMessage) => void): () => void {
+    this.publishListeners.add(listener);
+    return () => this.publishListeners.delete(listener);
+  }
+
+  // ---- keeping the world --------------------------------------------------------------------
+
+  exportWorld(): WorldSnapshot {
+    return {
+      schema: WORLD_SCHEMA,
+      region: this.region,
+      projectId: this.projectId,
+      services: this.vpcepStore.exportServices(),
+      topics: this.smn.topicNames(),
+      buckets: this.bucketStore.exportBuckets(),
+    };
+  }
+
+  /** Loads a world file into this (empty) cloud; start the cloud with the file's region and project. */
+  importWorld(world: WorldSnapshot): void {
+    if (world.region !== this.region || world.projectId !== this.projectId) {
+      throw new Error(`the world is of ${world.region}/${world.projectId}, this cloud serves ${this.region}/${this.projectId}`);
+    }
+    this.vpcepStore.importServices(world.services);
+    for (const topic of world.topics) this.smn.createTopic(topic);
+    this.bucketStore.importBuckets(world.buckets);
   }
 
   // ---- what went over the wire --------------------------------------------------------------
@@ -163,23 +246,23 @@ export class LocalCloud {
 
   /** The current version's bytes (a copy); undefined when absent or deleted. */
   getObject(bucket: string, key: string): Buffer | undefined {
-    const version = this.obsStore.get(bucket, key);
+    const version = this.bucketStore.get(bucket, key);
     return version === undefined ? undefined : Buffer.from(version.body);
   }
 
   objectKeys(bucket: string, prefix = ''): string[] {
-    return this.obsStore.sortedKeys(bucket).filter((k) => k.startsWith(prefix));
+    return this.bucketStore.sortedKeys(bucket).filter((key) => key.startsWith(prefix));
   }
 
   /** Seeds an object directly (e.g. corrupt state); counts as a write like any PUT. */
   putObject(bucket: string, key: string, body: string | Buffer): void {
     const bytes = typeof body === 'string' ? Buffer.from(body, 'utf8') : Buffer.from(body);
-    this.obsStore.put(bucket, key, bytes, 'application/octet-stream', this.clock());
+    this.bucketStore.put(bucket, key, bytes, 'application/octet-stream', this.clock());
   }
 
   /** How many versions the key has received (the bucket is versioned: each PUT is one). */
   objectWrites(bucket: string, key: string): number {
-    return this.obsStore.writes(bucket, key);
+    return this.bucketStore.writes(bucket, key);
   }
 
   // ---- fault injection ----------------------------------------------------------------------
@@ -190,75 +273,6 @@ export class LocalCloud {
 
   clearFaults(): void {
     this.faults.clear();
-  }
-
-  // ---- request pipeline ---------------------------------------------------------------------
-
-  private async onRequest(service: ServiceEndpoint, req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const method = req.method ?? 'GET';
-    const { rawPath, rawQuery } = splitUrl(req.url ?? '/');
-    const api = service.classify(method, rawPath, rawQuery);
-    const call: ApiCall = {
-      service: service.name,
-      method,
-      path: rawPath,
-      query: queryRecord(rawQuery),
-      status: 0,
-      api,
-      headers: flattenHeaders(req),
-    };
-    this.calls.push(call);
-    const answer = (response: EmulatorResponse, closeAfter = false): void => {
-      call.status = response.status;
-      send(res, response, closeAfter);
-    };
-
-    try {
-      const body = await readBody(req, service.maxBodyBytes);
-      if (body.kind === 'aborted') return;
-      if (body.kind === 'too-large') {
-        answer(service.tooLarge(), true);
-        return;
-      }
-      const incoming: IncomingRequest = { method, rawPath, rawQuery, headers: { ...call.headers }, body: body.body };
-
-      const fault = this.faults.take(service.name, api, { path: rawPath, query: { ...call.query }, method });
-      switch (fault?.kind) {
-        case undefined:
-          break;
-        case 'status':
-          answer(service.faultResponse(fault.status, fault.body, fault.retryAfter));
-          return;
-        case 'hang':
-          return; // until the client gives up or stop() destroys the socket
-        case 'reset':
-          req.socket.destroy();
-          return;
-        case 'malformed':
-          answer(service.malformedResponse(fault.body));
-          return;
-        case 'truncate': {
-          const response = service.handle(incoming, call);
-          call.status = response.status;
-          sendTruncated(res, response);
-          return;
-        }
-        case 'mutate':
-          fault.run(this);
-          break;
-        case 'delay':
-          await this.sleep(fault.ms);
-          if (this.stopped || res.destroyed) return;
-          break;
-      }
-      answer(service.handle(incoming, call));
-    } catch (err) {
-      // A bug in the emulator (or a throwing mutate fault) must show up in the test, not hang it.
-      if (!res.headersSent && !res.destroyed) {
-        const message = err instanceof Error ? err.message : String(err);
-        answer(jsonResponse(500, { error_code: 'EMULATOR.BUG', error_msg: message }, { 'X-Request-Id': randomUUID() }));
-      }
-    }
   }
 
   private sleep(ms: number): Promise<void> {

@@ -1,12 +1,14 @@
+/**
+ * Verifies OBS's header signatures. OBS accepts two dialects with the same HMAC-SHA1 algorithm:
+ * S3's V2 (`AWS ak:sig`, x-amz-* headers) and its own (`OBS ak:sig`, x-obs-* headers).
+ * esdk-obs-nodejs signs with OBS's own against a host name endpoint (production) and falls back to
+ * V2 whenever `server` is an IP address (path style).
+ */
 import { createHmac } from 'node:crypto';
-import { constantTimeEqual } from './constant-time-equal';
-import type { IncomingRequest } from './http';
-import { tryDecode } from './http';
-import type { CloudCredential } from './types';
-
-// OBS accepts two header-signing dialects with the same HMAC-SHA1 algorithm: S3's V2
-// (`AWS ak:sig`, x-amz-* headers) and its own (`OBS ak:sig`, x-obs-* headers). esdk-obs-nodejs
-// falls back to V2 whenever `server` is an IP address (path style), so that is what our clients send.
+import { constantTimeEqual } from './constant-time-equal.js';
+import type { IncomingRequest } from './http.js';
+import { tryDecode } from './http.js';
+import type { CloudCredential } from './types.js';
 
 const MAX_SKEW_MS = 15 * 60 * 1000;
 
@@ -56,25 +58,27 @@ export function canonicalResource(rawPath: string, rawQuery: string): string {
   return rawPath + resource;
 }
 
-export function obsStringToSign(req: IncomingRequest, dialect: ObsDialect): string {
+/** `resourcePath` is the path in path style (`/bucket/key`), whichever addressing the request used. */
+export function obsStringToSign(request: IncomingRequest, dialect: ObsDialect, resourcePath: string): string {
   const prefix = headerPrefix(dialect);
-  const h = req.headers;
+  const headers = request.headers;
   // With x-amz-date/x-obs-date present the Date line is empty (the prefixed header is signed below).
-  const date = h[`${prefix}date`] !== undefined ? '' : (h.date ?? '');
-  let s = `${req.method}\n${h['content-md5'] ?? ''}\n${h['content-type'] ?? ''}\n${date}\n`;
-  const prefixed = Object.keys(h)
+  const date = headers[`${prefix}date`] !== undefined ? '' : (headers.date ?? '');
+  let text = `${request.method}\n${headers['content-md5'] ?? ''}\n${headers['content-type'] ?? ''}\n${date}\n`;
+  const prefixed = Object.keys(headers)
     .filter((name) => name.startsWith(prefix))
     .sort();
-  for (const name of prefixed) s += `${name}:${h[name]}\n`;
-  return s + canonicalResource(req.rawPath, req.rawQuery);
+  for (const name of prefixed) text += `${name}:${headers[name]}\n`;
+  return text + canonicalResource(resourcePath, request.rawQuery);
 }
 
 export function verifyObsSignature(
-  req: IncomingRequest,
+  request: IncomingRequest,
   credentials: ReadonlyMap<string, CloudCredential>,
   now: Date,
+  resourcePath: string,
 ): ObsAuthResult {
-  const authorization = req.headers.authorization;
+  const authorization = request.headers.authorization;
   if (authorization === undefined) {
     // Buckets are private: an anonymous request is simply denied.
     return { ok: false, dialect: 'v2', code: 'AccessDenied', message: 'Access Denied', reason: 'missing Authorization header' };
@@ -93,7 +97,7 @@ export function verifyObsSignature(
     return deny('InvalidAccessKeyId', 'The access key Id you provided does not exist in our records.', 'unknown access key');
   }
 
-  const dateHeader = req.headers[`${prefix}date`] ?? req.headers.date;
+  const dateHeader = request.headers[`${prefix}date`] ?? request.headers.date;
   const signedAt = dateHeader === undefined ? NaN : Date.parse(dateHeader);
   if (Number.isNaN(signedAt)) {
     return deny('AccessDenied', 'A valid Date or x-amz-date/x-obs-date header is required.', 'missing or unparsable date');
@@ -107,11 +111,11 @@ export function verifyObsSignature(
   }
 
   // The token header carries the dialect's prefix, so it is always part of the string to sign.
-  if (credential.securityToken !== undefined && req.headers[`${prefix}security-token`] !== credential.securityToken) {
+  if (credential.securityToken !== undefined && request.headers[`${prefix}security-token`] !== credential.securityToken) {
     return deny('InvalidToken', 'The provided security token is invalid.', `${prefix}security-token missing or wrong for a temporary access key`);
   }
 
-  const expected = createHmac('sha1', credential.sk).update(obsStringToSign(req, dialect)).digest('base64');
+  const expected = createHmac('sha1', credential.sk).update(obsStringToSign(request, dialect, resourcePath)).digest('base64');
   if (!constantTimeEqual(expected, signature)) {
     return deny(
       'SignatureDoesNotMatch',

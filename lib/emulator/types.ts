@@ -1,6 +1,10 @@
-import type { LocalCloud } from './index';
+/**
+ * The local cloud's public vocabulary: options, the world a test seeds (services, connections),
+ * what went over the wire (ApiCall, PublishedMessage) and the faults a test can inject. Types only,
+ * so every other module may import it without forming a circle.
+ */
 
-export type ServiceName = 'vpcep' | 'smn' | 'obs';
+export type ServiceName = 'vpcep' | 'smn' | 'obs' | 'ces';
 
 export interface CloudCredential {
   ak: string;
@@ -9,16 +13,45 @@ export interface CloudCredential {
   securityToken?: string;
 }
 
+/**
+ * VPCEP's documents show two error bodies: the error-code page a flat
+ * `{"error_code","error_msg"}`, the SDK models and the accept/reject page a nested
+ * `{"error":{"code","message"}}`.
+ */
+export type VpcepErrorShape = 'flat' | 'nested';
+
 export interface LocalCloudOptions {
   /** Default 'ap-southeast-1'. */
   region?: string;
   /** Default a fixed 32-hex string. */
   projectId?: string;
   credentials: CloudCredential[];
-  /** Base port; 0 (default) = ephemeral for all three. Otherwise vpcep=port, smn=port+1, obs=port+2. */
+  /** Base port; 0 (default) = ephemeral for all four. Otherwise vpcep=port, smn=port+1, obs=port+2, ces=port+3. */
   port?: number;
-  /** Drives created_at/updated_at and request-date skew checks. Default: the real clock. */
+  /** Drives created_at/updated_at, request-date skew checks and accept delays. Default: the real clock. */
   clock?: () => Date;
+  /** The body shape of VPCEP's own errors (EndPoint.*); default 'flat'. Gateway errors keep APIG's shape. */
+  vpcepErrorShape?: VpcepErrorShape;
+  /**
+   * How long a connection accepted with `receive` stays `creating` before it is `accepted`, in
+   * milliseconds of `clock`; default 1500. `settleConnections()` completes them at once.
+   */
+  acceptDelayMs?: number;
+}
+
+export interface CloudEndpoints {
+  vpcep: string;
+  smn: string;
+  /** OBS by IP: esdk-obs-nodejs then uses path style and S3's v2 signature. */
+  obs: string;
+  /**
+   * The same OBS by host name, `http://obs.localhost:PORT`: esdk-obs-nodejs then uses
+   * virtual-hosted buckets and OBS's own signature, as against the real cloud. The client must
+   * resolve `*.localhost` to 127.0.0.1 itself (the product's ObsStore does).
+   */
+  obsHost: string;
+  /** Cloud Eye. */
+  ces: string;
 }
 
 export interface ConnectionError {
@@ -51,6 +84,12 @@ export interface ConnectionSeed {
   updated_at: Date;
 }
 
+export interface ServiceSeed {
+  id?: string;
+  name?: string;
+  approvalEnabled?: boolean;
+}
+
 export interface EmulatedService {
   id: string;
   name: string;
@@ -59,6 +98,21 @@ export interface EmulatedService {
   approvalEnabled: boolean;
   vpcId: string;
   createdAt: string;
+}
+
+/**
+ * The part of the local cloud a `mutate` fault may change while a request is in flight. A narrow
+ * interface rather than the LocalCloud class, so that this module needs nothing from index.ts.
+ */
+export interface CloudWorld {
+  addService(input?: ServiceSeed): EmulatedService;
+  addConnection(serviceId: string, fields?: Partial<ConnectionSeed>): EmulatedConnection;
+  addConnections(serviceId: string, count: number, fields?: Partial<ConnectionSeed>): EmulatedConnection[];
+  setStatus(serviceId: string, connectionId: string, status: string, error?: ConnectionError[]): void;
+  removeConnection(serviceId: string, connectionId: string): void;
+  removeService(serviceId: string): void;
+  listConnections(serviceId: string): EmulatedConnection[];
+  putObject(bucket: string, key: string, body: string | Buffer): void;
 }
 
 export interface PublishedMessage {
@@ -73,6 +127,21 @@ export interface PublishedMessage {
   messageId: string;
 }
 
+/** One Cloud Eye datum the local cloud accepted, as sent, with when it arrived. */
+export interface ReceivedMetric {
+  namespace: string;
+  metricName: string;
+  dimensions: { name: string; value: string }[];
+  ttl: number;
+  /** UNIX milliseconds, as sent. */
+  collectTime: number;
+  value: number;
+  unit?: string;
+  type?: 'int' | 'float';
+  /** The emulator clock's time when the request was accepted. */
+  receivedAt: Date;
+}
+
 export interface ApiCall {
   service: ServiceName;
   method: string;
@@ -82,7 +151,10 @@ export interface ApiCall {
   query: Record<string, string>;
   /** 0 while unanswered, and for requests that were never answered (hang, reset). */
   status: number;
-  /** e.g. 'vpcep:listConnections', 'smn:publish', 'obs:getObject'; '<service>:unknown' for unrouted paths. */
+  /**
+   * The IAM action of the call (see api-names.ts), e.g. 'vpcep:connections:list',
+   * 'smn:topic:publish', 'obs:object:GetObject'; '<service>:unknown' for unrouted paths.
+   */
   api: string;
   /** Lower-cased names, repeated headers joined with ', '. */
   headers: Record<string, string>;
@@ -100,7 +172,7 @@ export type Fault = {
   service: ServiceName;
   /** Matches ApiCall.api; omitted = any. */
   api?: string;
-  match?: (req: FaultMatchRequest) => boolean;
+  match?: (request: FaultMatchRequest) => boolean;
   /** How many matching requests it affects; default 1; Infinity allowed. */
   times?: number;
   /** Let this many matching requests through first; default 0. */
@@ -113,5 +185,5 @@ export type FaultAction =
   | { kind: 'truncate' }
   | { kind: 'reset' }
   | { kind: 'malformed'; body: string }
-  | { kind: 'mutate'; run: (cloud: LocalCloud) => void }
+  | { kind: 'mutate'; run: (world: CloudWorld) => void }
   | { kind: 'delay'; ms: number };

@@ -1,5 +1,10 @@
+/**
+ * VPCEP's world held in memory: endpoint services and their connections, with marker ids,
+ * second-precision timestamps and sorted views cached for paging through 100,000 connections.
+ */
 import { randomUUID } from 'node:crypto';
-import type { ConnectionError, ConnectionSeed, EmulatedConnection, EmulatedService } from './types';
+import type { ConnectionError, ConnectionSeed, EmulatedConnection, EmulatedService, ServiceSeed } from './types.js';
+import type { ConnectionSnapshot, ServiceSnapshot } from './world-snapshot.js';
 
 export interface ConnectionRecord {
   id: string;
@@ -45,40 +50,48 @@ export function randomHex32(): string {
   return randomUUID().replaceAll('-', '');
 }
 
-export function connectionToWire(c: ConnectionRecord): EmulatedConnection {
+export function connectionToWire(connection: ConnectionRecord): EmulatedConnection {
   const wire: EmulatedConnection = {
-    id: c.id,
-    marker_id: c.markerId,
-    created_at: formatApiTime(c.createdMs),
-    updated_at: formatApiTime(c.updatedMs),
-    domain_id: c.domainId,
-    status: c.status,
-    description: c.description,
+    id: connection.id,
+    marker_id: connection.markerId,
+    created_at: formatApiTime(connection.createdMs),
+    updated_at: formatApiTime(connection.updatedMs),
+    domain_id: connection.domainId,
+    status: connection.status,
+    description: connection.description,
   };
-  if (c.error !== undefined) wire.error = c.error.map((e) => ({ ...e }));
+  if (connection.error !== undefined) wire.error = connection.error.map((error) => ({ ...error }));
   return wire;
 }
 
-export function serviceToPublic(s: ServiceRecord): EmulatedService {
+export function serviceToPublic(service: ServiceRecord): EmulatedService {
   return {
-    id: s.id,
-    name: s.name,
-    serviceName: s.serviceName,
-    approvalEnabled: s.approvalEnabled,
-    vpcId: s.vpcId,
-    createdAt: formatApiTime(s.createdMs),
+    id: service.id,
+    name: service.name,
+    serviceName: service.serviceName,
+    approvalEnabled: service.approvalEnabled,
+    vpcId: service.vpcId,
+    createdAt: formatApiTime(service.createdMs),
   };
+}
+
+/** An accepted connection on its way through `creating`. */
+interface PendingAccept {
+  service: ServiceRecord;
+  /** When it becomes `accepted` (emulator clock, ms). */
+  dueMs: number;
 }
 
 /** Services and their connections, held in memory. */
 export class VpcepStore {
   private readonly services = new Map<string, ServiceRecord>();
+  private readonly pendingAccepts = new Map<ConnectionRecord, PendingAccept>();
   private nextMarkerId = 1;
   private nextSeq = 1;
 
   constructor(private readonly region: string) {}
 
-  addService(input: { id?: string; name?: string; approvalEnabled?: boolean }, now: Date): ServiceRecord {
+  addService(input: ServiceSeed, now: Date): ServiceRecord {
     const id = input.id ?? randomUUID();
     if (this.services.has(id)) throw new Error(`service ${id} already exists`);
     const seq = this.nextSeq++;
@@ -116,7 +129,8 @@ export class VpcepStore {
   }
 
   removeService(id: string): void {
-    this.requireService(id);
+    const service = this.requireService(id);
+    for (const connection of service.connections.values()) this.pendingAccepts.delete(connection);
     this.services.delete(id);
   }
 
@@ -133,7 +147,7 @@ export class VpcepStore {
       status: seed.status ?? 'accepted',
       description: seed.description ?? '',
     };
-    if (seed.error !== undefined) connection.error = seed.error.map((e) => ({ ...e }));
+    if (seed.error !== undefined) connection.error = seed.error.map((entry) => ({ ...entry }));
     service.connections.set(id, connection);
     service.byMarker.set(connection.markerId, connection);
     service.sorted.clear();
@@ -152,18 +166,44 @@ export class VpcepStore {
    * the previous plus one second: a change must always be visible in updated_at.
    */
   setStatus(service: ServiceRecord, connection: ConnectionRecord, status: string, now: Date, error?: ConnectionError[]): void {
+    // A status set from outside (a test, the operator) wins over an accept still in flight.
+    this.pendingAccepts.delete(connection);
     connection.status = status;
     if (error === undefined) delete connection.error;
-    else connection.error = error.map((e) => ({ ...e }));
+    else connection.error = error.map((entry) => ({ ...entry }));
     connection.updatedMs = Math.max(wholeSeconds(now), connection.updatedMs + 1000);
     service.sorted.clear();
   }
 
   removeConnection(service: ServiceRecord, connectionId: string): void {
     const connection = this.requireConnection(service, connectionId);
+    this.pendingAccepts.delete(connection);
     service.connections.delete(connectionId);
     service.byMarker.delete(connection.markerId);
     service.sorted.clear();
+  }
+
+  /**
+   * Accepting is asynchronous: after `receive` the connection is `creating`, and it becomes
+   * `accepted` once `delayMs` of the emulator's clock have passed (terraform-provider-huaweicloud's
+   * approval resource polls through `creating` for this). The move happens when the world is next
+   * read (settleDue), so a test that controls the clock controls it exactly.
+   */
+  beginAccept(service: ServiceRecord, connection: ConnectionRecord, now: Date, delayMs: number): void {
+    this.setStatus(service, connection, 'creating', now);
+    this.pendingAccepts.set(connection, { service, dueMs: now.getTime() + delayMs });
+  }
+
+  /** Completes the accepts that are due at `now` (all of them without `now`); returns how many. */
+  settle(now?: Date): number {
+    let settled = 0;
+    for (const [connection, pending] of this.pendingAccepts) {
+      if (now !== undefined && pending.dueMs > now.getTime()) continue;
+      // updated_at says when it became accepted, however late the world is read.
+      this.setStatus(pending.service, connection, 'accepted', new Date(pending.dueMs));
+      settled++;
+    }
+    return settled;
   }
 
   /** Ascending by the sort key, ties by marker_id; cached until the service's connections change. */
@@ -172,10 +212,58 @@ export class VpcepStore {
     const cached = service.sorted.get(cacheKey);
     if (cached !== undefined) return cached;
     let list = [...service.connections.values()];
-    if (status !== undefined) list = list.filter((c) => c.status === status);
-    const time = sortKey === 'create' ? (c: ConnectionRecord) => c.createdMs : (c: ConnectionRecord) => c.updatedMs;
+    if (status !== undefined) list = list.filter((connection) => connection.status === status);
+    const time = sortKey === 'create' ? (connection: ConnectionRecord) => connection.createdMs : (connection: ConnectionRecord) => connection.updatedMs;
     list.sort((a, b) => time(a) - time(b) || a.markerId - b.markerId);
     service.sorted.set(cacheKey, list);
     return list;
+  }
+
+  /** Every service with its connections, in creation order, for a world file. */
+  exportServices(): ServiceSnapshot[] {
+    return [...this.services.values()].map((service) => ({
+      id: service.id,
+      name: service.name,
+      approvalEnabled: service.approvalEnabled,
+      vpcId: service.vpcId,
+      createdMs: service.createdMs,
+      updatedMs: service.updatedMs,
+      connections: [...service.connections.values()].map((connection) => {
+        const snapshot: ConnectionSnapshot = { ...connection };
+        if (connection.error !== undefined) snapshot.error = connection.error.map((entry) => ({ ...entry }));
+        const pending = this.pendingAccepts.get(connection);
+        if (pending !== undefined) snapshot.acceptDueMs = pending.dueMs;
+        return snapshot;
+      }),
+    }));
+  }
+
+  /** Adds the services of a world file (the store is expected to be empty), keeping ids and marker ids. */
+  importServices(snapshots: readonly ServiceSnapshot[]): void {
+    for (const snapshot of snapshots) {
+      if (this.services.has(snapshot.id)) throw new Error(`service ${snapshot.id} already exists`);
+      const service: ServiceRecord = {
+        id: snapshot.id,
+        name: snapshot.name,
+        serviceName: `${this.region}.${snapshot.name}.${snapshot.id}`,
+        approvalEnabled: snapshot.approvalEnabled,
+        vpcId: snapshot.vpcId,
+        createdMs: snapshot.createdMs,
+        updatedMs: snapshot.updatedMs,
+        seq: this.nextSeq++,
+        connections: new Map(),
+        byMarker: new Map(),
+        sorted: new Map(),
+      };
+      this.services.set(service.id, service);
+      for (const { acceptDueMs, ...fields } of snapshot.connections) {
+        const connection: ConnectionRecord = { ...fields };
+        if (fields.error !== undefined) connection.error = fields.error.map((entry) => ({ ...entry }));
+        service.connections.set(connection.id, connection);
+        service.byMarker.set(connection.markerId, connection);
+        this.nextMarkerId = Math.max(this.nextMarkerId, connection.markerId + 1);
+        if (acceptDueMs !== undefined) this.pendingAccepts.set(connection, { service, dueMs: acceptDueMs });
+      }
+    }
   }
 }

@@ -1,12 +1,19 @@
-import * as apigw from './apigw';
-import type { EmulatorContext, EmulatorResponse, IncomingRequest, ServiceEndpoint } from './http';
-import { jsonResponse, queryMap, tryDecode } from './http';
-import type { ApiCall } from './types';
-import type { ConnectionRecord, ConnectionSortKey, ServiceRecord, VpcepStore } from './vpcep-store';
-import { connectionToWire, formatApiTime } from './vpcep-store';
+/**
+ * The VPC Endpoint API v1 behind its gateway: list endpoint services, list one service's
+ * connections, accept (`receive`) or reject one connection. Parameters are checked as the API
+ * reference documents them, with its EndPoint.* error codes.
+ */
+import { API, unknownApi } from './api-names.js';
+import * as apigw from './apigw.js';
+import { ServiceError } from './errors.js';
+import type { EmulatorContext, EmulatorResponse, IncomingRequest, ServiceEndpoint } from './http.js';
+import { jsonResponse, queryMap, tryDecode } from './http.js';
+import type { ApiCall, VpcepErrorShape } from './types.js';
+import type { ConnectionRecord, ConnectionSortKey, ServiceRecord, VpcepStore } from './vpcep-store.js';
+import { connectionToWire, formatApiTime } from './vpcep-store.js';
 
-// Error codes from the VPCEP API reference; the statuses are the documented ones.
-const E = {
+// Error codes from the VPCEP API reference.
+const ERROR_CODES = {
   parameter: 'EndPoint.0002',
   permission: 'EndPoint.0004',
   notFound: 'EndPoint.0005',
@@ -14,64 +21,61 @@ const E = {
   action: 'EndPoint.0007',
   offset: 'EndPoint.0010',
   sortKey: 'EndPoint.0017',
-  sortDir: 'EndPoint.0018',
+  sortDirection: 'EndPoint.0018',
   status: 'EndPoint.0019',
 } as const;
 
+// The documented statuses.
 const CONNECTION_STATUSES = new Set(['pendingAcceptance', 'creating', 'accepted', 'rejected', 'failed', 'deleting']);
 const SERVICE_STATUSES = new Set(['creating', 'available', 'failed', 'deleting']);
+// A service's connection_count counts only the endpoints that are (becoming) connected.
+const COUNTED_STATUSES = new Set(['creating', 'accepted']);
 
-/** Thrown inside a handler to answer with a VPCEP error body. */
-class VpcepError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'VpcepError';
-  }
+export interface VpcepBehaviour {
+  errorShape: VpcepErrorShape;
+  /** How long an accepted connection stays `creating`, in the emulator clock's milliseconds. */
+  acceptDelayMs: number;
 }
 
 type Route =
-  | { api: 'vpcep:listServices'; projectId: string }
-  | { api: 'vpcep:listConnections'; projectId: string; serviceId: string }
-  | { api: 'vpcep:action'; projectId: string; serviceId: string };
+  | { api: typeof API.listServices; projectId: string }
+  | { api: typeof API.listConnections; projectId: string; serviceId: string }
+  | { api: typeof API.connectionAction; projectId: string; serviceId: string };
 
 function route(method: string, rawPath: string): Route | undefined {
-  const seg = rawPath.split('/').map((s) => tryDecode(s) ?? s);
-  if (seg[0] !== '' || seg[1] !== 'v1' || seg[3] !== 'vpc-endpoint-services') return undefined;
-  const projectId = seg[2] ?? '';
-  if (seg.length === 4 && method === 'GET') return { api: 'vpcep:listServices', projectId };
-  const serviceId = seg[4] ?? '';
-  if (seg[5] !== 'connections' || serviceId === '') return undefined;
-  if (seg.length === 6 && method === 'GET') return { api: 'vpcep:listConnections', projectId, serviceId };
-  if (seg.length === 7 && seg[6] === 'action' && method === 'POST') return { api: 'vpcep:action', projectId, serviceId };
+  const segments = rawPath.split('/').map((segment) => tryDecode(segment) ?? segment);
+  if (segments[0] !== '' || segments[1] !== 'v1' || segments[3] !== 'vpc-endpoint-services') return undefined;
+  const projectId = segments[2] ?? '';
+  if (segments.length === 4 && method === 'GET') return { api: API.listServices, projectId };
+  const serviceId = segments[4] ?? '';
+  if (segments[5] !== 'connections' || serviceId === '') return undefined;
+  if (segments.length === 6 && method === 'GET') return { api: API.listConnections, projectId, serviceId };
+  if (segments.length === 7 && segments[6] === 'action' && method === 'POST') return { api: API.connectionAction, projectId, serviceId };
   return undefined;
 }
 
-function integerParam(query: Map<string, string>, name: string, fallback: number, min: number, max: number, code: string): number {
+function integerParameter(query: Map<string, string>, name: string, fallback: number, min: number, max: number, code: string): number {
   const raw = query.get(name);
   if (raw === undefined) return fallback;
   const value = /^[0-9]{1,10}$/.test(raw) ? Number(raw) : NaN;
   if (!(value >= min && value <= max)) {
-    throw new VpcepError(400, code, `Invalid parameter ${name}: must be an integer from ${min} to ${max}.`);
+    throw new ServiceError(400, code, `Invalid parameter ${name}: must be an integer from ${min} to ${max}.`);
   }
   return value;
 }
 
-function sortDirParam(query: Map<string, string>): 'asc' | 'desc' {
+function sortDirectionParameter(query: Map<string, string>): 'asc' | 'desc' {
   const raw = query.get('sort_dir') ?? 'desc';
-  if (raw !== 'asc' && raw !== 'desc') throw new VpcepError(400, E.sortDir, 'Invalid parameter sort_dir: must be asc or desc.');
+  if (raw !== 'asc' && raw !== 'desc') throw new ServiceError(400, ERROR_CODES.sortDirection, 'Invalid parameter sort_dir: must be asc or desc.');
   return raw;
 }
 
-/** The page [offset, offset+limit) of an ascending list read in `dir` order, without copying the rest. */
-function page<T>(ascending: readonly T[], dir: 'asc' | 'desc', offset: number, limit: number): T[] {
-  const n = ascending.length;
+/** The page [offset, offset+limit) of an ascending list read in `direction` order, without copying the rest. */
+function page<T>(ascending: readonly T[], direction: 'asc' | 'desc', offset: number, limit: number): T[] {
+  const count = ascending.length;
   const out: T[] = [];
-  for (let i = offset; i < n && out.length < limit; i++) {
-    out.push(ascending[dir === 'asc' ? i : n - 1 - i] as T);
+  for (let i = offset; i < count && out.length < limit; i++) {
+    out.push(ascending[direction === 'asc' ? i : count - 1 - i] as T);
   }
   return out;
 }
@@ -80,34 +84,36 @@ export class VpcepEndpoint implements ServiceEndpoint {
   readonly name = 'vpcep' as const;
 
   constructor(
-    private readonly ctx: EmulatorContext,
+    private readonly context: EmulatorContext,
     private readonly store: VpcepStore,
+    private readonly behaviour: VpcepBehaviour,
   ) {}
 
   classify(method: string, rawPath: string): string {
-    return route(method, rawPath)?.api ?? 'vpcep:unknown';
+    return route(method, rawPath)?.api ?? unknownApi('vpcep');
   }
 
-  handle(req: IncomingRequest, call: ApiCall): EmulatorResponse {
-    const r = route(req.method, req.rawPath);
-    const refusal = apigw.gatewayRefusal(r !== undefined, req, call, this.ctx);
-    if (refusal || r === undefined) return refusal ?? apigw.noSuchApi();
+  handle(request: IncomingRequest, call: ApiCall): EmulatorResponse {
+    const matched = route(request.method, request.rawPath);
+    const refusal = apigw.gatewayRefusal(matched !== undefined, request, call, this.context);
+    if (refusal || matched === undefined) return refusal ?? apigw.noSuchApi();
+    this.store.settle(this.context.now());
     try {
-      if (r.projectId !== this.ctx.projectId) {
-        throw new VpcepError(403, E.permission, 'You do not have permission to access this project.');
+      if (matched.projectId !== this.context.projectId) {
+        throw new ServiceError(403, ERROR_CODES.permission, 'You do not have permission to access this project.');
       }
-      const query = queryMap(req.rawQuery);
-      switch (r.api) {
-        case 'vpcep:listServices':
+      const query = queryMap(request.rawQuery);
+      switch (matched.api) {
+        case API.listServices:
           return this.ok(this.listServices(query));
-        case 'vpcep:listConnections':
-          return this.ok(this.listConnections(r.serviceId, query));
-        case 'vpcep:action':
-          return this.ok(this.action(r.serviceId, req.body));
+        case API.listConnections:
+          return this.ok(this.listConnections(matched.serviceId, query));
+        case API.connectionAction:
+          return this.ok(this.action(matched.serviceId, request.body));
       }
-    } catch (err) {
-      if (err instanceof VpcepError) return this.error(err.status, err.code, err.message);
-      throw err;
+    } catch (error) {
+      if (error instanceof ServiceError) return this.error(error);
+      throw error;
     }
   }
 
@@ -119,76 +125,84 @@ export class VpcepEndpoint implements ServiceEndpoint {
     return jsonResponse(200, value, apigw.requestIdHeader());
   }
 
-  private error(status: number, code: string, message: string): EmulatorResponse {
-    return jsonResponse(status, { error_code: code, error_msg: message }, apigw.requestIdHeader());
+  /**
+   * VPCEP's error-code page shows a flat `{"error_code","error_msg"}`; its SDK models
+   * (vpcep/v1/model/model_error.go) and the accept/reject page a nested `{"error":{"code","message"}}`.
+   * Which one the live service sends is unconfirmed, so a test picks.
+   */
+  private error(error: ServiceError): EmulatorResponse {
+    const body = this.behaviour.errorShape === 'nested'
+      ? { error: { code: error.code, message: error.message } }
+      : { error_code: error.code, error_msg: error.message };
+    return jsonResponse(error.status, body, apigw.requestIdHeader());
   }
 
   private listServices(query: Map<string, string>): unknown {
     // limit=0 is inside the documented 0–1000 range; we answer it as a count-only query (no
     // items, real total_count) rather than guess that it means "everything".
-    const limit = integerParam(query, 'limit', 10, 0, 1000, E.limit);
-    const offset = integerParam(query, 'offset', 0, 0, Number.MAX_SAFE_INTEGER, E.offset);
+    const limit = integerParameter(query, 'limit', 10, 0, 1000, ERROR_CODES.limit);
+    const offset = integerParameter(query, 'offset', 0, 0, Number.MAX_SAFE_INTEGER, ERROR_CODES.offset);
     // Sources disagree on created_at vs create_at, so both spellings are accepted here.
     const sortKeyRaw = query.get('sort_key') ?? 'created_at';
     const sortKey: ConnectionSortKey | undefined =
       sortKeyRaw === 'created_at' || sortKeyRaw === 'create_at' ? 'create'
         : sortKeyRaw === 'updated_at' || sortKeyRaw === 'update_at' ? 'update'
           : undefined;
-    if (sortKey === undefined) throw new VpcepError(400, E.sortKey, 'Invalid parameter sort_key.');
-    const dir = sortDirParam(query);
+    if (sortKey === undefined) throw new ServiceError(400, ERROR_CODES.sortKey, 'Invalid parameter sort_key.');
+    const direction = sortDirectionParameter(query);
     const status = query.get('status');
-    if (status !== undefined && !SERVICE_STATUSES.has(status)) throw new VpcepError(400, E.status, 'Invalid parameter status.');
+    if (status !== undefined && !SERVICE_STATUSES.has(status)) throw new ServiceError(400, ERROR_CODES.status, 'Invalid parameter status.');
 
     const id = query.get('id');
     const nameFilter = query.get('endpoint_service_name');
-    const time = sortKey === 'create' ? (s: ServiceRecord) => s.createdMs : (s: ServiceRecord) => s.updatedMs;
+    const time = sortKey === 'create' ? (service: ServiceRecord) => service.createdMs : (service: ServiceRecord) => service.updatedMs;
     // Every emulated service is 'available'.
     const statusMatches = status === undefined || status === 'available';
     const matching = this.store
       .allServices()
-      .filter((s) => statusMatches && (id === undefined || s.id === id) && (nameFilter === undefined || s.serviceName.includes(nameFilter)))
+      .filter((service) => statusMatches && (id === undefined || service.id === id) && (nameFilter === undefined || service.serviceName.includes(nameFilter)))
       .sort((a, b) => time(a) - time(b) || a.seq - b.seq);
     return {
-      endpoint_services: page(matching, dir, offset, limit).map((s) => this.serviceToWire(s)),
+      endpoint_services: page(matching, direction, offset, limit).map((service) => this.serviceToWire(service)),
       total_count: matching.length,
     };
   }
 
-  private serviceToWire(s: ServiceRecord): unknown {
+  private serviceToWire(service: ServiceRecord): unknown {
     return {
-      id: s.id,
-      service_name: s.serviceName,
+      id: service.id,
+      service_name: service.serviceName,
       status: 'available',
-      approval_enabled: s.approvalEnabled,
-      vpc_id: s.vpcId,
+      approval_enabled: service.approvalEnabled,
+      vpc_id: service.vpcId,
       service_type: 'interface',
       server_type: 'VM',
-      created_at: formatApiTime(s.createdMs),
-      updated_at: formatApiTime(s.updatedMs),
-      project_id: this.ctx.projectId,
-      connection_count: s.connections.size,
+      created_at: formatApiTime(service.createdMs),
+      updated_at: formatApiTime(service.updatedMs),
+      project_id: this.context.projectId,
+      connection_count: countConnected(service),
     };
   }
 
   private requireService(serviceId: string): ServiceRecord {
     const service = this.store.service(serviceId);
-    if (service === undefined) throw new VpcepError(404, E.notFound, `Endpoint service ${serviceId} not found.`);
+    if (service === undefined) throw new ServiceError(404, ERROR_CODES.notFound, `Endpoint service ${serviceId} not found.`);
     return service;
   }
 
   private listConnections(serviceId: string, query: Map<string, string>): unknown {
-    const limit = integerParam(query, 'limit', 10, 1, 1000, E.limit);
-    const offset = integerParam(query, 'offset', 0, 0, Number.MAX_SAFE_INTEGER, E.offset);
+    const limit = integerParameter(query, 'limit', 10, 1, 1000, ERROR_CODES.limit);
+    const offset = integerParameter(query, 'offset', 0, 0, Number.MAX_SAFE_INTEGER, ERROR_CODES.offset);
     const sortKeyRaw = query.get('sort_key') ?? 'create_at';
     if (sortKeyRaw !== 'create_at' && sortKeyRaw !== 'update_at') {
-      throw new VpcepError(400, E.sortKey, 'Invalid parameter sort_key: must be create_at or update_at.');
+      throw new ServiceError(400, ERROR_CODES.sortKey, 'Invalid parameter sort_key: must be create_at or update_at.');
     }
     const sortKey: ConnectionSortKey = sortKeyRaw === 'create_at' ? 'create' : 'update';
-    const dir = sortDirParam(query);
+    const direction = sortDirectionParameter(query);
     const status = query.get('status');
-    if (status !== undefined && !CONNECTION_STATUSES.has(status)) throw new VpcepError(400, E.status, 'Invalid parameter status.');
+    if (status !== undefined && !CONNECTION_STATUSES.has(status)) throw new ServiceError(400, ERROR_CODES.status, 'Invalid parameter status.');
     const markerRaw = query.get('marker_id');
-    if (markerRaw !== undefined && !/^[0-9]{1,15}$/.test(markerRaw)) throw new VpcepError(400, E.parameter, 'Invalid parameter marker_id.');
+    if (markerRaw !== undefined && !/^[0-9]{1,15}$/.test(markerRaw)) throw new ServiceError(400, ERROR_CODES.parameter, 'Invalid parameter marker_id.');
     const id = query.get('id');
 
     const service = this.requireService(serviceId);
@@ -204,8 +218,13 @@ export class VpcepEndpoint implements ServiceEndpoint {
     } else {
       ascending = this.store.sortedConnections(service, sortKey, status);
     }
+    // The reference: offset must be less than the total (EndPoint.0010 "Invalid offset"). Offset 0
+    // on an empty list is the only way to learn that it is empty, so it stays valid.
+    if (offset > 0 && offset >= ascending.length) {
+      throw new ServiceError(400, ERROR_CODES.offset, `Invalid offset: ${offset} is not less than the total ${ascending.length}.`);
+    }
     return {
-      connections: page(ascending, dir, offset, limit).map(connectionToWire),
+      connections: page(ascending, direction, offset, limit).map(connectionToWire),
       total_count: ascending.length,
     };
   }
@@ -215,35 +234,45 @@ export class VpcepEndpoint implements ServiceEndpoint {
     try {
       parsed = JSON.parse(body.toString('utf8'));
     } catch {
-      throw new VpcepError(400, E.parameter, 'The request body is not valid JSON.');
+      throw new ServiceError(400, ERROR_CODES.parameter, 'The request body is not valid JSON.');
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      throw new VpcepError(400, E.parameter, 'The request body must be a JSON object.');
+      throw new ServiceError(400, ERROR_CODES.parameter, 'The request body must be a JSON object.');
     }
     const { action, endpoints } = parsed as { action?: unknown; endpoints?: unknown };
-    if (!Array.isArray(endpoints) || !endpoints.every((e): e is string => typeof e === 'string' && e !== '')) {
-      throw new VpcepError(400, E.parameter, 'Invalid parameter endpoints: must be an array of endpoint ids.');
+    if (!Array.isArray(endpoints) || !endpoints.every((endpoint): endpoint is string => typeof endpoint === 'string' && endpoint !== '')) {
+      throw new ServiceError(400, ERROR_CODES.parameter, 'Invalid parameter endpoints: must be an array of endpoint ids.');
     }
     // VPCEP handles exactly one endpoint per action request.
     if (endpoints.length !== 1) {
-      throw new VpcepError(400, E.parameter, 'Invalid parameter endpoints: exactly one endpoint id per request.');
+      throw new ServiceError(400, ERROR_CODES.parameter, 'Invalid parameter endpoints: exactly one endpoint id per request.');
     }
     // Accepting is spelled `receive`.
     if (action !== 'receive' && action !== 'reject') {
-      throw new VpcepError(400, E.action, 'Invalid parameter action: must be receive or reject.');
+      throw new ServiceError(400, ERROR_CODES.action, 'Invalid parameter action: must be receive or reject.');
     }
     const service = this.requireService(serviceId);
     const endpointId = endpoints[0] as string;
     const connection = service.connections.get(endpointId);
-    if (connection === undefined) throw new VpcepError(404, E.notFound, `Endpoint ${endpointId} not found.`);
+    if (connection === undefined) throw new ServiceError(404, ERROR_CODES.notFound, `Endpoint ${endpointId} not found.`);
     const target = action === 'receive' ? 'accepted' : 'rejected';
     // Unconfirmed: which statuses the API refuses to act on. We allow the transitions the console
     // offers (pending, accepted and rejected connections can be accepted or rejected) and refuse
     // connections that are still being created, are being deleted or have failed.
     if (!['pendingAcceptance', 'accepted', 'rejected'].includes(connection.status)) {
-      throw new VpcepError(400, E.parameter, `Endpoint ${endpointId} in status ${connection.status} cannot be ${target}.`);
+      throw new ServiceError(400, ERROR_CODES.parameter, `Endpoint ${endpointId} in status ${connection.status} cannot be ${target}.`);
     }
-    if (connection.status !== target) this.store.setStatus(service, connection, target, this.ctx.now());
+    if (connection.status !== target) {
+      // Rejecting takes effect at once; accepting passes through `creating` (see beginAccept).
+      if (target === 'accepted') this.store.beginAccept(service, connection, this.context.now(), this.behaviour.acceptDelayMs);
+      else this.store.setStatus(service, connection, target, this.context.now());
+    }
     return { connections: [connectionToWire(connection)] };
   }
+}
+
+function countConnected(service: ServiceRecord): number {
+  let count = 0;
+  for (const connection of service.connections.values()) if (COUNTED_STATUSES.has(connection.status)) count++;
+  return count;
 }

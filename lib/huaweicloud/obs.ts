@@ -6,6 +6,9 @@
  */
 import { Readable } from 'node:stream';
 import type ObsClient from 'esdk-obs-nodejs';
+import { lookup as dnsLookup } from 'node:dns';
+import { Agent } from 'node:http';
+import type { LookupFunction } from 'node:net';
 import type { Budget } from './budget.js';
 import type { Credentials } from './credentials.js';
 import { ApiError, CloudError, endpointOrigin, networkError, TimeoutError } from './errors.js';
@@ -55,6 +58,7 @@ export class ObsStore {
       // call. A loopback IP endpoint makes the SDK switch to path style and v2 signing by itself.
       signature: 'obs',
       is_signature_negotiation: false,
+      http_agent: loopbackAwareAgent(),
       timeout: Math.ceil(this.retry.requestTimeoutMs / 1000),
       max_retry_count: 0,
     };
@@ -150,6 +154,26 @@ export class ObsStore {
       this.onRetry,
     );
   }
+}
+
+/**
+ * The agent for http:// endpoints, which config allows only on loopback. With a host name endpoint
+ * the SDK addresses buckets as `{bucket}.{host}`; for `obs.localhost` (the local cloud's OBS in the
+ * production dialect) that is `{bucket}.obs.localhost`, loopback by RFC 6761, but glibc's resolver
+ * does not answer it, so `*.localhost` goes to 127.0.0.1 here and every other name to dns.lookup.
+ * Keep-alive like the agent the SDK builds for itself when given long_conn_param.
+ */
+function loopbackAwareAgent(): Agent {
+  const lookup: LookupFunction = (hostname, options, callback) => {
+    if (!hostname.endsWith('.localhost')) {
+      dnsLookup(hostname, options, callback);
+      return;
+    }
+    // Node asks for every address (`all`) when it tries address families in turn.
+    if (options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
+    else callback(null, '127.0.0.1', 4);
+  };
+  return new Agent({ keepAlive: true, lookup });
 }
 
 // The SDK only knows a client-wide timeout; the run's deadline needs a per-call one.

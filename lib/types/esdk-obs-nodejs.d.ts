@@ -11,6 +11,8 @@ declare module 'esdk-obs-nodejs' {
     /** Seconds. */
     timeout?: number;
     max_retry_count?: number;
+    /** The agent for http:// endpoints; without one (and without long_conn_param) every request opens a new connection. */
+    http_agent?: import('node:http').Agent;
   }
   interface CommonMsg {
     Status: number;

@@ -47,7 +47,7 @@ describe('fault tolerance of the deployed function', () => {
     await invoke();
     const alertId = pendingIn(good);
     for (const c of cloud.listConnections(bad).slice(0, 5)) cloud.removeConnection(bad, c.id); // would be 5 false removals
-    cloud.inject({ service: 'vpcep', api: 'vpcep:listConnections', match: (req) => req.path.includes(bad), kind: 'status', status: 503, times: Infinity, body: { error_code: 'EndPoint.0001', error_msg: 'System error.' } });
+    cloud.inject({ service: 'vpcep', api: 'vpcep:connections:list', match: (req) => req.path.includes(bad), kind: 'status', status: 503, times: Infinity, body: { error_code: 'EndPoint.0001', error_msg: 'System error.' } });
     const error = await failure(invoke());
     expect(error.message).toContain(bad);
     expect(error.message).not.toContain(good);
@@ -62,7 +62,7 @@ describe('fault tolerance of the deployed function', () => {
   it('F5: a hanging endpoint cannot take the function past its deadline; what was read is saved', async () => {
     await invoke();
     const alertId = pendingIn(good);
-    cloud.inject({ service: 'vpcep', api: 'vpcep:listConnections', match: (req) => req.path.includes(bad), kind: 'hang', times: Infinity });
+    cloud.inject({ service: 'vpcep', api: 'vpcep:connections:list', match: (req) => req.path.includes(bad), kind: 'hang', times: Infinity });
     const started = Date.now();
     const error = await failure(invoke({ remainingMs: 8_000 }));
     expect(Date.now() - started).toBeLessThan(8_000);
@@ -85,16 +85,16 @@ describe('fault tolerance of the deployed function', () => {
 
   it('F8: a list that moves between pages is read again, so the pass stays exact', async () => {
     await invoke();
-    cloud.inject({ service: 'vpcep', api: 'vpcep:listConnections', match: (req) => req.path.includes(good) && req.query.offset === '1000', kind: 'mutate', run: (c) => { c.addConnection(good, { status: 'pendingAcceptance' }); } });
+    cloud.inject({ service: 'vpcep', api: 'vpcep:connections:list', match: (req) => req.path.includes(good) && req.query.offset === '1000', kind: 'mutate', run: (c) => { c.addConnection(good, { status: 'pendingAcceptance' }); } });
     cloud.resetCalls();
     const summary = await invoke();
     expect(summary).toMatchObject({ connections: 2401, alerts: 1, published: 1 });
-    expect(cloud.calls.filter((call) => call.api === 'vpcep:listConnections' && call.path.includes(good))).toHaveLength(4);
+    expect(cloud.calls.filter((call) => call.api === 'vpcep:connections:list' && call.path.includes(good))).toHaveLength(4);
   });
 
   it('F7: a malformed page is a scan failure of that service, not a crash', async () => {
     await invoke();
-    cloud.inject({ service: 'vpcep', api: 'vpcep:listConnections', match: (req) => req.path.includes(bad), kind: 'malformed', body: '{"connections":[{"id":42}],"total_count":1}', times: Infinity });
+    cloud.inject({ service: 'vpcep', api: 'vpcep:connections:list', match: (req) => req.path.includes(bad), kind: 'malformed', body: '{"connections":[{"id":42}],"total_count":1}', times: Infinity });
     const error = await failure(invoke());
     expect(error.message).toContain(bad);
     expect(snapshotSize(bad)).toBe(1200);
@@ -103,7 +103,7 @@ describe('fault tolerance of the deployed function', () => {
   it('F13: OBS refusing the writes loses nothing: the next run sees the same changes and alerts', async () => {
     await invoke();
     const alertId = pendingIn(good);
-    cloud.inject({ service: 'obs', api: 'obs:putObject', kind: 'status', status: 503, times: Infinity });
+    cloud.inject({ service: 'obs', api: 'obs:object:PutObject', kind: 'status', status: 503, times: Infinity });
     await failure(invoke());
     expect(cloud.published).toHaveLength(0);
     cloud.clearFaults();

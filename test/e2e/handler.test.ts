@@ -35,7 +35,7 @@ describe('the bundled handler against the local cloud', () => {
     return capturingOutput(stdout, () => bundle.handler(timerEvent(), functionGraphContext({ userData: data, credentials, requestId })));
   };
   const connectionCalls = (serviceId: string) =>
-    cloud.calls.filter((call) => call.api === 'vpcep:listConnections' && call.path.includes(serviceId));
+    cloud.calls.filter((call) => call.api === 'vpcep:connections:list' && call.path.includes(serviceId));
 
   it('records the baseline silently when nothing is in an alert state, in ceil(n/1000) calls per service', async () => {
     const summary = await invoke('run-1');

@@ -22,7 +22,8 @@ let service: string;
 let clock: Date;
 
 beforeEach(async () => {
-  cloud = await LocalCloud.start({ credentials: [credentials] });
+  // Accepts stay `creating` until the test settles them, however slow the machine.
+  cloud = await LocalCloud.start({ credentials: [credentials], acceptDelayMs: 3_600_000 });
   cloud.createBucket('policy-state');
   service = cloud.addService({ name: 'payments' }).id;
   cloud.addConnections(service, 20);
@@ -122,10 +123,11 @@ describe('approval policy', () => {
     cloud.resetCalls();
 
     expect(await pass(config)).toMatchObject({ alerts: 3, actions: 3, published: 1 });
-    const actions = cloud.calls.filter((call) => call.api === 'vpcep:action');
+    const actions = cloud.calls.filter((call) => call.api === 'vpcep:connections:update');
     expect(actions.map((call) => call.status)).toEqual([200, 200, 200]); // the local cloud refuses a list of two
+    // Accepting is asynchronous: the accepted requests pass through creating.
     const status = new Map(cloud.listConnections(service).map((c) => [c.id, c.status]));
-    expect(trusted.map((c) => status.get(c.id))).toEqual(['accepted', 'accepted']);
+    expect(trusted.map((c) => status.get(c.id))).toEqual(['creating', 'creating']);
     expect(status.get(stranger.id)).toBe('rejected');
 
     const email = cloud.published.at(-1)!.messageStructure!.email!;
@@ -137,9 +139,12 @@ describe('approval policy', () => {
     );
 
     // Next run: the statuses moved because of us; they are audited, and nothing more is sent.
+    // A connection still creating after our receive is not acted on again.
     cloud.resetCalls();
     expect(await pass(config)).toMatchObject({ changes: 3, actions: 0 });
-    expect(cloud.calls.filter((call) => call.api === 'vpcep:action')).toHaveLength(0);
+    expect(cloud.calls.filter((call) => call.api === 'vpcep:connections:update')).toHaveLength(0);
+    expect(cloud.settleConnections()).toBe(2);
+    expect(await pass(config)).toMatchObject({ changes: 2, alerts: 0, actions: 0, published: 0 });
   });
 
   it('enforce: a failed action is reported and audited, and tried again next run', async () => {
@@ -147,7 +152,7 @@ describe('approval policy', () => {
     const config = configWith({ APPROVAL_MODE: 'enforce', AUTO_REJECT_DOMAINS: STRANGER });
     await pass(config);
     const stranger = cloud.addConnection(service, { status: 'pendingAcceptance', domain_id: STRANGER });
-    cloud.inject({ service: 'vpcep', api: 'vpcep:action', kind: 'status', status: 403, body: { error_code: 'EndPoint.0004', error_msg: 'Permission denied.' } });
+    cloud.inject({ service: 'vpcep', api: 'vpcep:connections:update', kind: 'status', status: 403, body: { error_code: 'EndPoint.0004', error_msg: 'Permission denied.' } });
     await pass(config);
     expect(cloud.published.at(-1)!.messageStructure!.email).toContain(`${stranger.id}: approval policy FAILED to reject: vpcep:connections:update failed: HTTP 403 EndPoint.0004 Permission denied.`);
     expect(auditRecords().find((r) => r.change === 'action')).toMatchObject({ outcome: 'failed', action: 'reject' });
@@ -162,7 +167,7 @@ describe('approval policy', () => {
     const trusted = cloud.addConnection(service, { status: 'pendingAcceptance', domain_id: TRUSTED });
     cloud.resetCalls();
     expect(await pass(config)).toMatchObject({ actions: 1 });
-    expect(cloud.calls.filter((call) => call.api === 'vpcep:action')).toHaveLength(0);
+    expect(cloud.calls.filter((call) => call.api === 'vpcep:connections:update')).toHaveLength(0);
     expect(cloud.listConnections(service).find((c) => c.id === trusted.id)!.status).toBe('pendingAcceptance');
     expect(cloud.published.at(-1)!.messageStructure!.email).toContain(`${trusted.id}: approval policy would accept (dry run)`);
     expect(auditRecords().find((r) => r.change === 'action')).toMatchObject({ outcome: 'planned', mode: 'dry-run' });

@@ -1,6 +1,7 @@
+/** The gateway's SDK-HMAC-SHA256 check: what it accepts from the SDK signer and every way it refuses. */
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import type { LocalCloud } from '../../lib/emulator/index';
-import { apigFetch, PERMANENT, startCloud, TEMPORARY } from './helpers';
+import type { LocalCloud } from '../../lib/emulator/index.js';
+import { apigFetch, PERMANENT, startCloud, TEMPORARY } from './helpers.js';
 
 const AUTH_FAILED = {
   error_code: 'APIGW.0301',
@@ -31,7 +32,7 @@ describe('APIG SDK-HMAC-SHA256 verification', () => {
     expect(res.status).toBe(200);
     expect(res.json).toEqual({ endpoint_services: [], total_count: 0 });
     expect(res.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
-    expect(cloud.calls.at(-1)).toMatchObject({ api: 'vpcep:listServices', status: 200, query: { limit: '5' } });
+    expect(cloud.calls.at(-1)).toMatchObject({ api: 'vpcep:epservices:list', status: 200, query: { limit: '5' } });
   });
 
   test('rejects a wrong secret key with 401 APIGW.0301 and echoes no secret', async () => {

@@ -1,7 +1,8 @@
+/** Fault injection and listener lifecycle of the local cloud, observed from real HTTP clients. */
 import { request } from 'node:http';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import type { LocalCloud } from '../../lib/emulator/index';
-import { apigFetch, obsClient, PERMANENT, startCloud } from './helpers';
+import type { LocalCloud } from '../../lib/emulator/index.js';
+import { apigFetch, obsClient, PERMANENT, startCloud } from './helpers.js';
 
 let cloud: LocalCloud;
 let serviceId: string;
@@ -24,7 +25,7 @@ function listConnections(query: Record<string, string> = {}, signal?: AbortSigna
 
 describe('status faults', () => {
   test('answer with the gateway throttling error and Retry-After, `times` times, then normally', async () => {
-    cloud.inject({ service: 'vpcep', api: 'vpcep:listConnections', kind: 'status', status: 429, retryAfter: 3, times: 2 });
+    cloud.inject({ service: 'vpcep', api: 'vpcep:connections:list', kind: 'status', status: 429, retryAfter: 3, times: 2 });
     for (let i = 0; i < 2; i++) {
       const res = await listConnections();
       expect(res.status).toBe(429);
@@ -38,7 +39,7 @@ describe('status faults', () => {
   test('`skip` lets requests through first, `match` and `api` narrow what is hit, and a custom body is sent as is', async () => {
     cloud.inject({
       service: 'vpcep',
-      api: 'vpcep:listConnections',
+      api: 'vpcep:connections:list',
       match: (req) => req.query.offset === '10',
       skip: 1,
       kind: 'status',
@@ -66,7 +67,7 @@ describe('status faults', () => {
 
   test('reach the OBS SDK as a resolved result with an S3 error code', async () => {
     cloud.createBucket('state');
-    cloud.inject({ service: 'obs', api: 'obs:getObject', kind: 'status', status: 503 });
+    cloud.inject({ service: 'obs', api: 'obs:object:GetObject', kind: 'status', status: 503 });
     const obs = await obsClient(cloud.endpoints.obs, PERMANENT);
     const res = await obs.getObject({ Bucket: 'state', Key: 'k' });
     obs.close();
@@ -121,7 +122,7 @@ describe('transport faults', () => {
   test('mutate changes the world between pages', async () => {
     cloud.inject({
       service: 'vpcep',
-      api: 'vpcep:listConnections',
+      api: 'vpcep:connections:list',
       skip: 1,
       kind: 'mutate',
       run: (c) => {
@@ -163,7 +164,7 @@ describe('listener lifecycle', () => {
     expect(status).toBe(413);
   });
 
-  test('a fixed base port puts vpcep, smn and obs on three consecutive ports', async () => {
+  test('a fixed base port puts vpcep, smn, obs and ces on four consecutive ports', async () => {
     await cloud.stop();
     const probe = await startCloud();
     const base = Number(new URL(probe.endpoints.vpcep).port);
@@ -173,6 +174,8 @@ describe('listener lifecycle', () => {
       vpcep: `http://127.0.0.1:${base}`,
       smn: `http://127.0.0.1:${base + 1}`,
       obs: `http://127.0.0.1:${base + 2}`,
+      obsHost: `http://obs.localhost:${base + 2}`,
+      ces: `http://127.0.0.1:${base + 3}`,
     });
   });
 

@@ -1,7 +1,10 @@
+/** What the local-cloud tests share: credentials, a started cloud, an APIG-signed fetch, the real OBS SDK client. */
 import { AKSKSigner } from '@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner';
 import type { ICredential } from '@huaweicloud/huaweicloud-sdk-core/auth/ICredential';
+import { Agent } from 'node:http';
 import { createRequire } from 'node:module';
-import { LocalCloud, type LocalCloudOptions } from '../../lib/emulator/index';
+import type { LookupFunction } from 'node:net';
+import { LocalCloud, type LocalCloudOptions } from '../../lib/emulator/index.js';
 
 export const PERMANENT = { ak: 'AKPERMANENT0001', sk: 'permanent-secret-key' };
 export const TEMPORARY = { ak: 'AKTEMPORARY0001', sk: 'temporary-secret-key', securityToken: 'temporary-token-value' };
@@ -97,9 +100,30 @@ export interface ObsClientLike {
 
 const requireCjs = createRequire(import.meta.url);
 
-/** The real esdk-obs-nodejs client, pointed at the emulator (IP server → path style, V2 signing). */
-export async function obsClient(server: string, credential: { ak: string; sk: string; securityToken?: string }): Promise<ObsClientLike> {
-  const ObsClient = requireCjs('esdk-obs-nodejs') as new (opts: Record<string, unknown>) => ObsClientLike;
+/**
+ * An agent that resolves `*.localhost` to 127.0.0.1, which glibc does not: with it the SDK can
+ * reach `{bucket}.obs.localhost`, the local OBS addressed the way production addresses OBS.
+ */
+export function localhostAgent(): Agent {
+  const lookup: LookupFunction = (hostname, options, callback) => {
+    if (!hostname.endsWith('.localhost')) throw new Error(`test agent asked to resolve ${hostname}`);
+    if (options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
+    else callback(null, '127.0.0.1', 4);
+  };
+  return new Agent({ keepAlive: true, lookup });
+}
+
+/**
+ * The real esdk-obs-nodejs client, pointed at the emulator. An IP `server` makes it use path style
+ * and V2 signing; a host name (`cloud.endpoints.obsHost`, with `localhostAgent()` as http_agent)
+ * virtual-hosted buckets and, with `signature: 'obs'`, OBS's own signing.
+ */
+export async function obsClient(
+  server: string,
+  credential: { ak: string; sk: string; securityToken?: string },
+  options: Record<string, unknown> = {},
+): Promise<ObsClientLike> {
+  const ObsClient = requireCjs('esdk-obs-nodejs') as new (options: Record<string, unknown>) => ObsClientLike;
   const client = new ObsClient({
     access_key_id: credential.ak,
     secret_access_key: credential.sk,
@@ -107,6 +131,7 @@ export async function obsClient(server: string, credential: { ak: string; sk: st
     server,
     max_retry_count: 0,
     timeout: 10,
+    ...options,
   });
   // Construction finishes asynchronously.
   await new Promise((resolve) => setImmediate(resolve));

@@ -1,7 +1,9 @@
+/** Local OBS through the real esdk-obs-nodejs client and by hand-signed requests. */
 import { createHash, createHmac } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import type { LocalCloud } from '../../lib/emulator/index';
-import { obsClient, type ObsClientLike, PERMANENT, startCloud, TEMPORARY } from './helpers';
+import type { LocalCloud } from '../../lib/emulator/index.js';
+import { localhostAgent, obsClient, type ObsClientLike, PERMANENT, startCloud, TEMPORARY } from './helpers.js';
 
 const BUCKET = 'monitor-state';
 let cloud: LocalCloud;
@@ -28,7 +30,7 @@ describe('with esdk-obs-nodejs', () => {
     expect(put.InterfaceResult.VersionId).toMatch(/^[0-9A-F]{32}$/);
     expect(put.InterfaceResult.RequestId).toMatch(/^[0-9A-F]{32}$/);
     expect(cloud.getObject(BUCKET, 'state/snapshot.json')?.toString()).toBe(body);
-    expect(cloud.calls.at(-1)).toMatchObject({ api: 'obs:putObject', status: 200, path: `/${BUCKET}/state/snapshot.json` });
+    expect(cloud.calls.at(-1)).toMatchObject({ api: 'obs:object:PutObject', status: 200, path: `/${BUCKET}/state/snapshot.json` });
 
     const get = await obs.getObject({ Bucket: BUCKET, Key: 'state/snapshot.json' });
     expect(get.CommonMsg.Status).toBe(200);
@@ -47,7 +49,7 @@ describe('with esdk-obs-nodejs', () => {
     expect([gone.CommonMsg.Status, gone.CommonMsg.Code]).toEqual([404, 'NoSuchKey']);
     expect((await obs.getObjectMetadata({ Bucket: BUCKET, Key: 'state/snapshot.json' })).CommonMsg.Status).toBe(404);
     expect(cloud.calls.map((c) => c.api)).toEqual([
-      'obs:putObject', 'obs:getObject', 'obs:headObject', 'obs:deleteObject', 'obs:getObject', 'obs:headObject',
+      'obs:object:PutObject', 'obs:object:GetObject', 'obs:object:GetObject', 'obs:object:DeleteObject', 'obs:object:GetObject', 'obs:object:GetObject',
     ]);
   });
 
@@ -144,6 +146,89 @@ describe('with esdk-obs-nodejs', () => {
     const res = await client.getObject({ Bucket: BUCKET, Key: 'k' });
     client.close();
     expect([res.CommonMsg.Status, res.CommonMsg.Code]).toEqual([403, 'RequestTimeTooSkewed']);
+  });
+});
+
+describe('in the production dialect: a host name endpoint, virtual-hosted buckets, OBS signing', () => {
+  /** The options the product's ObsStore passes. */
+  const production = () => ({ signature: 'obs', is_signature_negotiation: false, http_agent: localhostAgent() });
+
+  test('the SDK puts the bucket in the Host and signs `OBS ak:sig` over /bucket/key; every operation round-trips', async () => {
+    const client = await obsClient(cloud.endpoints.obsHost, PERMANENT, production());
+    const body = JSON.stringify({ version: 2 });
+    const put = await client.putObject({ Bucket: BUCKET, Key: 'state/snap shot.json', Body: body });
+    expect(put.CommonMsg.Status).toBe(200);
+    expect(put.InterfaceResult.RequestId).toMatch(/^[0-9A-F]{32}$/); // read from x-obs-request-id
+    expect(cloud.getObject(BUCKET, 'state/snap shot.json')?.toString()).toBe(body);
+    const get = await client.getObject({ Bucket: BUCKET, Key: 'state/snap shot.json' });
+    expect([get.CommonMsg.Status, get.InterfaceResult.Content, get.InterfaceResult.ETag]).toEqual([200, body, md5Etag(body)]);
+    expect((await client.getObjectMetadata({ Bucket: BUCKET, Key: 'state/snap shot.json' })).InterfaceResult.ETag).toBe(md5Etag(body));
+    const list = await client.listObjects({ Bucket: BUCKET, Prefix: 'state/' });
+    expect(list.InterfaceResult.Contents?.map((c) => c.Key)).toEqual(['state/snap shot.json']);
+    expect((await client.deleteObject({ Bucket: BUCKET, Key: 'state/snap shot.json' })).CommonMsg.Status).toBe(204);
+    const gone = await client.getObject({ Bucket: BUCKET, Key: 'state/snap shot.json' });
+    expect([gone.CommonMsg.Status, gone.CommonMsg.Code]).toEqual([404, 'NoSuchKey']);
+    client.close();
+
+    expect(cloud.calls.map((c) => c.api)).toEqual([
+      'obs:object:PutObject', 'obs:object:GetObject', 'obs:object:GetObject', 'obs:bucket:ListBucket', 'obs:object:DeleteObject', 'obs:object:GetObject',
+    ]);
+    for (const call of cloud.calls) {
+      expect(call.headers.host).toBe(`${BUCKET}.obs.localhost`);
+      expect(call.headers.authorization).toMatch(new RegExp(`^OBS ${PERMANENT.ak}:`));
+      expect(call.path).not.toContain(BUCKET);
+      expect(call.status).not.toBe(403);
+    }
+    expect(cloud.calls[0]?.path).toBe('/state/snap%20shot.json');
+  });
+
+  test('a wrong secret key is 403 SignatureDoesNotMatch; temporary keys need x-obs-security-token', async () => {
+    const wrong = await obsClient(cloud.endpoints.obsHost, { ak: PERMANENT.ak, sk: 'wrong' }, production());
+    const refused = await wrong.putObject({ Bucket: BUCKET, Key: 'k', Body: 'x' });
+    wrong.close();
+    expect([refused.CommonMsg.Status, refused.CommonMsg.Code]).toEqual([403, 'SignatureDoesNotMatch']);
+    expect(cloud.objectWrites(BUCKET, 'k')).toBe(0);
+
+    const temporary = await obsClient(cloud.endpoints.obsHost, TEMPORARY, production());
+    expect((await temporary.putObject({ Bucket: BUCKET, Key: 'k', Body: 'x' })).CommonMsg.Status).toBe(200);
+    temporary.close();
+    expect(cloud.calls.at(-1)?.headers['x-obs-security-token']).toBe(TEMPORARY.securityToken);
+  });
+
+  test('an unknown bucket in the Host is 404 NoSuchBucket', async () => {
+    const client = await obsClient(cloud.endpoints.obsHost, PERMANENT, production());
+    const res = await client.getObject({ Bucket: 'no-such-bucket', Key: 'k' });
+    client.close();
+    expect([res.CommonMsg.Status, res.CommonMsg.Code]).toEqual([404, 'NoSuchBucket']);
+    expect(cloud.calls.at(-1)?.headers.host).toBe('no-such-bucket.obs.localhost');
+  });
+
+  /** A GET of `path` sent to the local OBS with the given Host, signed by hand over `resource`. */
+  function signedGet(host: string, path: string, resource: string): Promise<number> {
+    const date = new Date().toUTCString();
+    const signature = createHmac('sha1', PERMANENT.sk).update(`GET\n\n\n${date}\n${resource}`).digest('base64');
+    const port = Number(new URL(cloud.endpoints.obs).port);
+    return new Promise((resolve, reject) => {
+      const outgoing = httpRequest(
+        { host: '127.0.0.1', port, path, headers: { Host: host, Date: date, Authorization: `OBS ${PERMANENT.ak}:${signature}` } },
+        (incoming) => {
+          incoming.resume();
+          resolve(incoming.statusCode ?? 0);
+        },
+      );
+      outgoing.on('error', reject);
+      outgoing.end();
+    });
+  }
+
+  test('the signed resource is /bucket/key even though the path is /key', async () => {
+    cloud.putObject(BUCKET, 'k', 'value');
+    expect(await signedGet(`${BUCKET}.obs.localhost`, '/k', `/${BUCKET}/k`)).toBe(200);
+    expect(await signedGet(`${BUCKET}.obs.localhost`, '/k', '/k')).toBe(403);
+    expect(cloud.calls.at(-1)?.authFailure).toBe('signature mismatch');
+    // The port in a Host header does not change the bucket; the bare endpoint host is path style.
+    expect(await signedGet(`${BUCKET}.obs.localhost:443`, '/k', `/${BUCKET}/k`)).toBe(200);
+    expect(await signedGet('obs.localhost', `/${BUCKET}/k`, `/${BUCKET}/k`)).toBe(200);
   });
 });
 

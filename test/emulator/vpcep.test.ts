@@ -1,6 +1,7 @@
+/** Local VPCEP: listing services and connections, paging, the accept/reject action, EndPoint.* errors. */
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import type { EmulatedConnection, LocalCloud } from '../../lib/emulator/index';
-import { apigFetch, startCloud } from './helpers';
+import type { EmulatedConnection, LocalCloud } from '../../lib/emulator/index.js';
+import { apigFetch, startCloud } from './helpers.js';
 
 let now: Date;
 let cloud: LocalCloud;
@@ -84,6 +85,17 @@ describe('list endpoint services', () => {
     const res = await get('/vpc-endpoint-services', query);
     expect(res.status).toBe(400);
     expect(res.json).toMatchObject({ error_code: code });
+  });
+
+  test('connection_count counts only creating and accepted endpoints', async () => {
+    const svc = cloud.addService();
+    for (const status of ['pendingAcceptance', 'creating', 'accepted', 'rejected', 'failed', 'deleting']) cloud.addConnection(svc.id, { status });
+    cloud.addConnection(svc.id);
+    const count = async () => ((await get('/vpc-endpoint-services')).json.endpoint_services as { connection_count: number }[])[0]?.connection_count;
+    expect(await count()).toBe(3);
+    const pending = cloud.listConnections(svc.id).find((c) => c.status === 'pendingAcceptance');
+    await action(svc.id, { action: 'receive', endpoints: [pending?.id] });
+    expect(await count()).toBe(4); // creating counts
   });
 
   test('accepts both sort_key spellings', async () => {
@@ -170,6 +182,32 @@ describe('list connections', () => {
     expect(res.json).toEqual({ error_code: code, error_msg: expect.any(String) });
   });
 
+  test('an offset at or past the total is 400 EndPoint.0010; offset 0 of an empty list is not', async () => {
+    const svc = cloud.addService();
+    const path = `/vpc-endpoint-services/${svc.id}/connections`;
+    const empty = await get(path, { offset: '0' });
+    expect([empty.status, empty.json]).toEqual([200, { connections: [], total_count: 0 }]);
+    cloud.addConnections(svc.id, 3);
+    expect((await get(path, { offset: '2' })).status).toBe(200);
+    for (const offset of ['3', '1000']) {
+      const res = await get(path, { offset, limit: '1000' });
+      expect([res.status, res.json]).toEqual([400, { error_code: 'EndPoint.0010', error_msg: expect.stringMatching(/^Invalid offset/) }]);
+    }
+    // The total is the filtered one.
+    const filtered = await get(path, { offset: '1', status: 'pendingAcceptance' });
+    expect([filtered.status, filtered.json.error_code]).toEqual([400, 'EndPoint.0010']);
+  });
+
+  test('a list that shrank between pages makes the next page 400 EndPoint.0010', async () => {
+    const svc = cloud.addService();
+    const seeded = cloud.addConnections(svc.id, 2500);
+    const path = `/vpc-endpoint-services/${svc.id}/connections`;
+    expect((await get(path, { limit: '1000' })).json.total_count).toBe(2500);
+    for (const conn of seeded.slice(0, 1500)) cloud.removeConnection(svc.id, conn.id);
+    const second = await get(path, { limit: '1000', offset: '1000' });
+    expect([second.status, second.json.error_code]).toEqual([400, 'EndPoint.0010']);
+  });
+
   test('limit 1000 is accepted', async () => {
     const svc = cloud.addService();
     cloud.addConnections(svc.id, 1001);
@@ -184,6 +222,26 @@ describe('list connections', () => {
     const res = await get(`/vpc-endpoint-services/${svc.id}/connections`);
     expect(res.status).toBe(404);
     expect(res.json).toMatchObject({ error_code: 'EndPoint.0005' });
+  });
+});
+
+describe('error body shape', () => {
+  test('flat by default, nested {"error":{"code","message"}} on request, for every VPCEP error', async () => {
+    const flat = await get('/vpc-endpoint-services/no-such-service/connections');
+    expect(flat.json).toEqual({ error_code: 'EndPoint.0005', error_msg: 'Endpoint service no-such-service not found.' });
+
+    await cloud.stop();
+    cloud = await startCloud({ clock: () => now, vpcepErrorShape: 'nested' });
+    const svc = cloud.addService();
+    const notFound = await get('/vpc-endpoint-services/no-such-service/connections');
+    expect([notFound.status, notFound.json]).toEqual([404, { error: { code: 'EndPoint.0005', message: 'Endpoint service no-such-service not found.' } }]);
+    const forbidden = await apigFetch(cloud.endpoints.vpcep, { method: 'GET', path: `/v1/${'f'.repeat(32)}/vpc-endpoint-services` });
+    expect([forbidden.status, forbidden.json]).toEqual([403, { error: { code: 'EndPoint.0004', message: expect.any(String) } }]);
+    const badAction = await action(svc.id, { action: 'accept', endpoints: ['x'] });
+    expect(badAction.json).toEqual({ error: { code: 'EndPoint.0007', message: expect.any(String) } });
+    // The gateway in front keeps its own shape.
+    const unsigned = await fetch(`${cloud.endpoints.vpcep}/v1/${cloud.projectId}/vpc-endpoint-services`);
+    expect(await unsigned.json()).toMatchObject({ error_code: 'APIGW.0301' });
   });
 });
 
@@ -209,24 +267,68 @@ describe('world changes', () => {
 });
 
 describe('connection action', () => {
-  test('receive accepts a pending connection and returns it', async () => {
+  test('receive answers the connection as creating; it is accepted once the accept delay has passed', async () => {
     const svc = cloud.addService();
     const conn = cloud.addConnection(svc.id, { status: 'pendingAcceptance' });
     tick(5);
+    const actedAt = now.getTime();
     const res = await action(svc.id, { action: 'receive', endpoints: [conn.id] });
     expect(res.status).toBe(200);
     const [updated] = res.json.connections as EmulatedConnection[];
-    expect(updated).toMatchObject({ id: conn.id, status: 'accepted' });
+    expect(updated).toMatchObject({ id: conn.id, status: 'creating' });
     expect(Date.parse(updated?.updated_at ?? '') - Date.parse(conn.updated_at)).toBe(5000);
-    expect(cloud.listConnections(svc.id)[0]?.status).toBe('accepted');
-    expect(cloud.calls.at(-1)?.api).toBe('vpcep:action');
+    expect(cloud.calls.at(-1)?.api).toBe('vpcep:connections:update');
+
+    tick(1); // 1 s of the default 1.5 s
+    const during = (await get(`/vpc-endpoint-services/${svc.id}/connections`)).json.connections as EmulatedConnection[];
+    expect(during[0]?.status).toBe('creating');
+    tick(1);
+    const after = (await get(`/vpc-endpoint-services/${svc.id}/connections`)).json.connections as EmulatedConnection[];
+    expect(after[0]?.status).toBe('accepted');
+    // updated_at is when the accept completed (action + 1.5 s, in whole seconds), not when it was read.
+    expect(Date.parse(after[0]?.updated_at ?? '')).toBe(Math.floor((actedAt + 1500) / 1000) * 1000);
   });
 
-  test('reject rejects', async () => {
+  test('the accept delay follows acceptDelayMs; settleConnections completes every accept at once', async () => {
+    await cloud.stop();
+    cloud = await startCloud({ clock: () => now, acceptDelayMs: 60_000 });
+    const svc = cloud.addService();
+    const [a, b] = cloud.addConnections(svc.id, 2, { status: 'pendingAcceptance' });
+    for (const conn of [a, b]) expect((await action(svc.id, { action: 'receive', endpoints: [conn?.id] })).status).toBe(200);
+    tick(59);
+    expect(cloud.listConnections(svc.id).map((c) => c.status)).toEqual(['creating', 'creating']);
+    expect(cloud.settleConnections()).toBe(2);
+    expect(cloud.listConnections(svc.id).map((c) => c.status)).toEqual(['accepted', 'accepted']);
+    expect(cloud.settleConnections()).toBe(0);
+  });
+
+  test('a status set from outside wins over an accept in flight; a removed connection never comes back', async () => {
+    const svc = cloud.addService();
+    const [a, b] = cloud.addConnections(svc.id, 2, { status: 'pendingAcceptance' });
+    await action(svc.id, { action: 'receive', endpoints: [a?.id] });
+    await action(svc.id, { action: 'receive', endpoints: [b?.id] });
+    cloud.setStatus(svc.id, a?.id ?? '', 'failed', [{ error_code: 'EndPoint.0001', error_message: 'boom' }]);
+    cloud.removeConnection(svc.id, b?.id ?? '');
+    tick(10);
+    expect(cloud.listConnections(svc.id).map((c) => [c.id, c.status])).toEqual([[a?.id, 'failed']]);
+  });
+
+  test('a connection still creating cannot be accepted or rejected again', async () => {
+    const svc = cloud.addService();
+    const conn = cloud.addConnection(svc.id, { status: 'pendingAcceptance' });
+    await action(svc.id, { action: 'receive', endpoints: [conn.id] });
+    for (const verb of ['receive', 'reject']) {
+      const res = await action(svc.id, { action: verb, endpoints: [conn.id] });
+      expect([res.status, res.json.error_code]).toEqual([400, 'EndPoint.0002']);
+    }
+  });
+
+  test('reject takes effect at once', async () => {
     const svc = cloud.addService();
     const conn = cloud.addConnection(svc.id, { status: 'pendingAcceptance' });
     const res = await action(svc.id, { action: 'reject', endpoints: [conn.id] });
     expect((res.json.connections as EmulatedConnection[])[0]?.status).toBe('rejected');
+    expect(cloud.listConnections(svc.id)[0]?.status).toBe('rejected');
   });
 
   test('takes exactly one endpoint per request', async () => {

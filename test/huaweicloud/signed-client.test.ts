@@ -74,7 +74,7 @@ describe('SignedClient', () => {
   });
 
   it('retries throttling after the Retry-After the server asked for', async () => {
-    cloud.inject({ service: 'vpcep', api: 'vpcep:listConnections', kind: 'status', status: 429, retryAfter: 1, body: { error_code: 'APIGW.0308', error_msg: 'throttled' } });
+    cloud.inject({ service: 'vpcep', api: 'vpcep:connections:list', kind: 'status', status: 429, retryAfter: 1, body: { error_code: 'APIGW.0308', error_msg: 'throttled' } });
     const started = Date.now();
     expect((await vpcep(permanent).listConnections(serviceId, 0, 10)).totalCount).toBe(3);
     expect(Date.now() - started).toBeGreaterThanOrEqual(1000);
@@ -168,7 +168,7 @@ describe('ObsStore', () => {
     for await (const item of obs.list('q/')) keys.push(item.key);
     expect(keys).toHaveLength(1005);
     expect(keys[0]).toBe('q/0000');
-    expect(cloud.calls.filter((call) => call.api === 'obs:listObjects')).toHaveLength(2);
+    expect(cloud.calls.filter((call) => call.api === 'obs:bucket:ListBucket')).toHaveLength(2);
     await obs.delete('p/a.json');
     expect(await obs.get('p/a.json')).toBeUndefined();
   });

@@ -1,4 +1,9 @@
+/**
+ * OBS's buckets held in memory: versioned objects (every PUT kept, DELETE leaves a marker) and a
+ * sorted key index for listing. Named apart from the product's `ObsStore` adapter on purpose.
+ */
 import { createHash, randomBytes } from 'node:crypto';
+import type { BucketSnapshot } from './world-snapshot.js';
 
 export interface ObjectVersion {
   versionId: string;
@@ -26,7 +31,7 @@ function versionId(): string {
   return randomBytes(16).toString('hex').toUpperCase();
 }
 
-export class ObsStore {
+export class BucketStore {
   private readonly buckets = new Map<string, Bucket>();
 
   createBucket(name: string): void {
@@ -42,6 +47,28 @@ export class ObsStore {
     const bucket = this.buckets.get(name);
     if (bucket === undefined) throw new Error(`no bucket ${name}`);
     return bucket;
+  }
+
+  /** Every bucket with the current version of each object, for a world file. */
+  exportBuckets(): BucketSnapshot[] {
+    return [...this.buckets.entries()].map(([name, bucket]) => ({
+      name,
+      objects: [...bucket.objects.entries()].flatMap(([key, entry]) =>
+        entry.current === undefined
+          ? []
+          : [{ key, body: entry.current.body.toString('base64'), contentType: entry.current.contentType, lastModifiedMs: entry.current.lastModifiedMs }],
+      ),
+    }));
+  }
+
+  /** Creates the buckets of a world file with their objects (each as a fresh first version). */
+  importBuckets(snapshots: readonly BucketSnapshot[]): void {
+    for (const snapshot of snapshots) {
+      this.createBucket(snapshot.name);
+      for (const object of snapshot.objects) {
+        this.put(snapshot.name, object.key, Buffer.from(object.body, 'base64'), object.contentType, new Date(object.lastModifiedMs));
+      }
+    }
   }
 
   put(bucketName: string, key: string, body: Buffer, contentType: string, now: Date): ObjectVersion {

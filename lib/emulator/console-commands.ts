@@ -1,0 +1,191 @@
+/**
+ * The local cloud's console: one small command language to change the world by hand, typed at the
+ * emulator's own prompt or sent from a second terminal (`vpcep-monitor emulator VERB …`). Every
+ * command answers text; a mistake answers one line starting `error:` that says what was wrong.
+ */
+import { randomBytes } from 'node:crypto';
+import type { LocalCloud } from './index.js';
+import { terminalSafe } from './subscriber-view.js';
+import type { EmulatedConnection, EmulatedService } from './types.js';
+
+export interface ConsoleResult {
+  ok: boolean;
+  output: string;
+  /** The person asked to stop the local cloud. */
+  quit?: boolean;
+}
+
+export const CONSOLE_HELP = [
+  'Commands (SERVICE is a name or id; CONNECTION an id or a unique prefix of at least 4 characters):',
+  '  services                                    endpoint services with their counts',
+  '  list [SERVICE] [STATUS]                     connections (at most 100 rows)',
+  '  add-service NAME                            a new endpoint service that needs approval',
+  '  add-pending SERVICE [domain=ID] [TEXT...]   a consumer asks to connect (pendingAcceptance)',
+  '  accept CONNECTION                           accept it as the API does (creating, then accepted)',
+  '  reject CONNECTION                           reject it',
+  '  fail CONNECTION [CODE [MESSAGE...]]         the endpoint fails (default EndPoint.0001)',
+  '  remove CONNECTION                           the consumer deletes its endpoint',
+  '  help                                        this list',
+  '  quit                                        stop the local cloud (keeping --data-dir)',
+].join('\n');
+
+const STATUSES = new Set(['pendingAcceptance', 'creating', 'accepted', 'rejected', 'failed', 'deleting']);
+const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const DOMAIN_ID = /^[0-9a-f]{32}$/;
+const ERROR_CODE = /^[A-Za-z][A-Za-z0-9]*\.[0-9]{4}$/;
+const MAX_DESCRIPTION = 512;
+const MAX_ROWS = 100;
+
+/** A mistake in a command: its message is the whole answer. */
+class ConsoleError extends Error {
+  override readonly name = 'ConsoleError';
+}
+
+/** Splits a typed line into words; "double" or 'single' quotes keep spaces inside one word. */
+export function splitWords(line: string): string[] {
+  const words: string[] = [];
+  const pattern = /"([^"]*)"|'([^']*)'|(\S+)/g;
+  for (const match of line.matchAll(pattern)) words.push(match[1] ?? match[2] ?? match[3] ?? '');
+  return words;
+}
+
+export function runConsoleCommand(cloud: LocalCloud, words: readonly string[]): ConsoleResult {
+  const [verb = '', ...args] = words;
+  try {
+    switch (verb) {
+      case '':
+        return { ok: true, output: '' };
+      case 'help':
+        return { ok: true, output: CONSOLE_HELP };
+      case 'quit':
+        return { ok: true, output: 'stopping the local cloud', quit: true };
+      case 'services':
+        return { ok: true, output: listServices(cloud) };
+      case 'list':
+        return { ok: true, output: listConnections(cloud, args) };
+      case 'add-service':
+        return { ok: true, output: addService(cloud, args) };
+      case 'add-pending':
+        return { ok: true, output: addPending(cloud, args) };
+      case 'accept':
+      case 'reject':
+      case 'fail':
+      case 'remove':
+        return { ok: true, output: changeConnection(cloud, verb, args) };
+      default:
+        throw new ConsoleError(`unknown command "${terminalSafe(verb)}"; commands: services, list, add-service, add-pending, accept, reject, fail, remove, help, quit`);
+    }
+  } catch (error) {
+    if (error instanceof ConsoleError) return { ok: false, output: `error: ${error.message}` };
+    throw error;
+  }
+}
+
+function findService(cloud: LocalCloud, reference: string): EmulatedService {
+  const services = cloud.listServices();
+  const exact = services.find((service) => service.name === reference || service.id === reference);
+  if (exact !== undefined) return exact;
+  const byPrefix = reference.length >= 4 ? services.filter((service) => service.id.startsWith(reference)) : [];
+  if (byPrefix.length === 1) return byPrefix[0] as EmulatedService;
+  const known = services.map((service) => service.name).join(', ') || 'none yet (add-service NAME)';
+  throw new ConsoleError(`no endpoint service "${terminalSafe(reference)}"; services: ${known}`);
+}
+
+function findConnection(cloud: LocalCloud, reference: string | undefined): { service: EmulatedService; connection: EmulatedConnection } {
+  if (reference === undefined) throw new ConsoleError('which connection? give its id or a unique prefix of at least 4 characters');
+  if (reference.length < 4) throw new ConsoleError(`"${terminalSafe(reference)}" is too short: give at least 4 characters of the connection id`);
+  const matches = cloud.listServices().flatMap((service) =>
+    cloud.listConnections(service.id).filter((connection) => connection.id.startsWith(reference)).map((connection) => ({ service, connection })),
+  );
+  const exact = matches.find((match) => match.connection.id === reference);
+  if (exact !== undefined) return exact;
+  if (matches.length === 1) return matches[0] as { service: EmulatedService; connection: EmulatedConnection };
+  if (matches.length === 0) throw new ConsoleError(`no connection starts with "${terminalSafe(reference)}"; "list" shows them`);
+  throw new ConsoleError(`"${terminalSafe(reference)}" matches ${matches.length} connections; give more of the id`);
+}
+
+function listServices(cloud: LocalCloud): string {
+  const services = cloud.listServices();
+  if (services.length === 0) return 'no endpoint services (add-service NAME adds one)';
+  const rows = services.map((service) => {
+    const connections = cloud.listConnections(service.id);
+    const pending = connections.filter((connection) => connection.status === 'pendingAcceptance').length;
+    return `${service.name.padEnd(24)} ${service.id}  ${String(connections.length).padStart(11)}  ${String(pending).padStart(7)}`;
+  });
+  return [`${'SERVICE'.padEnd(24)} ${'ID'.padEnd(36)}  CONNECTIONS  PENDING`, ...rows].join('\n');
+}
+
+function listConnections(cloud: LocalCloud, args: readonly string[]): string {
+  const statuses = args.filter((arg) => STATUSES.has(arg));
+  const services = args.filter((arg) => !STATUSES.has(arg)).map((arg) => findService(cloud, arg));
+  const rows: string[] = [];
+  let total = 0;
+  for (const service of services.length > 0 ? services : cloud.listServices()) {
+    for (const connection of cloud.listConnections(service.id)) {
+      if (statuses.length > 0 && !statuses.includes(connection.status)) continue;
+      total++;
+      if (rows.length >= MAX_ROWS) continue;
+      const description = terminalSafe(connection.description.length > 40 ? `${connection.description.slice(0, 39)}…` : connection.description);
+      rows.push(`${service.name.slice(0, 20).padEnd(20)} ${connection.id}  ${connection.status.padEnd(17)} ${connection.domain_id}  ${description}`.trimEnd());
+    }
+  }
+  if (total === 0) return 'no connections match';
+  const header = `${'SERVICE'.padEnd(20)} ${'CONNECTION'.padEnd(36)}  ${'STATUS'.padEnd(17)} ${'DOMAIN'.padEnd(32)}  DESCRIPTION`;
+  const more = total > rows.length ? [`… and ${total - rows.length} more; narrow with a service or a status`] : [];
+  return [header, ...rows, ...more].join('\n');
+}
+
+function addService(cloud: LocalCloud, args: readonly string[]): string {
+  const [name, ...extra] = args;
+  if (name === undefined || extra.length > 0) throw new ConsoleError('add-service takes one NAME, e.g. add-service orders-api');
+  if (!SERVICE_NAME.test(name)) throw new ConsoleError(`service name "${terminalSafe(name)}" must be 1 to 64 letters, digits, - or _, starting with a letter or digit`);
+  if (cloud.listServices().some((service) => service.name === name)) throw new ConsoleError(`a service named ${name} already exists`);
+  const service = cloud.addService({ name });
+  return `added endpoint service ${service.name} (${service.id})`;
+}
+
+function addPending(cloud: LocalCloud, args: readonly string[]): string {
+  const [reference, ...rest] = args;
+  if (reference === undefined) throw new ConsoleError('add-pending needs a SERVICE, e.g. add-pending local-service "analytics team"');
+  const service = findService(cloud, reference);
+  let domainId = randomBytes(16).toString('hex');
+  let words = rest;
+  const domainWord = words[0]?.startsWith('domain=') ? words[0] : undefined;
+  if (domainWord !== undefined) {
+    domainId = domainWord.slice('domain='.length);
+    if (!DOMAIN_ID.test(domainId)) throw new ConsoleError(`domain id "${terminalSafe(domainId)}" must be 32 lower-case hex characters, like the account ids VPCEP reports`);
+    words = words.slice(1);
+  }
+  const description = words.join(' ');
+  if (description.length > MAX_DESCRIPTION) throw new ConsoleError(`the description is ${description.length} characters; VPCEP allows at most ${MAX_DESCRIPTION}`);
+  const connection = cloud.addConnection(service.id, { status: 'pendingAcceptance', domain_id: domainId, description });
+  return `added ${connection.id} to ${service.name}: pendingAcceptance, consumer ${domainId}`;
+}
+
+function changeConnection(cloud: LocalCloud, verb: 'accept' | 'reject' | 'fail' | 'remove', args: readonly string[]): string {
+  const [reference, ...rest] = args;
+  const { service, connection } = findConnection(cloud, reference);
+  if (verb !== 'fail' && rest.length > 0) throw new ConsoleError(`${verb} takes only a CONNECTION`);
+  switch (verb) {
+    case 'remove':
+      cloud.removeConnection(service.id, connection.id);
+      return `removed ${connection.id} from ${service.name}`;
+    case 'reject':
+      cloud.setStatus(service.id, connection.id, 'rejected');
+      return `${connection.id} is rejected (was ${connection.status})`;
+    case 'accept':
+      // The states from which the API's receive is accepted (see vpcep.ts).
+      if (!['pendingAcceptance', 'rejected'].includes(connection.status)) {
+        throw new ConsoleError(`${connection.id} is ${connection.status}; only a pendingAcceptance or rejected connection can be accepted`);
+      }
+      cloud.acceptConnection(service.id, connection.id);
+      return `${connection.id} is creating; it becomes accepted shortly, as after the API's receive`;
+    case 'fail': {
+      const [code = 'EndPoint.0001', ...message] = rest;
+      if (!ERROR_CODE.test(code)) throw new ConsoleError(`error code "${terminalSafe(code)}" must look like EndPoint.0001`);
+      const text = message.join(' ') || 'Failed by hand in the local cloud.';
+      cloud.setStatus(service.id, connection.id, 'failed', [{ error_code: code, error_message: text }]);
+      return `${connection.id} is failed (${code}: ${terminalSafe(text)}; was ${connection.status})`;
+    }
+  }
+}
