@@ -16,7 +16,7 @@ import { acquireLease, releaseLease } from './lease.js';
 import { mergeOutbox, messagesFor, planRun, type RunSummary } from './plan-run.js';
 import type { Checkpoint, MonitorDeps } from './ports.js';
 import { reportMetrics } from './report-metrics.js';
-import { scanAll } from './scan-all.js';
+import { listWatchedServices, scanAll } from './scan-all.js';
 import { assertStateUnchanged, loadState, saveState } from './state-store.js';
 
 export type { RunSummary } from './plan-run.js';
@@ -40,9 +40,10 @@ export async function runMonitor(config: Config, deps: MonitorDeps, options: Run
   const startedAt = started.toISOString();
   const step = checkpoints(deps);
 
-  const loaded = await loadState(config, deps, options);
+  // The state and the list of services do not depend on each other: both are read at once.
+  const [loaded, services] = await Promise.all([loadState(config, deps, options), listWatchedServices(config, deps)]);
   await step('state-loaded');
-  const scan = await scanAll(config, deps, loaded.state, { startedAt, concurrency: options.concurrency });
+  const scan = await scanAll(config, deps, loaded.state, services, { startedAt, concurrency: options.concurrency });
   const plan = planRun(config, loaded, scan, { runId, startedAt, now: deps.now() });
   const { summary, next } = plan;
   const withMetrics = async (result: RunSummary): Promise<RunSummary> => ({ ...result, metrics: await reportMetrics(config, deps, scan, result, started) });

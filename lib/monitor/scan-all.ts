@@ -57,8 +57,13 @@ type ServiceOutcome =
   | { read: true; entry: ServiceRead; snapshot: ServiceSnapshot; book: Map<string, PendingRecord>; count: number }
   | { read: false; serviceId: string };
 
-export async function scanAll(config: Config, deps: MonitorDeps, previous: MonitorState, options: { startedAt: string; concurrency?: number }): Promise<ScanResult> {
-  const services = await selectServices(config, deps);
+export async function scanAll(
+  config: Config,
+  deps: MonitorDeps,
+  previous: MonitorState,
+  services: readonly EndpointService[],
+  options: { startedAt: string; concurrency?: number },
+): Promise<ScanResult> {
   const limiter = createLimiter(options.concurrency ?? DEFAULT_CONCURRENCY);
   const keep = (connection: Connection): boolean =>
     NEEDS_ATTENTION.has(connection.status) || config.alertStatuses.has(connection.status) || connection.errors.length > 0;
@@ -154,7 +159,8 @@ function countsOf(serviceId: string, scan: ServiceScan, pending: readonly Connec
   return { serviceId, total: scan.total, byStatus: scan.byStatus, ...(oldest === undefined ? {} : { oldestPendingSince: oldest }) };
 }
 
-async function selectServices(config: Config, deps: MonitorDeps): Promise<EndpointService[]> {
+/** The services to watch: every one VPCEP lists, or those of VPCEP_SERVICE_IDS it lists. */
+export async function listWatchedServices(config: Config, deps: MonitorDeps): Promise<EndpointService[]> {
   const all = await deps.vpcep.listServices();
   if (config.serviceIds.length === 0) return all;
   const wanted = new Set(config.serviceIds);
