@@ -129,24 +129,34 @@ async function readService(
     logger.error({ err: error, serviceId: service.id }, `service ${service.id} could not be read: ${(error as Error).message}; its snapshot is kept and next run will read it again`);
     return { read: false, serviceId: service.id };
   }
-  const changes = (): Iterable<Change> => diffRecords(before ?? [], scan.chunks);
+  const { count, changes } = walkChanges(before, scan.chunks);
   const pending = scan.kept.filter((connection) => connection.status === 'pendingAcceptance');
   const book = updatePending(previous.pending.get(service.id), pending, context.startedAt);
   return {
     read: true,
-    entry: { service, count: countChanges(before, scan.chunks, changes), changes, kept: new Map(scan.kept.map((c) => [c.id, c])), pending, counts: countsOf(service.id, scan, pending, book) },
+    entry: { service, count, changes, kept: new Map(scan.kept.map((c) => [c.id, c])), pending, counts: countsOf(service.id, scan, pending, book) },
     snapshot: { name: service.name, scannedAt: deps.now().toISOString(), chunks: scan.chunks },
     book,
     count: scan.total,
   };
 }
 
-function countChanges(before: RecordChunks | undefined, after: RecordChunks, changes: () => Iterable<Change>): number {
-  if (before === after) return 0;
-  if (before === undefined || before.length === 0) return countRecords(after);
+// The usual run changes a handful of connections: they are kept and handed out again. A larger
+// list (a baseline, a mass move) is walked again from the two snapshots each time it is needed.
+const KEPT_CHANGES = 10_000;
+
+/** The number of changes, and a way to walk them, counting them once. */
+function walkChanges(before: RecordChunks | undefined, after: RecordChunks): { count: number; changes: () => Iterable<Change> } {
+  const walk = (): Iterable<Change> => diffRecords(before ?? [], after);
+  if (before === after) return { count: 0, changes: () => [] };
+  if (before === undefined || before.length === 0) return { count: countRecords(after), changes: walk };
+  const kept: Change[] = [];
   let count = 0;
-  for (const _ of changes()) count += 1;
-  return count;
+  for (const change of walk()) {
+    count += 1;
+    if (count <= KEPT_CHANGES) kept.push(change);
+  }
+  return { count, changes: count <= KEPT_CHANGES ? () => kept : walk };
 }
 
 /** Counts by status, and since when the oldest pending request waits (VPCEP's time or ours, the earlier). */
