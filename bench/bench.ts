@@ -63,7 +63,7 @@ const LOAD_SAMPLES = 15;
 const CREDENTIALS = { ak: 'BENCHACCESSKEY0000001', sk: 'bench-secret-key-000000000000000000000001', securityToken: 'bench-security-token' };
 
 type ChildTask =
-  | { kind: 'floor'; world: World }
+  | { kind: 'floor'; world: World; inFlight?: number }
   | { kind: 'naive'; world: World; key: string }
   | { kind: 'monitor'; world: World; prefix: string; requestId: string };
 
@@ -188,6 +188,9 @@ async function runShape(shape: BenchShape): Promise<Row[]> {
     const floorRuns: Outcome[] = [];
     for (let i = 0; i < shape.floorRuns; i++) floorRuns.push(await run({ kind: 'floor', world }));
     rows.push(row('floor (sequential, limit=1000)', floorRuns));
+    const overlapped: Outcome[] = [];
+    for (let i = 0; i < shape.floorRuns; i++) overlapped.push(await run({ kind: 'floor', world, inFlight: 4 }));
+    rows.push(row('floor, 4 in flight', overlapped));
 
     if (wanted('monitor')) {
       // A baseline that runs out of memory in the 128 MB setting leaves its lease behind, as a
@@ -252,7 +255,7 @@ function runChild(task: ChildTask, execArgv: string[]): Promise<ChildReportOk> {
 
 async function child(task: ChildTask): Promise<void> {
   if (task.kind === 'monitor') throw new Error('the monitor runs in a bare node process, see monitorChildScript');
-  const run = task.kind === 'floor' ? () => floorPass(task.world) : () => naivePeerPass(task.world, task.key);
+  const run = task.kind === 'floor' ? () => floorPass(task.world, task.inFlight) : () => naivePeerPass(task.world, task.key);
   let report: ChildReport;
   try {
     const started = performance.now();
