@@ -1,6 +1,10 @@
-/** `vpcep-monitor status`: what the last snapshot says, read from OBS; makes no VPCEP call. */
+/**
+ * `vpcep-monitor status`: what the last snapshot says, and how many alerts SMN refused for good
+ * (the dead-letter objects), read from OBS; makes no VPCEP call.
+ */
 import { formatDuration } from '../duration.js';
-import { stateKey } from '../monitor/keys.js';
+import { deadLetterRoot, stateKey } from '../monitor/keys.js';
+import type { ObjectStore } from '../monitor/ports.js';
 import { decodeRecords } from '../monitor/records.js';
 import { cleanToken, displayServiceName } from '../monitor/sanitize.js';
 import { parseState } from '../monitor/state.js';
@@ -37,13 +41,18 @@ export async function statusCommand(json: boolean, io: Io, now: Date = new Date(
     pending.sort((a, b) => b.waitingSeconds - a.waitingSeconds);
     return { serviceId, serviceName: snapshot.name, scannedAt: snapshot.scannedAt, counts, pending };
   });
+  const deadLetters = deadLetterRoot(config.obsPrefix);
+  const deadLettered = await countDeadLettered(store, deadLetters);
 
   if (json) {
-    io.stdout.write(`${JSON.stringify({ savedAt: state.savedAt, generation: state.generation, undelivered: state.outbox.length, services })}\n`);
+    io.stdout.write(`${JSON.stringify({ savedAt: state.savedAt, generation: state.generation, undelivered: state.outbox.length, deadLettered, services })}\n`);
     return 0;
   }
   const style = styleFor(io.stdout, io.env);
-  io.stdout.write(`${style.bold('State')} saved ${state.savedAt} (generation ${state.generation}), ${state.outbox.length} alert(s) waiting for delivery\n`);
+  io.stdout.write(`${style.bold('State')} saved ${state.savedAt} (generation ${state.generation}), ${state.outbox.length} alert(s) waiting for delivery, ${deadLettered} dead-lettered\n`);
+  if (deadLettered > 0) {
+    io.stdout.write(`${style.yellow('dead-lettered')} ${deadLettered} alert(s) SMN refused for good, with SMN's answer: obs://${config.obsBucket}/${deadLetters}\n`);
+  }
   for (const service of services) {
     const counts = Object.entries(service.counts).sort(([a], [b]) => a.localeCompare(b)).map(([status, n]) => `${n} ${cleanToken(status)}`).join(', ') || 'no connections';
     io.stdout.write(`\n${style.bold(displayServiceName(service.serviceName, service.serviceId) || service.serviceId)} (${service.serviceId}), scanned ${service.scannedAt}\n  ${counts}\n`);
@@ -52,4 +61,17 @@ export async function statusCommand(json: boolean, io: Io, now: Date = new Date(
     }
   }
   return 0;
+}
+
+/**
+ * Alerts set aside so far: one line per alert in each object under `dead-letter/`. They are rare
+ * (each is an event SMN refused on its own), so reading every object is cheap.
+ */
+async function countDeadLettered(store: ObjectStore, root: string): Promise<number> {
+  let count = 0;
+  for await (const { key } of store.list(root)) {
+    const object = await store.get(key);
+    if (object) count += object.body.split('\n').filter((line) => line.trim() !== '').length;
+  }
+  return count;
 }
