@@ -64,14 +64,26 @@ export async function statusCommand(json: boolean, io: Io, now: Date = new Date(
 }
 
 /**
- * Alerts set aside so far: one line per alert in each object under `dead-letter/`. They are rare
- * (each is an event SMN refused on its own), so reading every object is cheap.
+ * Alerts set aside so far: the distinct events in the objects under `dead-letter/`, one per line.
+ * Distinct, because a run whose notice failed after writing its object keeps the events in the
+ * outbox, and the next run sets them aside again in an object of its own. They are rare (each is
+ * an event SMN refused on its own), so reading every object is cheap.
  */
 async function countDeadLettered(store: ObjectStore, root: string): Promise<number> {
-  let count = 0;
+  const events = new Set<string>();
   for await (const { key } of store.list(root)) {
     const object = await store.get(key);
-    if (object) count += object.body.split('\n').filter((line) => line.trim() !== '').length;
+    for (const line of object?.body.split('\n') ?? []) if (line.trim() !== '') events.add(eventIdOf(line));
   }
-  return count;
+  return events.size;
+}
+
+/** A line's event id; a line that is not a dead letter counts as itself, so nothing goes uncounted. */
+function eventIdOf(line: string): string {
+  try {
+    const id = (JSON.parse(line) as { event?: { id?: unknown } }).event?.id;
+    return typeof id === 'string' ? `event ${id}` : line;
+  } catch {
+    return line;
+  }
 }
