@@ -1,6 +1,10 @@
-/** `vpcep-monitor status`: what the last snapshot says, read from OBS; makes no VPCEP call. */
+/**
+ * `vpcep-monitor status`: what the last snapshot says, and how many alerts SMN refused for good
+ * (the dead-letter objects), read from OBS; makes no VPCEP call.
+ */
 import { formatDuration } from '../duration.js';
-import { stateKey } from '../monitor/keys.js';
+import { deadLetterRoot, stateKey } from '../monitor/keys.js';
+import type { ObjectStore } from '../monitor/ports.js';
 import { decodeRecords } from '../monitor/records.js';
 import { cleanToken, displayServiceName } from '../monitor/sanitize.js';
 import { parseState } from '../monitor/state.js';
@@ -37,13 +41,18 @@ export async function statusCommand(json: boolean, io: Io, now: Date = new Date(
     pending.sort((a, b) => b.waitingSeconds - a.waitingSeconds);
     return { serviceId, serviceName: snapshot.name, scannedAt: snapshot.scannedAt, counts, pending };
   });
+  const deadLetters = deadLetterRoot(config.obsPrefix);
+  const deadLettered = await countDeadLettered(store, deadLetters);
 
   if (json) {
-    io.stdout.write(`${JSON.stringify({ savedAt: state.savedAt, generation: state.generation, undelivered: state.outbox.length, services })}\n`);
+    io.stdout.write(`${JSON.stringify({ savedAt: state.savedAt, generation: state.generation, undelivered: state.outbox.length, deadLettered, services })}\n`);
     return 0;
   }
   const style = styleFor(io.stdout, io.env);
-  io.stdout.write(`${style.bold('State')} saved ${state.savedAt} (generation ${state.generation}), ${state.outbox.length} alert(s) waiting for delivery\n`);
+  io.stdout.write(`${style.bold('State')} saved ${state.savedAt} (generation ${state.generation}), ${state.outbox.length} alert(s) waiting for delivery, ${deadLettered} dead-lettered\n`);
+  if (deadLettered > 0) {
+    io.stdout.write(`${style.yellow('dead-lettered')} ${deadLettered} alert(s) SMN refused for good, with SMN's answer: obs://${config.obsBucket}/${deadLetters}\n`);
+  }
   for (const service of services) {
     const counts = Object.entries(service.counts).sort(([a], [b]) => a.localeCompare(b)).map(([status, n]) => `${n} ${cleanToken(status)}`).join(', ') || 'no connections';
     io.stdout.write(`\n${style.bold(displayServiceName(service.serviceName, service.serviceId) || service.serviceId)} (${service.serviceId}), scanned ${service.scannedAt}\n  ${counts}\n`);
@@ -52,4 +61,29 @@ export async function statusCommand(json: boolean, io: Io, now: Date = new Date(
     }
   }
   return 0;
+}
+
+/**
+ * Alerts set aside so far: the distinct events in the objects under `dead-letter/`, one per line.
+ * Distinct, because a run whose notice failed after writing its object keeps the events in the
+ * outbox, and the next run sets them aside again in an object of its own. They are rare (each is
+ * an event SMN refused on its own), so reading every object is cheap.
+ */
+async function countDeadLettered(store: ObjectStore, root: string): Promise<number> {
+  const events = new Set<string>();
+  for await (const { key } of store.list(root)) {
+    const object = await store.get(key);
+    for (const line of object?.body.split('\n') ?? []) if (line.trim() !== '') events.add(eventIdOf(line));
+  }
+  return events.size;
+}
+
+/** A line's event id; a line that is not a dead letter counts as itself, so nothing goes uncounted. */
+function eventIdOf(line: string): string {
+  try {
+    const id = (JSON.parse(line) as { event?: { id?: unknown } }).event?.id;
+    return typeof id === 'string' ? `event ${id}` : line;
+  } catch {
+    return line;
+  }
 }

@@ -99,11 +99,12 @@ export function flattenHeaders(request: IncomingMessage): Record<string, string>
   return out;
 }
 
-export type BodyResult = { kind: 'ok'; body: Buffer } | { kind: 'too-large' } | { kind: 'aborted' };
+/** `received`: the bytes that arrived before the body was refused, or its declared length when larger. */
+export type BodyResult = { kind: 'ok'; body: Buffer } | { kind: 'too-large'; received: number } | { kind: 'aborted' };
 
 export function readBody(request: IncomingMessage, limit = MAX_BODY_BYTES): Promise<BodyResult> {
   const declared = Number(request.headers['content-length'] ?? '0');
-  if (declared > limit) return Promise.resolve({ kind: 'too-large' });
+  if (declared > limit) return Promise.resolve({ kind: 'too-large', received: declared });
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -116,7 +117,7 @@ export function readBody(request: IncomingMessage, limit = MAX_BODY_BYTES): Prom
     request.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size > limit) {
-        finish({ kind: 'too-large' });
+        finish({ kind: 'too-large', received: Math.max(size, declared) });
         return;
       }
       chunks.push(chunk);

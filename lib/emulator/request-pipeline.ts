@@ -1,7 +1,8 @@
 /**
  * What happens to one request on any listener: it is recorded as an ApiCall, its body read (or
- * refused as too large), an injected fault applied if one matches, and otherwise the service's
- * handler answers. A throwing handler answers 500 EMULATOR.BUG so a test sees it instead of hanging.
+ * refused as too large) and its size recorded, an injected fault applied if one matches (by
+ * service, API, path, query, method or body), and otherwise the service's handler answers. A
+ * throwing handler answers 500 EMULATOR.BUG so a test sees it instead of hanging.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -31,6 +32,7 @@ export async function serveRequest(host: PipelineHost, service: ServiceEndpoint,
     status: 0,
     api,
     headers: flattenHeaders(request),
+    bodyBytes: 0,
   };
   host.calls.push(call);
   const answer = (response: EmulatorResponse, closeAfter = false): void => {
@@ -42,12 +44,14 @@ export async function serveRequest(host: PipelineHost, service: ServiceEndpoint,
     const body = await readBody(request, service.maxBodyBytes);
     if (body.kind === 'aborted') return;
     if (body.kind === 'too-large') {
+      call.bodyBytes = body.received;
       answer(service.tooLarge(), true);
       return;
     }
+    call.bodyBytes = body.body.length;
     const incoming: IncomingRequest = { method, rawPath, rawQuery, headers: { ...call.headers }, body: body.body };
 
-    const fault = host.faults.take(service.name, api, { path: rawPath, query: { ...call.query }, method });
+    const fault = host.faults.take(service.name, api, { path: rawPath, query: { ...call.query }, method, body: body.body });
     switch (fault?.kind) {
       case undefined:
         break;

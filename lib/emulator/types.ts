@@ -158,6 +158,11 @@ export interface ApiCall {
   api: string;
   /** Lower-cased names, repeated headers joined with ', '. */
   headers: Record<string, string>;
+  /**
+   * The request body's size in bytes as it arrived on the wire, counted before any check; for a
+   * body refused as too large, at least the bytes read before refusing it. 0 while unread.
+   */
+  bodyBytes: number;
   /** Why authentication failed, for debugging tests. Never contains signatures, keys or tokens. */
   authFailure?: string;
 }
@@ -166,6 +171,11 @@ export interface FaultMatchRequest {
   path: string;
   query: Record<string, string>;
   method: string;
+  /**
+   * The body as received, undecoded. `body.includes('text')` finds UTF-8 text in it, e.g. a
+   * connection id inside an SMN publish's escaped `message_structure`.
+   */
+  body: Buffer;
 }
 
 export type Fault = {

@@ -180,6 +180,23 @@ describe('vpcep-monitor status', () => {
     expect(table.out).toContain(`pending ${pendingId}`);
     expect(table.out).toMatch(/waiting \d+s \(since /);
   });
+
+  it('counts the alerts set aside in dead-letter objects, one per line, across days, each event once', async () => {
+    const before = JSON.parse((await cli('status', '--json')).out) as { deadLettered: number };
+    expect(before.deadLettered).toBe(0);
+    expect((await cli('status')).out).toMatch(/alert\(s\) waiting for delivery, 0 dead-lettered\n/);
+    const letter = (id: string) => JSON.stringify({ refusedAt: '2026-11-25T10:00:00.000Z', runId: 'r', event: { id, connectionId: id }, smn: { status: 400, code: 'SMN.0021', message: 'refused' } });
+    cloud.putObject('cli-bucket', 'vpcep-monitor/dead-letter/2026/11/24/20261124T100000000Z-r1.jsonl', `${letter('a')}\n${letter('b')}\n`);
+    cloud.putObject('cli-bucket', 'vpcep-monitor/dead-letter/2026/11/25/20261125T100000000Z-r2.jsonl', `${letter('c')}\n`);
+    // A run whose notice failed sets the same event aside again in the next run's object.
+    cloud.putObject('cli-bucket', 'vpcep-monitor/dead-letter/2026/11/25/20261125T100500000Z-r3.jsonl', `${letter('c')}\n`);
+    cloud.putObject('cli-bucket', 'vpcep-monitor/dead-letters-not-ours.jsonl', `${letter('d')}\n`);
+    const status = await cli('status', '--json');
+    expect(JSON.parse(status.out)).toMatchObject({ deadLettered: 3, undelivered: 0 });
+    const table = await cli('status');
+    expect(table.out).toContain('alert(s) waiting for delivery, 3 dead-lettered\n');
+    expect(table.out).toContain("dead-lettered 3 alert(s) SMN refused for good, with SMN's answer: obs://cli-bucket/vpcep-monitor/dead-letter/\n");
+  });
 });
 
 describe('vpcep-monitor run', () => {

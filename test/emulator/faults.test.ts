@@ -73,6 +73,44 @@ describe('status faults', () => {
     obs.close();
     expect([res.CommonMsg.Status, res.CommonMsg.Code]).toEqual([503, 'SlowDown']);
   });
+
+  test('`match` sees the body as received, so one SMN publish can be refused by what it carries', async () => {
+    const topicUrn = cloud.createTopic('alerts');
+    const publish = (text: string) =>
+      apigFetch(cloud.endpoints.smn, { method: 'POST', path: `/v2/${cloud.projectId}/notifications/topics/${topicUrn}/publish`, body: { subject: 's', message_structure: JSON.stringify({ default: text }) } });
+    const refusal = { request_id: 'r-1', code: 'SMN.0021', message: 'MessageStructure is invalid.' };
+    cloud.inject({ service: 'smn', api: 'smn:topic:publish', match: (req) => req.body.includes('conn-2'), kind: 'status', status: 400, body: refusal, times: Infinity });
+    expect((await publish('{"connectionId":"conn-1"}')).status).toBe(200);
+    const refused = await publish('{"connectionId":"conn-2"}');
+    expect([refused.status, refused.json]).toEqual([400, refusal]);
+    expect((await publish('{"connectionId":"conn-3"}')).status).toBe(200);
+    expect(cloud.published.map((m) => m.messageStructure!.default)).toEqual(['{"connectionId":"conn-1"}', '{"connectionId":"conn-3"}']);
+  });
+});
+
+describe('what the calls record', () => {
+  test('bodyBytes is the body as it came over the wire: escapes and multi-byte characters count', async () => {
+    const topicUrn = cloud.createTopic('alerts');
+    const structure = JSON.stringify({ default: 'say "hi" — 你好' });
+    const body = { message_structure: structure };
+    await apigFetch(cloud.endpoints.smn, { method: 'POST', path: `/v2/${cloud.projectId}/notifications/topics/${topicUrn}/publish`, body });
+    expect(cloud.calls.at(-1)).toMatchObject({ api: 'smn:topic:publish', status: 200, bodyBytes: Buffer.byteLength(JSON.stringify(body)) });
+    expect(Buffer.byteLength(JSON.stringify(body))).toBeGreaterThan(structure.length + 30);
+    await listConnections();
+    expect(cloud.calls.at(-1)).toMatchObject({ method: 'GET', bodyBytes: 0 });
+  });
+
+  test('bodyBytes of a body refused as too large is at least what was sent past the limit', async () => {
+    await new Promise<void>((resolve, reject) => {
+      const req = request(`${cloud.endpoints.vpcep}/v1/x`, { method: 'POST' }, (res) => {
+        res.resume();
+        resolve();
+      });
+      req.on('error', reject);
+      req.end(Buffer.alloc(2 * 1024 * 1024 + 10));
+    });
+    expect(cloud.calls.at(-1)).toMatchObject({ status: 413, bodyBytes: 2 * 1024 * 1024 + 10 });
+  });
 });
 
 describe('transport faults', () => {
