@@ -2,18 +2,20 @@
  * `npm start`: the whole loop on a local Huawei Cloud. Starts the emulator, seeds a few services
  * with a few thousand connections, and invokes the real handler (as FunctionGraph would, with a
  * timer event and a context carrying temporary credentials) while consumers request, fail, get
- * rejected and disappear. Prints each alert as a subscriber reads it, and each run's summary.
+ * rejected and disappear. Prints each alert as a subscriber reads it, each run's summary, what
+ * Cloud Eye received from the last run, and ends by writing the report of the whole demo.
  */
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { handler } from '../../functions/connection-monitor/index.js';
-import { LocalCloud } from '../emulator/index.js';
+import { LocalCloud, type ReceivedMetric } from '../emulator/index.js';
 import { functionGraphContext, timerEvent } from './function-context.js';
 import { reportCommand } from './report-command.js';
 import type { Style } from './style.js';
 
 const REMIND_SECONDS = 3;
+const METRICS_NAMESPACE = 'VPCEP.ConnectionMonitor';
 
 export async function runDemo(out: NodeJS.WritableStream, style: Style): Promise<void> {
   const credentials = { ak: `DEMO${randomBytes(8).toString('hex').toUpperCase()}`, sk: randomBytes(20).toString('hex'), securityToken: randomBytes(32).toString('base64') };
@@ -44,6 +46,8 @@ export async function runDemo(out: NodeJS.WritableStream, style: Style): Promise
       VPCEP_ENDPOINT: cloud.endpoints.vpcep,
       SMN_ENDPOINT: cloud.endpoints.smn,
       OBS_ENDPOINT: cloud.endpoints.obs,
+      CES_ENDPOINT: cloud.endpoints.ces,
+      METRICS_NAMESPACE,
       LOG_LEVEL: 'warn',
       APPROVAL_MODE: 'enforce',
       AUTO_ACCEPT_DOMAINS: partnerDomain,
@@ -52,17 +56,22 @@ export async function runDemo(out: NodeJS.WritableStream, style: Style): Promise
     };
 
     print(style.bold('vpcep-connection-monitor demo'));
-    print(style.dim(`Local Huawei Cloud: VPCEP ${cloud.endpoints.vpcep}, SMN ${cloud.endpoints.smn}, OBS ${cloud.endpoints.obs}`));
+    print(style.dim(`Local Huawei Cloud: VPCEP ${cloud.endpoints.vpcep}, SMN ${cloud.endpoints.smn}, OBS ${cloud.endpoints.obs}, Cloud Eye ${cloud.endpoints.ces}`));
     print(style.dim(`Project ${cloud.projectId}: payments-api, orders-api and search-api with ${cloud.listConnections(payments).length + cloud.listConnections(orders).length + cloud.listConnections(search).length} connections`));
 
     let run = 0;
+    let lastMetrics: ReceivedMetric[] = [];
+    let metricsSent = 0;
     const invoke = async (title: string): Promise<void> => {
       run += 1;
       print();
       print(style.bold(`Run ${run}: ${title}`));
       const published = cloud.published.length;
+      const received = cloud.metrics.length;
       const context = functionGraphContext({ userData, credentials, requestId: `demo-run-${run}` });
       const summary = await handler(timerEvent(), context);
+      lastMetrics = cloud.metrics.slice(received);
+      if (summary.metrics === 'sent') metricsSent += 1;
       const messages = cloud.published.slice(published);
       if (messages.length === 0) print(style.dim('  (nothing published: no connection entered an alert state)'));
       for (const message of messages) {
@@ -99,15 +108,20 @@ export async function runDemo(out: NodeJS.WritableStream, style: Style): Promise
     await new Promise((resolve) => setTimeout(resolve, REMIND_SECONDS * 1000));
     await invoke('requests left waiting get a reminder');
 
-    const pending = cloud.listConnections(payments).filter((connection) => connection.status === 'pendingAcceptance');
+    // The oldest request stays waiting, so Cloud Eye's pending_oldest_seconds has something to say.
+    const [waiting, ...pending] = cloud.listConnections(payments).filter((connection) => connection.status === 'pendingAcceptance');
     for (const connection of pending) cloud.setStatus(payments, connection.id, 'accepted');
     cloud.addConnection(search, { status: 'pendingAcceptance', description: 'partner: acme-corp' });
     print();
-    print(style.dim(`Meanwhile: the operator accepts the ${pending.length} pending payments-api requests; a partner asks to connect to search-api.`));
+    print(style.dim(`Meanwhile: the operator accepts ${pending.length} pending payments-api requests and leaves ${waiting ? 'one' : 'none'} waiting; a partner asks to connect to search-api.`));
     await invoke('accepted requests are quiet, the new request alerts');
     print();
+    const names = new Map(cloud.listServices().map((service) => [service.id, service.name]));
+    for (const line of cloudEyeTable(lastMetrics, names, run, style)) print(line);
+    print();
     print(style.green('Demo complete: every transition into pendingAcceptance, failed or rejected was published exactly once,'));
-    print(style.green('the trusted partner was accepted by the policy, and requests left waiting were reminded.'));
+    print(style.green('the trusted partner was accepted by the policy, requests left waiting were reminded,'));
+    print(style.green(`and ${metricsSent === run ? 'every' : `${metricsSent} of ${run}`} run's figures reached Cloud Eye, each sent after the run's alerts were out.`));
     print(style.dim('Everything seen is in the audit trail: "vpcep-monitor audit" reads it (see the README).'));
     print();
     const env = { ...userData, HUAWEICLOUD_SDK_AK: credentials.ak, HUAWEICLOUD_SDK_SK: credentials.sk, HUAWEICLOUD_SDK_SECURITY_TOKEN: credentials.securityToken };
@@ -116,4 +130,38 @@ export async function runDemo(out: NodeJS.WritableStream, style: Style): Promise
   } finally {
     await cloud.stop();
   }
+}
+
+// The service columns, in the order an operator reads them: how many, then how many need a look.
+const SERVICE_COLUMNS = [
+  ['connections_total', 'total'],
+  ['connections_pending', 'pending'],
+  ['connections_failed', 'failed'],
+  ['connections_rejected', 'rejected'],
+  ['connections_accepted', 'accepted'],
+  ['pending_oldest_seconds', 'oldest pending (s)'],
+] as const;
+
+/** What Cloud Eye received from one run: a row per service (dimension service_id), then the run's own figures. */
+function cloudEyeTable(metrics: readonly ReceivedMetric[], names: ReadonlyMap<string, string>, run: number, style: Style): string[] {
+  const byDimension = new Map<string, Map<string, number>>();
+  for (const metric of metrics) {
+    const key = `${metric.dimensions[0]?.name}=${metric.dimensions[0]?.value}`;
+    byDimension.set(key, (byDimension.get(key) ?? new Map<string, number>()).set(metric.metricName, metric.value));
+  }
+  const rows = [...names]
+    .filter(([id]) => byDimension.has(`service_id=${id}`))
+    .map(([id, name]) => [`${name} (${id.slice(0, 8)}…)`, ...SERVICE_COLUMNS.map(([metric]) => String(byDimension.get(`service_id=${id}`)?.get(metric) ?? '-'))]);
+  const header = ['service (service_id)', ...SERVICE_COLUMNS.map(([, title]) => title)];
+  const widths = header.map((title, column) => Math.max(title.length, ...rows.map((row) => row[column]!.length)));
+  const line = (cells: readonly string[]) => `    ${cells.map((cell, column) => (column === 0 ? cell.padEnd(widths[0]!) : cell.padStart(widths[column]!))).join('  ')}`;
+  const perRun = [...byDimension].find(([key]) => key.startsWith('project_id='));
+  const runFigures = perRun === undefined ? 'none' : [...perRun[1]].map(([metric, value]) => `${metric} ${value}`).join(', ');
+  return [
+    style.bold(`Cloud Eye received ${metrics.length} metrics from run ${run}, namespace ${metrics[0]?.namespace ?? METRICS_NAMESPACE}:`),
+    style.dim(line(header)),
+    ...rows.map(line),
+    `    per run (${perRun?.[0].slice(0, 'project_id='.length + 8) ?? 'project_id'}…): ${runFigures}`,
+    style.dim('  The Terraform module alarms on pending_oldest_seconds, connections_failed, services_unreadable and alerts_undelivered.'),
+  ];
 }

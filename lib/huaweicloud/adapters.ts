@@ -5,7 +5,7 @@ import type { Budget } from './budget.js';
 import { CesClient } from './ces.js';
 import type { Credentials } from './credentials.js';
 import { ObsStore } from './obs.js';
-import type { RetryNotice } from './retry.js';
+import type { RetryNotice, RetryPolicy } from './retry.js';
 import { SignedClient } from './signed-client.js';
 import { SmnClient } from './smn.js';
 import { VpcepClient } from './vpcep.js';
@@ -19,16 +19,21 @@ export interface Budgets {
   write: Budget;
 }
 
+/** At most ~6 s for a run's metrics: two attempts of 2.5 s each and a short back-off. */
+const METRICS_RETRY_POLICY: RetryPolicy = { retries: 1, minDelayMs: 200, maxDelayMs: 1_000, requestTimeoutMs: 2_500 };
+
 export function createAdapters(config: Config, credentials: Credentials, budgets: Budgets, logger: Logger) {
   const onRetry = ({ api, attempt, retriesLeft, waitMs, error }: RetryNotice): void => {
     logger.warn({ api, attempt, retriesLeft, waitMs, err: error }, `${api} attempt ${attempt} failed (${error.message}); retrying`);
   };
-  const client = (endpoint: string, budget: Budget) => new SignedClient({ endpoint, credentials, budget, onRetry });
+  const client = (endpoint: string, budget: Budget, retry?: RetryPolicy) => new SignedClient({ endpoint, credentials, budget, onRetry, ...(retry ? { retry } : {}) });
   return {
     vpcep: new VpcepClient(client(config.endpoints.vpcep, budgets.scan), config.projectId),
     publisher: new SmnClient(client(config.endpoints.smn, budgets.write), config.projectId, config.smnTopicUrn),
     objects: new ObsStore({ endpoint: config.endpoints.obs, bucket: config.obsBucket, credentials, budget: budgets.write, onRetry }),
-    // Metrics go last in a run, so they spend what is left of the write budget, never the reads'.
-    ...(config.metricsNamespace === undefined ? {} : { metrics: new CesClient(client(config.endpoints.ces, budgets.write), config.projectId) }),
+    // Metrics go last in a run, so they spend what is left of the write budget, never the reads',
+    // and on a short leash of their own: figures are best effort, a hanging Cloud Eye is not worth
+    // the rest of the invocation.
+    ...(config.metricsNamespace === undefined ? {} : { metrics: new CesClient(client(config.endpoints.ces, budgets.write, METRICS_RETRY_POLICY), config.projectId) }),
   };
 }

@@ -23,8 +23,8 @@ export class CloudError extends Error {
 }
 
 /**
- * The service answered with an error status. `code` is VPCEP's `error_code`, SMN's `code`, OBS's
- * `Code` or the API gateway's `APIGW.xxxx`; `requestId` is what Huawei support asks for.
+ * The service answered with an error status. `code` is VPCEP's `error_code`, SMN's `code`, Cloud
+ * Eye's `details.code` (`ces.0014`), OBS's `Code` or the API gateway's `APIGW.xxxx`; `requestId` is what Huawei support asks for.
  */
 export class ApiError extends CloudError {
   override name = 'ApiError';
@@ -59,7 +59,7 @@ export class NetworkError extends CloudError {
 
 // The setting that chose each service's endpoint, keyed by the IAM service prefix of the call: a
 // person reading "could not connect" needs to know which host and which setting to check.
-const ENDPOINT_SETTINGS: Record<string, string> = { vpcep: 'VPCEP_ENDPOINT', smn: 'SMN_ENDPOINT', obs: 'OBS_ENDPOINT' };
+const ENDPOINT_SETTINGS: Record<string, string> = { vpcep: 'VPCEP_ENDPOINT', smn: 'SMN_ENDPOINT', obs: 'OBS_ENDPOINT', ces: 'CES_ENDPOINT' };
 
 // Failures before a connection was made (no request reached the service), as Node and undici name them.
 const CONNECT_FAILURE = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|EHOSTDOWN|ETIMEDOUT|UND_ERR_CONNECT_TIMEOUT|ERR_TLS_\w+|\w*CERT\w*|\w*SELF_SIGNED\w*)$/;

@@ -1,9 +1,9 @@
 /**
- * The one way this project talks to Huawei Cloud's JSON APIs (VPCEP, SMN): requests signed with
- * the SDK core's SDK-HMAC-SHA256 signer, sent with node:http(s), each with a timeout, retried only
- * when retrying can help. We do not use the SDK's HcClient: it sends with axios without retries,
- * loses SMN's error code, and logs whole requests (Authorization and X-Security-Token included) at
- * ERROR level on any HTTP error.
+ * The one way this project talks to Huawei Cloud's JSON APIs (VPCEP, SMN, Cloud Eye): requests
+ * signed with the SDK core's SDK-HMAC-SHA256 signer, sent with node:http(s), each with a timeout,
+ * retried only when retrying can help. We do not use the SDK's HcClient: it sends with axios
+ * without retries, loses SMN's error code, and logs whole requests (Authorization and
+ * X-Security-Token included) at ERROR level on any HTTP error.
  */
 import type { AKSKSigner } from '@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner';
 import type { Budget } from './budget.js';
@@ -147,13 +147,20 @@ function parseJson(text: string): unknown {
  * The code, message and request id of an error answer, in each shape the services use: VPCEP's
  * error pages and the API gateway say `{"error_code","error_msg"}`, VPCEP's SDK models and its
  * accept/reject page a nested `{"error": {"code","message"}}`, SMN `{"code","message","request_id"}`.
+ * Cloud Eye's V1.0 APIs (metric-data among them) put the HTTP status in `code` as a number, a
+ * generic sentence in `message`, and what matters one level down: `{"code": 400, "element": "Bad
+ * Request", "message": "The system received a request which cannot be recognized", "details":
+ * {"code": "ces.0014", "details": "Some content in message body is not correct"}}`; its newer pages
+ * show `{"http_code": "403", "message": {"code", "details"}}`, and its v2 APIs VPCEP's flat shape.
  */
 function errorDetail(body: unknown): { code?: string; message?: string; requestId?: string } {
   if (typeof body !== 'object' || body === null) return {};
   const record = body as Record<string, unknown>;
-  const nested = typeof record.error === 'object' && record.error !== null ? (record.error as Record<string, unknown>) : {};
-  const pick = (...keys: string[]): string | undefined => {
-    for (const source of [record, nested]) {
+  const inner = (value: unknown): Record<string, unknown> => (typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {});
+  const nested = inner(record.error);
+  const cloudEye = { ...inner(record.message), ...inner(record.details) };
+  const pick = (sources: Record<string, unknown>[], ...keys: string[]): string | undefined => {
+    for (const source of sources) {
       for (const key of keys) {
         const value = source[key];
         if (typeof value === 'string' && value !== '') return truncate(value, 300);
@@ -162,9 +169,11 @@ function errorDetail(body: unknown): { code?: string; message?: string; requestI
     return undefined;
   };
   return {
-    code: pick('error_code', 'code'),
-    message: pick('error_msg', 'message', 'error_message'),
-    requestId: pick('request_id'),
+    // Cloud Eye's `ces.xxxx` before a top-level `code`, which in its shape is only the HTTP status.
+    code: pick([record, nested], 'error_code') ?? pick([cloudEye, record, nested], 'code'),
+    // Cloud Eye's own sentence is the specific one; its top-level `message` says only "not recognized".
+    message: pick([cloudEye], 'details') ?? pick([record, nested], 'error_msg', 'message', 'error_message'),
+    requestId: pick([record, nested], 'request_id'),
   };
 }
 
