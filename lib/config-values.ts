@@ -5,6 +5,7 @@
  * gets which parser.
  */
 import { isIP } from 'node:net';
+import { truncate } from './text.js';
 
 /** A setting is missing or malformed. `setting` is the variable's name, as the user spells it. */
 export class ConfigError extends Error {
@@ -84,7 +85,7 @@ function isLoopback(hostname: string): boolean {
 
 /** Quotes a user value for an error message, bounded so a pasted secret or blob stays short. */
 export function quote(value: string): string {
-  return JSON.stringify(value.length > 120 ? `${value.slice(0, 117)}...` : value);
+  return JSON.stringify(truncate(value, 120));
 }
 
 /**

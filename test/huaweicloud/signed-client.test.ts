@@ -136,6 +136,14 @@ describe('SignedClient', () => {
     cloud.inject({ service: 'vpcep', kind: 'status', status: 403, body: { error_code: 'EndPoint.0004', error_msg: 'Permission denied.' } });
     expect(await failure(vpcep(permanent).listConnections(serviceId, 0, 10))).toMatchObject({ status: 403, code: 'EndPoint.0004', detail: 'Permission denied.' });
   });
+
+  it('bounds a long error message by characters, never cutting one in half', async () => {
+    // 400 characters of two UTF-16 units each: a cut by units would leave half a character.
+    cloud.inject({ service: 'vpcep', kind: 'status', status: 400, body: { error_code: 'EndPoint.0001', error_msg: '\u{1F4A5}'.repeat(400) } });
+    const { detail } = (await failure(vpcep(permanent).listConnections(serviceId, 0, 10))) as ApiError;
+    expect(detail).toBe(`${'\u{1F4A5}'.repeat(299)}…`);
+    expect(Buffer.from(detail!, 'utf8').toString('utf8')).toBe(detail);
+  });
 });
 
 describe('SmnClient', () => {
