@@ -1,9 +1,11 @@
 /**
- * Parsers for the value of one setting: lists, booleans, endpoints and enumerations. Each throws a
- * `ConfigError` naming the setting and, where the value looks like a slip of the keyboard, the
- * value the user most likely meant. `lib/config.ts` decides which setting gets which parser.
+ * Parsers for the value of one setting: lists, booleans, endpoints, enumerations and the alert
+ * statuses. Each throws a `ConfigError` naming the setting and, where the value looks like a slip
+ * of the keyboard, the value the user most likely meant. `lib/config.ts` decides which setting
+ * gets which parser.
  */
 import { isIP } from 'node:net';
+import { truncate } from './text.js';
 
 /** A setting is missing or malformed. `setting` is the variable's name, as the user spells it. */
 export class ConfigError extends Error {
@@ -15,6 +17,10 @@ export class ConfigError extends Error {
     super(message);
   }
 }
+
+/** The connection statuses VPCEP documents (ConnectionEndpoints.status). */
+export const CONNECTION_STATUSES = ['pendingAcceptance', 'creating', 'accepted', 'rejected', 'failed', 'deleting'] as const;
+export const DEFAULT_ALERT_STATUSES = ['pendingAcceptance', 'failed', 'rejected'] as const;
 
 /** A comma-separated list, trimmed, without blanks or repeats. */
 export function list(value: string | undefined): string[] {
@@ -79,7 +85,7 @@ function isLoopback(hostname: string): boolean {
 
 /** Quotes a user value for an error message, bounded so a pasted secret or blob stays short. */
 export function quote(value: string): string {
-  return JSON.stringify(value.length > 120 ? `${value.slice(0, 117)}...` : value);
+  return JSON.stringify(truncate(value, 120));
 }
 
 /**
@@ -134,4 +140,36 @@ export function metricsNamespace(value: string | undefined): string | undefined 
     );
   }
   return value;
+}
+
+/**
+ * A typo here would silently turn an alert off (`pendingAcceptence` matches no connection ever),
+ * so only VPCEP's documented statuses are taken, in any case. A status VPCEP adds later is written
+ * with a leading `+` (`+deactivated`) and taken as written.
+ */
+export function parseAlertStatuses(value: string | undefined): ReadonlySet<string> {
+  const entries = list(value ?? DEFAULT_ALERT_STATUSES.join(','));
+  if (entries.length === 0) throw new ConfigError('ALERT_STATUSES', 'Setting ALERT_STATUSES names no status');
+  const statuses = new Set<string>();
+  for (const entry of entries) {
+    const explicit = entry.startsWith('+');
+    const name = explicit ? entry.slice(1) : entry;
+    const known = CONNECTION_STATUSES.find((status) => status.toLowerCase() === name.toLowerCase());
+    if (known !== undefined) {
+      statuses.add(known);
+    } else if (explicit && /^[A-Za-z]+$/.test(name)) {
+      statuses.add(name);
+    } else if (explicit) {
+      throw new ConfigError('ALERT_STATUSES', `Setting ALERT_STATUSES holds ${quote(entry)}: after + comes a status name, letters only`);
+    } else {
+      const likely = suggestion(name, CONNECTION_STATUSES);
+      const future = likely === '' && /^[A-Za-z]+$/.test(name) ? `+${name}` : '+name';
+      throw new ConfigError(
+        'ALERT_STATUSES',
+        `Setting ALERT_STATUSES holds ${quote(entry)}, which is not a VPCEP connection status${likely}; ` +
+          `use ${CONNECTION_STATUSES.join(', ')}, or write ${future} for a status VPCEP added later`,
+      );
+    }
+  }
+  return statuses;
 }

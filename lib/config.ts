@@ -6,16 +6,12 @@
  */
 import { isIP } from 'node:net';
 import { parseDuration } from './duration.js';
-import { ConfigError, list, metricsNamespace, oneOf, parseBoolean, parseEndpoint, quote, suggestion } from './config-values.js';
+import { ConfigError, DEFAULT_ALERT_STATUSES, list, metricsNamespace, oneOf, parseAlertStatuses, parseBoolean, parseEndpoint, quote } from './config-values.js';
 
-export { ConfigError } from './config-values.js';
+export { CONNECTION_STATUSES, ConfigError, DEFAULT_ALERT_STATUSES } from './config-values.js';
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
-/** The connection statuses VPCEP documents (ConnectionEndpoints.status). */
-export const CONNECTION_STATUSES = ['pendingAcceptance', 'creating', 'accepted', 'rejected', 'failed', 'deleting'] as const;
-export const DEFAULT_ALERT_STATUSES = ['pendingAcceptance', 'failed', 'rejected'] as const;
 
 export interface Endpoints {
   vpcep: string;
@@ -113,7 +109,7 @@ export function loadConfig(read: SettingSource): Config {
   }
 
   const store = storeConfig(get, () => region);
-  const alertStatuses = alertStatusesOf(get('ALERT_STATUSES'));
+  const alertStatuses = parseAlertStatuses(get('ALERT_STATUSES'));
   const logLevel = oneOf('LOG_LEVEL', get('LOG_LEVEL') ?? 'info', LOG_LEVELS, 'log level');
 
   const remindSetting = get('REMIND_PENDING_AFTER');
@@ -223,38 +219,6 @@ function projectIdOf(get: Get): string {
     throw new ConfigError(setting, `Setting ${setting} is not a project id (32 lower-case hex digits): ${quote(projectId)}`);
   }
   return projectId;
-}
-
-/**
- * A typo here would silently turn an alert off (`pendingAcceptence` matches no connection ever),
- * so only VPCEP's documented statuses are taken, in any case. A status VPCEP adds later is written
- * with a leading `+` (`+deactivated`) and taken as written.
- */
-function alertStatusesOf(value: string | undefined): ReadonlySet<string> {
-  const entries = list(value ?? DEFAULT_ALERT_STATUSES.join(','));
-  if (entries.length === 0) throw new ConfigError('ALERT_STATUSES', 'Setting ALERT_STATUSES names no status');
-  const statuses = new Set<string>();
-  for (const entry of entries) {
-    const explicit = entry.startsWith('+');
-    const name = explicit ? entry.slice(1) : entry;
-    const known = CONNECTION_STATUSES.find((status) => status.toLowerCase() === name.toLowerCase());
-    if (known !== undefined) {
-      statuses.add(known);
-    } else if (explicit && /^[A-Za-z]+$/.test(name)) {
-      statuses.add(name);
-    } else if (explicit) {
-      throw new ConfigError('ALERT_STATUSES', `Setting ALERT_STATUSES holds ${quote(entry)}: after + comes a status name, letters only`);
-    } else {
-      const likely = suggestion(name, CONNECTION_STATUSES);
-      const future = likely === '' && /^[A-Za-z]+$/.test(name) ? `+${name}` : '+name';
-      throw new ConfigError(
-        'ALERT_STATUSES',
-        `Setting ALERT_STATUSES holds ${quote(entry)}, which is not a VPCEP connection status${likely}; ` +
-          `use ${CONNECTION_STATUSES.join(', ')}, or write ${future} for a status VPCEP added later`,
-      );
-    }
-  }
-  return statuses;
 }
 
 // Domain (account) ids are 32 hex digits; anything else on these lists is a typo that would

@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { ServiceError } from './errors.js';
 import type { ApiCall, CloudCredential, ServiceName } from './types.js';
 
 /** Bodies are read whole before signatures are checked; anything larger is refused with 413. */
@@ -60,6 +61,23 @@ export function parseQueryPairs(rawQuery: string): [string, string][] | undefine
     pairs.push([key, value]);
   }
   return pairs;
+}
+
+/**
+ * A request body that must be one JSON object, as VPCEP's and SMN's JSON APIs take: anything else
+ * is refused with a 400 carrying the service's own `code`.
+ */
+export function jsonObjectBody(body: Buffer, code: string): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body.toString('utf8'));
+  } catch {
+    throw new ServiceError(400, code, 'The request body is not valid JSON.');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new ServiceError(400, code, 'The request body must be a JSON object.');
+  }
+  return parsed as Record<string, unknown>;
 }
 
 /** Decoded parameters, the first value winning for repeated keys; an undecodable query reads as empty. */

@@ -8,7 +8,7 @@ import { API, unknownApi } from './api-names.js';
 import * as apigw from './apigw.js';
 import { ServiceError } from './errors.js';
 import type { EmulatorContext, EmulatorResponse, IncomingRequest, ServiceEndpoint } from './http.js';
-import { jsonResponse, tryDecode } from './http.js';
+import { jsonObjectBody, jsonResponse, tryDecode } from './http.js';
 import type { ApiCall, PublishedMessage } from './types.js';
 
 // SMN error codes. SMN.0005 (invalid URN), SMN.0006 (topic not found) and SMN.0021 (invalid
@@ -154,16 +154,7 @@ export class SmnEndpoint implements ServiceEndpoint {
       throw new ServiceError(400, ERROR_CODES.message, `Parameter: Message is invalid: the request body is ${rawBody.length} bytes, larger than 256 KB.`);
     }
 
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(rawBody.toString('utf8'));
-    } catch {
-      throw new ServiceError(400, ERROR_CODES.body, 'The request body is not valid JSON.');
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      throw new ServiceError(400, ERROR_CODES.body, 'The request body must be a JSON object.');
-    }
-    const body = parsed as Record<string, unknown>;
+    const body = jsonObjectBody(rawBody, ERROR_CODES.body);
 
     const { subject, message, time_to_live: ttl } = body;
     if (subject !== undefined) {

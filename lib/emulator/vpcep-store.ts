@@ -6,16 +6,11 @@ import { randomUUID } from 'node:crypto';
 import type { ConnectionError, ConnectionSeed, EmulatedConnection, EmulatedService, ServiceSeed } from './types.js';
 import type { ConnectionSnapshot, ServiceSnapshot } from './world-snapshot.js';
 
-export interface ConnectionRecord {
-  id: string;
-  markerId: number;
-  createdMs: number;
-  updatedMs: number;
-  domainId: string;
-  status: string;
-  description: string;
-  error?: ConnectionError[];
-}
+/**
+ * A connection as the store holds it: every field a world file keeps (`world-snapshot.ts`), save
+ * an accept in flight, which the store tracks apart (`pendingAccepts`).
+ */
+export type ConnectionRecord = Omit<ConnectionSnapshot, 'acceptDueMs'>;
 
 export type ConnectionSortKey = 'create' | 'update';
 

@@ -7,7 +7,7 @@ import { API, unknownApi } from './api-names.js';
 import * as apigw from './apigw.js';
 import { ServiceError } from './errors.js';
 import type { EmulatorContext, EmulatorResponse, IncomingRequest, ServiceEndpoint } from './http.js';
-import { jsonResponse, queryMap, tryDecode } from './http.js';
+import { jsonObjectBody, jsonResponse, queryMap, tryDecode } from './http.js';
 import type { ApiCall, VpcepErrorShape } from './types.js';
 import type { ConnectionRecord, ConnectionSortKey, ServiceRecord, VpcepStore } from './vpcep-store.js';
 import { connectionToWire, formatApiTime } from './vpcep-store.js';
@@ -230,16 +230,7 @@ export class VpcepEndpoint implements ServiceEndpoint {
   }
 
   private action(serviceId: string, body: Buffer): unknown {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(body.toString('utf8'));
-    } catch {
-      throw new ServiceError(400, ERROR_CODES.parameter, 'The request body is not valid JSON.');
-    }
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      throw new ServiceError(400, ERROR_CODES.parameter, 'The request body must be a JSON object.');
-    }
-    const { action, endpoints } = parsed as { action?: unknown; endpoints?: unknown };
+    const { action, endpoints } = jsonObjectBody(body, ERROR_CODES.parameter);
     if (!Array.isArray(endpoints) || !endpoints.every((endpoint): endpoint is string => typeof endpoint === 'string' && endpoint !== '')) {
       throw new ServiceError(400, ERROR_CODES.parameter, 'Invalid parameter endpoints: must be an array of endpoint ids.');
     }

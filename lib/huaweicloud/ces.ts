@@ -3,6 +3,7 @@
  * call. The body is a JSON array of data; Cloud Eye takes at most 512 KB per request, so a large
  * project's metrics go in several requests. It answers 201 with an empty body.
  */
+import { inBatches } from '../batches.js';
 import { IAM_ACTIONS } from './iam-actions.js';
 import type { SignedClient } from './signed-client.js';
 
@@ -27,7 +28,9 @@ export class CesClient {
   ) {}
 
   async send(namespace: string, metrics: readonly MetricInput[], at: Date): Promise<void> {
-    for (const batch of batches(metrics.map((metric) => datum(namespace, metric, at)))) {
+    // The body is `[` + the data joined by `,` + `]`: two bytes, and each datum with its comma.
+    const data = metrics.map((metric) => datum(namespace, metric, at));
+    for (const batch of inBatches(data, (item) => Buffer.byteLength(JSON.stringify(item), 'utf8') + 1, CES_REQUEST_MAX_BYTES - 2)) {
       await this.client.request({
         api: IAM_ACTIONS.putMetricData,
         method: 'POST',
@@ -48,23 +51,4 @@ function datum(namespace: string, metric: MetricInput, at: Date): Record<string,
     unit: metric.unit,
     type: Number.isInteger(metric.value) ? 'int' : 'float',
   };
-}
-
-/** The data, in as few requests as fit 512,000 bytes each (`[` + data joined by `,` + `]`). */
-function batches(data: readonly Record<string, unknown>[]): Record<string, unknown>[][] {
-  const out: Record<string, unknown>[][] = [];
-  let current: Record<string, unknown>[] = [];
-  let bytes = 2;
-  for (const item of data) {
-    const size = Buffer.byteLength(JSON.stringify(item), 'utf8') + 1;
-    if (current.length > 0 && bytes + size > CES_REQUEST_MAX_BYTES) {
-      out.push(current);
-      current = [];
-      bytes = 2;
-    }
-    current.push(item);
-    bytes += size;
-  }
-  if (current.length > 0) out.push(current);
-  return out;
 }

@@ -11,6 +11,7 @@ import { type HttpAnswer, sendHttp } from './http-send.js';
 import type { Credentials } from './credentials.js';
 import { ApiError, type CloudError, endpointOrigin, networkError, ResponseShapeError, TimeoutError } from './errors.js';
 import { DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryNotice, type RetryPolicy, withRetry } from './retry.js';
+import { truncate } from '../text.js';
 
 export interface SignedRequest {
   /** The IAM action of this call, used to name it in errors and logs. */
@@ -179,8 +180,4 @@ function errorDetail(body: unknown): { code?: string; message?: string; requestI
 
 function detail(body: unknown): string | undefined {
   return errorDetail(body).requestId;
-}
-
-function truncate(text: string, max: number): string {
-  return text.length > max ? `${text.slice(0, max - 1)}…` : text;
 }

@@ -40,22 +40,32 @@ export interface AuditRecord {
   error?: string;
 }
 
-/** The record of an approval policy action: `to` is the status the action asks for. */
-export function actionRecord(event: AlertEvent, runId: string): AuditRecord {
-  const { action } = event;
-  if (!action) throw new TypeError(`event ${event.id} reports no approval policy action`);
+/**
+ * What a record says of an alert event that something befell (an approval action, a refusal by
+ * SMN): the event's own fields, under the same names as every other line of the trail.
+ */
+export function eventRecord(event: AlertEvent, runId: string, at: string, change: 'action' | 'undeliverable', alerted: boolean): AuditRecord {
   return {
-    at: event.detectedAt,
+    at,
     runId,
     serviceId: event.serviceId,
     serviceName: event.serviceName,
     connectionId: event.connectionId,
     domainId: event.domainId,
-    change: 'action',
+    change,
     from: event.from,
     to: event.to,
     eventId: event.id,
-    alerted: true,
+    alerted,
+  };
+}
+
+/** The record of an approval policy action: `to` is the status the action asks for. */
+export function actionRecord(event: AlertEvent, runId: string): AuditRecord {
+  const { action } = event;
+  if (!action) throw new TypeError(`event ${event.id} reports no approval policy action`);
+  return {
+    ...eventRecord(event, runId, event.detectedAt, 'action', true),
     action: action.type,
     mode: action.mode,
     outcome: action.outcome,

@@ -10,7 +10,7 @@
  */
 import type { Config } from '../config.js';
 import type { AlertEvent } from './alerts.js';
-import { writeAudit, type AuditRecord } from './audit.js';
+import { type AuditRecord, eventRecord, writeAudit } from './audit.js';
 import { auditKey, deadLetterKey } from './keys.js';
 import { type CallFailure, callFailure, type MonitorDeps } from './ports.js';
 import { cleanText, cleanToken } from './sanitize.js';
@@ -38,20 +38,7 @@ export async function deadLetter(config: Config, deps: MonitorDeps, refusals: re
   const letters = refusals.map(({ event, failure }): DeadLetter => ({ refusedAt: at.toISOString(), runId, event, smn: { ...failure } }));
   await deps.objects.put(key, `${letters.map((letter) => JSON.stringify(letter)).join('\n')}\n`, 'application/x-ndjson');
   await deps.publisher.publish(notice(config, refusals, key, runId));
-  const records = refusals.map(({ event, failure }): AuditRecord => ({
-    at: at.toISOString(),
-    runId,
-    serviceId: event.serviceId,
-    serviceName: event.serviceName,
-    connectionId: event.connectionId,
-    domainId: event.domainId,
-    change: 'undeliverable',
-    from: event.from,
-    to: event.to,
-    eventId: event.id,
-    alerted: false,
-    error: describeFailure(failure),
-  }));
+  const records = refusals.map(({ event, failure }): AuditRecord => ({ ...eventRecord(event, runId, at.toISOString(), 'undeliverable', false), error: describeFailure(failure) }));
   await writeAudit(deps.objects, auditKey(config.obsPrefix, at, `${runId}-dead-letter`), records);
   deps.logger.error(
     { key, events: refusals.map(({ event, failure }) => ({ eventId: event.id, connectionId: event.connectionId, smn: failure })) },

@@ -13,6 +13,7 @@
  * does not fit becomes as few publishes as fit: people get a summary in each, machines the full
  * list across them. Subjects carry only our own words and counts, never text another tenant wrote.
  */
+import { inBatches } from '../batches.js';
 import { truncateBytes } from '../text.js';
 import type { AlertEvent } from './alerts.js';
 import { countByStatus, footer, intro, type MessageContext, orderEvents, PAYLOAD_SCHEMA, payloadEvent, serviceBlocks, serviceLabel, smsText } from './message-text.js';
@@ -72,30 +73,12 @@ function renderBurst(events: readonly AlertEvent[], context: NotificationContext
   const fixed = publishBodyBytes(render([], events, context, { index: 999, count: 999 }).message);
   const costs = events.map((event) => bodyEscapedBytes(JSON.stringify(payloadEvent(event))) + 1);
   for (let room = PUBLISH_BODY_MAX_BYTES - fixed; ; ) {
-    const groups = pack(events, costs, room);
+    const groups = inBatches(events, (_, index) => costs[index]!, room);
     const parts = groups.map((group, index) => render(group, events, context, { index: index + 1, count: groups.length }));
     const overshoot = Math.max(...parts.map((part) => publishBodyBytes(part.message) - PUBLISH_BODY_MAX_BYTES));
     if (overshoot <= 0) return parts;
     room -= overshoot;
   }
-}
-
-function pack(events: readonly AlertEvent[], costs: readonly number[], room: number): AlertEvent[][] {
-  const groups: AlertEvent[][] = [];
-  let current: AlertEvent[] = [];
-  let used = 0;
-  events.forEach((event, index) => {
-    const cost = costs[index]!;
-    if (current.length > 0 && used + cost > room) {
-      groups.push(current);
-      current = [];
-      used = 0;
-    }
-    current.push(event);
-    used += cost;
-  });
-  groups.push(current);
-  return groups;
 }
 
 function render(events: readonly AlertEvent[], burst: readonly AlertEvent[], context: NotificationContext, part: { index: number; count: number } | undefined): Notification {

@@ -342,7 +342,7 @@ describe('connection action', () => {
     expect(cloud.listConnections(svc.id).map((c) => c.status)).toEqual(['pendingAcceptance', 'pendingAcceptance']);
   });
 
-  test('rejects an unknown action, an unknown endpoint and malformed JSON', async () => {
+  test('rejects an unknown action, an unknown endpoint, malformed JSON and a body that is no object', async () => {
     const svc = cloud.addService();
     const conn = cloud.addConnection(svc.id, { status: 'pendingAcceptance' });
     const accept = await action(svc.id, { action: 'accept', endpoints: [conn.id] });
@@ -357,6 +357,8 @@ describe('connection action', () => {
       sentBody: '{"action":',
     });
     expect([malformed.status, malformed.json.error_code]).toEqual([400, 'EndPoint.0002']);
+    const notAnObject = await action(svc.id, [conn.id]);
+    expect([notAnObject.status, notAnObject.json.error_code, notAnObject.json.error_msg]).toEqual([400, 'EndPoint.0002', 'The request body must be a JSON object.']);
   });
 });
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { AUDIT_PART_RECORDS, type AuditRecord, auditRecords, writeAudit } from '../../lib/monitor/audit.js';
+import { actionRecord, AUDIT_PART_RECORDS, type AuditRecord, auditRecords, eventRecord, writeAudit } from '../../lib/monitor/audit.js';
+import type { AlertEvent } from '../../lib/monitor/alerts.js';
 import { auditKey } from '../../lib/monitor/keys.js';
 import { diffRecords } from '../../lib/monitor/diff.js';
 import { encodeChunk } from '../../lib/monitor/records.js';
@@ -23,6 +24,28 @@ describe('auditRecords', () => {
     expect(records[0]).toMatchObject({ errors: [{ code: 'EndPoint.2014', message: 'No IP left.' }] });
     expect(records[1]).toMatchObject({ description: 'team <b>' });
     expect(records[2]).not.toHaveProperty('description');
+  });
+});
+
+describe('records of what befell an alert event', () => {
+  const event: AlertEvent = {
+    id: 'e1', serviceId: 'svc', serviceName: 'payments', connectionId: 'c1', domainId: 'd1', from: 'pendingAcceptance', to: 'rejected',
+    at: 'U', detectedAt: 'T', description: 'not in the record', errors: [],
+    action: { type: 'reject', mode: 'enforce', outcome: 'failed', reason: 'the consumer domain is on AUTO_REJECT_DOMAINS', error: 'HTTP 403' },
+  };
+
+  it('writes an action line with the event’s fields first, in the order of every other line', () => {
+    expect(JSON.stringify(actionRecord(event, 'r'))).toBe(
+      '{"at":"T","runId":"r","serviceId":"svc","serviceName":"payments","connectionId":"c1","domainId":"d1","change":"action","from":"pendingAcceptance","to":"rejected","eventId":"e1","alerted":true,' +
+        '"action":"reject","mode":"enforce","outcome":"failed","reason":"the consumer domain is on AUTO_REJECT_DOMAINS","error":"HTTP 403"}',
+    );
+    expect(() => actionRecord({ ...event, action: undefined }, 'r')).toThrow(TypeError);
+  });
+
+  it('writes the same fields for an event SMN refused, at the time it was refused', () => {
+    expect(eventRecord(event, 'r', 'V', 'undeliverable', false)).toEqual({
+      at: 'V', runId: 'r', serviceId: 'svc', serviceName: 'payments', connectionId: 'c1', domainId: 'd1', change: 'undeliverable', from: 'pendingAcceptance', to: 'rejected', eventId: 'e1', alerted: false,
+    });
   });
 });
 

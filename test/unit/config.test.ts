@@ -99,6 +99,12 @@ describe('loadConfig', () => {
     }
   });
 
+  it('quotes a pasted value bounded by characters, never cutting one in half', () => {
+    const pasted = `A${'\u{1F511}'.repeat(200)}`;
+    const { message } = failure({ ...minimal, OBS_BUCKET: pasted });
+    expect(message).toBe(`Setting OBS_BUCKET is not a valid bucket name: "A${'\u{1F511}'.repeat(118)}…"`);
+  });
+
   it('reads the FunctionGraph context before the environment', () => {
     const read = settingSource({ getUserData: (key) => (key === 'OBS_BUCKET' ? 'from-context' : '') }, { OBS_BUCKET: 'from-env', LOG_LEVEL: 'debug' });
     expect(read('OBS_BUCKET')).toBe('from-context');

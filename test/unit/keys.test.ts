@@ -1,0 +1,52 @@
+import { describe, expect, it } from 'vitest';
+import { auditDayPrefix, auditKey, auditPartKey, deadLetterDayPrefix, deadLetterKey, deadLetterRoot, leaseKey, quarantineKey, stateKey } from '../../lib/monitor/keys.js';
+
+const at = new Date('2026-11-25T12:00:00.123Z');
+
+describe('the bucket layout', () => {
+  it('puts every object under the prefix, where the README and the IAM policy expect it', () => {
+    expect(stateKey('prod/')).toBe('prod/state.json');
+    expect(leaseKey('prod/')).toBe('prod/lease.json');
+    expect(auditKey('prod/', at, 'run-1')).toBe('prod/audit/2026/11/25/20261125T120000123Z-run-1.jsonl');
+    expect(quarantineKey('prod/', at)).toBe('prod/quarantine/state-2026-11-25T12-00-00-123Z.json');
+    expect(deadLetterKey('prod/', at, 'run-1')).toBe('prod/dead-letter/2026/11/25/20261125T120000123Z-run-1.jsonl');
+    expect(deadLetterRoot('prod/')).toBe('prod/dead-letter/');
+  });
+
+  it('works with an empty prefix (the bucket root)', () => {
+    expect(stateKey('')).toBe('state.json');
+    expect(auditDayPrefix('', at)).toBe('audit/2026/11/25/');
+  });
+
+  it('files a run under its UTC day, whatever the offset it was written with', () => {
+    const lateEvening = new Date('2026-11-25T23:30:00-05:00');
+    expect(auditDayPrefix('p/', lateEvening)).toBe('p/audit/2026/11/26/');
+    expect(deadLetterDayPrefix('p/', lateEvening)).toBe('p/dead-letter/2026/11/26/');
+    expect(auditKey('p/', lateEvening, 'r').startsWith(auditDayPrefix('p/', lateEvening))).toBe(true);
+    expect(deadLetterKey('p/', lateEvening, 'r').startsWith(deadLetterDayPrefix('p/', lateEvening))).toBe(true);
+  });
+
+  it('sorts a run’s audit parts right after its first object and before the next run', () => {
+    const first = auditKey('p/', at, 'run-1');
+    const part2 = auditPartKey(first, 2);
+    const part10 = auditPartKey(first, 10);
+    const nextRun = auditKey('p/', new Date(at.getTime() + 1), 'run-0');
+    expect(auditPartKey(first, 1)).toBe(first);
+    expect(part2).toBe('p/audit/2026/11/25/20261125T120000123Z-run-1~0002.jsonl');
+    expect(part10).toBe('p/audit/2026/11/25/20261125T120000123Z-run-1~0010.jsonl');
+    const written = [nextRun, part10, first, part2];
+    expect([...written].sort()).toEqual([first, part2, part10, nextRun]);
+  });
+
+  it('sorts runs by time within a day, to the millisecond', () => {
+    const keys = ['2026-11-25T00:00:00.000Z', '2026-11-25T09:59:59.999Z', '2026-11-25T10:00:00.000Z', '2026-11-25T23:59:59.999Z'].map((time) => auditKey('p/', new Date(time), 'z'));
+    expect([...keys].reverse().sort()).toEqual(keys);
+  });
+
+  it('cleans a run id to characters every tool handles, and bounds it', () => {
+    expect(auditKey('p/', at, '../a b/c:d*é')).toBe('p/audit/2026/11/25/20261125T120000123Z-___a_b_c_d__.jsonl');
+    expect(deadLetterKey('p/', at, 'x'.repeat(200))).toBe(`p/dead-letter/2026/11/25/20261125T120000123Z-${'x'.repeat(80)}.jsonl`);
+    // Two runs in the same millisecond still write two objects.
+    expect(auditKey('p/', at, 'run-a')).not.toBe(auditKey('p/', at, 'run-b'));
+  });
+});
