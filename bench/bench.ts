@@ -53,10 +53,10 @@ const SHAPES: BenchShape[] = QUICK
       { name: '1 × 10,000', services: 1, connectionsPerService: 10_000, naive: true, floorRuns: 3, quietRuns: 3 },
     ]
   : [
-      { name: '100 × 1,000', services: 100, connectionsPerService: 1_000, naive: true, floorRuns: 3, quietRuns: 3 },
-      { name: '1 × 100,000', services: 1, connectionsPerService: 100_000, naive: true, floorRuns: 3, quietRuns: 3 },
-      { name: `100 × 1,000, +${LATENCY_MS} ms/call`, services: 100, connectionsPerService: 1_000, latencyMs: LATENCY_MS, naive: false, floorRuns: 1, quietRuns: 3 },
-      { name: `1 × 100,000, +${LATENCY_MS} ms/call`, services: 1, connectionsPerService: 100_000, latencyMs: LATENCY_MS, naive: false, floorRuns: 1, quietRuns: 3 },
+      { name: '100 × 1,000', services: 100, connectionsPerService: 1_000, naive: true, floorRuns: 5, quietRuns: 5 },
+      { name: '1 × 100,000', services: 1, connectionsPerService: 100_000, naive: true, floorRuns: 5, quietRuns: 5 },
+      { name: `100 × 1,000, +${LATENCY_MS} ms/call`, services: 100, connectionsPerService: 1_000, latencyMs: LATENCY_MS, naive: false, floorRuns: 3, quietRuns: 3 },
+      { name: `1 × 100,000, +${LATENCY_MS} ms/call`, services: 1, connectionsPerService: 100_000, latencyMs: LATENCY_MS, naive: false, floorRuns: 3, quietRuns: 3 },
     ];
 const LOAD_SAMPLES = 15;
 
