@@ -176,6 +176,7 @@ async function openInChromium(file: string): Promise<number | null> {
 function straightInto(cloud: LocalCloud): ObjectStore {
   return {
     get: async () => undefined,
+    getStream: async () => undefined,
     head: async () => undefined,
     put: async (key, body) => cloud.putObject(BUCKET, key, typeof body === 'string' ? body : body.join('')),
     delete: async () => {},

@@ -72,6 +72,23 @@ export class ObsStore {
     return { body, etag: (result.InterfaceResult?.ETag ?? '').replace(/"/g, '') };
   }
 
+  /**
+   * The body as the SDK receives it (`SaveAsStream`), for the state: read whole, the SDK would hold
+   * its pieces, their concatenation and its text at once (30 MB for a 100,000-connection state).
+   * Each piece must arrive within the request timeout, or the read fails as a timeout.
+   */
+  async getStream(key: string): Promise<{ body: AsyncIterable<Uint8Array>; etag: string } | undefined> {
+    const api = IAM_ACTIONS.getObject;
+    const result = await this.call(api, (client) => client.getObject({ Bucket: this.bucket, Key: key, SaveAsStream: true }), [404]);
+    if (result.CommonMsg.Status === 404) return undefined;
+    const content = result.InterfaceResult?.Content;
+    if (!(content instanceof Readable)) throw new TypeError(`${api}: the OBS SDK answered SaveAsStream without a stream`);
+    return {
+      body: idleBounded(api, this.clientOptions.server, content, this.retry.requestTimeoutMs),
+      etag: (result.InterfaceResult?.ETag ?? '').replace(/"/g, ''),
+    };
+  }
+
   async head(key: string): Promise<string | undefined> {
     const result = await this.call(IAM_ACTIONS.getObject, (client) => client.getObjectMetadata({ Bucket: this.bucket, Key: key }), [404]);
     if (result.CommonMsg.Status === 404) return undefined;
@@ -190,6 +207,25 @@ async function withTimeout<T>(api: string, endpoint: string, promise: Promise<T>
     throw networkError(api, endpoint, error);
   } finally {
     clearTimeout(timer);
+  }
+}
+
+/** The stream's pieces, failing as a timeout when one does not come within `ms`, and closed however the reader stops. */
+async function* idleBounded(api: string, endpoint: string, stream: Readable, ms: number): AsyncGenerator<Uint8Array> {
+  const arm = (): NodeJS.Timeout => setTimeout(() => stream.destroy(new TimeoutError(`${api} timed out after ${ms} ms without data from ${endpointOrigin(endpoint)}`, api)), ms);
+  let timer = arm();
+  try {
+    for await (const piece of stream) {
+      clearTimeout(timer);
+      yield piece as Uint8Array;
+      timer = arm();
+    }
+  } catch (error) {
+    if (error instanceof CloudError) throw error;
+    throw networkError(api, endpoint, error);
+  } finally {
+    clearTimeout(timer);
+    stream.destroy();
   }
 }
 

@@ -71,6 +71,8 @@ export interface ObjectInfo {
 /** Keys are full object keys (see `keys.ts` for the bucket's layout). */
 export interface ObjectStore {
   get(key: string): Promise<StoredObject | undefined>;
+  /** The object's body as it arrives, for objects too large to hold twice (the state). */
+  getStream(key: string): Promise<{ body: AsyncIterable<Uint8Array | string>; etag: string } | undefined>;
   /** The object's ETag without its body, or `undefined` when there is no such object. */
   head(key: string): Promise<string | undefined>;
   /** The body is one string, or parts whose concatenation it is (sent without joining them). */

@@ -3,19 +3,23 @@
  * set aside, never guessed at; a save refuses to overwrite a state another invocation saved since
  * this one loaded (OBS has no conditional PUT, so the ETag is compared just before writing).
  */
+import { StringDecoder } from 'node:string_decoder';
 import type { Config } from '../config.js';
 import { OverlapError, StateFormatError } from './errors.js';
 import { quarantineKey, stateKey } from './keys.js';
 import type { LoadedState } from './plan-run.js';
 import type { MonitorDeps, ObjectStore } from './ports.js';
-import { emptyState, type MonitorState, parseState, serializeState } from './state.js';
+import { emptyState, type MonitorState, serializeState, StateReader } from './state.js';
 
 export async function loadState(config: Config, deps: MonitorDeps, options: { runId: string; dryRun?: boolean }): Promise<LoadedState> {
   const key = stateKey(config.obsPrefix);
-  const stored = await deps.objects.get(key);
+  const stored = await deps.objects.getStream(key);
   if (!stored) return { state: emptyState(), baseline: true, quarantined: false, etag: undefined };
   try {
-    return { state: parseState(stored.body), baseline: false, quarantined: false, etag: stored.etag };
+    // Read as it arrives: the 10 MB of a large project's state never exist as one text.
+    const reader = new StateReader();
+    for await (const line of lines(stored.body)) reader.line(line);
+    return { state: reader.finish(), baseline: false, quarantined: false, etag: stored.etag };
   } catch (error) {
     if (!(error instanceof StateFormatError)) throw error;
     // Never guess at unreadable state, and never answer it with an alert for every connection:
@@ -23,7 +27,8 @@ export async function loadState(config: Config, deps: MonitorDeps, options: { ru
     const aside = quarantineKey(config.obsPrefix, deps.now());
     deps.logger.error({ err: error, key, quarantineKey: aside }, `state ${key} is unreadable (${error.message}); moved aside to ${aside}, recording a new baseline without alerts`);
     if (!options.dryRun) {
-      await deps.objects.put(aside, stored.body);
+      // The bytes as they are, read again whole: a state this broken is not a large one to hold.
+      await deps.objects.put(aside, (await deps.objects.get(key))?.body ?? '');
       await deps.publisher.publish({
         subject: `[VPCEP ${config.region}] monitor state was unreadable and has been reset`,
         message:
@@ -52,4 +57,22 @@ export async function saveState(config: Config, deps: Pick<MonitorDeps, 'objects
   state.generation += 1;
   state.savedAt = deps.now().toISOString();
   await deps.objects.put(stateKey(config.obsPrefix), serializeState(state));
+}
+
+/** The lines of a body that arrives in pieces, decoded as UTF-8 across the pieces' edges. */
+async function* lines(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<string> {
+  const decoder = new StringDecoder('utf8');
+  let rest = '';
+  for await (const piece of body) {
+    const text = rest + (typeof piece === 'string' ? piece : decoder.write(piece as Buffer));
+    let start = 0;
+    for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
+      yield text.slice(start, end);
+      start = end + 1;
+    }
+    rest = text.slice(start);
+  }
+  rest += decoder.end();
+  // A last line without its newline is read too: if the object was cut short, it fails to parse.
+  if (rest !== '') yield rest;
 }

@@ -26,7 +26,8 @@ declare module 'esdk-obs-nodejs' {
   }
   class ObsClient {
     constructor(options: ObsClientOptions);
-    getObject(params: { Bucket: string; Key: string }): Promise<ObsResult<{ Content?: string | Buffer; ETag?: string }>>;
+    /** With `SaveAsStream`, `Content` is the response stream (a Readable) rather than the whole body. */
+    getObject(params: { Bucket: string; Key: string; SaveAsStream?: boolean }): Promise<ObsResult<{ Content?: string | Buffer | NodeJS.ReadableStream; ETag?: string }>>;
     /** A stream body is piped; `ContentLength` (decimal) is then sent as Content-Length. */
     putObject(params: { Bucket: string; Key: string; Body: string | NodeJS.ReadableStream; ContentLength?: string; ContentType?: string }): Promise<ObsResult<{ ETag?: string; VersionId?: string }>>;
     getObjectMetadata(params: { Bucket: string; Key: string }): Promise<ObsResult<{ ETag?: string }>>;

@@ -9,6 +9,8 @@ import type { Summary } from '../../functions/connection-monitor/index.js';
 import { functionGraphContext, timerEvent } from '../../lib/cli/function-context.js';
 import { LocalCloud } from '../../lib/emulator/index.js';
 import { bundle, capturingOutput, userDataFor } from './harness.js';
+import { countRecords } from '../../lib/monitor/records.js';
+import { parseState } from '../../lib/monitor/state.js';
 
 const credentials = { ak: 'FAULTTESTACCESSKEY01', sk: 'fault-test-secret-key-0000000000000001', securityToken: 'fault-test-security-token-ABCDEFGH' };
 
@@ -38,8 +40,8 @@ async function invoke(options: { remainingMs?: number; data?: Record<string, str
 }
 const failure = (promise: Promise<unknown>) => promise.then(() => { throw new Error('expected the invocation to fail'); }, (error: unknown) => error as Error);
 const logLines = () => output.join('').split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
-const stateOf = () => JSON.parse(cloud.getObject('state', 'vpcep-monitor/state.json')!.toString()) as { services: Record<string, { connections: string[] }>; outbox: unknown[] };
-const snapshotSize = (serviceId: string) => stateOf().services[serviceId]!.connections.reduce((n, chunk) => n + chunk.split(';').length, 0);
+const stateOf = () => parseState(cloud.getObject('state', 'vpcep-monitor/state.json')!.toString());
+const snapshotSize = (serviceId: string) => countRecords(stateOf().services.get(serviceId)!.chunks);
 const pendingIn = (serviceId: string) => cloud.addConnection(serviceId, { status: 'pendingAcceptance' }).id;
 
 describe('fault tolerance of the deployed function', () => {

@@ -9,6 +9,7 @@ import type { Summary } from '../../functions/connection-monitor/index.js';
 import { functionGraphContext, timerEvent } from '../../lib/cli/function-context.js';
 import { LocalCloud, type ReceivedMetric } from '../../lib/emulator/index.js';
 import { bundle, capturingOutput, userDataFor } from './harness.js';
+import { parseState } from '../../lib/monitor/state.js';
 
 const credentials = { ak: 'METRICSE2EACCESSKEY1', sk: 'metrics-e2e-secret-key-000000000000001', securityToken: 'metrics-e2e-security-token-ABCDEFGH' };
 const NAMESPACE = 'VPCEP.ConnectionMonitor';
@@ -48,7 +49,7 @@ async function invoke(options: { data?: Record<string, string>; remainingMs?: nu
 }
 const failure = (promise: Promise<unknown>) => promise.then(() => { throw new Error('expected the invocation to fail'); }, (error: unknown) => error as Error);
 const logLines = () => output.join('').split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
-const stateOf = () => JSON.parse(cloud.getObject('state', 'vpcep-monitor/state.json')!.toString()) as { generation: number; outbox: unknown[] };
+const stateOf = () => parseState(cloud.getObject('state', 'vpcep-monitor/state.json')!.toString());
 
 /** The metrics Cloud Eye received while `work` ran. */
 async function received(work: () => Promise<unknown>): Promise<ReceivedMetric[]> {

@@ -9,6 +9,7 @@ import type { Summary } from '../../functions/connection-monitor/index.js';
 import { functionGraphContext, timerEvent } from '../../lib/cli/function-context.js';
 import { type ApiCall, LocalCloud } from '../../lib/emulator/index.js';
 import { bundle, capturingOutput, userDataFor } from './harness.js';
+import { parseState } from '../../lib/monitor/state.js';
 
 const credentials = { ak: 'DIALECTACCESSKEY0001', sk: 'dialect-secret-key-000000000000000001', securityToken: 'dialect-token-0123456789' };
 const BUCKET = 'monitor-state';
@@ -79,8 +80,8 @@ describe.each(DIALECTS)('OBS in the $name dialect', (dialect) => {
     expect(await invoke('baseline')).toMatchObject({ baseline: true, connections: 42, alerts: 2, published: 1 });
     expectDialectOnTheWire();
     expect(obsCalls().some((call) => call.api === 'obs:object:PutObject')).toBe(true);
-    const state = JSON.parse(cloud.getObject(BUCKET, 'vpcep-monitor/state.json')?.toString() ?? '{}') as Record<string, unknown>;
-    expect(state).toHaveProperty('services');
+    const state = parseState(cloud.getObject(BUCKET, 'vpcep-monitor/state.json')!.toString());
+    expect(state.services.size).toBe(1);
     expect(cloud.objectKeys(BUCKET, 'vpcep-monitor/audit/')).toHaveLength(1);
   });
 

@@ -14,6 +14,8 @@ import { main } from '../../lib/cli/main.js';
 import { type ApiCall, type ConnectionError, LocalCloud, type LocalCloudOptions, type PublishedMessage } from '../../lib/emulator/index.js';
 import type { AuditRecord } from '../../lib/monitor/audit.js';
 import { bundle, capturingOutput, userDataFor } from './harness.js';
+import { countRecords } from '../../lib/monitor/records.js';
+import { parseState } from '../../lib/monitor/state.js';
 
 const credentials = { ak: 'REALCLOUDACCESSKEY01', sk: 'real-cloud-secret-key-00000000000000001', securityToken: 'real-cloud-token-0123456789' };
 const BUCKET = 'monitor-state';
@@ -52,8 +54,8 @@ const logLines = () => output.join('').split('\n').filter((line) => line.startsW
 
 const current = (): LocalCloud => cloud!;
 const jsonLines = <T>(key: string): T[] => current().getObject(BUCKET, key)!.toString().split('\n').filter(Boolean).map((line) => JSON.parse(line) as T);
-const stateOf = () => JSON.parse(current().getObject(BUCKET, 'vpcep-monitor/state.json')!.toString()) as { services: Record<string, { connections: string[] }>; outbox: unknown[] };
-const snapshotSize = (serviceId: string) => stateOf().services[serviceId]!.connections.reduce((n, chunk) => n + chunk.split(';').length, 0);
+const stateOf = () => parseState(current().getObject(BUCKET, 'vpcep-monitor/state.json')!.toString());
+const snapshotSize = (serviceId: string) => countRecords(stateOf().services.get(serviceId)!.chunks);
 const auditRecords = (): AuditRecord[] => current().objectKeys(BUCKET, 'vpcep-monitor/audit/').flatMap((key) => jsonLines<AuditRecord>(key));
 const smnCalls = (): ApiCall[] => current().calls.filter((call) => call.service === 'smn');
 interface PayloadEvent { connectionId: string; to: string; action?: { type: string; outcome: string } }

@@ -333,3 +333,17 @@ describe('Cloud Eye metrics', () => {
     expect(w.metrics.sent).toEqual([]);
   });
 });
+
+describe('loading the state as it arrives', () => {
+  it('reads text whose characters are cut across the pieces it arrives in', async () => {
+    const w = world();
+    await w.pass();
+    set(w.vpcep, SVC_A, 'a1', 'failed');
+    w.vpcep.connections.get(SVC_A)!.find((c) => c.id === 'a1')!.description = '数据库团队 ✓ — ticket OPS-1182';
+    w.publisher.failNext = 1;
+    await expect(w.pass()).rejects.toBeInstanceOf(RunIncompleteError);
+    // The outbox holds the description; the fake hands the state over in 7-byte pieces.
+    expect(await w.pass()).toMatchObject({ published: 1, undelivered: 0 });
+    expect(text(w.publisher.messages.at(-1)!)).toContain('description "数据库团队 ✓ — ticket OPS-1182"');
+  });
+});

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { StateFormatError } from '../../lib/monitor/errors.js';
 import { decodeRecords, encodeChunk } from '../../lib/monitor/records.js';
-import { emptyState, parseState, serializeState } from '../../lib/monitor/state.js';
+import { emptyState, parseState, serializeState, StateReader } from '../../lib/monitor/state.js';
 
 const c1 = { id: 'c1', status: 'accepted', updatedAt: '2026-11-01T00:00:00Z', domainId: 'd1' };
 const c2 = { id: 'c2', status: 'pendingAcceptance', updatedAt: '2026-11-02T00:00:00Z', domainId: 'd2' };
@@ -24,14 +24,32 @@ describe('state', () => {
     expect(parseState(text(serializeState(state)))).toEqual(state);
   });
 
-  it('stores a service as its record chunks, the same strings it holds, not a tree of JSON', () => {
+  it('stores JSON Lines: a header, then each service and its record chunks, the same strings it holds', () => {
     const state = sample();
     const parts = serializeState(state);
     const chunk = state.services.get('svc')!.chunks[0]!;
     expect(parts).toContain(chunk);
-    const stored = JSON.parse(text(parts)) as { schemaVersion: number; services: Record<string, { connections: string[] }> };
-    expect(stored.schemaVersion).toBe(3);
-    expect(stored.services.svc!.connections).toEqual(['c1,accepted,2026-11-01T00:00:00Z,d1', 'c2,pendingAcceptance,2026-11-02T00:00:00Z,d2']);
+    const lines = text(parts).split('\n');
+    expect(lines.at(-1)).toBe('');
+    const [header, ...rest] = lines.slice(0, -1).map((line) => JSON.parse(line) as unknown);
+    expect(header).toMatchObject({ schemaVersion: 3, generation: 7, services: 2 });
+    expect(rest).toEqual([
+      { service: 'svc', name: 'n', scannedAt: 't', chunks: 2 },
+      'c1,accepted,2026-11-01T00:00:00Z,d1',
+      'c2,pendingAcceptance,2026-11-02T00:00:00Z,d2',
+      { service: 'empty', name: 'e', scannedAt: 't', chunks: 0 },
+    ]);
+  });
+
+  it('reads a line at a time, and refuses a state cut short at any line', () => {
+    const good = text(serializeState(sample()));
+    const lines = good.split('\n').slice(0, -1);
+    const reader = new StateReader();
+    for (const line of lines) reader.line(line);
+    expect(reader.finish()).toEqual(sample());
+    for (let keep = 0; keep < lines.length; keep++) {
+      expect(() => parseState(`${lines.slice(0, keep).join('\n')}\n`), `${keep} lines`).toThrow(StateFormatError);
+    }
   });
 
   it('reads schema 2 through its migration, cut into page chunks', () => {
@@ -59,13 +77,14 @@ describe('state', () => {
     expect(() => parseState(good.slice(0, good.length / 2))).toThrow(StateFormatError);
     expect(() => parseState('{"schemaVersion":99}')).toThrow(/schema version 99/);
     expect(() => parseState('[]')).toThrow(/not a JSON object/);
-    const bad = JSON.parse(good);
-    bad.services.svc.connections = ['c1,accepted,u;c2,failed,u,d'];
-    expect(() => parseState(JSON.stringify(bad))).toThrow(/malformed connection record "c1,accepted,u"/);
-    bad.services.svc.connections = 'c1,accepted,u,d';
-    expect(() => parseState(JSON.stringify(bad))).toThrow(/not a list of record chunks/);
-    bad.services.svc.connections = ['c1,accepted,u,d;'];
-    expect(() => parseState(JSON.stringify(bad))).toThrow(StateFormatError);
+    expect(() => parseState('')).toThrow(/empty/);
+    const lines = good.split('\n');
+    const replace = (index: number, line: string) => lines.map((l, i) => (i === index ? line : l)).join('\n');
+    expect(() => parseState(replace(2, '"c1,accepted,u"'))).toThrow(/malformed connection record "c1,accepted,u"/);
+    expect(() => parseState(replace(2, '["c1,accepted,u,d"]'))).toThrow(/record chunk that is not a string/);
+    expect(() => parseState(replace(2, '"c1,accepted,u,d;"'))).toThrow(StateFormatError);
+    expect(() => parseState(replace(1, '{"service":"svc","name":"n","scannedAt":"t"}'))).toThrow(/how many chunks/);
+    expect(() => parseState(`${good}"extra"\n`)).toThrow(StateFormatError);
   });
 
   it('never lets a value with a separator corrupt its neighbours', () => {

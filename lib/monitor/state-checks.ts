@@ -1,0 +1,61 @@
+/**
+ * The checks every stored state passes before the monitor relies on it: each one throws a
+ * StateFormatError saying what is wrong, and the caller quarantines the object rather than guess.
+ */
+import type { AlertEvent } from './alerts.js';
+import { StateFormatError } from './errors.js';
+import type { PendingBook, PendingRecord } from './reminders.js';
+
+/**
+ * Each record of a chunk has its four fields, as it will be decoded: separators are counted in
+ * place, so a corrupt state is refused at load, not in the middle of a run.
+ */
+export function checkChunk(chunk: string): void {
+  for (let start = 0; start <= chunk.length; ) {
+    const semicolon = chunk.indexOf(';', start);
+    const end = semicolon === -1 ? chunk.length : semicolon;
+    // Four fields: three commas inside the record, none at its start (an id is never empty).
+    let commas = 0;
+    for (let at = chunk.indexOf(',', start); at !== -1 && at < end; at = chunk.indexOf(',', at + 1)) commas += 1;
+    if (commas !== 3 || chunk.charCodeAt(start) === 44 || start === end) {
+      throw new StateFormatError(`state has a malformed connection record ${JSON.stringify(chunk.slice(start, Math.min(end, start + 80)))}`);
+    }
+    start = end + 1;
+  }
+}
+
+export function readPending(value: unknown): PendingBook {
+  if (value !== undefined && !isObject(value)) throw new StateFormatError('state has a malformed pending book');
+  const pending: PendingBook = new Map();
+  for (const [serviceId, records] of Object.entries(value ?? {})) {
+    if (!isObject(records)) throw new StateFormatError('state has a malformed pending entry');
+    const book = new Map<string, PendingRecord>();
+    for (const [connectionId, record] of Object.entries(records)) {
+      if (!Array.isArray(record) || record.length !== 2 || !record.every((part) => typeof part === 'string')) {
+        throw new StateFormatError(`state has a malformed pending connection ${JSON.stringify(connectionId.slice(0, 64))}`);
+      }
+      const [since, notifiedAt] = record as [string, string];
+      book.set(connectionId, { since, notifiedAt });
+    }
+    pending.set(serviceId, book);
+  }
+  return pending;
+}
+
+export function readOutbox(value: unknown): AlertEvent[] {
+  if (!Array.isArray(value)) throw new StateFormatError('state is missing its outbox');
+  if (!value.every(isAlertEvent)) throw new StateFormatError('state has a malformed outbox entry');
+  return value;
+}
+
+export function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isAlertEvent(value: unknown): value is AlertEvent {
+  if (!isObject(value)) return false;
+  const strings = ['id', 'serviceId', 'serviceName', 'connectionId', 'domainId', 'to', 'at', 'detectedAt', 'description'];
+  return strings.every((key) => typeof value[key] === 'string')
+    && (value.from === null || typeof value.from === 'string')
+    && Array.isArray(value.errors);
+}
