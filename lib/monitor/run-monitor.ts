@@ -40,10 +40,17 @@ export async function runMonitor(config: Config, deps: MonitorDeps, options: Run
   const startedAt = started.toISOString();
   const step = checkpoints(deps);
 
-  // The state and the list of services do not depend on each other: both are read at once.
-  const [loaded, services] = await Promise.all([loadState(config, deps, options), listWatchedServices(config, deps)]);
-  await step('state-loaded');
-  const scan = await scanAll(config, deps, loaded.state, services, { startedAt, concurrency: options.concurrency });
+  // The state, the list of services and the first pages do not wait on each other: pages are read
+  // while the state still arrives, and compared with it when it is in.
+  const loading = loadState(config, deps, options);
+  const services = await listWatchedServices(config, deps).catch(async (error: unknown) => {
+    await loading.catch(() => undefined);
+    throw error;
+  });
+  const [loaded, scan] = await Promise.all([
+    loading.then(async (result) => (await step('state-loaded'), result)),
+    scanAll(config, deps, loading.then((result) => result.state), services, { startedAt, concurrency: options.concurrency }),
+  ]);
   const plan = planRun(config, loaded, scan, { runId, startedAt, now: deps.now() });
   const { summary, next } = plan;
   const withMetrics = async (result: RunSummary): Promise<RunSummary> => ({ ...result, metrics: await reportMetrics(config, deps, scan, result, started) });

@@ -60,14 +60,17 @@ type ServiceOutcome =
 export async function scanAll(
   config: Config,
   deps: MonitorDeps,
-  previous: MonitorState,
+  /** The state as loaded; it may still be arriving when the first pages are read. */
+  loading: MonitorState | Promise<MonitorState>,
   services: readonly EndpointService[],
   options: { startedAt: string; concurrency?: number },
 ): Promise<ScanResult> {
   const limiter = createLimiter(options.concurrency ?? DEFAULT_CONCURRENCY);
   const keep = (connection: Connection): boolean =>
     NEEDS_ATTENTION.has(connection.status) || config.alertStatuses.has(connection.status) || connection.errors.length > 0;
-  const outcomes = await Promise.all(services.map((service) => readService(service, deps, previous, { limiter, keep, startedAt: options.startedAt })));
+  const state = Promise.resolve(loading);
+  const outcomes = await Promise.all(services.map((service) => readService(service, deps, state, { limiter, keep, startedAt: options.startedAt })));
+  const previous = await state;
 
   const result: ScanResult = { serviceCount: services.length, read: [], changed: [], failedServices: [], connections: 0, services: new Map(), pending: new Map() };
   const keepSnapshot = (id: string): void => {
@@ -113,7 +116,7 @@ export async function scanAll(
 async function readService(
   service: EndpointService,
   deps: MonitorDeps,
-  previous: MonitorState,
+  state: Promise<MonitorState>,
   context: { limiter: Limiter; keep: (connection: Connection) => boolean; startedAt: string },
 ): Promise<ServiceOutcome> {
   const { logger } = deps;
@@ -121,14 +124,17 @@ async function readService(
     logger.warn({ serviceId: service.id }, `service ${service.id} not scanned: the run's time is nearly up; next run will scan it`);
     return { read: false, serviceId: service.id };
   }
-  const before = previous.services.get(service.id)?.chunks;
   let scan: ServiceScan;
   try {
-    scan = await scanService(deps.vpcep, service.id, { limiter: context.limiter, budget: deps.budget, previous: before, keep: context.keep });
+    scan = await scanService(deps.vpcep, service.id, { limiter: context.limiter, budget: deps.budget, previous: state.then((loaded) => loaded.services.get(service.id)?.chunks), keep: context.keep });
   } catch (error) {
+    // A state that could not be loaded fails the run, not this service.
+    await state;
     logger.error({ err: error, serviceId: service.id }, `service ${service.id} could not be read: ${(error as Error).message}; its snapshot is kept and next run will read it again`);
     return { read: false, serviceId: service.id };
   }
+  const previous = await state;
+  const before = previous.services.get(service.id)?.chunks;
   const { count, changes } = walkChanges(before, scan.chunks);
   const pending = scan.kept.filter((connection) => connection.status === 'pendingAcceptance');
   const book = updatePending(previous.pending.get(service.id), pending, context.startedAt);

@@ -12,8 +12,11 @@ import { chunkMatches, encodeChunk, type RecordChunks, recordIds } from './recor
 export interface ScanOptions {
   limiter: Limiter;
   budget: Budget;
-  /** The service's snapshot. */
-  previous?: RecordChunks;
+  /**
+   * The service's snapshot. It may still be arriving (the state is read while the first pages are):
+   * pages are compared with it when it is in.
+   */
+  previous?: RecordChunks | Promise<RecordChunks | undefined>;
   /** Which connections to keep whole (alerting, reminders and the approval policy need them). */
   keep: (connection: Connection) => boolean;
   /** Whole re-reads allowed when the list moved while paging. */
@@ -64,19 +67,29 @@ interface PageDigest {
 }
 
 async function readOnce(vpcep: VpcepApi, serviceId: string, options: ScanOptions): Promise<ServiceScan | { problem: string }> {
-  const { previous, keep } = options;
-  const read = (offset: number): Promise<PageDigest> =>
-    options.limiter(() => vpcep.listConnections(serviceId, offset, CONNECTIONS_PAGE_SIZE)).then((page) => digest(page, previous?.[offset / CONNECTIONS_PAGE_SIZE], keep));
+  const { keep } = options;
+  const snapshot = Promise.resolve(options.previous);
+  // If the state fails to load, the run fails on it elsewhere; here it must not go unhandled.
+  snapshot.catch(() => undefined);
+  const fetch = (offset: number): Promise<ConnectionPage> => vpcep.listConnections(serviceId, offset, CONNECTIONS_PAGE_SIZE);
+  const compare = async (page: ConnectionPage, offset: number): Promise<PageDigest> => digest(page, (await snapshot)?.[offset / CONNECTIONS_PAGE_SIZE], keep);
+  // A page is compared inside its slot of the limiter: while the snapshot is still arriving, at
+  // most as many pages wait for it as there are requests in flight.
+  const read = (offset: number): Promise<PageDigest> => options.limiter(async () => compare(await fetch(offset), offset));
   const failed = (offset: number, error: unknown): ScanError =>
     new ScanError(serviceId, `reading connections at offset ${offset} failed: ${(error as Error).message}`, { cause: error });
 
-  const first = await read(0).catch((error: unknown) => {
+  // The first page says how many there are; the others are asked for before it is compared.
+  const firstPage = await options.limiter(() => fetch(0)).catch((error: unknown) => {
     throw failed(0, error);
   });
-  const total = first.totalCount;
+  const total = firstPage.totalCount;
   const offsets: number[] = [];
   for (let offset = CONNECTIONS_PAGE_SIZE; offset < total; offset += CONNECTIONS_PAGE_SIZE) offsets.push(offset);
-  const rest = await Promise.all(offsets.map((offset) => read(offset).catch((error: unknown) => ({ offset, error }))));
+  const reading = Promise.all(offsets.map((offset) => read(offset).catch((error: unknown) => ({ offset, error }))));
+  const first = await compare(firstPage, 0);
+  const rest = await reading;
+  const previous = await snapshot;
 
   // VPCEP refuses an offset that is not less than the total (400 EndPoint.0010). A later page can
   // ask for one when the list shrank after the first page: that is the list moving, not a failure.

@@ -62,17 +62,22 @@ export async function saveState(config: Config, deps: Pick<MonitorDeps, 'objects
 /** The lines of a body that arrives in pieces, decoded as UTF-8 across the pieces' edges. */
 async function* lines(body: AsyncIterable<Uint8Array | string>): AsyncGenerator<string> {
   const decoder = new StringDecoder('utf8');
-  let rest = '';
+  // The start of a line that goes on in later pieces: kept as pieces and joined once, since a line
+  // (a page of records, ~110 KB) spans several pieces of 64 KB.
+  let partial: string[] = [];
   for await (const piece of body) {
-    const text = rest + (typeof piece === 'string' ? piece : decoder.write(piece as Buffer));
+    const text = typeof piece === 'string' ? piece : decoder.write(piece as Buffer);
     let start = 0;
     for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
-      yield text.slice(start, end);
+      const tail = text.slice(start, end);
+      yield partial.length === 0 ? tail : (partial.push(tail), partial.join(''));
+      partial = [];
       start = end + 1;
     }
-    rest = text.slice(start);
+    if (start < text.length) partial.push(text.slice(start));
   }
-  rest += decoder.end();
+  partial.push(decoder.end());
   // A last line without its newline is read too: if the object was cut short, it fails to parse.
-  if (rest !== '') yield rest;
+  const last = partial.join('');
+  if (last !== '') yield last;
 }

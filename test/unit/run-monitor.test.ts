@@ -347,3 +347,33 @@ describe('loading the state as it arrives', () => {
     expect(text(w.publisher.messages.at(-1)!)).toContain('description "数据库团队 ✓ — ticket OPS-1182"');
   });
 });
+
+describe('reading the state and the pages at once', () => {
+  it('asks for pages while the state is still arriving, and compares them when it is in', async () => {
+    const w = world();
+    await w.pass();
+    set(w.vpcep, SVC_A, 'a1', 'failed');
+    const objects = w.objects;
+    let pageAsked!: () => void;
+    const asked = new Promise<void>((resolve) => (pageAsked = resolve));
+    w.vpcep.beforePage = () => pageAsked();
+    const getStream = objects.getStream.bind(objects);
+    // The state is held back until a page has been asked for: a run that waited for the state
+    // before reading any page would never finish.
+    objects.getStream = async (key) => (key.endsWith('state.json') ? (await asked, getStream(key)) : getStream(key));
+    const run = w.pass();
+    const late = new Promise((resolve) => setTimeout(() => resolve('no page was asked for while the state was held back'), 2_000));
+    expect(await Promise.race([run, late])).toMatchObject({ changes: 1, alerts: 1, published: 1 });
+  });
+
+  it('fails the run on a state it cannot load, without calling any service unreadable', async () => {
+    const w = world();
+    await w.pass();
+    w.objects.getStream = async () => {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      throw Object.assign(new Error('obs:object:GetObject failed: HTTP 503 ServiceUnavailable'), { status: 503 });
+    };
+    await expect(w.pass()).rejects.toThrow(/GetObject failed: HTTP 503/);
+    expect(w.lines().some((line) => line.includes('could not be read'))).toBe(false);
+  });
+});
