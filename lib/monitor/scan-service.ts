@@ -79,15 +79,19 @@ async function readOnce(vpcep: VpcepApi, serviceId: string, options: ScanOptions
   const failed = (offset: number, error: unknown): ScanError =>
     new ScanError(serviceId, `reading connections at offset ${offset} failed: ${(error as Error).message}`, { cause: error });
 
-  // The first page says how many there are; the others are asked for before it is compared.
-  const firstPage = await options.limiter(() => fetch(0)).catch((error: unknown) => {
-    throw failed(0, error);
+  // The first page says how many there are; the others are queued before it is compared.
+  let reading: Promise<(PageDigest | { offset: number; error: unknown })[]> = Promise.resolve([]);
+  let total = 0;
+  const first = await options.limiter(async () => {
+    const page = await fetch(0).catch((error: unknown) => {
+      throw failed(0, error);
+    });
+    total = page.totalCount;
+    const offsets: number[] = [];
+    for (let offset = CONNECTIONS_PAGE_SIZE; offset < total; offset += CONNECTIONS_PAGE_SIZE) offsets.push(offset);
+    reading = Promise.all(offsets.map((offset) => read(offset).catch((error: unknown) => ({ offset, error }))));
+    return compare(page, 0);
   });
-  const total = firstPage.totalCount;
-  const offsets: number[] = [];
-  for (let offset = CONNECTIONS_PAGE_SIZE; offset < total; offset += CONNECTIONS_PAGE_SIZE) offsets.push(offset);
-  const reading = Promise.all(offsets.map((offset) => read(offset).catch((error: unknown) => ({ offset, error }))));
-  const first = await compare(firstPage, 0);
   const rest = await reading;
   const previous = await snapshot;
 

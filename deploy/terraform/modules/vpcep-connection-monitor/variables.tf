@@ -53,7 +53,7 @@ variable "tags" {
 # --- Function -------------------------------------------------------------------------------------
 
 variable "memory_size" {
-  description = "Function memory in MB. 128 holds a quiet pass and a baseline at 100,000 connections (peak RSS at most 113 MiB in `npm run bench`); more memory also buys FunctionGraph's larger CPU share, and room beyond 100,000 connections (or shard)."
+  description = "Function memory in MB. 128 holds a quiet pass and a baseline at 100,000 connections (peak RSS at most 97 MiB in `npm run bench`); more memory also buys FunctionGraph's larger CPU share, and room beyond 100,000 connections (or shard)."
   type        = number
   default     = 128
 
