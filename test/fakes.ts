@@ -46,7 +46,11 @@ export class FakeVpcep implements VpcepApi {
     return connection.status;
   }
 
+  /** How long listing the services takes, to let other work of the run go first. */
+  listDelayMs = 0;
+
   async listServices(): Promise<EndpointService[]> {
+    if (this.listDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.listDelayMs));
     return this.services.map((service) => ({ ...service }));
   }
 

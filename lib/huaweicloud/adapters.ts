@@ -28,7 +28,7 @@ export function createAdapters(config: Config, credentials: Credentials, budgets
   };
   const client = (endpoint: string, budget: Budget, retry?: RetryPolicy) => new SignedClient({ endpoint, credentials, budget, onRetry, ...(retry ? { retry } : {}) });
   return {
-    vpcep: new VpcepClient(client(config.endpoints.vpcep, budgets.scan), config.projectId),
+    vpcep: new VpcepClient(client(config.endpoints.vpcep, budgets.scan), config.projectId, client(config.endpoints.vpcep, budgets.write)),
     publisher: new SmnClient(client(config.endpoints.smn, budgets.write), config.projectId, config.smnTopicUrn),
     objects: new ObsStore({ endpoint: config.endpoints.obs, bucket: config.obsBucket, credentials, budget: budgets.write, onRetry }),
     // Metrics go last in a run, so they spend what is left of the write budget, never the reads',

@@ -23,15 +23,16 @@ export function sendHttp(url: string, options: { method: string; headers: Record
   const headers = options.body === undefined ? options.headers : { ...options.headers, 'Content-Length': String(Buffer.byteLength(options.body, 'utf8')) };
   return new Promise((resolve, reject) => {
     let settled = false;
+    let request: http.ClientRequest | undefined;
     const fail = (error: unknown): void => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      request.destroy();
+      request?.destroy();
       reject(error);
     };
     const timer = setTimeout(() => fail(new HttpTimeoutError(`no complete answer within ${options.timeoutMs} ms`)), options.timeoutMs);
-    const request = transport.request(target, { method: options.method, headers }, (response) => {
+    const onResponse = (response: http.IncomingMessage): void => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
       response.on('error', fail);
@@ -45,7 +46,14 @@ export function sendHttp(url: string, options: { method: string; headers: Record
         clearTimeout(timer);
         resolve({ status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') });
       });
-    });
+    };
+    try {
+      request = transport.request(target, { method: options.method, headers }, onResponse);
+    } catch (error) {
+      // A header Node refuses (an invalid character) throws here, before any request exists.
+      fail(error);
+      return;
+    }
     request.on('error', fail);
     request.end(options.body);
   });

@@ -44,6 +44,8 @@ export class VpcepClient {
   constructor(
     private readonly client: SignedClient,
     private readonly projectId: string,
+    /** Accepting and rejecting happen after the reads, on the run's write budget: a client of its own. */
+    private readonly actionClient: SignedClient = client,
   ) {}
 
   async listServices(): Promise<EndpointService[]> {
@@ -87,7 +89,7 @@ export class VpcepClient {
   async connectionAction(serviceId: string, connectionId: string, action: ConnectionAction): Promise<string> {
     const api = IAM_ACTIONS.connectionAction;
     // The API takes one endpoint per request, though the body holds a list.
-    const { body } = await this.client.request({
+    const { body } = await this.actionClient.request({
       api,
       method: 'POST',
       path: `/v1/${this.projectId}/vpc-endpoint-services/${encodeURIComponent(serviceId)}/connections/action`,

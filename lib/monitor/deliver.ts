@@ -40,6 +40,8 @@ export async function deliver(
   const { logger } = deps;
   const delivered = new Set<string>();
   const refusals: Refusal[] = [];
+  // A refused reminder is recorded as told, so that it comes due one period later: worth a save.
+  let remindersRefused = false;
   const delivery: Delivery = { published: 0, undelivered: 0, deadLettered: 0 };
   const queue = messagesFor(state.outbox, reminders, config, context.runId);
   for (let notification = queue.shift(); notification; notification = queue.shift()) {
@@ -49,7 +51,10 @@ export async function deliver(
       logger.info({ messageId: receipt.messageId, requestId: receipt.requestId, events: notification.eventIds.length }, 'notification published');
     } catch (error) {
       if (refusesMessage(error)) {
-        if (isReminder) markReminded(state.pending, reminders, deps.now().toISOString());
+        if (isReminder) {
+          markReminded(state.pending, reminders, deps.now().toISOString());
+          remindersRefused = true;
+        }
         queue.unshift(...refused(notification, error, refusals, config, context.runId, deps));
         continue;
       }
@@ -64,17 +69,20 @@ export async function deliver(
     if (isReminder) markReminded(state.pending, reminders, deps.now().toISOString());
     await context.step('published');
   }
-  if (refusals.length > 0 && delivery.error === undefined) {
+  // Even when delivery stopped on something else (the channel, the deadline), what SMN refused for
+  // good is set aside now: otherwise the next run would split the same burst again. The notice that
+  // goes with it proves the channel works; if it does not, the events stay in the outbox.
+  if (refusals.length > 0) {
     try {
       await deadLetter(config, deps, refusals, context.runId);
       for (const { event } of refusals) delivered.add(event.id);
       delivery.deadLettered = refusals.length;
     } catch (error) {
-      delivery.error = error;
+      delivery.error ??= error;
       logger.error({ err: error }, `setting ${refusals.length} refused alert(s) aside failed (${(error as Error).message}); they stay in the outbox and the next run tries again`);
     }
   }
-  if (delivered.size > 0 || delivery.published > 0) {
+  if (delivered.size > 0 || delivery.published > 0 || remindersRefused) {
     state.outbox = state.outbox.filter((event) => !delivered.has(event.id));
     await saveState(config, deps, state);
     await context.step('delivered-saved');

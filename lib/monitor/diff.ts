@@ -37,8 +37,3 @@ export function* diffRecords(previous: RecordChunks, current: RecordChunks): Gen
     if (before.has(record.id)) yield { kind: 'removed', record };
   }
 }
-
-/** The connection id and the status it moved to (`undefined` for a removal). */
-export function changeTarget(change: Change): string | undefined {
-  return change.kind === 'removed' ? undefined : change.record.status;
-}

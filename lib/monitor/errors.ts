@@ -20,6 +20,14 @@ export class ScanError extends MonitorError {
   }
 }
 
+/**
+ * A service was not read in this run, by choice rather than failure: the run's time was nearly up,
+ * or the run had already stopped. It keeps its snapshot and the next run reads it.
+ */
+export class ScanPostponedError extends ScanError {
+  override name = 'ScanPostponedError';
+}
+
 /** The stored state is not something this version can read (bad JSON, unknown schema, bad shape). */
 export class StateFormatError extends MonitorError {
   override name = 'StateFormatError';

@@ -76,7 +76,9 @@ function renderBurst(events: readonly AlertEvent[], context: NotificationContext
     const groups = inBatches(events, (_, index) => costs[index]!, room);
     const parts = groups.map((group, index) => render(group, events, context, { index: index + 1, count: groups.length }));
     const overshoot = Math.max(...parts.map((part) => publishBodyBytes(part.message) - PUBLISH_BODY_MAX_BYTES));
-    if (overshoot <= 0) return parts;
+    // One event per publish is as small as it gets; one still too large is SMN's to refuse, and
+    // delivery then sets it aside rather than looping here.
+    if (overshoot <= 0 || groups.every((group) => group.length === 1)) return parts;
     room -= overshoot;
   }
 }

@@ -43,14 +43,19 @@ export async function runMonitor(config: Config, deps: MonitorDeps, options: Run
   // The state, the list of services and the first pages do not wait on each other: pages are read
   // while the state still arrives, and compared with it when it is in.
   const loading = loadState(config, deps, options);
+  loading.catch(() => undefined); // met below; a failure before then is not an unhandled one
   const services = await listWatchedServices(config, deps).catch(async (error: unknown) => {
     await loading.catch(() => undefined);
     throw error;
   });
+  const stop = new AbortController();
   const [loaded, scan] = await Promise.all([
     loading.then(async (result) => (await step('state-loaded'), result)),
-    scanAll(config, deps, loading.then((result) => result.state), services, { startedAt, concurrency: options.concurrency }),
-  ]);
+    scanAll(config, deps, loading.then((result) => result.state), services, { startedAt, concurrency: options.concurrency, signal: stop.signal }),
+  ]).catch((error: unknown) => {
+    stop.abort(); // a run that has failed asks for no more pages
+    throw error;
+  });
   const plan = planRun(config, loaded, scan, { runId, startedAt, now: deps.now() });
   const { summary, next } = plan;
   const withMetrics = async (result: RunSummary): Promise<RunSummary> => ({ ...result, metrics: await reportMetrics(config, deps, scan, result, started) });
@@ -58,14 +63,14 @@ export async function runMonitor(config: Config, deps: MonitorDeps, options: Run
     const wouldPublish = messagesFor(mergeOutbox(next.outbox, plannedEvents(plan.actions, startedAt)), plan.reminders, config, runId);
     return { ...summary, undelivered: loaded.state.outbox.length, wouldPublish };
   }
-  if (!plan.mustSave) return finish(await withMetrics(summary), scan.failedServices);
+  if (!plan.mustSave) return finish(await withMetrics(summary));
 
   // Only runs that write take the lease: a quiet pass costs no OBS write at all.
   const lease = { runId, expiresAt: (options.leaseExpiresAt ?? new Date(Date.parse(startedAt) + MAX_INVOCATION_MS)).toISOString() };
   const taken = await acquireLease(deps.objects, leaseKey(config.obsPrefix), lease, deps.now());
   if (!taken.acquired) {
     deps.logger.warn({ holder: taken.holder }, `another invocation (${taken.holder.runId}) holds the state lease until ${taken.holder.expiresAt}; this run writes and publishes nothing, the holder or the next run reports these changes`);
-    return withMetrics({ ...summary, undelivered: next.outbox.length, skipped: `lease held by ${taken.holder.runId}` });
+    return finish(await withMetrics({ ...summary, undelivered: next.outbox.length, skipped: `lease held by ${taken.holder.runId}` }));
   }
   let delivery;
   try {
@@ -85,7 +90,7 @@ export async function runMonitor(config: Config, deps: MonitorDeps, options: Run
   }
   await release();
   const delivered = { ...summary, published: delivery.published, undelivered: delivery.undelivered, deadLettered: delivery.deadLettered, generation: next.generation };
-  return finish(await withMetrics(delivered), scan.failedServices, delivery);
+  return finish(await withMetrics(delivered), delivery);
 
   async function release(): Promise<void> {
     await releaseLease(deps.objects, leaseKey(config.obsPrefix), runId).catch((error: unknown) => {
@@ -95,11 +100,11 @@ export async function runMonitor(config: Config, deps: MonitorDeps, options: Run
 }
 
 /** The summary, or a RunIncompleteError carrying it when a service was unread or delivery failed. */
-function finish(summary: RunSummary, failedServices: readonly string[], delivery?: { error?: unknown; reminderFailed?: boolean }): RunSummary {
+function finish(summary: RunSummary, delivery?: { error?: unknown; reminderFailed?: boolean }): RunSummary {
   const error = delivery?.error;
-  if (failedServices.length === 0 && error === undefined) return summary;
+  if (summary.failedServices.length === 0 && error === undefined) return summary;
   const parts: string[] = [];
-  if (failedServices.length > 0) parts.push(`could not read service(s) ${summary.failedServices.join(', ')}`);
+  if (summary.failedServices.length > 0) parts.push(`could not read service(s) ${summary.failedServices.join(', ')}`);
   if (error !== undefined) {
     const what = delivery?.reminderFailed ? 'the reminder was not delivered' : `${summary.undelivered} alert(s) not delivered`;
     parts.push(`${what} (${(error as Error).message})`);

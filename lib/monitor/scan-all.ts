@@ -7,6 +7,7 @@
 import type { Config } from '../config.js';
 import { type Change, diffRecords } from './diff.js';
 import { createLimiter, type Limiter } from './limiter.js';
+import { ScanPostponedError } from './errors.js';
 import type { ServiceCounts } from './metrics.js';
 import type { Connection, EndpointService, MonitorDeps } from './ports.js';
 import { countRecords, type RecordChunks } from './records.js';
@@ -16,8 +17,6 @@ import type { MonitorState, ServiceSnapshot } from './state.js';
 
 /** Concurrent list requests: enough to overlap network waits, few enough for a 128 MB function's CPU share. */
 export const DEFAULT_CONCURRENCY = 4;
-/** A service scan is not started with less time left than this; it keeps its snapshot for next run. */
-const MIN_SCAN_MS = 1_000;
 // Connections in these states need someone; their descriptions and errors go into the trail.
 const NEEDS_ATTENTION = new Set(['pendingAcceptance', 'failed', 'rejected']);
 
@@ -63,13 +62,14 @@ export async function scanAll(
   /** The state as loaded; it may still be arriving when the first pages are read. */
   loading: MonitorState | Promise<MonitorState>,
   services: readonly EndpointService[],
-  options: { startedAt: string; concurrency?: number },
+  options: { startedAt: string; concurrency?: number; signal?: AbortSignal },
 ): Promise<ScanResult> {
   const limiter = createLimiter(options.concurrency ?? DEFAULT_CONCURRENCY);
   const keep = (connection: Connection): boolean =>
     NEEDS_ATTENTION.has(connection.status) || config.alertStatuses.has(connection.status) || connection.errors.length > 0;
   const state = Promise.resolve(loading);
-  const outcomes = await Promise.all(services.map((service) => readService(service, deps, state, { limiter, keep, startedAt: options.startedAt })));
+  const context = { limiter, keep, startedAt: options.startedAt, signal: options.signal, keptChanges: { left: KEPT_CHANGES } };
+  const outcomes = await Promise.all(services.map((service) => readService(service, deps, state, context)));
   const previous = await state;
 
   const result: ScanResult = { serviceCount: services.length, read: [], changed: [], failedServices: [], connections: 0, services: new Map(), pending: new Map() };
@@ -117,25 +117,24 @@ async function readService(
   service: EndpointService,
   deps: MonitorDeps,
   state: Promise<MonitorState>,
-  context: { limiter: Limiter; keep: (connection: Connection) => boolean; startedAt: string },
+  context: { limiter: Limiter; keep: (connection: Connection) => boolean; startedAt: string; signal: AbortSignal | undefined; keptChanges: { left: number } },
 ): Promise<ServiceOutcome> {
   const { logger } = deps;
-  if (deps.budget.remainingMs() < MIN_SCAN_MS) {
-    logger.warn({ serviceId: service.id }, `service ${service.id} not scanned: the run's time is nearly up; next run will scan it`);
-    return { read: false, serviceId: service.id };
-  }
   let scan: ServiceScan;
   try {
-    scan = await scanService(deps.vpcep, service.id, { limiter: context.limiter, budget: deps.budget, previous: state.then((loaded) => loaded.services.get(service.id)?.chunks), keep: context.keep });
+    const previous = state.then((loaded) => loaded.services.get(service.id)?.chunks);
+    scan = await scanService(deps.vpcep, service.id, { limiter: context.limiter, budget: deps.budget, previous, keep: context.keep, signal: context.signal });
   } catch (error) {
-    // A state that could not be loaded fails the run, not this service.
+    // A state that could not be loaded fails the run, not this service; nor does a run that stopped.
     await state;
-    logger.error({ err: error, serviceId: service.id }, `service ${service.id} could not be read: ${(error as Error).message}; its snapshot is kept and next run will read it again`);
+    if (context.signal?.aborted) return { read: false, serviceId: service.id };
+    if (error instanceof ScanPostponedError) logger.warn({ serviceId: service.id }, error.message);
+    else logger.error({ err: error, serviceId: service.id }, `service ${service.id} could not be read: ${(error as Error).message}; its snapshot is kept and next run will read it again`);
     return { read: false, serviceId: service.id };
   }
   const previous = await state;
   const before = previous.services.get(service.id)?.chunks;
-  const { count, changes } = walkChanges(before, scan.chunks);
+  const { count, changes } = walkChanges(before, scan.chunks, context.keptChanges);
   const pending = scan.kept.filter((connection) => connection.status === 'pendingAcceptance');
   const book = updatePending(previous.pending.get(service.id), pending, context.startedAt);
   return {
@@ -147,12 +146,13 @@ async function readService(
   };
 }
 
-// The usual run changes a handful of connections: they are kept and handed out again. A larger
-// list (a baseline, a mass move) is walked again from the two snapshots each time it is needed.
+// The usual run changes a handful of connections: they are kept (up to this many in the whole run)
+// and handed out again. Beyond that (a baseline, a mass move) changes are walked again from the two
+// snapshots each time they are needed.
 const KEPT_CHANGES = 10_000;
 
 /** The number of changes, and a way to walk them, counting them once. */
-function walkChanges(before: RecordChunks | undefined, after: RecordChunks): { count: number; changes: () => Iterable<Change> } {
+function walkChanges(before: RecordChunks | undefined, after: RecordChunks, room: { left: number }): { count: number; changes: () => Iterable<Change> } {
   const walk = (): Iterable<Change> => diffRecords(before ?? [], after);
   if (before === after) return { count: 0, changes: () => [] };
   if (before === undefined || before.length === 0) return { count: countRecords(after), changes: walk };
@@ -160,9 +160,11 @@ function walkChanges(before: RecordChunks | undefined, after: RecordChunks): { c
   let count = 0;
   for (const change of walk()) {
     count += 1;
-    if (count <= KEPT_CHANGES) kept.push(change);
+    if (count <= room.left) kept.push(change);
   }
-  return { count, changes: count <= KEPT_CHANGES ? () => kept : walk };
+  if (count > room.left) return { count, changes: walk };
+  room.left -= count;
+  return { count, changes: () => kept };
 }
 
 /** Counts by status, and since when the oldest pending request waits (VPCEP's time or ours, the earlier). */

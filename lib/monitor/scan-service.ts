@@ -4,7 +4,7 @@
  * to the snapshot's chunk at the same position costs a comparison and nothing else, and only the
  * connections worth their details (`keep`) stay whole.
  */
-import { ScanError } from './errors.js';
+import { ScanError, ScanPostponedError } from './errors.js';
 import type { Limiter } from './limiter.js';
 import { type Budget, callFailure, CONNECTIONS_PAGE_SIZE, type Connection, type ConnectionPage, type VpcepApi } from './ports.js';
 import { chunkMatches, encodeChunk, type RecordChunks, recordIds } from './records.js';
@@ -21,6 +21,8 @@ export interface ScanOptions {
   keep: (connection: Connection) => boolean;
   /** Whole re-reads allowed when the list moved while paging. */
   rereads?: number;
+  /** Aborted when the run has failed: no further page is asked for. */
+  signal?: AbortSignal;
 }
 
 export interface ServiceScan {
@@ -31,6 +33,8 @@ export interface ServiceScan {
   byStatus: Map<string, number>;
 }
 
+/** A service is not started with less time left than this; it keeps its snapshot for next run. */
+const MIN_SCAN_MS = 1_000;
 /** Reading a list that moved takes about as long again; do not start one with less time than this. */
 const MIN_REREAD_MS = 5_000;
 
@@ -66,57 +70,63 @@ interface PageDigest {
   byStatus: Map<string, number>;
 }
 
+type PageOutcome = PageDigest | { offset: number; error: unknown };
+
 async function readOnce(vpcep: VpcepApi, serviceId: string, options: ScanOptions): Promise<ServiceScan | { problem: string }> {
-  const { keep } = options;
+  const { keep, signal } = options;
   const snapshot = Promise.resolve(options.previous);
   // If the state fails to load, the run fails on it elsewhere; here it must not go unhandled.
   snapshot.catch(() => undefined);
-  const fetch = (offset: number): Promise<ConnectionPage> => vpcep.listConnections(serviceId, offset, CONNECTIONS_PAGE_SIZE);
+  const fetch = (offset: number): Promise<ConnectionPage> => {
+    if (signal?.aborted) return Promise.reject(new ScanPostponedError(serviceId, 'not read: the run has stopped'));
+    return vpcep.listConnections(serviceId, offset, CONNECTIONS_PAGE_SIZE);
+  };
   const compare = async (page: ConnectionPage, offset: number): Promise<PageDigest> => digest(page, (await snapshot)?.[offset / CONNECTIONS_PAGE_SIZE], keep);
   // A page is compared inside its slot of the limiter: while the snapshot is still arriving, at
   // most as many pages wait for it as there are requests in flight.
-  const read = (offset: number): Promise<PageDigest> => options.limiter(async () => compare(await fetch(offset), offset));
+  const read = (offset: number): Promise<PageOutcome> =>
+    options.limiter(async () => compare(await fetch(offset), offset)).catch((error: unknown) => ({ offset, error }));
   const failed = (offset: number, error: unknown): ScanError =>
-    new ScanError(serviceId, `reading connections at offset ${offset} failed: ${(error as Error).message}`, { cause: error });
+    error instanceof ScanError ? error : new ScanError(serviceId, `reading connections at offset ${offset} failed: ${(error as Error).message}`, { cause: error });
 
-  // The first page says how many there are; the others are queued before it is compared.
-  let reading: Promise<(PageDigest | { offset: number; error: unknown })[]> = Promise.resolve([]);
-  let total = 0;
-  const first = await options.limiter(async () => {
+  // The first page says how many there are: the others are queued before it is compared.
+  const { first, rest } = await options.limiter(async () => {
+    // Checked when the service's turn comes, not when it was queued behind a hundred others.
+    if (options.budget.remainingMs() < MIN_SCAN_MS) throw new ScanPostponedError(serviceId, "not scanned: the run's time is nearly up; next run will scan it");
     const page = await fetch(0).catch((error: unknown) => {
       throw failed(0, error);
     });
-    total = page.totalCount;
     const offsets: number[] = [];
-    for (let offset = CONNECTIONS_PAGE_SIZE; offset < total; offset += CONNECTIONS_PAGE_SIZE) offsets.push(offset);
-    reading = Promise.all(offsets.map((offset) => read(offset).catch((error: unknown) => ({ offset, error }))));
-    return compare(page, 0);
+    for (let offset = CONNECTIONS_PAGE_SIZE; offset < page.totalCount; offset += CONNECTIONS_PAGE_SIZE) offsets.push(offset);
+    const others = Promise.all(offsets.map(read));
+    return { first: await compare(page, 0), rest: others };
   });
-  const rest = await reading;
+  const pages = await rest;
   const previous = await snapshot;
+  const total = first.totalCount;
 
   // VPCEP refuses an offset that is not less than the total (400 EndPoint.0010). A later page can
   // ask for one when the list shrank after the first page: that is the list moving, not a failure.
-  const shortest = Math.min(total, ...rest.flatMap((result) => ('totalCount' in result ? [result.totalCount] : [])));
-  for (const result of rest) {
+  const shortest = Math.min(total, ...pages.flatMap((result) => ('totalCount' in result ? [result.totalCount] : [])));
+  for (const result of pages) {
     if ('totalCount' in result) continue;
     const { status, code } = callFailure(result.error);
     if (status === 400 && (code === 'EndPoint.0010' || result.offset >= shortest)) return { problem: `offset ${result.offset} is past the end of a list that shrank (${code ?? 'HTTP 400'})` };
     throw failed(result.offset, result.error);
   }
 
-  const pages = [first, ...(rest as PageDigest[])];
+  const all = [first, ...(pages as PageDigest[])];
   let count = 0;
-  for (const page of pages) {
+  for (const page of all) {
     if (page.totalCount !== total) return { problem: `total_count went from ${total} to ${page.totalCount}` };
     count += page.count;
   }
-  const unchanged = previous !== undefined && previous.length === pages.length && pages.every((page) => page.same);
-  const chunks = unchanged ? previous : total === 0 ? [] : pages.map((page) => page.chunk);
+  const unchanged = previous !== undefined && previous.length === all.length && all.every((page) => page.same);
+  const chunks = unchanged ? previous : total === 0 ? [] : all.map((page) => page.chunk);
   // The snapshot's ids are distinct, so a list equal to it is too; any other is counted.
   const distinct = unchanged ? count : new Set(recordIds(chunks)).size;
   if (count !== total || distinct !== total) return { problem: `${distinct} distinct connections read, total_count says ${total}` };
-  return { chunks, total, kept: pages.flatMap((page) => page.kept), byStatus: mergeCounts(pages) };
+  return { chunks, total, kept: all.flatMap((page) => page.kept), byStatus: mergeCounts(all) };
 }
 
 /** Runs as each page arrives, so its objects can go as soon as it is done. */

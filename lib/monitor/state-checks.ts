@@ -4,6 +4,7 @@
  */
 import type { AlertEvent } from './alerts.js';
 import { StateFormatError } from './errors.js';
+import { FIELD_SEPARATOR, RECORD_SEPARATOR } from './records.js';
 import type { PendingBook, PendingRecord } from './reminders.js';
 
 /**
@@ -12,12 +13,12 @@ import type { PendingBook, PendingRecord } from './reminders.js';
  */
 export function checkChunk(chunk: string): void {
   for (let start = 0; start <= chunk.length; ) {
-    const semicolon = chunk.indexOf(';', start);
+    const semicolon = chunk.indexOf(RECORD_SEPARATOR, start);
     const end = semicolon === -1 ? chunk.length : semicolon;
     // Four fields: three commas inside the record, none at its start (an id is never empty).
     let commas = 0;
-    for (let at = chunk.indexOf(',', start); at !== -1 && at < end; at = chunk.indexOf(',', at + 1)) commas += 1;
-    if (commas !== 3 || chunk.charCodeAt(start) === 44 || start === end) {
+    for (let at = chunk.indexOf(FIELD_SEPARATOR, start); at !== -1 && at < end; at = chunk.indexOf(FIELD_SEPARATOR, at + 1)) commas += 1;
+    if (commas !== 3 || chunk.startsWith(FIELD_SEPARATOR, start) || start === end) {
       throw new StateFormatError(`state has a malformed connection record ${JSON.stringify(chunk.slice(start, Math.min(end, start + 80)))}`);
     }
     start = end + 1;

@@ -5,7 +5,7 @@
  */
 import { StateFormatError } from './errors.js';
 import { CONNECTIONS_PAGE_SIZE } from './ports.js';
-import { chunkRecords, encodeRecord } from './records.js';
+import { chunkRecords, encodeRecord, RECORD_SEPARATOR } from './records.js';
 import { checkChunk, isObject } from './state-checks.js';
 
 export interface LegacySnapshot {
@@ -47,6 +47,6 @@ function migrateV1Connections(value: unknown): string[] {
     records.push(encodeRecord({ id, status, updatedAt, domainId }));
   }
   const chunks: string[] = [];
-  for (let i = 0; i < records.length; i += CONNECTIONS_PAGE_SIZE) chunks.push(records.slice(i, i + CONNECTIONS_PAGE_SIZE).join(';'));
+  for (let i = 0; i < records.length; i += CONNECTIONS_PAGE_SIZE) chunks.push(records.slice(i, i + CONNECTIONS_PAGE_SIZE).join(RECORD_SEPARATOR));
   return chunks;
 }

@@ -48,6 +48,15 @@ const closedPort = (): Promise<number> =>
   });
 
 describe('SignedClient', () => {
+  it('fails a request Node refuses to send (a header with a line break) once, with no error left to fire later', async () => {
+    const broken = { ...temporary, securityToken: 'token\nInjected: header' };
+    const client = vpcep(broken, { retries: 0, minDelayMs: 10, maxDelayMs: 20, requestTimeoutMs: 100 });
+    const error = await failure(client.listServices());
+    expect(error.message).not.toContain('token');
+    // The request's timer would fire here if it had been left armed; vitest reports an error thrown by it.
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  });
+
   it('signs requests the gateway accepts, with permanent and with temporary credentials', async () => {
     expect((await vpcep(permanent).listConnections(serviceId, 0, 1000)).totalCount).toBe(3);
     const page = await vpcep(temporary).listConnections(serviceId, 0, 2);

@@ -267,6 +267,27 @@ describe('delivering what SMN refuses', () => {
     expect(await w.pass()).toMatchObject({ published: 1, undelivered: 0, deadLettered: 0 });
   });
 
+  it('a reminder SMN refuses comes due again one period later, not in every run', async () => {
+    const w = world({ REMIND_PENDING_AFTER: '10m' });
+    let now = Date.parse('2026-11-25T12:00:00Z');
+    let n = 0;
+    const pass = () => runMonitor(w.config, { ...w.deps, now: () => new Date(now) }, { runId: `r${++n}`, leaseExpiresAt: new Date(now) });
+    const reminded = () => w.publisher.attempts.filter((m) => m.subject.includes('still waiting')).length;
+    await pass();
+    w.publisher.refuse = (m) => (m.subject.includes('still waiting') ? { status: 400, code: 'SMN.0021' } : undefined);
+    now += 11 * 60_000;
+    await pass();
+    expect(reminded()).toBe(1);
+    for (let i = 0; i < 3; i++) {
+      now += 60_000;
+      await pass();
+    }
+    expect(reminded()).toBe(1);
+    now += 10 * 60_000;
+    await pass();
+    expect(reminded()).toBe(2);
+  });
+
   it.each([
     ['a missing topic', 404, 'SMN.0006'],
     ['an invalid topic URN', 400, 'SMN.0005'],
@@ -375,5 +396,30 @@ describe('reading the state and the pages at once', () => {
     };
     await expect(w.pass()).rejects.toThrow(/GetObject failed: HTTP 503/);
     expect(w.lines().some((line) => line.includes('could not be read'))).toBe(false);
+  });
+
+  it('fails the run cleanly when the state fails before the services are even listed', async () => {
+    const w = world();
+    await w.pass();
+    w.vpcep.listDelayMs = 50;
+    // Refused at once: a rejection nobody listened to yet would crash the process (vitest reports it).
+    w.objects.getStream = () => Promise.reject(Object.assign(new Error('obs:object:GetObject failed: HTTP 403 AccessDenied'), { status: 403 }));
+    await expect(w.pass()).rejects.toThrow(/GetObject failed: HTTP 403/);
+  });
+
+  it('asks for no page once the run has failed on its state', async () => {
+    const w = world();
+    w.vpcep.services = Array.from({ length: 12 }, (_, i) => ({ id: `${i}`.padStart(8, '0') + '-1111-4111-8111-111111111111', name: `s${i}` }));
+    for (const { id } of w.vpcep.services) w.vpcep.connections.set(id, [connection(`${id}-c`, 'accepted')]);
+    await w.pass();
+    let fail!: (error: Error) => void;
+    w.objects.getStream = () => new Promise((_, reject) => (fail = reject));
+    // The state fails while the first pages are in flight.
+    w.vpcep.beforePage = () => fail?.(Object.assign(new Error('obs:object:GetObject failed: HTTP 503'), { status: 503 }));
+    const calls = w.vpcep.calls.length;
+    await expect(w.pass()).rejects.toThrow(/HTTP 503/);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    // At most the requests already in flight (four) went out, not the twelve services' pages.
+    expect(w.vpcep.calls.length - calls).toBeLessThanOrEqual(4);
   });
 });
