@@ -77,10 +77,7 @@ async function serve(port: number, seed: number | undefined, dataDir: string | u
   if (world !== undefined && seed !== undefined) {
     throw new UsageError(`--seed makes a new local cloud, but ${worldFilePath(dataDir ?? '')} already holds one; remove that file to start afresh`);
   }
-  const credentials = {
-    ak: io.env.HUAWEICLOUD_SDK_AK ?? `LOCAL${randomBytes(8).toString('hex').toUpperCase()}`,
-    sk: io.env.HUAWEICLOUD_SDK_SK ?? randomBytes(20).toString('hex'),
-  };
+  const credentials = localCredentials(io.env);
   const cloud = await LocalCloud.start({ credentials: [credentials], port, ...(world ? { region: world.region, projectId: world.projectId } : {}) });
   let origin: string;
   if (world !== undefined) {
@@ -180,3 +177,16 @@ async function serve(port: number, seed: number | undefined, dataDir: string | u
   if (dataDir !== undefined) io.stdout.write(`Saved the local cloud to ${worldFilePath(dataDir)}.\n`);
   return 0;
 }
+
+/**
+ * The keys the local cloud accepts, which it prints. A shell that already points at a local cloud
+ * (its own keys start with LOCAL) keeps them across a restart; real keys in the environment are
+ * never reused, since they would be printed.
+ */
+function localCredentials(env: NodeJS.ProcessEnv): { ak: string; sk: string } {
+  const { HUAWEICLOUD_SDK_AK: ak, HUAWEICLOUD_SDK_SK: sk } = env;
+  if (ak?.startsWith(LOCAL_KEY_PREFIX) && sk) return { ak, sk };
+  return { ak: `${LOCAL_KEY_PREFIX}${randomBytes(8).toString('hex').toUpperCase()}`, sk: randomBytes(20).toString('hex') };
+}
+
+const LOCAL_KEY_PREFIX = 'LOCAL';

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { LocalCloud } from './index.js';
 import { terminalSafe } from './subscriber-view.js';
+import { ACTIONABLE_STATUSES } from './vpcep.js';
 import type { EmulatedConnection, EmulatedService } from './types.js';
 
 export interface ConsoleResult {
@@ -171,15 +172,20 @@ function changeConnection(cloud: LocalCloud, verb: 'accept' | 'reject' | 'fail' 
       cloud.removeConnection(service.id, connection.id);
       return `removed ${connection.id} from ${service.name}`;
     case 'reject':
-      cloud.setStatus(service.id, connection.id, 'rejected');
-      return `${connection.id} is rejected (was ${connection.status})`;
-    case 'accept':
-      // The states from which the API's receive is accepted (see vpcep.ts).
-      if (!['pendingAcceptance', 'rejected'].includes(connection.status)) {
-        throw new ConsoleError(`${connection.id} is ${connection.status}; only a pendingAcceptance or rejected connection can be accepted`);
+    case 'accept': {
+      // What the API's receive and reject act on (vpcep.ts), and no more.
+      if (!ACTIONABLE_STATUSES.includes(connection.status)) {
+        throw new ConsoleError(`${connection.id} is ${connection.status}; only a ${ACTIONABLE_STATUSES.join(', ')} connection can be ${verb}ed`);
+      }
+      const target = verb === 'accept' ? 'accepted' : 'rejected';
+      if (connection.status === target) return `${connection.id} is already ${target}`;
+      if (verb === 'reject') {
+        cloud.setStatus(service.id, connection.id, 'rejected');
+        return `${connection.id} is rejected (was ${connection.status})`;
       }
       cloud.acceptConnection(service.id, connection.id);
       return `${connection.id} is creating; it becomes accepted shortly, as after the API's receive`;
+    }
     case 'fail': {
       const [code = 'EndPoint.0001', ...message] = rest;
       if (!ERROR_CODE.test(code)) throw new ConsoleError(`error code "${terminalSafe(code)}" must look like EndPoint.0001`);

@@ -10,6 +10,13 @@ import type { EmulatorContext, EmulatorResponse, IncomingRequest, ServiceEndpoin
 import { jsonObjectBody, jsonResponse, queryMap, tryDecode } from './http.js';
 import type { ApiCall, VpcepErrorShape } from './types.js';
 import type { ConnectionRecord, ConnectionSortKey, ServiceRecord, VpcepStore } from './vpcep-store.js';
+
+/**
+ * The statuses accept and reject act on. Unconfirmed: which ones the API refuses. We allow what the
+ * console offers (pending, accepted and rejected connections can be accepted or rejected) and refuse
+ * connections still being created, being deleted, or failed. The emulator's console follows it too.
+ */
+export const ACTIONABLE_STATUSES: readonly string[] = ['pendingAcceptance', 'accepted', 'rejected'];
 import { connectionToWire, formatApiTime } from './vpcep-store.js';
 
 // Error codes from the VPCEP API reference.
@@ -247,10 +254,7 @@ export class VpcepEndpoint implements ServiceEndpoint {
     const connection = service.connections.get(endpointId);
     if (connection === undefined) throw new ServiceError(404, ERROR_CODES.notFound, `Endpoint ${endpointId} not found.`);
     const target = action === 'receive' ? 'accepted' : 'rejected';
-    // Unconfirmed: which statuses the API refuses to act on. We allow the transitions the console
-    // offers (pending, accepted and rejected connections can be accepted or rejected) and refuse
-    // connections that are still being created, are being deleted or have failed.
-    if (!['pendingAcceptance', 'accepted', 'rejected'].includes(connection.status)) {
+    if (!ACTIONABLE_STATUSES.includes(connection.status)) {
       throw new ServiceError(400, ERROR_CODES.parameter, `Endpoint ${endpointId} in status ${connection.status} cannot be ${target}.`);
     }
     if (connection.status !== target) {

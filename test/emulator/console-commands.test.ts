@@ -81,7 +81,11 @@ describe('changing the world', () => {
     expect(statusOf(pending.id)).toBe('creating');
     now = new Date(now.getTime() + 2000);
     expect(statusOf(pending.id)).toBe('accepted');
-    expect(run(`accept ${pending.id}`).output).toBe(`error: ${pending.id} is accepted; only a pendingAcceptance or rejected connection can be accepted`);
+    expect(run(`accept ${pending.id}`).output).toBe(`${pending.id} is already accepted`);
+    // While it is creating, neither the API nor the console acts on it.
+    const other = cloud.addConnection(serviceId, { status: 'pendingAcceptance' });
+    run(`accept ${other.id}`);
+    expect(run(`reject ${other.id}`).output).toBe(`error: ${other.id} is creating; only a pendingAcceptance, accepted, rejected connection can be rejected`);
   });
 
   test('reject, fail (with or without a code) and remove', () => {

@@ -29,11 +29,11 @@ class EmulatorProcess {
     this.exited = new Promise((resolve) => child.on('exit', (code) => resolve(code)));
   }
 
-  static start(args: string[]): EmulatorProcess {
+  static start(args: string[], keys: { HUAWEICLOUD_SDK_AK?: string; HUAWEICLOUD_SDK_SK?: string } = {}): EmulatorProcess {
     const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
     delete env.HUAWEICLOUD_SDK_AK;
     delete env.HUAWEICLOUD_SDK_SK;
-    return new EmulatorProcess(spawn(process.execPath, [CLI, 'emulator', ...args], { env }));
+    return new EmulatorProcess(spawn(process.execPath, [CLI, 'emulator', ...args], { env: { ...env, ...keys } }));
   }
 
   async waitFor(pattern: RegExp, from = 0, timeoutMs = 10_000): Promise<RegExpExecArray> {
@@ -170,4 +170,19 @@ test('a command for a running emulator needs VPCEP_EMULATOR_CONTROL, and says wh
   expect(gone.stderr).toMatch(new RegExp(`^error: cannot reach the local cloud at http://127\\.0\\.0\\.1:${closed} \\(ECONNREFUSED\\); is "vpcep-monitor emulator" still running`));
   expect(gone.stderr).not.toContain('secret-token');
   expect((await cli({}, 'emulator', 'help')).stdout).toContain('add-pending SERVICE [domain=ID] [TEXT...]');
+});
+
+test('never prints keys it did not make: real ones in the environment are not reused, its own are', async () => {
+  const real = EmulatorProcess.start(['--seed', '1'], { HUAWEICLOUD_SDK_AK: 'REALACCESSKEY00000001', HUAWEICLOUD_SDK_SK: 'real-secret-key-do-not-print' });
+  started.push(real);
+  const printed = await real.environment();
+  expect(real.output).not.toContain('real-secret-key-do-not-print');
+  expect(printed.HUAWEICLOUD_SDK_AK).toMatch(/^LOCAL/);
+  real.type('quit');
+  await real.exit();
+  const again = EmulatorProcess.start(['--seed', '1'], { HUAWEICLOUD_SDK_AK: printed.HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK: printed.HUAWEICLOUD_SDK_SK });
+  started.push(again);
+  expect(await again.environment()).toMatchObject({ HUAWEICLOUD_SDK_AK: printed.HUAWEICLOUD_SDK_AK, HUAWEICLOUD_SDK_SK: printed.HUAWEICLOUD_SDK_SK });
+  again.type('quit');
+  await again.exit();
 });
