@@ -4,7 +4,7 @@ import type { ObjectStore } from '../monitor/ports.js';
 import type { AuditRecord } from '../monitor/audit.js';
 import { auditDayPrefix } from '../monitor/keys.js';
 import { cleanText, cleanToken, displayServiceName } from '../monitor/sanitize.js';
-import { type Flags, type Io, UsageError } from './command.js';
+import { type Flags, type Io, terminalJson, UsageError } from './command.js';
 import { openObjectStore } from './object-store.js';
 import { styleFor } from './style.js';
 
@@ -44,9 +44,12 @@ export function parseAuditQuery(values: Flags, now: Date): AuditQuery {
   };
   const since = time('since', values.since, new Date(now.getTime() - 7 * DAY_MS));
   const until = time('until', values.until, now);
-  if (since > until) throw new UsageError('--since is after --until');
+  // Worded for the flags given: `report` has no --until, and neither needs one named when unused.
+  if (since > until) throw new UsageError(values.until === undefined ? '--since is in the future' : '--since is after --until');
   if ((until.getTime() - since.getTime()) / DAY_MS > MAX_DAYS) {
-    throw new UsageError(`--since and --until may be at most ${MAX_DAYS} days apart (each day is one OBS list request)`);
+    throw new UsageError(values.until === undefined
+      ? `--since may reach back at most ${MAX_DAYS} days (each day is one OBS list request)`
+      : `--since and --until may be at most ${MAX_DAYS} days apart (each day is one OBS list request)`);
   }
   const text = (value: string | boolean | undefined) => (typeof value === 'string' && value !== '' ? value : undefined);
   return { since, until, service: text(values.service), connectionId: text(values.connection), status: text(values.status) };
@@ -58,8 +61,16 @@ function serviceLabel(record: AuditRecord): string {
 }
 
 function serviceMatches(record: AuditRecord, service: string): boolean {
-  const wanted = service.toLowerCase();
-  return record.serviceId === service || record.serviceName.toLowerCase() === wanted || serviceLabel(record).toLowerCase() === wanted;
+  return isServiceNamed(record.serviceId, record.serviceName, service);
+}
+
+/**
+ * Whether `wanted`, as a person typed it after `--service`, names this service: its id, VPCEP's
+ * full `{region}.{name}.{id}`, or the name shown in tables, in any case. `audit` and `report` agree.
+ */
+export function isServiceNamed(serviceId: string, serviceName: string, wanted: string): boolean {
+  const lower = wanted.toLowerCase();
+  return serviceId.toLowerCase() === lower || serviceName.toLowerCase() === lower || (displayServiceName(serviceName, serviceId) || serviceId).toLowerCase() === lower;
 }
 
 export function matches(record: AuditRecord, query: AuditQuery): boolean {
@@ -82,21 +93,22 @@ export async function* readAuditRange(store: ObjectStore, obsPrefix: string, ran
     for await (const object of store.list(auditDayPrefix(obsPrefix, day))) {
       if (object.key.endsWith('.jsonl')) keys.push(object.key);
     }
-    const pending: Promise<string>[] = [];
+    const pending: Promise<{ key: string; body: string }>[] = [];
     let next = 0;
     const fill = () => {
       while (next < keys.length && pending.length < FETCH_CONCURRENCY) {
         const key = keys[next++]!;
-        pending.push(store.get(key).then((object) => object?.body ?? ''));
+        pending.push(store.get(key).then((object) => ({ key, body: object?.body ?? '' })));
       }
     };
     fill();
     while (pending.length > 0) {
-      const body = await pending.shift()!;
+      const { key, body } = await pending.shift()!;
       fill();
-      for (const line of body.split('\n')) {
+      const lines = body.split('\n');
+      for (const [index, line] of lines.entries()) {
         if (line.trim() === '') continue;
-        const record = JSON.parse(line) as AuditRecord;
+        const record = parseRecord(line, key, index + 1);
         const at = Date.parse(record.at);
         if (at >= range.since.getTime() && at <= range.until.getTime()) yield record;
       }
@@ -104,10 +116,12 @@ export async function* readAuditRange(store: ObjectStore, obsPrefix: string, ran
   }
 }
 
-/** The records of the range that match every filter of `query`. */
-export async function* readAudit(store: ObjectStore, obsPrefix: string, query: AuditQuery): AsyncIterable<AuditRecord> {
-  for await (const record of readAuditRange(store, obsPrefix, query)) {
-    if (matches(record, query)) yield record;
+/** One line of the trail; a line that is not JSON names its object and line, so it can be found. */
+function parseRecord(line: string, key: string, number: number): AuditRecord {
+  try {
+    return JSON.parse(line) as AuditRecord;
+  } catch (error) {
+    throw new Error(`audit object ${key} line ${number} is not JSON (${(error as Error).message})`);
   }
 }
 
@@ -139,7 +153,7 @@ export async function auditCommand(values: Flags, io: Io, now: Date = new Date()
     if (!matches(record, query)) continue;
     count += 1;
     if (json) {
-      io.stdout.write(`${JSON.stringify(record)}\n`);
+      io.stdout.write(`${terminalJson(record)}\n`);
       continue;
     }
     header();

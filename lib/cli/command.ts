@@ -26,3 +26,13 @@ export interface Command {
   positionals?: boolean;
   run(values: Flags, io: Io, positionals: string[]): Promise<number>;
 }
+
+// JSON leaves C1 controls and the invisible and bidirectional characters as they are; on a terminal,
+// a description another tenant wrote could hide or reorder what the reader sees. Escaped, every
+// line is still the same JSON.
+const INVISIBLE = /[\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g;
+
+/** `JSON.stringify`, safe to print: other tenants' text cannot steer the terminal. */
+export function terminalJson(value: unknown): string {
+  return JSON.stringify(value).replace(INVISIBLE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}

@@ -9,7 +9,7 @@ import { cleanText, displayServiceName } from '../monitor/sanitize.js';
 import { type MonitorState, parseState } from '../monitor/state.js';
 import { ReportBuilder } from '../report/report-model.js';
 import { renderReport } from '../report/render-report.js';
-import { parseAuditQuery, readAuditRange } from './audit-command.js';
+import { isServiceNamed, parseAuditQuery, readAuditRange } from './audit-command.js';
 import { type Io, UsageError } from './command.js';
 import { openObjectStore } from './object-store.js';
 
@@ -27,8 +27,7 @@ const LISTED_NAMES = 20;
  * `{region}.{name}.{id}`). Throws a UsageError naming the known services otherwise.
  */
 export function resolveService(services: ReadonlyMap<string, { name: string }>, wanted: string): string {
-  if (services.has(wanted)) return wanted;
-  const matches = [...services].filter(([id, { name }]) => name === wanted || displayServiceName(name, id) === wanted);
+  const matches = [...services].filter(([id, { name }]) => isServiceNamed(id, name, wanted));
   if (matches.length === 1) return matches[0]![0];
   const shown = cleanText(wanted, 80);
   if (matches.length > 1) {

@@ -8,7 +8,7 @@ import type { ObjectStore } from '../monitor/ports.js';
 import { decodeRecords } from '../monitor/records.js';
 import { cleanToken, displayServiceName } from '../monitor/sanitize.js';
 import { parseState } from '../monitor/state.js';
-import type { Io } from './command.js';
+import { type Io, terminalJson } from './command.js';
 import { openObjectStore } from './object-store.js';
 import { styleFor } from './style.js';
 
@@ -31,11 +31,15 @@ export async function statusCommand(json: boolean, io: Io, now: Date = new Date(
   const services: ServiceStatus[] = [...state.services].map(([serviceId, snapshot]) => {
     const counts: Record<string, number> = {};
     const pending: ServiceStatus['pending'] = [];
+    const book = state.pending.get(serviceId);
     for (const record of decodeRecords(snapshot.chunks)) {
       counts[record.status] = (counts[record.status] ?? 0) + 1;
       if (record.status === 'pendingAcceptance') {
-        const since = Date.parse(record.updatedAt);
-        pending.push({ connectionId: record.id, domainId: record.domainId, since: record.updatedAt, waitingSeconds: Number.isNaN(since) ? 0 : Math.max(0, Math.round((now.getTime() - since) / 1000)) });
+        // As the report and the reminders count it: from when the monitor first saw it pending,
+        // or VPCEP's updated_at for a request the book does not know.
+        const sinceText = book?.get(record.id)?.since ?? record.updatedAt;
+        const since = Date.parse(sinceText);
+        pending.push({ connectionId: record.id, domainId: record.domainId, since: sinceText, waitingSeconds: Number.isNaN(since) ? 0 : Math.max(0, Math.round((now.getTime() - since) / 1000)) });
       }
     }
     pending.sort((a, b) => b.waitingSeconds - a.waitingSeconds);
@@ -45,7 +49,7 @@ export async function statusCommand(json: boolean, io: Io, now: Date = new Date(
   const deadLettered = await countDeadLettered(store, deadLetters);
 
   if (json) {
-    io.stdout.write(`${JSON.stringify({ savedAt: state.savedAt, generation: state.generation, undelivered: state.outbox.length, deadLettered, services })}\n`);
+    io.stdout.write(`${terminalJson({ savedAt: state.savedAt, generation: state.generation, undelivered: state.outbox.length, deadLettered, services })}\n`);
     return 0;
   }
   const style = styleFor(io.stdout, io.env);

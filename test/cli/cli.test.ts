@@ -122,7 +122,8 @@ describe('vpcep-monitor audit', () => {
     expect((await cli('audit', '--help')).out).toContain('at most 800 days');
     const { code, err } = await cli('audit', '--since', '3650d');
     expect(code).toBe(2);
-    expect(err).toContain('at most 800 days apart');
+    expect(err).toContain('at most 800 days');
+    expect((await cli('audit', '--since', '3650d', '--until', '1d')).err).toContain('at most 800 days apart');
   });
 
   it('needs only the bucket and where OBS is: no topic, no project', async () => {

@@ -121,6 +121,13 @@ describe('vpcep-monitor report', () => {
   it('needs --out and a readable --since', async () => {
     expect(await cli('report')).toMatchObject({ code: 2, err: expect.stringContaining('--out FILE is required') });
     expect(await cli('report', '--out', join(dir, 'y.html'), '--since', 'a while')).toMatchObject({ code: 2, err: expect.stringContaining('--since') });
+    // report has no --until: its errors do not name one.
+    for (const since of ['900d', '2099-01-01T00:00:00Z']) {
+      const { code, err } = await cli('report', '--out', join(dir, 'y.html'), '--since', since);
+      expect(code).toBe(2);
+      expect(err).toContain('--since');
+      expect(err).not.toContain('--until');
+    }
   });
 });
 
@@ -135,5 +142,9 @@ describe('resolveService', () => {
   });
   it('accepts VPCEP\'s full name', () => {
     expect(resolveService(services, 'ap-southeast-1.search.id-3')).toBe('id-3');
+  });
+  it('takes a name in any case, as audit --service does', () => {
+    expect(resolveService(services, 'SEARCH')).toBe('id-3');
+    expect(resolveService(services, 'ID-3')).toBe('id-3');
   });
 });
