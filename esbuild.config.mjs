@@ -58,8 +58,6 @@ const shared = {
   sourcemap: false,
   legalComments: 'none',
   logLevel: 'warning',
-  // Dependencies that are never reached at run time but that esbuild would otherwise follow.
-  external: [],
   plugins: [trimDependencies],
 };
 

@@ -1,12 +1,15 @@
 // The README's screenshot of the demo's report: `npm start`, then
-// `node scripts/report-screenshot.mjs [report.html] [docs/report.png]`. Opens the page in Debian's
+// `node scripts/report-screenshot.mjs REPORT.html [docs/report.png]` with the path the demo printed. Opens the page in Debian's
 // Chromium (as the browser test does) and captures the top of the page at a laptop's width.
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium } from 'playwright-core';
 
-const [file = join(tmpdir(), 'vpcep-monitor-demo-report.html'), png = 'docs/report.png'] = process.argv.slice(2);
+const [file, png = 'docs/report.png'] = process.argv.slice(2);
+if (!file) {
+  console.error('usage: node scripts/report-screenshot.mjs REPORT.html [docs/report.png] (npm start prints where it wrote the report)');
+  process.exit(2);
+}
 const WIDTH = 1000;
 const HEIGHT = 1300;
 

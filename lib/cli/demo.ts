@@ -6,6 +6,7 @@
  * Cloud Eye received from the last run, and ends by writing the report of the whole demo.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { handler } from '../../functions/connection-monitor/index.js';
@@ -125,7 +126,9 @@ export async function runDemo(out: NodeJS.WritableStream, style: Style): Promise
     print(style.dim('Everything seen is in the audit trail: "vpcep-monitor audit" reads it (see the README).'));
     print();
     const env = { ...userData, HUAWEICLOUD_SDK_AK: credentials.ak, HUAWEICLOUD_SDK_SK: credentials.sk, HUAWEICLOUD_SDK_SECURITY_TOKEN: credentials.securityToken };
-    await reportCommand({ out: join(tmpdir(), 'vpcep-monitor-demo-report.html'), since: startedAt.toISOString() }, { stdout: out, stderr: out, env });
+    // A folder of its own: a fixed path in a shared /tmp may belong to someone else.
+    const folder = await mkdtemp(join(tmpdir(), 'vpcep-monitor-demo-'));
+    await reportCommand({ out: join(folder, 'report.html'), since: startedAt.toISOString() }, { stdout: out, stderr: out, env });
     print(style.dim('Open it in a browser: "vpcep-monitor report" writes the same page from your own bucket.'));
   } finally {
     await cloud.stop();

@@ -95,7 +95,7 @@ ${chart(service)}
 <h3>Pending requests (${formatCount(service.pendingCount)})</h3>
 ${pendingTable(service.pending, service.pendingCount)}
 <h3>Failed connections (${formatCount(service.failedCount)})</h3>
-${failedTable(service.failed, service.failedCount, model)}
+${failedTable(service, model)}
 <h3>Changes in the period (${formatCount(service.changeCount)})</h3>
 ${changesTable(service, model)}
 </section>
@@ -136,9 +136,10 @@ ${pending.map((request) => html`<tr>${td('Connection', untrusted(request.connect
 ${estimated ? html`<p class="muted">* The state has no record of when the monitor first saw this request; the time shown is VPCEP's last update of the connection.</p>` : null}`;
 }
 
-function failedTable(failed: readonly FailedConnection[], count: number, model: ReportModel): Html {
+function failedTable(service: ServiceReport, model: ReportModel): Html {
+  const { failed, failedCount: count } = service;
   if (failed.length === 0) return html`<p class="empty">No failed connections.</p>`;
-  return html`${count > failed.length ? html`<p class="notice">Showing the ${formatCount(failed.length)} that failed last of ${plural(count, 'failed connection')}.</p>` : null}
+  return html`${count > failed.length ? html`<p class="notice">Showing the ${formatCount(failed.length)} that failed last of ${plural(count, 'failed connection')}; <code>vpcep-monitor audit --service ${untrusted(service.id, 64)} --status failed --since ${untrusted(model.since.toISOString(), 32)}</code> lists the failures of the period.</p>` : null}
 <div class="table-wrap"><table class="stack failed">
 <thead><tr><th>Connection</th><th>Consumer (domain)</th><th>Failed</th><th>Error</th></tr></thead>
 <tbody>

@@ -28,7 +28,7 @@ export interface ReportInput {
   since: Date;
   /** `undefined` when the monitor has not saved a state yet. */
   state: MonitorState | undefined;
-  /** The period's records, oldest first (as `readAudit` yields them). */
+  /** The period's records, oldest first (as `readAuditRange` yields them). */
   records: Iterable<AuditRecord>;
   /** Only this service. */
   serviceId?: string;
@@ -105,7 +105,7 @@ interface ServiceTrail {
 /**
  * Builds the report from the state and a stream of records, holding only what the page shows:
  * per service the runs' net changes, the newest records, and each connection's latest move into
- * failed or pending. `readAudit` yields 100,000 records without them all being in memory at once.
+ * failed or pending. `readAuditRange` yields 100,000 records without them all being in memory at once.
  */
 export class ReportBuilder {
   private readonly trails = new Map<string, ServiceTrail>();
@@ -123,7 +123,7 @@ export class ReportBuilder {
     }
   }
 
-  /** Records must come oldest first, as `readAudit` yields them. */
+  /** Records must come oldest first, as `readAuditRange` yields them. */
   add(record: AuditRecord): void {
     const { since, now, serviceId } = this.input;
     if (serviceId !== undefined && record.serviceId !== serviceId) return;

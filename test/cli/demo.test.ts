@@ -44,6 +44,8 @@ it('shows the Cloud Eye figures of the last run, true to its summary, and writes
   expect(lines[title + 5]).toMatch(/^ {4}per run \(project_id=[0-9a-f]{8}…\): services_unreadable 0, alerts_undelivered 0, run_duration_ms \d+$/);
 
   expect(stdout).toContain("and every run's figures reached Cloud Eye");
-  expect(stdout).toContain(`Report written to ${join(dir, 'vpcep-monitor-demo-report.html')}`);
-  expect(readFileSync(join(dir, 'vpcep-monitor-demo-report.html'), 'utf8')).toContain('payments-api');
+  const report = /Report written to (\S+): /.exec(stdout)![1]!;
+  // In a folder of its own under the temporary directory.
+  expect(report.startsWith(join(dir, 'vpcep-monitor-demo-'))).toBe(true);
+  expect(readFileSync(report, 'utf8')).toContain('payments-api');
 });
