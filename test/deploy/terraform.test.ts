@@ -11,7 +11,7 @@ import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SETTINGS } from '../../lib/config';
 import { IAM_ACTIONS } from '../../lib/huaweicloud/iam-actions';
-import { auditKey, stateKey } from '../../lib/monitor/keys';
+import { auditKey, deadLetterKey, leaseKey, quarantineKey, stateKey } from '../../lib/monitor/keys';
 import {
   checkPolicies,
   checkTimerEventData,
@@ -287,6 +287,23 @@ describe('notifications and state', () => {
     expect(auditKey(prefix, new Date('2026-06-01T08:30:00Z'), 'run-1').startsWith(audit)).toBe(true);
     // OBS refuses lifecycle rules with overlapping prefixes.
     expect(render(locals.state_key)!.startsWith(audit) || audit.startsWith(render(locals.state_key)!)).toBe(false);
+    // The audit rule expires what it matches: no other key the monitor keeps may fall under it.
+    const at = new Date('2026-06-01T08:30:00Z');
+    for (const key of [stateKey(prefix), leaseKey(prefix), quarantineKey(prefix, at), deadLetterKey(prefix, at, 'run-1')]) {
+      expect(key.startsWith(audit), key).toBe(false);
+    }
+  });
+
+  it('writes lifecycle prefixes the provider accepts: no leading, trailing or doubled "/"', () => {
+    // docs/resources/obs_bucket.md: "The prefix cannot start or end with a slash (/), cannot have
+    // consecutive slashes (/), and cannot contain the following special characters: \\:*?"<>|".
+    const locals = Object.assign({}, ...config.locals) as Record<string, string>;
+    for (const prefix of ['vpcep-monitor/', 'team-a/vpcep-monitor/']) {
+      for (const template of [locals.audit_prefix, locals.state_key]) {
+        const rendered = template!.replaceAll('${var.obs_prefix}', prefix);
+        expect(rendered, rendered).not.toMatch(/^\/|\/$|\/\/|[\\:*?"<>|]/);
+      }
+    }
   });
 });
 

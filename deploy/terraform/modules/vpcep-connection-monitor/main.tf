@@ -31,9 +31,11 @@ locals {
     ]
   }
 
-  # Where lib/monitor writes (auditKey() and stateKey()); test/deploy checks these agree.
+  # Where lib/monitor writes (auditKey() and stateKey()); test/deploy checks these agree. The
+  # provider documents that a lifecycle prefix may not end with '/', so the audit rule's prefix
+  # stops at "audit": nothing else the monitor writes starts with it (test/deploy checks that too).
   bucket       = huaweicloud_obs_bucket.state.bucket
-  audit_prefix = "${var.obs_prefix}audit/"
+  audit_prefix = "${var.obs_prefix}audit"
   state_key    = "${var.obs_prefix}state.json"
 }
 
