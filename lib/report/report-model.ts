@@ -5,7 +5,7 @@
 import type { AuditRecord } from '../monitor/audit.js';
 import { type ConnectionRecord, decodeRecords } from '../monitor/records.js';
 import type { MonitorState } from '../monitor/state.js';
-import { addToRuns, reconstructTimeline, type RunDelta, type Timeline } from './timeline.js';
+import { addToRuns, changesCounts, reconstructTimeline, type RunDelta, type Timeline } from './timeline.js';
 
 /**
  * Rows each table lists per service: the newest changes, the longest-waiting requests, the latest
@@ -111,15 +111,23 @@ export class ReportBuilder {
   private readonly trails = new Map<string, ServiceTrail>();
   private readonly keep: number;
   private recordCount = 0;
-  /** Per service, the snapshot's failed and pending connections: the ones a record is looked up for. */
+  /** Per shown service, the snapshot's failed and pending connections: the ones a record is looked up for. */
   private readonly needy = new Map<string, Map<string, ConnectionRecord>>();
+  /** Per shown service, its connections by status now: counted in the same pass over the snapshot. */
+  private readonly countsNow = new Map<string, Record<string, number>>();
 
   constructor(private readonly input: Omit<ReportInput, 'records'>) {
     this.keep = input.maxChanges ?? DEFAULT_MAX_CHANGES;
     for (const [id, snapshot] of input.state?.services ?? []) {
+      if (input.serviceId !== undefined && id !== input.serviceId) continue;
       const needy = new Map<string, ConnectionRecord>();
-      for (const record of decodeRecords(snapshot.chunks)) if (record.status === FAILED || record.status === PENDING) needy.set(record.id, record);
+      const counts: Record<string, number> = {};
+      for (const record of decodeRecords(snapshot.chunks)) {
+        counts[record.status] = (counts[record.status] ?? 0) + 1;
+        if (record.status === FAILED || record.status === PENDING) needy.set(record.id, record);
+      }
       this.needy.set(id, needy);
+      this.countsNow.set(id, counts);
     }
   }
 
@@ -139,7 +147,8 @@ export class ReportBuilder {
     // Trimmed in batches: shifting one off a long array per record would be quadratic.
     if (trail.newest.length >= this.keep * 2) trail.newest = trail.newest.slice(-this.keep);
     // Only connections the snapshot has failed or pending are shown with their record: keep no other.
-    if ((record.to === FAILED || record.to === PENDING) && record.change !== 'action') {
+    // Action and undeliverable records repeat the event's `to` without its details: skip them.
+    if ((record.to === FAILED || record.to === PENDING) && changesCounts(record)) {
       const status = this.needy.get(record.serviceId)?.get(record.connectionId)?.status;
       if (status === record.to) trail.latest.set(record.connectionId, record);
     }
@@ -151,15 +160,11 @@ export class ReportBuilder {
     const trails = new Map(this.trails);
     const services: ServiceReport[] = [];
     for (const [id, snapshot] of state?.services ?? []) {
-      if (!wanted(id)) continue;
+      const countsNow = this.countsNow.get(id);
+      if (!countsNow) continue;
       const trail = trails.get(id);
       trails.delete(id);
-      const countsNow: Record<string, number> = {};
-      let total = 0;
-      for (const { status } of decodeRecords(snapshot.chunks)) {
-        countsNow[status] = (countsNow[status] ?? 0) + 1;
-        total += 1;
-      }
+      const total = Object.values(countsNow).reduce((sum, n) => sum + n, 0);
       const book = state!.pending.get(id);
       const pending: PendingRequest[] = [];
       const failed: FailedConnection[] = [];

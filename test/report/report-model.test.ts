@@ -38,6 +38,20 @@ describe('buildReport', () => {
     expect(failed[1]!.failure).toBeUndefined();
   });
 
+  it('keeps the failure and the description when the alert was later dead-lettered', () => {
+    // An undeliverable record repeats the event's `to` without its details, after the status record.
+    const state = stateWith({ 'svc-1': { name: 'payments', connections: { f: ['failed', '2026-11-15T00:00:00Z', 'd1'], p: ['pendingAcceptance', '2026-11-15T00:00:00Z', 'd2'] } } });
+    const records = [
+      record({ at: '2026-11-15T00:00:00Z', connectionId: 'f', from: 'accepted', to: 'failed', errors: [{ code: 'EndPoint.2014', message: 'no IP' }] }),
+      record({ at: '2026-11-15T00:00:00Z', connectionId: 'p', change: 'added', to: 'pendingAcceptance', description: 'analytics team' }),
+      record({ at: '2026-11-15T00:01:00Z', connectionId: 'f', change: 'undeliverable', from: 'accepted', to: 'failed' }),
+      record({ at: '2026-11-15T00:01:00Z', connectionId: 'p', change: 'undeliverable', to: 'pendingAcceptance' }),
+    ];
+    const service = buildReport({ now, since, state, records }).services[0]!;
+    expect(service.failed[0]!.failure?.errors?.[0]?.code).toBe('EndPoint.2014');
+    expect(service.pending[0]!.description).toBe('analytics team');
+  });
+
   it('lists at most 200 pending requests and 200 failed connections of a service, and counts them all', () => {
     const connections: Record<string, [string, string, string]> = {};
     for (let i = 0; i < 250; i++) {
