@@ -2,7 +2,6 @@
 import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { budgetUntil, UNLIMITED } from '../../lib/huaweicloud/budget.js';
-import { CES_REQUEST_MAX_BYTES, CesClient } from '../../lib/huaweicloud/ces.js';
 import { ApiError, endpointOrigin, NetworkError, ResponseShapeError, TimeoutError } from '../../lib/huaweicloud/errors.js';
 import { ObsStore } from '../../lib/huaweicloud/obs.js';
 import type { RetryPolicy } from '../../lib/huaweicloud/retry.js';
@@ -169,21 +168,6 @@ describe('SmnClient', () => {
     const refused = await failure(smn(urn).publish({ subject: 's', message: 'm' }));
     expect(refused).toMatchObject({ status: 400, code: 'SMN.00011006', detail: 'Invalid message.' });
     expect(refused.message).toContain('HTTP 400 SMN.00011006 Invalid message.');
-  });
-});
-
-describe('CesClient', () => {
-  it('sends many metrics in as few requests as fit 512,000 bytes each, in order', async () => {
-    const ces = new CesClient(new SignedClient({ endpoint: cloud.endpoints.ces, credentials: permanent, retry: fast, budget: UNLIMITED }), cloud.projectId);
-    const metrics = Array.from({ length: 4_000 }, (_, i) => ({ name: 'pending_connections', dimension: { name: 'service_id', value: `svc-${String(i).padStart(60, '0')}` }, value: i, unit: 'count' }));
-    const before = cloud.metrics.length;
-    await ces.send('VPCEP.Monitor', metrics, new Date('2026-11-25T12:00:00Z'));
-    const sizes = cloud.calls.filter((call) => call.service === 'ces').map((call) => Number(call.headers['content-length']));
-    const total = sizes.reduce((sum, size) => sum + size, 0);
-    expect(sizes.length).toBeGreaterThan(1);
-    expect(sizes.length).toBe(Math.ceil(total / CES_REQUEST_MAX_BYTES));
-    for (const size of sizes) expect(size).toBeLessThanOrEqual(CES_REQUEST_MAX_BYTES);
-    expect(cloud.metrics.slice(before).map((metric) => metric.value)).toEqual(metrics.map((metric) => metric.value));
   });
 });
 
