@@ -10,6 +10,7 @@ import { UNLIMITED } from '../lib/huaweicloud/budget.js';
 import { ObsStore } from '../lib/huaweicloud/obs.js';
 import { SignedClient } from '../lib/huaweicloud/signed-client.js';
 import { MAX_PAGE_SIZE, VpcepClient } from '../lib/huaweicloud/vpcep.js';
+import { createLimiter } from '../lib/monitor/limiter.js';
 import { naivePass } from './naive-peer.js';
 
 export interface Shape {
@@ -59,7 +60,7 @@ export async function floorPass(world: World, inFlight = 1): Promise<{ pages: nu
     connections += page.connections.length;
     return page.totalCount;
   };
-  const limit = lanes(inFlight);
+  const limit = createLimiter(inFlight);
   const services = await vpcep.listServices();
   if (inFlight === 1) {
     for (const service of services) {
@@ -75,22 +76,6 @@ export async function floorPass(world: World, inFlight = 1): Promise<{ pages: nu
     }));
   }
   return { pages, connections };
-}
-
-/** At most `n` tasks at once, in the order they were queued. */
-function lanes(n: number): <T>(task: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const waiting: (() => void)[] = [];
-  return async (task) => {
-    if (active >= n) await new Promise<void>((resolve) => waiting.push(resolve));
-    active += 1;
-    try {
-      return await task();
-    } finally {
-      active -= 1;
-      waiting.shift()?.();
-    }
-  };
 }
 
 export function naivePeerPass(world: World, key: string): Promise<{ connections: number; changes: number }> {
