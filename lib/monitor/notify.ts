@@ -56,25 +56,42 @@ export function publishBodyBytes(message: SmnMessage): number {
 export function buildNotifications(events: readonly AlertEvent[], context: NotificationContext): Notification[] {
   if (events.length === 0) return [];
   const ordered = orderEvents(events);
-  // The common case: everything, for everyone, in one publish.
-  const whole = render(ordered, ordered, context, undefined);
-  if (publishBodyBytes(whole.message) <= PUBLISH_BODY_MAX_BYTES) return [whole];
-  return renderBurst(ordered, context);
+  const costs = ordered.map((event) => bodyEscapedBytes(JSON.stringify(payloadEvent(event))) + 1);
+  const shared = { headline: headline(ordered, context.baseline), sms: smsText(ordered, context) };
+  // The common case: everything, for everyone, in one publish. The events alone take Σcosts − 1
+  // bytes of the body (one comma fewer than events); past the limit the whole cannot fit, and a
+  // burst of 100,000 is never rendered whole just to learn that.
+  if (costs.reduce((sum, cost) => sum + cost, 0) - 1 <= PUBLISH_BODY_MAX_BYTES) {
+    const whole = render(ordered, context, { ...shared, email: `${intro(ordered, context)}\n${serviceBlocks(ordered)}${footer(context)}` }, undefined);
+    if (publishBodyBytes(whole.message) <= PUBLISH_BODY_MAX_BYTES) return [whole];
+  }
+  return renderBurst(ordered, context, costs, shared);
+}
+
+interface PeopleTexts {
+  headline: string;
+  email: string;
+  sms: string;
 }
 
 /**
  * A burst: the machine payload split into as few parts as fit, each with the people's summary.
- * Parts are packed by an estimate of each event's escaped size, then measured exactly; in the rare
+ * Parts are packed by each event's escaped size (`costs`), then measured exactly; in the rare
  * case a part overshoots (the estimate ignores how the counter in the subject grows), they are
  * packed again with that much less room.
  */
-function renderBurst(events: readonly AlertEvent[], context: NotificationContext): Notification[] {
-  // The summary for people is the same in every part (it describes the whole burst).
-  const fixed = publishBodyBytes(render([], events, context, { index: 999, count: 999 }).message);
-  const costs = events.map((event) => bodyEscapedBytes(JSON.stringify(payloadEvent(event))) + 1);
+function renderBurst(events: readonly AlertEvent[], context: NotificationContext, costs: readonly number[], shared: Omit<PeopleTexts, 'email'>): Notification[] {
+  // What people read describes the whole burst: built once, only the part number differs.
+  const summary = burstSummary(events, context);
+  const people = (part: Part): PeopleTexts => ({ ...shared, email: summary(part) });
+  const widest = { index: 999, count: 999 };
+  const fixed = publishBodyBytes(render([], context, people(widest), widest).message);
   for (let room = PUBLISH_BODY_MAX_BYTES - fixed; ; ) {
     const groups = inBatches(events, (_, index) => costs[index]!, room);
-    const parts = groups.map((group, index) => render(group, events, context, { index: index + 1, count: groups.length }));
+    const parts = groups.map((group, index) => {
+      const part = { index: index + 1, count: groups.length };
+      return render(group, context, people(part), part);
+    });
     const overshoot = Math.max(...parts.map((part) => publishBodyBytes(part.message) - PUBLISH_BODY_MAX_BYTES));
     // One event per publish is as small as it gets; one still too large is SMN's to refuse, and
     // delivery then sets it aside rather than looping here.
@@ -83,10 +100,14 @@ function renderBurst(events: readonly AlertEvent[], context: NotificationContext
   }
 }
 
-function render(events: readonly AlertEvent[], burst: readonly AlertEvent[], context: NotificationContext, part: { index: number; count: number } | undefined): Notification {
+interface Part {
+  index: number;
+  count: number;
+}
+
+function render(events: readonly AlertEvent[], context: NotificationContext, people: PeopleTexts, part: Part | undefined): Notification {
   const counter = part ? ` (part ${part.index} of ${part.count})` : '';
-  const subject = truncateBytes(`[VPCEP ${context.region}] ${headline(burst, context.baseline)}${counter}`, SUBJECT_MAX_BYTES);
-  const email = part ? summaryText(burst, context, part) : `${intro(events, context)}\n${serviceBlocks(events)}${footer(context)}`;
+  const subject = truncateBytes(`[VPCEP ${context.region}] ${people.headline}${counter}`, SUBJECT_MAX_BYTES);
   const payload = JSON.stringify({
     schema: PAYLOAD_SCHEMA,
     type: context.baseline ? 'baseline' : 'changes',
@@ -96,7 +117,7 @@ function render(events: readonly AlertEvent[], burst: readonly AlertEvent[], con
     ...(part ? { part: part.index, parts: part.count } : {}),
     events: events.map(payloadEvent),
   });
-  const structure: ProtocolTexts = { default: payload, email, sms: smsText(burst, context) };
+  const structure: ProtocolTexts = { default: payload, email: people.email, sms: people.sms };
   return { kind: 'alerts', message: { subject, structure }, eventIds: events.map((event) => event.id), events };
 }
 
@@ -111,7 +132,8 @@ function headline(events: readonly AlertEvent[], baseline: boolean): string {
     : `${n} connection${n === 1 ? '' : 's'} changed: ${countByStatus(alerts)}${policy}`;
 }
 
-function summaryText(burst: readonly AlertEvent[], context: NotificationContext, part: { index: number; count: number }): string {
+/** The e-mail of every part of a burst, but for which part it is. */
+function burstSummary(burst: readonly AlertEvent[], context: NotificationContext): (part: Part) => string {
   const perService = new Map<string, { label: string; events: AlertEvent[] }>();
   for (const event of burst) {
     const entry = perService.get(event.serviceId) ?? { label: serviceLabel(event.serviceName, event.serviceId), events: [] };
@@ -121,10 +143,8 @@ function summaryText(burst: readonly AlertEvent[], context: NotificationContext,
   const services = [...perService.values()];
   const serviceLines = services.slice(0, SUMMARY_LINES).map(({ label, events }) => `  ${label}: ${countByStatus(events)}`);
   if (services.length > SUMMARY_LINES) serviceLines.push(`  ...and ${services.length - SUMMARY_LINES} more services.`);
-  return [
-    intro(burst, context),
-    `This burst is too large for one message: ${burst.length} events in ${part.count} messages (this is part ${part.index}). ` +
-      'People get this summary in each; the JSON for HTTP/HTTPS/FunctionGraph subscribers carries every event, and so does the audit trail ("vpcep-monitor audit").',
+  const opening = intro(burst, context);
+  const rest = [
     '',
     'By service:',
     ...serviceLines,
@@ -134,6 +154,13 @@ function summaryText(burst: readonly AlertEvent[], context: NotificationContext,
     burst.length > SUMMARY_LINES ? `  ...and ${burst.length - SUMMARY_LINES} more.` : '',
     footer(context),
   ].join('\n');
+  return (part) =>
+    [
+      opening,
+      `This burst is too large for one message: ${burst.length} events in ${part.count} messages (this is part ${part.index}). ` +
+        'People get this summary in each; the JSON for HTTP/HTTPS/FunctionGraph subscribers carries every event, and so does the audit trail ("vpcep-monitor audit").',
+      rest,
+    ].join('\n');
 }
 
 /** What `text` costs inside the body: escaped once in the structure, once more in the body. */
