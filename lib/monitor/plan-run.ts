@@ -70,7 +70,10 @@ export function planRun(config: Config, loaded: LoadedState, scan: ScanResult, c
   // A first run reports what already needs attention, unless told not to; a re-baseline after
   // quarantined state never does (it would alert on everything).
   const alerting = !loaded.baseline || (config.alertOnBaseline && !loaded.quarantined);
-  const attention = scan.read.map((entry) => ({ entry, changes: keptChanges(entry) }));
+  // Changes matter only to alerts and to a dry-run policy (which reports newly pending requests):
+  // a silent baseline or an enforcing policy does not walk them.
+  const wanted = alerting || config.approval.mode === 'dry-run';
+  const attention = scan.read.map((entry) => ({ entry, changes: wanted ? keptChanges(entry) : [] }));
   const alerts = alerting ? attention.flatMap(({ entry, changes }) => alertsFor(entry.service, changes, entry.kept, config.alertStatuses, context.startedAt, loaded.baseline)) : [];
   const actions = attention.flatMap(({ entry, changes }) => planActions(entry.service, entry.pending, newlyPending(changes), config.approval));
   const reminders = config.remindPendingAfterMs === undefined ? [] : dueReminders(scan.pending, readDetails(scan.read), config.remindPendingAfterMs, context.now);
@@ -126,6 +129,7 @@ export function messagesFor(outbox: readonly AlertEvent[], reminders: readonly D
  */
 function keptChanges(entry: ServiceRead): Change[] {
   if (entry.kept.size === 0 || entry.count === 0) return [];
+  if (entry.keptChanges) return entry.keptChanges;
   const changes: Change[] = [];
   for (const change of entry.changes()) if (change.kind !== 'removed' && entry.kept.has(change.record.id)) changes.push(change);
   return changes;
@@ -140,8 +144,9 @@ function newlyPending(changes: readonly Change[]): Set<string> {
   return ids;
 }
 
-function readDetails(read: readonly ServiceRead[]): Map<string, { serviceName: string; connections: Map<string, Connection> }> {
-  return new Map(read.map(({ service, pending }) => [service.id, { serviceName: service.name, connections: new Map(pending.map((c) => [c.id, c])) }]));
+/** The services read in this run; `kept` holds every pending connection, the ones a reminder names. */
+function readDetails(read: readonly ServiceRead[]): Map<string, { serviceName: string; connections: ReadonlyMap<string, Connection> }> {
+  return new Map(read.map(({ service, kept }) => [service.id, { serviceName: service.name, connections: kept }]));
 }
 
 /** Whether the set of tracked services or their names changed, which alone is worth a save. */

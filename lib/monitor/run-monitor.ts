@@ -25,8 +25,6 @@ export interface RunOptions {
   runId: string;
   /** Read and diff, but publish nothing and write nothing. */
   dryRun?: boolean;
-  /** Requests in flight at once across all services. */
-  concurrency?: number;
   /** When this invocation is certainly over (FunctionGraph's hard timeout): the lease's expiry. */
   leaseExpiresAt?: Date;
 }
@@ -51,7 +49,7 @@ export async function runMonitor(config: Config, deps: MonitorDeps, options: Run
   const stop = new AbortController();
   const [loaded, scan] = await Promise.all([
     loading.then(async (result) => (await step('state-loaded'), result)),
-    scanAll(config, deps, loading.then((result) => result.state), services, { startedAt, concurrency: options.concurrency, signal: stop.signal }),
+    scanAll(config, deps, loading.then((result) => result.state), services, { startedAt, signal: stop.signal }),
   ]).catch((error: unknown) => {
     stop.abort(); // a run that has failed asks for no more pages
     throw error;

@@ -16,7 +16,7 @@ import { scanService, type ServiceScan } from './scan-service.js';
 import type { MonitorState, ServiceSnapshot } from './state.js';
 
 /** Concurrent list requests: enough to overlap network waits, few enough for a 128 MB function's CPU share. */
-export const DEFAULT_CONCURRENCY = 4;
+const CONCURRENCY = 4;
 // Connections in these states need someone; their descriptions and errors go into the trail.
 const NEEDS_ATTENTION = new Set(['pendingAcceptance', 'failed', 'rejected']);
 
@@ -28,6 +28,8 @@ export interface ServiceChanges {
   changes: () => Iterable<Change>;
   /** The connections kept whole, by id: what alerts and the trail say beyond the record. */
   kept: ReadonlyMap<string, Connection>;
+  /** The changes of `kept` connections, when counting already walked them all (a mass move). */
+  keptChanges?: Change[];
 }
 
 export interface ServiceRead extends ServiceChanges {
@@ -62,9 +64,9 @@ export async function scanAll(
   /** The state as loaded; it may still be arriving when the first pages are read. */
   loading: MonitorState | Promise<MonitorState>,
   services: readonly EndpointService[],
-  options: { startedAt: string; concurrency?: number; signal?: AbortSignal },
+  options: { startedAt: string; signal?: AbortSignal },
 ): Promise<ScanResult> {
-  const limiter = createLimiter(options.concurrency ?? DEFAULT_CONCURRENCY);
+  const limiter = createLimiter(CONCURRENCY);
   const keep = (connection: Connection): boolean =>
     NEEDS_ATTENTION.has(connection.status) || config.alertStatuses.has(connection.status) || connection.errors.length > 0;
   const state = Promise.resolve(loading);
@@ -134,12 +136,13 @@ async function readService(
   }
   const previous = await state;
   const before = previous.services.get(service.id)?.chunks;
-  const { count, changes } = walkChanges(before, scan.chunks, context.keptChanges);
+  const kept = new Map(scan.kept.map((c) => [c.id, c]));
+  const walked = walkChanges(before, scan.chunks, context.keptChanges, kept);
   const pending = scan.kept.filter((connection) => connection.status === 'pendingAcceptance');
   const book = updatePending(previous.pending.get(service.id), pending, context.startedAt);
   return {
     read: true,
-    entry: { service, count, changes, kept: new Map(scan.kept.map((c) => [c.id, c])), pending, counts: countsOf(service.id, scan, pending, book) },
+    entry: { service, ...walked, kept, pending, counts: countsOf(service.id, scan, pending, book) },
     snapshot: { name: service.name, scannedAt: deps.now().toISOString(), chunks: scan.chunks },
     book,
     count: scan.total,
@@ -151,18 +154,29 @@ async function readService(
 // snapshots each time they are needed.
 const KEPT_CHANGES = 10_000;
 
-/** The number of changes, and a way to walk them, counting them once. */
-function walkChanges(before: RecordChunks | undefined, after: RecordChunks, room: { left: number }): { count: number; changes: () => Iterable<Change> } {
+/**
+ * The number of changes, and a way to walk them, counting them once. When there are too many to
+ * keep, the changes of the connections kept whole are picked out in the same walk (they are
+ * bounded by those connections), so alerts need not walk them all again.
+ */
+function walkChanges(
+  before: RecordChunks | undefined,
+  after: RecordChunks,
+  room: { left: number },
+  whole: ReadonlyMap<string, Connection>,
+): Pick<ServiceChanges, 'count' | 'changes' | 'keptChanges'> {
   const walk = (): Iterable<Change> => diffRecords(before ?? [], after);
   if (before === after) return { count: 0, changes: () => [] };
   if (before === undefined || before.length === 0) return { count: countRecords(after), changes: walk };
   const kept: Change[] = [];
+  const ofWhole: Change[] = [];
   let count = 0;
   for (const change of walk()) {
     count += 1;
     if (count <= room.left) kept.push(change);
+    if (change.kind !== 'removed' && whole.has(change.record.id)) ofWhole.push(change);
   }
-  if (count > room.left) return { count, changes: walk };
+  if (count > room.left) return { count, changes: walk, keptChanges: ofWhole };
   room.left -= count;
   return { count, changes: () => kept };
 }

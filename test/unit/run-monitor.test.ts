@@ -99,6 +99,20 @@ describe('runMonitor', () => {
     expect(w.state().outbox).toEqual([]);
   });
 
+  it('alerts on the connections that need someone in a mass move of more changes than a run keeps', async () => {
+    const w = world();
+    w.vpcep.connections.set(SVC_A, Array.from({ length: 12_000 }, (_, i) => connection(`m${i}`, 'accepted')));
+    await w.pass();
+    // 11,000 removed, one failed, one new pending: 11,002 changes, more than the 10,000 kept.
+    w.vpcep.connections.set(SVC_A, w.vpcep.connections.get(SVC_A)!.slice(11_000));
+    set(w.vpcep, SVC_A, 'm11000', 'failed');
+    set(w.vpcep, SVC_A, 'fresh', 'pendingAcceptance');
+    expect(await w.pass()).toMatchObject({ changes: 11_002, alerts: 2, published: 1 });
+    const email = text(w.publisher.messages.at(-1)!);
+    expect(email).toContain('m11000');
+    expect(email).toContain('fresh');
+  });
+
   it('keeps the snapshot of a service it could not read, goes on with the others, and names it', async () => {
     const w = world();
     await w.pass();
