@@ -3,10 +3,6 @@ import { ResponseShapeError } from './errors.js';
 import { IAM_ACTIONS } from './iam-actions.js';
 import type { SignedClient } from './signed-client.js';
 
-/** SMN's limits: the subject is an e-mail subject, the message at most 256 KB, both in UTF-8 bytes. */
-export const SMN_SUBJECT_MAX_BYTES = 512;
-export const SMN_MESSAGE_MAX_BYTES = 256 * 1024;
-
 export interface SmnMessage {
   subject: string;
   /** Plain text for every protocol, or... */

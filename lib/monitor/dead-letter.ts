@@ -32,7 +32,7 @@ export interface DeadLetter {
  * Sets the refused events aside. Resolves when they may leave the outbox; rejects (leaving them in
  * it) when any step fails, so a later run tries again.
  */
-export async function deadLetter(config: Config, deps: MonitorDeps, refusals: readonly Refusal[], runId: string): Promise<string> {
+export async function deadLetter(config: Config, deps: MonitorDeps, refusals: readonly Refusal[], runId: string): Promise<void> {
   const at = deps.now();
   const key = deadLetterKey(config.obsPrefix, at, runId);
   const letters = refusals.map(({ event, failure }): DeadLetter => ({ refusedAt: at.toISOString(), runId, event, smn: { ...failure } }));
@@ -44,7 +44,6 @@ export async function deadLetter(config: Config, deps: MonitorDeps, refusals: re
     { key, events: refusals.map(({ event, failure }) => ({ eventId: event.id, connectionId: event.connectionId, smn: failure })) },
     `SMN refused ${refusals.length} alert(s) for good; set aside in ${key} and announced to the topic`,
   );
-  return key;
 }
 
 /** Whether SMN refused the message itself, rather than failing as a channel. */

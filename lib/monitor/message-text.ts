@@ -49,7 +49,7 @@ export function serviceBlocks(events: readonly AlertEvent[]): string {
 }
 
 /** One line per change: what happened, to which connection, from whom, when, and why. */
-export function eventLine(event: AlertEvent): string {
+function eventLine(event: AlertEvent): string {
   const who = `consumer ${cleanToken(event.domainId) || 'unknown'}`;
   const description = event.description ? `, description "${cleanText(event.description, 512)}"` : '';
   if (event.action) {
@@ -116,7 +116,7 @@ export function serviceLabel(serviceName: string, serviceId: string): string {
   return displayServiceName(serviceName, serviceId) || 'Service';
 }
 
-export const urgency = (status: string): number => (URGENCY.includes(status) ? URGENCY.indexOf(status) : URGENCY.length);
+const urgency = (status: string): number => (URGENCY.includes(status) ? URGENCY.indexOf(status) : URGENCY.length);
 
 /** Services in the order they first appear; within one, alerts by urgency, then policy actions. */
 export function orderEvents(events: readonly AlertEvent[]): AlertEvent[] {
@@ -136,6 +136,6 @@ export function countByStatus(events: readonly AlertEvent[], short = false): str
     .join(', ');
 }
 
-export function shortStatus(status: string): string {
+function shortStatus(status: string): string {
   return status === 'pendingAcceptance' ? 'pending' : cleanToken(status, 20);
 }

@@ -20,10 +20,10 @@ import { countByStatus, footer, intro, type MessageContext, orderEvents, PAYLOAD
 import type { SmnMessage } from './ports.js';
 
 export { PAYLOAD_SCHEMA, SMS_MAX_CHARS } from './message-text.js';
-export type NotificationContext = MessageContext;
 
 /** "256 KB" read as 256,000 bytes, the smaller of its two readings, for the whole request body. */
 export const PUBLISH_BODY_MAX_BYTES = 256_000;
+/** SMN sends the subject as an e-mail subject: at most 512 bytes of UTF-8. */
 const SUBJECT_MAX_BYTES = 512;
 // In a burst, what people read is capped at this many lines and services, so the rest of each
 // publish carries the full list for machines.
@@ -53,7 +53,7 @@ export function publishBodyBytes(message: SmnMessage): number {
   return Buffer.byteLength(JSON.stringify(body), 'utf8');
 }
 
-export function buildNotifications(events: readonly AlertEvent[], context: NotificationContext): Notification[] {
+export function buildNotifications(events: readonly AlertEvent[], context: MessageContext): Notification[] {
   if (events.length === 0) return [];
   const ordered = orderEvents(events);
   const costs = ordered.map((event) => bodyEscapedBytes(JSON.stringify(payloadEvent(event))) + 1);
@@ -80,7 +80,7 @@ interface PeopleTexts {
  * case a part overshoots (the estimate ignores how the counter in the subject grows), they are
  * packed again with that much less room.
  */
-function renderBurst(events: readonly AlertEvent[], context: NotificationContext, costs: readonly number[], shared: Omit<PeopleTexts, 'email'>): Notification[] {
+function renderBurst(events: readonly AlertEvent[], context: MessageContext, costs: readonly number[], shared: Omit<PeopleTexts, 'email'>): Notification[] {
   // What people read describes the whole burst: built once, only the part number differs.
   const summary = burstSummary(events, context);
   const people = (part: Part): PeopleTexts => ({ ...shared, email: summary(part) });
@@ -105,7 +105,7 @@ interface Part {
   count: number;
 }
 
-function render(events: readonly AlertEvent[], context: NotificationContext, people: PeopleTexts, part: Part | undefined): Notification {
+function render(events: readonly AlertEvent[], context: MessageContext, people: PeopleTexts, part: Part | undefined): Notification {
   const counter = part ? ` (part ${part.index} of ${part.count})` : '';
   const subject = truncateBytes(`[VPCEP ${context.region}] ${people.headline}${counter}`, SUBJECT_MAX_BYTES);
   const payload = JSON.stringify({
@@ -133,7 +133,7 @@ function headline(events: readonly AlertEvent[], baseline: boolean): string {
 }
 
 /** The e-mail of every part of a burst, but for which part it is. */
-function burstSummary(burst: readonly AlertEvent[], context: NotificationContext): (part: Part) => string {
+function burstSummary(burst: readonly AlertEvent[], context: MessageContext): (part: Part) => string {
   const perService = new Map<string, { label: string; events: AlertEvent[] }>();
   for (const event of burst) {
     const entry = perService.get(event.serviceId) ?? { label: serviceLabel(event.serviceName, event.serviceId), events: [] };
@@ -164,7 +164,7 @@ function burstSummary(burst: readonly AlertEvent[], context: NotificationContext
 }
 
 /** What `text` costs inside the body: escaped once in the structure, once more in the body. */
-export function bodyEscapedBytes(text: string): number {
+function bodyEscapedBytes(text: string): number {
   // Stringifying twice adds the escapes of both levels plus 6 bytes of quotes (`"`, then `\"` twice).
   return Buffer.byteLength(JSON.stringify(JSON.stringify(text)), 'utf8') - 6;
 }

@@ -9,6 +9,7 @@
  * character, without building anything; records are only decoded into objects where something
  * changed.
  */
+import { CONNECTIONS_PAGE_SIZE } from './ports.js';
 
 /** What the snapshot keeps of a connection: what the diff, the trail and the report need. */
 export interface ConnectionRecord {
@@ -136,7 +137,7 @@ function clean(value: string): string {
 }
 
 /** Records as chunks of one page each, the way a scan stores them. */
-export function chunksOf(records: readonly ConnectionRecord[], size = 1000): string[] {
+export function chunksOf(records: readonly ConnectionRecord[], size = CONNECTIONS_PAGE_SIZE): string[] {
   const chunks: string[] = [];
   for (let i = 0; i < records.length; i += size) chunks.push(encodeChunk(records.slice(i, i + size)));
   return chunks;

@@ -55,7 +55,7 @@ export interface ScanResult {
 }
 
 type ServiceOutcome =
-  | { read: true; entry: ServiceRead; snapshot: ServiceSnapshot; book: Map<string, PendingRecord>; count: number }
+  | { read: true; entry: ServiceRead; snapshot: ServiceSnapshot; book: Map<string, PendingRecord> }
   | { read: false; serviceId: string };
 
 export async function scanAll(
@@ -92,7 +92,7 @@ export async function scanAll(
     if (entry.count > 0) result.changed.push(entry);
     result.services.set(entry.service.id, outcome.snapshot);
     result.pending.set(entry.service.id, outcome.book);
-    result.connections += outcome.count;
+    result.connections += entry.counts.total;
   }
 
   const listed = new Set(services.map((service) => service.id));
@@ -145,7 +145,6 @@ async function readService(
     entry: { service, ...walked, kept, pending, counts: countsOf(service.id, scan, pending, book) },
     snapshot: { name: service.name, scannedAt: deps.now().toISOString(), chunks: scan.chunks },
     book,
-    count: scan.total,
   };
 }
 

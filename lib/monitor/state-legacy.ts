@@ -5,7 +5,7 @@
  */
 import { StateFormatError } from './errors.js';
 import { CONNECTIONS_PAGE_SIZE } from './ports.js';
-import { chunkRecords, encodeRecord, RECORD_SEPARATOR } from './records.js';
+import { chunkRecords, chunksOf, type ConnectionRecord } from './records.js';
 import { checkChunk, isObject } from './state-checks.js';
 
 export interface LegacySnapshot {
@@ -38,15 +38,13 @@ function migrateV2Connections(value: unknown): string[] {
 /** Schema 1 kept each connection as `id: [status, updated_at, domain_id]`. */
 function migrateV1Connections(value: unknown): string[] {
   if (!isObject(value)) throw new StateFormatError('state has a service whose connections are not an object');
-  const records: string[] = [];
+  const records: ConnectionRecord[] = [];
   for (const [id, record] of Object.entries(value)) {
     if (!Array.isArray(record) || record.length !== 3 || !record.every((part) => typeof part === 'string')) {
       throw new StateFormatError(`state has a malformed connection ${JSON.stringify(id.slice(0, 64))}`);
     }
     const [status, updatedAt, domainId] = record as [string, string, string];
-    records.push(encodeRecord({ id, status, updatedAt, domainId }));
+    records.push({ id, status, updatedAt, domainId });
   }
-  const chunks: string[] = [];
-  for (let i = 0; i < records.length; i += CONNECTIONS_PAGE_SIZE) chunks.push(records.slice(i, i + CONNECTIONS_PAGE_SIZE).join(RECORD_SEPARATOR));
-  return chunks;
+  return chunksOf(records);
 }

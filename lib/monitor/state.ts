@@ -21,7 +21,7 @@ import type { PendingBook } from './reminders.js';
 import { checkChunk, isObject, readOutbox, readPending } from './state-checks.js';
 import { legacyServices } from './state-legacy.js';
 
-export const STATE_SCHEMA_VERSION = 3;
+const STATE_SCHEMA_VERSION = 3;
 
 export interface ServiceSnapshot {
   name: string;
