@@ -40,7 +40,7 @@ export function oneOf<T extends string>(name: string, value: string, allowed: re
 }
 
 /** ` (did you mean X?)` when one of `candidates` is close to `value`, else nothing. */
-export function suggestion(value: string, candidates: readonly string[]): string {
+function suggestion(value: string, candidates: readonly string[]): string {
   const likely = closest(value, candidates);
   return likely === undefined ? '' : ` (did you mean ${likely}?)`;
 }

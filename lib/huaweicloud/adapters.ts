@@ -26,7 +26,7 @@ export function createAdapters(config: Config, credentials: Credentials, budgets
   const onRetry = ({ api, attempt, retriesLeft, waitMs, error }: RetryNotice): void => {
     logger.warn({ api, attempt, retriesLeft, waitMs, err: error }, `${api} attempt ${attempt} failed (${error.message}); retrying`);
   };
-  const client = (endpoint: string, budget: Budget, retry?: RetryPolicy) => new SignedClient({ endpoint, credentials, budget, onRetry, ...(retry ? { retry } : {}) });
+  const client = (endpoint: string, budget: Budget, retry?: RetryPolicy) => new SignedClient({ endpoint, credentials, budget, onRetry, retry });
   return {
     vpcep: new VpcepClient(client(config.endpoints.vpcep, budgets.scan), config.projectId, client(config.endpoints.vpcep, budgets.write)),
     publisher: new SmnClient(client(config.endpoints.smn, budgets.write), config.projectId, config.smnTopicUrn),

@@ -69,7 +69,7 @@ export class ObsStore {
     if (result.CommonMsg.Status === 404) return undefined;
     const content = result.InterfaceResult?.Content;
     const body = typeof content === 'string' ? content : Buffer.isBuffer(content) ? content.toString('utf8') : '';
-    return { body, etag: (result.InterfaceResult?.ETag ?? '').replace(/"/g, '') };
+    return { body, etag: etagOf(result) };
   }
 
   /**
@@ -85,14 +85,14 @@ export class ObsStore {
     if (!(content instanceof Readable)) throw new TypeError(`${api}: the OBS SDK answered SaveAsStream without a stream`);
     return {
       body: idleBounded(api, this.clientOptions.server, content, this.retry.requestTimeoutMs),
-      etag: (result.InterfaceResult?.ETag ?? '').replace(/"/g, ''),
+      etag: etagOf(result),
     };
   }
 
   async head(key: string): Promise<string | undefined> {
     const result = await this.call(IAM_ACTIONS.getObject, (client) => client.getObjectMetadata({ Bucket: this.bucket, Key: key }), [404]);
     if (result.CommonMsg.Status === 404) return undefined;
-    return (result.InterfaceResult?.ETag ?? '').replace(/"/g, '');
+    return etagOf(result);
   }
 
   /**
@@ -249,4 +249,9 @@ function* coalesce(parts: readonly string[], size: number): Generator<string> {
     }
   }
   if (piece !== '') yield piece;
+}
+
+/** OBS quotes the ETag header; the state's concurrency check compares the bare value. */
+function etagOf(result: { InterfaceResult?: { ETag?: string } }): string {
+  return (result.InterfaceResult?.ETag ?? '').replace(/"/g, '');
 }

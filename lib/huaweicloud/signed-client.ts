@@ -7,7 +7,7 @@
  */
 import type { AKSKSigner } from '@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner';
 import type { Budget } from './budget.js';
-import { type HttpAnswer, sendHttp } from './http-send.js';
+import { type HttpAnswer, HttpTimeoutError, sendHttp } from './http-send.js';
 import type { Credentials } from './credentials.js';
 import { ApiError, type CloudError, endpointOrigin, networkError, ResponseShapeError, TimeoutError } from './errors.js';
 import { DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryNotice, type RetryPolicy, withRetry } from './retry.js';
@@ -112,7 +112,7 @@ export class SignedClient {
         detail.code,
         detail.message ?? (text && body === undefined ? truncate(text, 200) : undefined),
         requestId ?? detail.requestId,
-        parseRetryAfter(header(response, 'retry-after') ?? null),
+        parseRetryAfter(header(response, 'retry-after')),
       );
     }
     if (body === undefined && !(request.emptyResponse && text.trim() === '')) {
@@ -123,8 +123,7 @@ export class SignedClient {
 }
 
 function transportError(api: string, endpoint: string, error: unknown, timeoutMs: number): CloudError {
-  const name = (error as { name?: string } | undefined)?.name;
-  if (name === 'TimeoutError' || name === 'AbortError') {
+  if (error instanceof HttpTimeoutError) {
     return new TimeoutError(`${api} timed out after ${timeoutMs} ms waiting for ${endpointOrigin(endpoint)}`, api, { cause: error });
   }
   return networkError(api, endpoint, error);
