@@ -3,6 +3,7 @@
  * `main.ts`, which dispatches to them, do not import each other.
  */
 import type { ParseArgsConfig } from 'node:util';
+import { INVISIBLE } from '../monitor/sanitize.js';
 
 /** The streams and environment a command uses, so tests can run it in-process. */
 export interface Io {
@@ -27,10 +28,9 @@ export interface Command {
   run(values: Flags, io: Io, positionals: string[]): Promise<number>;
 }
 
-// JSON leaves C1 controls and the invisible and bidirectional characters as they are; on a terminal,
-// a description another tenant wrote could hide or reorder what the reader sees. Escaped, every
-// line is still the same JSON.
-const INVISIBLE = /[\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/g;
+// JSON leaves C1 controls and the invisible and bidirectional characters as they are (it escapes
+// only C0); on a terminal, a description another tenant wrote could hide or reorder what the reader
+// sees. Escaped, with the pattern the messages clean them by, every line is still the same JSON.
 
 /** `JSON.stringify`, safe to print: other tenants' text cannot steer the terminal. */
 export function terminalJson(value: unknown): string {

@@ -10,7 +10,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { handler } from '../../functions/connection-monitor/index.js';
-import { LocalCloud, type ReceivedMetric } from '../emulator/index.js';
+import { API, LocalCloud, type ReceivedMetric } from '../emulator/index.js';
+import { subscriberView } from '../emulator/subscriber-view.js';
 import { functionGraphContext, timerEvent } from './function-context.js';
 import { reportCommand } from './report-command.js';
 import type { Style } from './style.js';
@@ -76,12 +77,13 @@ export async function runDemo(out: NodeJS.WritableStream, style: Style): Promise
       const messages = cloud.published.slice(published);
       if (messages.length === 0) print(style.dim('  (nothing published: no connection entered an alert state)'));
       for (const message of messages) {
-        print(style.yellow(`  ┌ SMN message to ${message.topicUrn.split(':').at(-1)}`));
-        print(`  │ ${style.bold(`Subject: ${message.subject ?? ''}`)}`);
-        for (const line of (message.message ?? message.messageStructure?.email ?? '').trimEnd().split('\n')) print(`  │ ${line}`);
+        // As `vpcep-monitor emulator` prints it: the e-mail and the SMS, escaped for the terminal.
+        const [heading, ...body] = subscriberView(message).split('\n');
+        print(style.yellow(`  ┌${heading}`));
+        for (const line of body) print(`  │ ${line}`);
         print(style.yellow('  └'));
       }
-      const calls = cloud.calls.filter((call) => call.api === 'vpcep:connections:list').length;
+      const calls = cloud.calls.filter((call) => call.api === API.listConnections).length;
       cloud.resetCalls();
       print(style.cyan(`  summary: ${JSON.stringify(summary)}  (connection list calls: ${calls})`));
     };

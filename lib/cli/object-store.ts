@@ -1,6 +1,6 @@
 /**
- * The monitor's bucket, for the commands that only read it (`audit`, `status`): the settings that
- * say where it is and the credentials, nothing else — no topic, no project.
+ * The monitor's bucket, for the commands that only read it (`audit`, `status`, `report`): the
+ * settings that say where it is and the credentials, nothing else — no topic, no project.
  */
 import { loadStoreConfig, settingSource, type StoreConfig } from '../config.js';
 import { UNLIMITED } from '../huaweicloud/budget.js';

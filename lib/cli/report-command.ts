@@ -5,22 +5,20 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { stateKey } from '../monitor/keys.js';
-import { cleanText, displayServiceName } from '../monitor/sanitize.js';
+import { cleanText } from '../monitor/sanitize.js';
 import { type MonitorState, parseState } from '../monitor/state.js';
 import { ReportBuilder } from '../report/report-model.js';
 import { renderReport } from '../report/render-report.js';
-import { isServiceNamed, parseAuditQuery, readAuditRange } from './audit-command.js';
 import { type Io, UsageError } from './command.js';
 import { openObjectStore } from './object-store.js';
+import { isServiceNamed, listServices, parseAuditQuery, readAuditRange } from './trail.js';
 
 /** The page could not be written where --out says (a missing folder, no permission, a full disk). */
-export class ReportWriteError extends Error {
+class ReportWriteError extends Error {
   override readonly name = 'ReportWriteError';
 }
 
 const DEFAULT_SINCE = '30d';
-/** An unknown --service lists the known names on one line; a project can have thousands. */
-const LISTED_NAMES = 20;
 
 /**
  * The service `--service` means: an id, VPCEP's full name, or the name people see (the middle of
@@ -34,9 +32,7 @@ export function resolveService(services: ReadonlyMap<string, { name: string }>, 
     throw new UsageError(`--service "${shown}" names ${matches.length} services (${matches.map(([id]) => id).join(', ')}): pass the id`);
   }
   if (services.size === 0) throw new UsageError(`unknown service "${shown}": the monitor has not saved a snapshot yet, so no service is known`);
-  const names = [...services].map(([id, { name }]) => `${displayServiceName(name, id) || id} (${id})`).sort();
-  const more = names.length > LISTED_NAMES ? `, and ${names.length - LISTED_NAMES} more` : '';
-  throw new UsageError(`unknown service "${shown}"; known services: ${names.slice(0, LISTED_NAMES).join(', ')}${more}`);
+  throw new UsageError(`unknown service "${shown}"; known services: ${listServices([...services].map(([id, { name }]) => [id, name]))}`);
 }
 
 export async function reportCommand(values: Record<string, string | boolean | undefined>, io: Io, now: Date = new Date()): Promise<number> {

@@ -8,7 +8,7 @@ import { createLogger } from '../log.js';
 import type { Notification } from '../monitor/notify.js';
 import { runMonitor } from '../monitor/run-monitor.js';
 import type { Io } from './command.js';
-import { styleFor } from './style.js';
+import { type Style, styleFor } from './style.js';
 
 export async function runCommand(dryRun: boolean, io: Io): Promise<number> {
   const config = loadConfig(settingSource(undefined, io.env));
@@ -27,7 +27,7 @@ export async function runCommand(dryRun: boolean, io: Io): Promise<number> {
  * subscribers get), then the SMS text. Every notification is a message_structure, so there is no
  * plain `message` to show.
  */
-export function dryRunReport(notifications: readonly Notification[], style = styleFor({})): string {
+function dryRunReport(notifications: readonly Notification[], style: Style): string {
   const lines = ['Dry run: nothing was published and no state was written.'];
   if (notifications.length === 0) lines.push('Nothing would be published.');
   notifications.forEach(({ message }, index) => {

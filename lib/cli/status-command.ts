@@ -6,11 +6,12 @@ import { formatDuration } from '../duration.js';
 import { deadLetterRoot, stateKey } from '../monitor/keys.js';
 import type { ObjectStore } from '../monitor/ports.js';
 import { decodeRecords } from '../monitor/records.js';
-import { cleanToken, displayServiceName } from '../monitor/sanitize.js';
+import { cleanToken } from '../monitor/sanitize.js';
 import { parseState } from '../monitor/state.js';
 import { type Io, terminalJson } from './command.js';
 import { openObjectStore } from './object-store.js';
 import { styleFor } from './style.js';
+import { serviceLabel } from './trail.js';
 
 interface ServiceStatus {
   serviceId: string;
@@ -59,7 +60,7 @@ export async function statusCommand(json: boolean, io: Io, now: Date = new Date(
   }
   for (const service of services) {
     const counts = Object.entries(service.counts).sort(([a], [b]) => a.localeCompare(b)).map(([status, n]) => `${n} ${cleanToken(status)}`).join(', ') || 'no connections';
-    io.stdout.write(`\n${style.bold(displayServiceName(service.serviceName, service.serviceId) || service.serviceId)} (${service.serviceId}), scanned ${service.scannedAt}\n  ${counts}\n`);
+    io.stdout.write(`\n${style.bold(serviceLabel(service.serviceName, service.serviceId))} (${service.serviceId}), scanned ${service.scannedAt}\n  ${counts}\n`);
     for (const pending of service.pending) {
       io.stdout.write(`  ${style.yellow('pending')} ${cleanToken(pending.connectionId)}  consumer ${cleanToken(pending.domainId)}  waiting ${formatDuration(pending.waitingSeconds * 1000)} (since ${pending.since})\n`);
     }

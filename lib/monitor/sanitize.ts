@@ -7,7 +7,7 @@ import { truncate } from '../text.js';
 
 // C0/C1 controls, DEL, and the invisible characters that can disguise text: zero-width and
 // bidirectional overrides (a "Trojan Source" description could reorder what a reader sees).
-const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/g;
+export const INVISIBLE = /[\u0000-\u001f\u007f-\u009f\u00ad\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]/g;
 
 export function cleanText(value: string, maxLength: number): string {
   return truncate(value.replace(INVISIBLE, ' ').replace(/\s+/g, ' ').trim(), maxLength);

@@ -19,7 +19,7 @@ import { REPORT_CSS } from './report-style.js';
 
 const STYLE_HASH = createHash('sha256').update(REPORT_CSS).digest('base64');
 /** Nothing may be fetched: no image, font, frame, script or connection; only the inline style sheet. */
-export const CONTENT_SECURITY_POLICY = `default-src 'none'; style-src 'sha256-${STYLE_HASH}'; base-uri 'none'; form-action 'none'`;
+const CONTENT_SECURITY_POLICY = `default-src 'none'; style-src 'sha256-${STYLE_HASH}'; base-uri 'none'; form-action 'none'`;
 
 export function renderReport(model: ReportModel): string {
   const period = `${formatTime(model.since)} to ${formatTime(model.generatedAt)}`;

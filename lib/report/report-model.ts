@@ -12,7 +12,7 @@ import { addToRuns, changesCounts, reconstructTimeline, type RunDelta, type Time
  * failures; the rest are counted. With many services each gets a share of PAGE_ROWS per table (at
  * least MIN_ROWS), so a busy project's page stays a few megabytes.
  */
-export const DEFAULT_MAX_CHANGES = 200;
+const DEFAULT_MAX_CHANGES = 200;
 const PAGE_ROWS = 2_000;
 const MIN_ROWS = 20;
 
