@@ -8,6 +8,7 @@ import { verifyApigSignature } from './apig-signature.js';
 import type { EmulatorContext, EmulatorResponse, IncomingRequest } from './http.js';
 import { jsonResponse } from './http.js';
 import type { ApiCall } from './types.js';
+import { ServiceError } from './errors.js';
 
 export function requestIdHeader(): Record<string, string> {
   return { 'X-Request-Id': randomUUID() };
@@ -27,15 +28,30 @@ export function noSuchApi(): EmulatorResponse {
 }
 
 /**
- * What the gateway answers before the service sees a request, or `undefined` to let it through.
- * It resolves the API before authenticating, so an unknown path is a 404 even unsigned.
+ * A request through the gateway to a service: the gateway resolves the API before it
+ * authenticates (an unknown path is a 404 even unsigned), then the service `serve`s the matched
+ * `route`; a ServiceError it throws is answered in the service's own error shape (`renderError`).
  */
-export function gatewayRefusal(apiFound: boolean, request: IncomingRequest, call: ApiCall, context: EmulatorContext): EmulatorResponse | undefined {
-  if (!apiFound) return noSuchApi();
+export function serveBehindGateway<Route>(
+  route: Route | undefined,
+  request: IncomingRequest,
+  call: ApiCall,
+  context: EmulatorContext,
+  serve: (route: Route) => EmulatorResponse,
+  renderError: (error: ServiceError) => EmulatorResponse,
+): EmulatorResponse {
+  if (route === undefined) return noSuchApi();
   const auth = verifyApigSignature(request, context.credentials, context.now());
-  if (auth.ok) return undefined;
-  call.authFailure = auth.reason;
-  return authFailed();
+  if (!auth.ok) {
+    call.authFailure = auth.reason;
+    return authFailed();
+  }
+  try {
+    return serve(route);
+  } catch (error) {
+    if (error instanceof ServiceError) return renderError(error);
+    throw error;
+  }
 }
 
 export function tooLarge(): EmulatorResponse {

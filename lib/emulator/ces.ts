@@ -110,20 +110,14 @@ export class CesEndpoint implements ServiceEndpoint {
   }
 
   handle(request: IncomingRequest, call: ApiCall): EmulatorResponse {
-    const projectId = this.route(request.method, request.rawPath);
-    const refusal = apigw.gatewayRefusal(projectId !== undefined, request, call, this.context);
-    if (refusal || projectId === undefined) return refusal ?? apigw.noSuchApi();
-    try {
+    return apigw.serveBehindGateway(this.route(request.method, request.rawPath), request, call, this.context, (projectId) => {
       if (projectId !== this.context.projectId) throw new ServiceError(400, ERROR_CODES.project, 'The tenant ID is left blank or incorrect.');
       const accepted = this.accept(request.body);
       const receivedAt = this.context.now();
       // All or nothing: one bad datum refuses the request, so nothing is kept before every one is checked.
       for (const datum of accepted) this.received.push({ ...datum, receivedAt });
       return { status: 201, headers: apigw.requestIdHeader(), body: Buffer.alloc(0) };
-    } catch (error) {
-      if (error instanceof ServiceError) return this.error(error);
-      throw error;
-    }
+    }, (error) => this.error(error));
   }
 
   readonly faultResponse = apigw.faultResponse;

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import type { LocalCloud } from './index.js';
 import { terminalSafe } from './subscriber-view.js';
-import { ACTIONABLE_STATUSES } from './vpcep.js';
+import { ACTIONABLE_STATUSES, CONNECTION_STATUSES } from './vpcep.js';
 import type { EmulatedConnection, EmulatedService } from './types.js';
 
 export interface ConsoleResult {
@@ -30,7 +30,6 @@ export const CONSOLE_HELP = [
   '  quit                                        stop the local cloud (keeping --data-dir)',
 ].join('\n');
 
-const STATUSES = new Set(['pendingAcceptance', 'creating', 'accepted', 'rejected', 'failed', 'deleting']);
 const SERVICE_NAME = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 const DOMAIN_ID = /^[0-9a-f]{32}$/;
 const ERROR_CODE = /^[A-Za-z][A-Za-z0-9]*\.[0-9]{4}$/;
@@ -117,8 +116,8 @@ function listServices(cloud: LocalCloud): string {
 }
 
 function listConnections(cloud: LocalCloud, args: readonly string[]): string {
-  const statuses = args.filter((arg) => STATUSES.has(arg));
-  const services = args.filter((arg) => !STATUSES.has(arg)).map((arg) => findService(cloud, arg));
+  const statuses = args.filter((arg) => CONNECTION_STATUSES.has(arg));
+  const services = args.filter((arg) => !CONNECTION_STATUSES.has(arg)).map((arg) => findService(cloud, arg));
   const rows: string[] = [];
   let total = 0;
   for (const service of services.length > 0 ? services : cloud.listServices()) {

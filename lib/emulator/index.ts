@@ -55,7 +55,7 @@ export type {
 
 export const DEFAULT_REGION = 'ap-southeast-1';
 export const DEFAULT_PROJECT_ID = '0a5c1e3b7d9f4a2c8e6b0d1f3a5c7e9b';
-export const DEFAULT_ACCEPT_DELAY_MS = 1500;
+const DEFAULT_ACCEPT_DELAY_MS = 1500;
 
 
 export class LocalCloud implements CloudWorld {

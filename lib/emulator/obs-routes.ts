@@ -27,7 +27,7 @@ const UNKNOWN = unknownApi('obs');
 export const OBS_HOST_NAME = 'obs.localhost';
 
 /** The bucket a virtual-hosted request names in its Host (port ignored), or undefined for path style. */
-export function virtualHostBucket(host: string): string | undefined {
+function virtualHostBucket(host: string): string | undefined {
   const name = host.replace(/:\d+$/, '').toLowerCase();
   const suffix = `.${OBS_HOST_NAME}`;
   return name.endsWith(suffix) && name.length > suffix.length ? name.slice(0, -suffix.length) : undefined;
@@ -69,7 +69,7 @@ function routePathStyle(method: string, rawPath: string, rawQuery: string): ObsR
   const slash = rawPath.indexOf('/', 1);
   const bucket = tryDecode(slash < 0 ? rawPath.slice(1) : rawPath.slice(1, slash));
   const key = slash < 0 ? '' : tryDecode(rawPath.slice(slash + 1));
-  if (!rawPath.startsWith('/') || bucket === undefined || key === undefined) return { api: UNKNOWN, unknown: true, invalidUri: true };
+  if (bucket === undefined || key === undefined) return { api: UNKNOWN, unknown: true, invalidUri: true };
   const subResources = (parseQueryPairs(rawQuery) ?? []).map(([name]) => name.toLowerCase()).filter(isSubResource);
   if (bucket === '') return { api: UNKNOWN, unknown: true }; // ListBuckets
   if (key === '') {

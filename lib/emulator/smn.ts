@@ -108,19 +108,13 @@ export class SmnEndpoint implements ServiceEndpoint {
   }
 
   handle(request: IncomingRequest, call: ApiCall): EmulatorResponse {
-    const matched = this.route(request.method, request.rawPath);
-    const refusal = apigw.gatewayRefusal(matched !== undefined, request, call, this.context);
-    if (refusal || matched === undefined) return refusal ?? apigw.noSuchApi();
-    try {
+    return apigw.serveBehindGateway(this.route(request.method, request.rawPath), request, call, this.context, (matched) => {
       if (matched.projectId !== this.context.projectId) {
         throw new ServiceError(403, ERROR_CODES.forbidden, 'You do not have permission to access this project.');
       }
       const messageId = this.publish(matched.topicUrn, request.body);
       return smnResponse(200, { message_id: messageId });
-    } catch (error) {
-      if (error instanceof ServiceError) return smnResponse(error.status, { code: error.code, message: error.message });
-      throw error;
-    }
+    }, (error) => smnResponse(error.status, { code: error.code, message: error.message }));
   }
 
   readonly faultResponse = apigw.faultResponse;

@@ -33,12 +33,12 @@ const ERROR_CODES = {
 } as const;
 
 // The documented statuses.
-const CONNECTION_STATUSES = new Set(['pendingAcceptance', 'creating', 'accepted', 'rejected', 'failed', 'deleting']);
+export const CONNECTION_STATUSES: ReadonlySet<string> = new Set(['pendingAcceptance', 'creating', 'accepted', 'rejected', 'failed', 'deleting']);
 const SERVICE_STATUSES = new Set(['creating', 'available', 'failed', 'deleting']);
 // A service's connection_count counts only the endpoints that are (becoming) connected.
 const COUNTED_STATUSES = new Set(['creating', 'accepted']);
 
-export interface VpcepBehaviour {
+interface VpcepBehaviour {
   errorShape: VpcepErrorShape;
   /** How long an accepted connection stays `creating`, in the emulator clock's milliseconds. */
   acceptDelayMs: number;
@@ -101,11 +101,8 @@ export class VpcepEndpoint implements ServiceEndpoint {
   }
 
   handle(request: IncomingRequest, call: ApiCall): EmulatorResponse {
-    const matched = route(request.method, request.rawPath);
-    const refusal = apigw.gatewayRefusal(matched !== undefined, request, call, this.context);
-    if (refusal || matched === undefined) return refusal ?? apigw.noSuchApi();
-    this.store.settle(this.context.now());
-    try {
+    return apigw.serveBehindGateway(route(request.method, request.rawPath), request, call, this.context, (matched) => {
+      this.store.settle(this.context.now());
       if (matched.projectId !== this.context.projectId) {
         throw new ServiceError(403, ERROR_CODES.permission, 'You do not have permission to access this project.');
       }
@@ -118,10 +115,7 @@ export class VpcepEndpoint implements ServiceEndpoint {
         case API.connectionAction:
           return this.ok(this.action(matched.serviceId, request.body));
       }
-    } catch (error) {
-      if (error instanceof ServiceError) return this.error(error);
-      throw error;
-    }
+    }, (error) => this.error(error));
   }
 
   readonly faultResponse = apigw.faultResponse;

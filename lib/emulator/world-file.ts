@@ -7,7 +7,7 @@ import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseWorldSnapshot, type WorldSnapshot } from './world-snapshot.js';
 
-export const WORLD_FILE_NAME = 'local-cloud.json';
+const WORLD_FILE_NAME = 'local-cloud.json';
 
 export function worldFilePath(directory: string): string {
   return join(directory, WORLD_FILE_NAME);
