@@ -68,7 +68,6 @@ export class FakeVpcep implements VpcepApi {
 export class FakeObjects implements ObjectStore {
   objects = new Map<string, string>();
   puts: string[] = [];
-  failPuts = 0;
 
   async get(key: string): Promise<StoredObject | undefined> {
     const body = this.objects.get(key);
@@ -89,10 +88,6 @@ export class FakeObjects implements ObjectStore {
   }
   async put(key: string, parts: string | readonly string[]): Promise<void> {
     const body = typeof parts === 'string' ? parts : parts.join('');
-    if (this.failPuts > 0) {
-      this.failPuts -= 1;
-      throw new Error(`injected put failure for ${key}`);
-    }
     this.puts.push(key);
     this.objects.set(key, body);
   }

@@ -15,6 +15,7 @@ import { promisify } from 'node:util';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCloud } from '../../lib/emulator/index.js';
+import { userDataFor } from '../e2e/harness.js';
 import { seedTrail, type Step } from './seed-trail.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -24,7 +25,6 @@ const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable
 const credentials = { ak: 'BROWSERACCESSKEY0001', sk: 'browser-secret-key-0000000000000000001' };
 const BUCKET = 'report-browser';
 const HOSTILE = '<img src=x onerror="alert(document.domain)"></script>';
-const DAY = 86_400_000;
 
 let cloud: LocalCloud;
 let browser: Browser;
@@ -73,12 +73,7 @@ beforeAll(async () => {
     PATH: process.env.PATH,
     HUAWEICLOUD_SDK_AK: credentials.ak,
     HUAWEICLOUD_SDK_SK: credentials.sk,
-    HUAWEICLOUD_PROJECT_ID: cloud.projectId,
-    OBS_BUCKET: BUCKET,
-    SMN_TOPIC_URN: cloud.createTopic('alerts'),
-    VPCEP_ENDPOINT: cloud.endpoints.vpcep,
-    SMN_ENDPOINT: cloud.endpoints.smn,
-    OBS_ENDPOINT: cloud.endpoints.obs,
+    ...userDataFor(cloud, BUCKET),
     NO_COLOR: '1',
   };
   ({ stdout } = await promisify(execFile)(process.execPath, [resolve('dist/cli.js'), 'report', '--out', reportFile, '--since', '30d'], { env }));

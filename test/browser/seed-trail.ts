@@ -9,7 +9,7 @@ import { auditKey } from '../../lib/monitor/keys.js';
 import { chunksOf } from '../../lib/monitor/records.js';
 import { emptyState, serializeState } from '../../lib/monitor/state.js';
 
-export const PREFIX = 'vpcep-monitor/';
+const PREFIX = 'vpcep-monitor/';
 const DAY = 86_400_000;
 
 export interface Step {
@@ -23,13 +23,7 @@ export interface Step {
   errors?: { code: string; message: string }[];
 }
 
-export interface Seeded {
-  /** Connection id → the moment the monitor first saw it pending (for requests still pending). */
-  pendingSince: Map<string, string>;
-  records: number;
-}
-
-export function seedTrail(cloud: LocalCloud, bucket: string, services: Record<string, string>, steps: readonly Step[], now: Date): Seeded {
+export function seedTrail(cloud: LocalCloud, bucket: string, services: Record<string, string>, steps: readonly Step[], now: Date): void {
   const state = emptyState();
   const runs = new Map<number, AuditRecord[]>();
   const pendingSince = new Map<string, string>();
@@ -70,15 +64,12 @@ export function seedTrail(cloud: LocalCloud, bucket: string, services: Record<st
     }
     state.pending.set(serviceId, book);
   }
-  let records = 0;
   for (const [, run] of runs) {
     const at = new Date(run[0]!.at);
     cloud.putObject(bucket, auditKey(PREFIX, at, run[0]!.runId), `${run.map((record) => JSON.stringify(record)).join('\n')}\n`);
-    records += run.length;
   }
   state.generation = runs.size;
   state.savedAt = now.toISOString();
   state.runId = 'seed';
   cloud.putObject(bucket, `${PREFIX}state.json`, serializeState(state).join(''));
-  return { pendingSince, records };
 }

@@ -1,24 +1,15 @@
 /** The operator CLI against the local cloud, after real monitoring passes. */
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../lib/cli/main.js';
 import { LocalCloud } from '../../lib/emulator/index.js';
 import type { AuditRecord } from '../../lib/monitor/audit.js';
+import { userDataFor } from '../e2e/harness.js';
+import { closedPort } from '../support.js';
+import { runCli } from './run-cli.js';
 
 const credentials = { ak: 'CLIACCESSKEY00000001', sk: 'cli-secret-key-00000000000000000000001' };
-
-class Capture extends Writable {
-  text = '';
-  isTTY = false;
-  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
 
 let cloud: LocalCloud;
 let env: NodeJS.ProcessEnv;
@@ -28,12 +19,7 @@ let changedId: string;
 let removedId: string;
 let pendingId: string;
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const code = await main(argv, { stdout, stderr, env });
-  return { code, out: stdout.text, err: stderr.text };
-}
+const cli = (...argv: string[]) => runCli(env, argv);
 
 beforeAll(async () => {
   cloud = await LocalCloud.start({ credentials: [credentials] });
@@ -45,12 +31,7 @@ beforeAll(async () => {
   env = {
     HUAWEICLOUD_SDK_AK: credentials.ak,
     HUAWEICLOUD_SDK_SK: credentials.sk,
-    HUAWEICLOUD_PROJECT_ID: cloud.projectId,
-    OBS_BUCKET: 'cli-bucket',
-    SMN_TOPIC_URN: cloud.createTopic('alerts'),
-    VPCEP_ENDPOINT: cloud.endpoints.vpcep,
-    SMN_ENDPOINT: cloud.endpoints.smn,
-    OBS_ENDPOINT: cloud.endpoints.obs,
+    ...userDataFor(cloud, 'cli-bucket'),
     LOG_LEVEL: 'silent',
     NO_COLOR: '1',
   };
@@ -238,12 +219,7 @@ describe('errors', () => {
   });
 
   it('names host:port and the setting to check when an endpoint is unreachable, without a stack', async () => {
-    const port = await new Promise<number>((resolve) => {
-      const server = createServer().listen(0, '127.0.0.1', () => {
-        const { port: free } = server.address() as { port: number };
-        server.close(() => resolve(free));
-      });
-    });
+    const port = await closedPort();
     const { code, stdout, stderr } = await bundle(['run'], { ...env, VPCEP_ENDPOINT: `http://127.0.0.1:${port}`, LOG_LEVEL: 'info' });
     expect(code).toBe(1);
     expect(stdout).toBe('');

@@ -3,14 +3,11 @@
  * provider documents (terraform-schema.ts names the pages). Each check is also run on a broken
  * copy of the module to prove it notices.
  */
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadModule, resourceBlock, type TerraformConfig } from './terraform-checks';
+import { loadBroken, loadModule, MODULE_DIR, resourceBlock, type TerraformConfig } from './terraform-checks';
 import { RUN_METRICS, SERVICE_METRICS } from '../../lib/monitor/metrics';
 import { alarmResources, checkAlarmRules, checkArguments, valueOf, type MetricNames } from './terraform-schema';
 
-const MODULE_DIR = resolve(__dirname, '../../deploy/terraform/modules/vpcep-connection-monitor');
 const SERVICE_A = '4c1a0d8e-8f0e-4d6b-9d0b-2b1f3c4d5e6f';
 const SERVICE_B = '9f7b0d8e-8f0e-4d6b-9d0b-2b1f3c4d5e01';
 
@@ -21,19 +18,13 @@ const METRICS: MetricNames = {
 };
 
 let config: TerraformConfig;
-let alarmsTf: string;
-let mainTf: string;
 
 beforeAll(async () => {
   config = await loadModule(MODULE_DIR);
-  alarmsTf = await readFile(join(MODULE_DIR, 'alarms.tf'), 'utf8');
-  mainTf = await readFile(join(MODULE_DIR, 'main.tf'), 'utf8');
 });
 
 async function brokenAlarms(from: string | RegExp, to: string): Promise<string[]> {
-  const text = alarmsTf.replace(from, to);
-  expect(text, `the broken copy differs (${String(from)})`).not.toBe(alarmsTf);
-  return checkAlarmRules(await loadModule(MODULE_DIR, { 'alarms.tf': text }), METRICS);
+  return checkAlarmRules(await loadBroken('alarms.tf', from, to), METRICS);
 }
 
 const rule = (name: string) => resourceBlock(config, 'huaweicloud_ces_alarmrule', name)!;
@@ -46,11 +37,11 @@ describe('resource arguments', () => {
   });
 
   it('check fails on an undocumented or deprecated argument', async () => {
-    const deprecated = await loadModule(MODULE_DIR, { 'alarms.tf': alarmsTf.replace('alarm_enabled        = true', 'alarm_enabled = true\n  alarm_level = 2') });
+    const deprecated = await loadBroken('alarms.tf', 'alarm_enabled        = true', 'alarm_enabled = true\n  alarm_level = 2');
     expect(checkArguments(deprecated)).toContain('huaweicloud_ces_alarmrule.pending: alarm_level is not a documented argument');
-    const misspelt = await loadModule(MODULE_DIR, { 'main.tf': mainTf.replace('type         = "TIMER"', 'type         = "TIMER"\n  enabled      = true') });
+    const misspelt = await loadBroken('main.tf', 'type         = "TIMER"', 'type         = "TIMER"\n  enabled      = true');
     expect(checkArguments(misspelt)).toContain('huaweicloud_fgs_function_trigger.timer: enabled is not a documented argument');
-    const nested = await loadModule(MODULE_DIR, { 'alarms.tf': alarmsTf.replace('notification_list = [', 'notifications = [') });
+    const nested = await loadBroken('alarms.tf', 'notification_list = [', 'notifications = [');
     expect(checkArguments(nested)).toContain('huaweicloud_ces_alarmrule.pending.alarm_actions: notifications is not a documented argument');
   });
 });

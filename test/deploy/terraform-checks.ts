@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { parse } from '@cdktf/hcl2json';
 import { objectKeys, policyStatements, scanExpression, type ObjectKey, type PolicyStatement } from './terraform-scan';
 
-export { objectKeys, policyStatements, scanExpression, type ObjectKey, type PolicyStatement } from './terraform-scan';
+export { objectKeys } from './terraform-scan';
 
 type Block = Record<string, unknown>;
 /** hcl2json's shape: `resource.<type>.<name>` is a list of blocks (one per declaration). */
@@ -24,6 +24,20 @@ export interface TerraformConfig {
   output: Record<string, Block[]>;
   module: Record<string, Block[]>;
   terraform: Block[];
+}
+
+/** The module the deploy tests read. */
+export const MODULE_DIR = join(__dirname, '../../deploy/terraform/modules/vpcep-connection-monitor');
+
+/**
+ * The module with `from` replaced by `to` in one file: a broken copy, to prove a check notices.
+ * Throws when nothing was replaced, so a check can never pass on an unbroken copy by accident.
+ */
+export async function loadBroken(file: string, from: string | RegExp, to: string): Promise<TerraformConfig> {
+  const text = await readFile(join(MODULE_DIR, file), 'utf8');
+  const changed = text.replace(from, to);
+  if (changed === text) throw new Error(`the broken copy of ${file} is not broken: ${String(from)} is not in it`);
+  return loadModule(MODULE_DIR, { [file]: changed });
 }
 
 /**

@@ -30,7 +30,7 @@ import {
   type Value,
 } from './terraform-values';
 
-export { EvaluationError, list, toJs, toValue, UnsupportedExpression, type Value } from './terraform-values';
+export { EvaluationError, toJs, toValue, UnsupportedExpression, type Value } from './terraform-values';
 
 export interface Scope {
   /** `var.<name>` values; JS arrays are converted to lists (declared list/set types). */

@@ -4,35 +4,20 @@
  * terraform-expressions.ts for the Terraform semantics modelled). Each rule is also run on a
  * broken copy of the module to prove the test notices when the rule is wrong.
  */
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../lib/config';
-import { expressionOf, loadModule, resourcesOfType, type TerraformConfig } from './terraform-checks';
+import { expressionOf, loadBroken, loadModule, MODULE_DIR, resourcesOfType, type TerraformConfig } from './terraform-checks';
 import { checkPreconditions, evaluateIn, mismatches, validateVariable } from './terraform-inputs';
 
-const MODULE_DIR = resolve(__dirname, '../../deploy/terraform/modules/vpcep-connection-monitor');
 const DOMAIN = '0a1b2c3d4e5f60718293a4b5c6d7e8f9';
 
 let config: TerraformConfig;
-let variablesTf: string;
-let mainTf: string;
 
 beforeAll(async () => {
   config = await loadModule(MODULE_DIR);
-  variablesTf = await readFile(join(MODULE_DIR, 'variables.tf'), 'utf8');
-  mainTf = await readFile(join(MODULE_DIR, 'main.tf'), 'utf8');
 });
 
 type Cases = readonly (readonly [unknown, 'accepted' | 'rejected'])[];
-
-/** Loads the module with `from` replaced by `to` in one file, failing if nothing was replaced. */
-async function broken(file: 'variables.tf' | 'main.tf', from: string | RegExp, to: string): Promise<TerraformConfig> {
-  const text = file === 'variables.tf' ? variablesTf : mainTf;
-  const changed = text.replace(from, to);
-  expect(changed, `the broken copy of ${file} differs (${String(from)})`).not.toBe(text);
-  return loadModule(MODULE_DIR, { [file]: changed });
-}
 
 const verdicts = (c: TerraformConfig, name: string, cases: Cases) => mismatches(cases, (value) => validateVariable(c, name, value));
 
@@ -60,7 +45,7 @@ describe('auto_reject_domains', () => {
   });
 
   it('check fails with the comparison Terraform never makes true (a list against the tuple ["*"])', async () => {
-    const copy = await broken('variables.tf', 'var.auto_reject_domains == tolist(["*"])', 'var.auto_reject_domains == ["*"]');
+    const copy = await loadBroken('variables.tf', 'var.auto_reject_domains == tolist(["*"])', 'var.auto_reject_domains == ["*"]');
     expect(verdicts(copy, 'auto_reject_domains', cases)).toEqual(['["*"]: expected accepted, got rejected']);
   });
 });
@@ -94,13 +79,13 @@ describe('schedule', () => {
   });
 
   it('check fails when a rule is narrower or wider than FunctionGraph', async () => {
-    const noTimeZone = await broken('variables.tf', '(CRON_TZ=[A-Za-z0-9_+/-]+ +)?', '');
+    const noTimeZone = await loadBroken('variables.tf', '(CRON_TZ=[A-Za-z0-9_+/-]+ +)?', '');
     expect(verdicts(noTimeZone, 'schedule', cases)).toEqual(expect.arrayContaining(['"CRON_TZ=Asia/Shanghai 0 8 * * 1-5": expected accepted, got rejected']));
-    const sixOnly = await broken('variables.tf', '{4,5}$', '{5}$');
+    const sixOnly = await loadBroken('variables.tf', '{4,5}$', '{5}$');
     expect(verdicts(sixOnly, 'schedule', cases)).toEqual(expect.arrayContaining(['"0 8 * * 1-5": expected accepted, got rejected']));
-    const emptyEvery = await broken('variables.tf', '(ns|us|ms|s|m|h))+$', '(ns|us|ms|s|m|h))*$');
+    const emptyEvery = await loadBroken('variables.tf', '(ns|us|ms|s|m|h))+$', '(ns|us|ms|s|m|h))*$');
     expect(verdicts(emptyEvery, 'schedule', cases)).toEqual(expect.arrayContaining(['"@every ": expected rejected, got accepted']));
-    const precondition = await broken('main.tf', /Rate = \["[^"]*"\]/, 'Rate = ["^[0-9]+[mhd]$"]');
+    const precondition = await loadBroken('main.tf', /Rate = \["[^"]*"\]/, 'Rate = ["^[0-9]+[mhd]$"]');
     expect(checkPreconditions(precondition, 'huaweicloud_fgs_function_trigger', 'timer', { schedule_type: 'Rate', schedule: '61m' })).toBe('accepted');
   });
 });
@@ -126,7 +111,7 @@ describe('obs_prefix', () => {
   });
 
   it('check fails without the IAM character rule', async () => {
-    const copy = await broken('variables.tf', /\n  validation \{\n    # The prefix becomes part of the agency's OBS resource string[\s\S]*?\n  \}\n/, '\n');
+    const copy = await loadBroken('variables.tf', /\n  validation \{\n    # The prefix becomes part of the agency's OBS resource string[\s\S]*?\n  \}\n/, '\n');
     expect(verdicts(copy, 'obs_prefix', cases)).toEqual(expect.arrayContaining(['"a b/": expected rejected, got accepted']));
   });
 });
@@ -174,7 +159,7 @@ describe('metrics settings', () => {
   });
 
   it('check fails when the module forgets a reserved service name', async () => {
-    const copy = await broken('variables.tf', '["SYS", "AGT", "SERVICE"]', '["AGT", "SERVICE"]');
+    const copy = await loadBroken('variables.tf', '["SYS", "AGT", "SERVICE"]', '["AGT", "SERVICE"]');
     expect(verdicts(copy, 'metrics_namespace', cases())).toEqual(['"SYS.ECS": expected rejected, got accepted', '"sys.ecs": expected rejected, got accepted']);
   });
 

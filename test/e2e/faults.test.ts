@@ -3,14 +3,14 @@
  * throttles, fails, hangs, cuts bodies short, moves lists between pages and loses SMN and OBS.
  * Each test names the row of the README's fault table it proves.
  */
-import { createServer } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Summary } from '../../functions/connection-monitor/index.js';
 import { functionGraphContext, timerEvent } from '../../lib/cli/function-context.js';
 import { LocalCloud } from '../../lib/emulator/index.js';
-import { bundle, capturingOutput, userDataFor } from './harness.js';
+import { bundle, capturingOutput, jsonLogLines, userDataFor } from './harness.js';
 import { countRecords } from '../../lib/monitor/records.js';
 import { parseState } from '../../lib/monitor/state.js';
+import { closedPort, failure } from '../support.js';
 
 const credentials = { ak: 'FAULTTESTACCESSKEY01', sk: 'fault-test-secret-key-0000000000000001', securityToken: 'fault-test-security-token-ABCDEFGH' };
 
@@ -38,8 +38,7 @@ async function invoke(options: { remainingMs?: number; data?: Record<string, str
   const context = functionGraphContext({ userData: options.data ?? userData, credentials: options.creds ?? credentials, timeoutMs: options.remainingMs ?? 60_000 });
   return capturingOutput(output, () => bundle.handler(timerEvent(), context));
 }
-const failure = (promise: Promise<unknown>) => promise.then(() => { throw new Error('expected the invocation to fail'); }, (error: unknown) => error as Error);
-const logLines = () => output.join('').split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+const logLines = () => jsonLogLines(output);
 const stateOf = () => parseState(cloud.getObject('state', 'vpcep-monitor/state.json')!.toString());
 const snapshotSize = (serviceId: string) => countRecords(stateOf().services.get(serviceId)!.chunks);
 const pendingIn = (serviceId: string) => cloud.addConnection(serviceId, { status: 'pendingAcceptance' }).id;
@@ -127,13 +126,7 @@ describe('fault tolerance of the deployed function', () => {
   it('F20/F21: no credential reaches any output on an authentication failure or a network failure', async () => {
     const wrong = { ...credentials, sk: 'wrong-secret-key-ZZZZZZZZZZZZZZZZZZZZ' };
     await failure(invoke({ creds: wrong }));
-    // A loopback port nothing listens on (bound, then released).
-    const closed = await new Promise<number>((resolve) => {
-      const server = createServer().listen(0, '127.0.0.1', () => {
-        const { port } = server.address() as { port: number };
-        server.close(() => resolve(port));
-      });
-    });
+    const closed = await closedPort();
     await failure(invoke({ data: { ...userData, VPCEP_ENDPOINT: `http://127.0.0.1:${closed}` }, remainingMs: 8_000 }));
     const all = output.join('');
     expect(all).toMatch(/HTTP 403 SignatureDoesNotMatch|HTTP 401 APIGW.0301/);

@@ -53,3 +53,8 @@ export async function capturingOutput<T>(sink: string[], work: () => Promise<T>)
     Object.assign(console, consoleMethods);
   }
 }
+
+/** The JSON log lines (pino's) among captured output. */
+export function jsonLogLines(output: readonly string[]): Record<string, unknown>[] {
+  return output.join('').split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+}

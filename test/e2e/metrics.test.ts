@@ -8,8 +8,9 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Summary } from '../../functions/connection-monitor/index.js';
 import { functionGraphContext, timerEvent } from '../../lib/cli/function-context.js';
 import { LocalCloud, type ReceivedMetric } from '../../lib/emulator/index.js';
-import { bundle, capturingOutput, userDataFor } from './harness.js';
+import { bundle, capturingOutput, jsonLogLines, userDataFor } from './harness.js';
 import { parseState } from '../../lib/monitor/state.js';
+import { failure } from '../support.js';
 
 const credentials = { ak: 'METRICSE2EACCESSKEY1', sk: 'metrics-e2e-secret-key-000000000000001', securityToken: 'metrics-e2e-security-token-ABCDEFGH' };
 const NAMESPACE = 'VPCEP.ConnectionMonitor';
@@ -47,8 +48,7 @@ async function invoke(options: { data?: Record<string, string>; remainingMs?: nu
   const context = functionGraphContext({ userData: options.data ?? userData, credentials, timeoutMs: options.remainingMs ?? 60_000 });
   return capturingOutput(output, () => bundle.handler(timerEvent(), context));
 }
-const failure = (promise: Promise<unknown>) => promise.then(() => { throw new Error('expected the invocation to fail'); }, (error: unknown) => error as Error);
-const logLines = () => output.join('').split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+const logLines = () => jsonLogLines(output);
 const stateOf = () => parseState(cloud.getObject('state', 'vpcep-monitor/state.json')!.toString());
 
 /** The metrics Cloud Eye received while `work` ran. */

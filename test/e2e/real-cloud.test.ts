@@ -13,9 +13,10 @@ import { functionGraphContext, timerEvent } from '../../lib/cli/function-context
 import { main } from '../../lib/cli/main.js';
 import { type ApiCall, type ConnectionError, LocalCloud, type LocalCloudOptions, type PublishedMessage } from '../../lib/emulator/index.js';
 import type { AuditRecord } from '../../lib/monitor/audit.js';
-import { bundle, capturingOutput, userDataFor } from './harness.js';
+import { bundle, capturingOutput, jsonLogLines, userDataFor } from './harness.js';
 import { countRecords } from '../../lib/monitor/records.js';
 import { parseState } from '../../lib/monitor/state.js';
+import { failure } from '../support.js';
 
 const credentials = { ak: 'REALCLOUDACCESSKEY01', sk: 'real-cloud-secret-key-00000000000000001', securityToken: 'real-cloud-token-0123456789' };
 const BUCKET = 'monitor-state';
@@ -49,8 +50,7 @@ async function invoke(data: Record<string, string> = userData): Promise<Summary 
   const summary = await capturingOutput(output, () => bundle.handler(timerEvent(), context));
   return { ...summary, runId };
 }
-const failure = (promise: Promise<unknown>) => promise.then(() => { throw new Error('expected the invocation to fail'); }, (error: unknown) => error as Error);
-const logLines = () => output.join('').split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+const logLines = () => jsonLogLines(output);
 
 const current = (): LocalCloud => cloud!;
 const jsonLines = <T>(key: string): T[] => current().getObject(BUCKET, key)!.toString().split('\n').filter(Boolean).map((line) => JSON.parse(line) as T);

@@ -3,7 +3,6 @@
  * documents, a large project's metrics in several requests of at most 512,000 bytes each, and Cloud
  * Eye's own error body turned into a typed error that keeps its `ces.xxxx` code.
  */
-import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { UNLIMITED } from '../../lib/huaweicloud/budget.js';
 import { CES_REQUEST_MAX_BYTES, CesClient, type MetricInput } from '../../lib/huaweicloud/ces.js';
@@ -12,6 +11,7 @@ import type { RetryPolicy } from '../../lib/huaweicloud/retry.js';
 import { SignedClient } from '../../lib/huaweicloud/signed-client.js';
 import { LocalCloud } from '../../lib/emulator/index.js';
 import { runMetrics, type ServiceCounts } from '../../lib/monitor/metrics.js';
+import { closedPort, failure } from '../support.js';
 
 const credentials = { ak: 'CESWIRETESTAK0000001', sk: 'ces-wire-test-secret-key-000000000001', securityToken: 'ces-wire-test-token-ABCDEF0123' };
 const fast: RetryPolicy = { retries: 2, minDelayMs: 10, maxDelayMs: 20, requestTimeoutMs: 2_000 };
@@ -33,19 +33,6 @@ afterEach(() => {
 const ces = (endpoint = cloud.endpoints.ces, retry = fast) => new CesClient(new SignedClient({ endpoint, credentials, retry, budget: UNLIMITED }), cloud.projectId);
 // Whole seconds, near the real clock: the gateway refuses a signature 15 minutes away from it.
 const now = () => new Date(Math.floor(Date.now() / 1000) * 1000);
-const failure = async (promise: Promise<unknown>): Promise<Error> => {
-  const result = await promise.then(() => undefined, (error: unknown) => error);
-  if (!(result instanceof Error)) throw new Error('expected the call to fail');
-  return result;
-};
-/** A loopback port nothing listens on: bound once by us, then released. */
-const closedPort = (): Promise<number> =>
-  new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 const metric = (overrides: Partial<MetricInput> = {}): MetricInput => ({
   name: 'connections_pending',
   dimension: { name: 'service_id', value: '4c1a7e0e-5b2f-4c4e-9f0a-0b1c2d3e4f50' },

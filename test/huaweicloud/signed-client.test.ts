@@ -1,5 +1,4 @@
 /** The signed client and adapters against the local cloud, asserting on what went over the wire. */
-import { createServer } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { budgetUntil, UNLIMITED } from '../../lib/huaweicloud/budget.js';
 import { ApiError, endpointOrigin, NetworkError, ResponseShapeError, TimeoutError } from '../../lib/huaweicloud/errors.js';
@@ -9,6 +8,7 @@ import { SignedClient } from '../../lib/huaweicloud/signed-client.js';
 import { SmnClient } from '../../lib/huaweicloud/smn.js';
 import { VpcepClient } from '../../lib/huaweicloud/vpcep.js';
 import { LocalCloud } from '../../lib/emulator/index.js';
+import { closedPort, failure } from '../support.js';
 
 const permanent = { ak: 'PERMANENTAK0000000001', sk: 'permanent-secret-key-000000000000000001' };
 const temporary = { ak: 'TEMPORARYAK000000001', sk: 'temporary-secret-key-000000000000000001', securityToken: 'temporary-token-ABCDEF0123456789' };
@@ -32,19 +32,6 @@ afterEach(() => {
 
 const vpcep = (credentials: { ak: string; sk: string; securityToken?: string }, retry = fast, budget = UNLIMITED) =>
   new VpcepClient(new SignedClient({ endpoint: cloud.endpoints.vpcep, credentials, retry, budget }), cloud.projectId);
-const failure = async (promise: Promise<unknown>): Promise<Error> => {
-  const result = await promise.then(() => undefined, (error: unknown) => error);
-  if (!(result instanceof Error)) throw new Error('expected the call to fail');
-  return result;
-};
-/** A loopback port nothing listens on: bound once by us, then released. */
-const closedPort = (): Promise<number> =>
-  new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 
 describe('SignedClient', () => {
   it('fails a request Node refuses to send (a header with a line break) once, with no error left to fire later', async () => {

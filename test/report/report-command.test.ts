@@ -2,36 +2,23 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from '../../lib/cli/main.js';
 import { resolveService } from '../../lib/cli/report-command.js';
 import { LocalCloud } from '../../lib/emulator/index.js';
 import { auditKey } from '../../lib/monitor/keys.js';
 import { serializeState } from '../../lib/monitor/state.js';
+import { runCli } from '../cli/run-cli.js';
+import { userDataFor } from '../e2e/harness.js';
 import { record, stateWith } from './records.js';
 
 const credentials = { ak: 'REPORTACCESSKEY00001', sk: 'report-secret-key-000000000000000000001' };
 const BUCKET = 'report-bucket';
 
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _encoding: string, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
 let cloud: LocalCloud;
 let env: NodeJS.ProcessEnv;
 let dir: string;
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const code = await main(argv, { stdout, stderr, env });
-  return { code, out: stdout.text, err: stderr.text };
-}
+const cli = (...argv: string[]) => runCli(env, argv);
 
 const hoursAgo = (hours: number) => new Date(Date.now() - hours * 3_600_000).toISOString();
 
@@ -42,12 +29,7 @@ beforeAll(async () => {
   env = {
     HUAWEICLOUD_SDK_AK: credentials.ak,
     HUAWEICLOUD_SDK_SK: credentials.sk,
-    HUAWEICLOUD_PROJECT_ID: cloud.projectId,
-    OBS_BUCKET: BUCKET,
-    SMN_TOPIC_URN: cloud.createTopic('alerts'),
-    VPCEP_ENDPOINT: cloud.endpoints.vpcep,
-    SMN_ENDPOINT: cloud.endpoints.smn,
-    OBS_ENDPOINT: cloud.endpoints.obs,
+    ...userDataFor(cloud, BUCKET),
     LOG_LEVEL: 'silent',
     NO_COLOR: '1',
   };
