@@ -6,7 +6,7 @@
  */
 import { isIP } from 'node:net';
 import { parseDuration } from './duration.js';
-import { ConfigError, DEFAULT_ALERT_STATUSES, list, metricsNamespace, oneOf, parseAlertStatuses, parseBoolean, parseEndpoint, quote } from './config-values.js';
+import { checkEnvironmentSize, ConfigError, DEFAULT_ALERT_STATUSES, list, metricsNamespace, oneOf, parseAlertStatuses, parseBoolean, parseEndpoint, quote } from './config-values.js';
 
 export { CONNECTION_STATUSES, ConfigError, DEFAULT_ALERT_STATUSES } from './config-values.js';
 
@@ -95,6 +95,7 @@ type Get = (name: string) => string | undefined;
 
 /** Everything a monitoring pass needs (the function, `vpcep-monitor run`). */
 export function loadConfig(read: SettingSource): Config {
+  checkEnvironmentSize(SETTINGS.map((s) => s.name), read);
   const get = trimmed(read);
   const smnTopicUrn = required(get, 'SMN_TOPIC_URN');
   const urnRegion = topicRegion(smnTopicUrn);
