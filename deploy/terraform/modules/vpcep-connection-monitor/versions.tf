@@ -1,7 +1,7 @@
 terraform {
-  # Validations use startswith() (1.3+) and the trigger uses a precondition (1.2+); 1.5 is the
-  # floor the README documents and the examples were written against.
-  required_version = ">= 1.5.0"
+  # Validations that read other variables and locals (approval_mode needs a domain, the size of all
+  # settings together) need 1.9; before it, such a module does not load.
+  required_version = ">= 1.9.0"
 
   required_providers {
     huaweicloud = {
