@@ -1,6 +1,6 @@
 terraform {
-  # Validations that read other variables and locals (approval_mode needs a domain, the size of all
-  # settings together) need 1.9; before it, such a module does not load.
+  # Validations that read other variables (approval_mode needs a domain) need 1.9; before it,
+  # such a module does not load. docs/deploy.md documents the same floor.
   required_version = ">= 1.9.0"
 
   required_providers {
