@@ -92,8 +92,10 @@ resource "huaweicloud_obs_bucket" "state" {
   # delete marker and turns the object into a noncurrent version; noncurrent_version_expiration is
   # what frees it. The provider (docs/resources/obs_bucket.md) has no expired_object_delete_marker:
   # OBS removes a delete marker that is an object's only version when the rule has an expiration
-  # ("If the current object version is the only version of the object and has a delete marker,
-  # OBS will delete the current object version"), so every rule on keys that get deleted has one.
+  # (OBS's lifecycle documentation: "If the current object version is the only version of the
+  # object and has a delete marker, OBS will delete the current object version"; OBS's own
+  # "remove expired delete markers" switch, usermanual-obs/obs_03_082104, is not in the provider),
+  # so every rule on keys that get deleted has one.
   lifecycle_rule {
     name    = "audit-retention"
     prefix  = local.audit_prefix
