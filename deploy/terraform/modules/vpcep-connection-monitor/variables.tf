@@ -329,7 +329,7 @@ variable "approval_mode" {
 }
 
 variable "auto_accept_domains" {
-  description = "AUTO_ACCEPT_DOMAINS: consumer domain ids (32 hex digits) whose pending requests the policy accepts. Wins over auto_reject_domains."
+  description = "AUTO_ACCEPT_DOMAINS: consumer domain ids (32 hex digits) whose pending requests the policy accepts. Wins over auto_reject_domains. Each id takes 33 of the 4096 characters FunctionGraph allows for all settings together (about 110 fit)."
   type        = list(string)
   default     = []
 
@@ -366,7 +366,7 @@ variable "remind_pending_after" {
 # --- Cloud Eye metrics and alarms (alarms.tf) -------------------------------------------------------
 
 variable "metrics_namespace" {
-  description = "METRICS_NAMESPACE: Cloud Eye namespace the function sends its custom metrics to, as service.item. An empty string turns metrics off, and with them the ces:metricData:create permission and the alarm rules."
+  description = "METRICS_NAMESPACE: Cloud Eye namespace the function sends its custom metrics to, as service.item (3-32 characters in total; not SYS*, AGT*, SRE* or SERVICE.BMS). An empty string turns metrics off, and with them the ces:metricData:create permission and the alarm rules."
   type        = string
   default     = "VPCEP.ConnectionMonitor"
 
