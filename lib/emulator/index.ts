@@ -72,6 +72,7 @@ export class LocalCloud implements CloudWorld {
   private readonly clock: () => Date;
   private readonly acceptDelayMs: number;
   private readonly publishListeners = new Set<(message: PublishedMessage) => void>();
+  private readonly refusalListeners = new Set<(call: ApiCall) => void>();
   private readonly vpcepStore: VpcepStore;
   private readonly bucketStore = new BucketStore();
   private readonly smn: SmnEndpoint;
@@ -115,6 +116,9 @@ export class LocalCloud implements CloudWorld {
       world: cloud,
       sleep: (ms) => cloud.sleep(ms),
       isStopped: () => cloud.stopped,
+      refused: (call) => {
+        for (const listener of cloud.refusalListeners) listener(call);
+      },
     };
     try {
       for (const [index, service] of cloud.services.entries()) {
@@ -213,6 +217,15 @@ export class LocalCloud implements CloudWorld {
   onPublish(listener: (message: PublishedMessage) => void): () => void {
     this.publishListeners.add(listener);
     return () => this.publishListeners.delete(listener);
+  }
+
+  /**
+   * Calls `listener` with every request refused for its signature; `call.authFailure` says why
+   * (never a key, token or signature). Returns the unsubscribe function.
+   */
+  onAuthFailure(listener: (call: ApiCall) => void): () => void {
+    this.refusalListeners.add(listener);
+    return () => this.refusalListeners.delete(listener);
   }
 
   // ---- keeping the world --------------------------------------------------------------------
