@@ -32,6 +32,7 @@ import { connectionToWire, serviceToPublic, VpcepStore } from './vpcep-store.js'
 import { WORLD_SCHEMA, type WorldSnapshot } from './world-snapshot.js';
 
 export { API } from './api-names.js';
+export { offsetPastEndRefused, vpcepThrottled, type NamedFaultOptions } from './named-faults.js';
 export { parseWorldSnapshot, WorldFileError, type WorldSnapshot } from './world-snapshot.js';
 export type {
   ApiCall,
