@@ -38,6 +38,7 @@ export type {
   ApiCall,
   CloudCredential,
   CloudEndpoints,
+  CesErrorShape,
   CloudWorld,
   ConnectionError,
   ConnectionSeed,
@@ -105,7 +106,7 @@ export class LocalCloud implements CloudWorld {
       for (const listener of this.publishListeners) listener(message);
     });
     const vpcep = new VpcepEndpoint(context, this.vpcepStore, { errorShape: options.vpcepErrorShape ?? 'flat', acceptDelayMs: this.acceptDelayMs });
-    this.services = [vpcep, this.smn, new ObsEndpoint(context, this.bucketStore), new CesEndpoint(context, this.metrics)];
+    this.services = [vpcep, this.smn, new ObsEndpoint(context, this.bucketStore), new CesEndpoint(context, this.metrics, options.cesErrorShape)];
   }
 
   static async start(options: LocalCloudOptions): Promise<LocalCloud> {
