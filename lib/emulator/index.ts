@@ -3,6 +3,7 @@
  * about signatures and parameters, with a world tests can seed and change and faults they can
  * inject. The only cloud the tests, the bench and the demo ever talk to.
  */
+import { createHash } from 'node:crypto';
 import { BucketStore } from './bucket-store.js';
 import { CesEndpoint } from './ces.js';
 import { FaultTable } from './faults.js';
@@ -97,6 +98,8 @@ export class LocalCloud implements CloudWorld {
     const context: EmulatorContext = {
       region: this.region,
       projectId: this.projectId,
+      // The emulator has no accounts: a stable 32-hex id derived from the project stands for its owner.
+      domainId: createHash('sha256').update(`domain:${this.projectId}`).digest('hex').slice(0, 32),
       credentials,
       now: () => this.clock(),
     };

@@ -3,7 +3,6 @@
  * connections, accept (`receive`) or reject one connection. Parameters are checked as the API
  * reference documents them, with its EndPoint.* error codes.
  */
-import { createHash } from 'node:crypto';
 import { API, unknownApi } from './api-names.js';
 import * as apigw from './apigw.js';
 import { ServiceError } from './errors.js';
@@ -168,7 +167,7 @@ export class VpcepEndpoint implements ServiceEndpoint {
 
   /** The shape of one service, shared by the listing and the one-service query. */
   private serviceToWire(service: ServiceRecord): Record<string, unknown> {
-    return endpointServiceToWire(service, this.context.projectId, ownerDomainId(this.context.projectId));
+    return endpointServiceToWire(service, this.context.projectId, this.context.domainId);
   }
 
   private requireService(serviceId: string): ServiceRecord {
@@ -246,12 +245,4 @@ export class VpcepEndpoint implements ServiceEndpoint {
     }
     return { connections: [connectionToWire(connection)] };
   }
-}
-
-/**
- * The account that owns the project, which VPCEP reports as each service's `domain_id`. The
- * emulator has no accounts, so it is derived from the project id: stable, 32 hex like a real one.
- */
-function ownerDomainId(projectId: string): string {
-  return createHash('sha256').update(`domain:${projectId}`).digest('hex').slice(0, 32);
 }
