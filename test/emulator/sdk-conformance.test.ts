@@ -7,7 +7,8 @@
  *   which holds User-Agent, X-Project-Id (and X-Security-Token for temporary credentials) but never
  *   Host; Content-Type only when there is a body.
  * - golangsdk (the Terraform provider's library): signs Accept, Content-Type, User-Agent and
- *   X-Sdk-Date, then adds X-Security-Token after signing.
+ *   X-Sdk-Date, then adds X-Security-Token after signing (as recorded in issue 22, from running it
+ *   against the local cloud; its source was not at hand to cite).
  * - @huaweicloud/huaweicloud-sdk-core's AKSKSigner (this project's transport): Content-Type, Host,
  *   X-Sdk-Date and the token, all signed.
  * The signer below is written from the API signing guide alone and shares no code with the
