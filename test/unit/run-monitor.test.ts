@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.js';
 import { UNLIMITED } from '../../lib/huaweicloud/budget.js';
-import { OverlapError, RunIncompleteError } from '../../lib/monitor/errors.js';
+import { ForeignStateError, OverlapError, RunIncompleteError } from '../../lib/monitor/errors.js';
 import type { Checkpoint, MonitorDeps, SmnMessage } from '../../lib/monitor/ports.js';
 import { runMonitor } from '../../lib/monitor/run-monitor.js';
 import { countRecords } from '../../lib/monitor/records.js';
@@ -145,6 +145,46 @@ describe('runMonitor', () => {
     w.vpcep.services = w.vpcep.services.filter((s) => s.id !== SVC_B);
     expect(await w.pass()).toMatchObject({ services: 1, changes: 1, alerts: 0 });
     expect(w.state().services.has(SVC_B)).toBe(false);
+  });
+
+  it('asks VPCEP about a service a listing left out: still there, it is read as usual; only a 404 removes it', async () => {
+    const w = world();
+    await w.pass();
+    set(w.vpcep, SVC_B, 'b1', 'failed');
+    w.vpcep.unlisted.add(SVC_B);
+    expect(await w.pass()).toMatchObject({ services: 2, changes: 1, alerts: 1 });
+    expect(w.vpcep.getServiceCalls).toEqual([SVC_B]);
+    expect(w.state().services.has(SVC_B)).toBe(true);
+    w.vpcep.getServiceFailure = Object.assign(new Error('vpcep:epservices:get failed: HTTP 503'), { status: 503 });
+    set(w.vpcep, SVC_B, 'b1', 'accepted', '2026-11-25T11:59:30Z');
+    expect(await w.pass()).toMatchObject({ services: 2, changes: 1, alerts: 0 }); // an error is not a 404
+    expect(w.state().services.has(SVC_B)).toBe(true);
+    expect(w.lines().some((line) => line.includes(SVC_B) && line.includes('not taken as deleted'))).toBe(true);
+  });
+
+  it('reads a service listed twice once', async () => {
+    const w = world();
+    w.vpcep.services.push({ id: SVC_B, name: 'orders' });
+    expect(await w.pass()).toMatchObject({ services: 2, connections: 3, alerts: 1 });
+    expect(w.vpcep.calls.filter((call) => call.serviceId === SVC_B)).toHaveLength(1);
+  });
+
+  it("leaves another monitor's state alone: no diff, no write, one notice, and every run fails naming both", async () => {
+    const w = world();
+    await w.pass();
+    const theirs = w.objects.objects.get('vpcep-monitor/state.json')!.replace(`"projectId":"${PROJECT}"`, '"projectId":"ffffffffffffffffffffffffffffffff"');
+    w.objects.objects.set('vpcep-monitor/state.json', theirs);
+    set(w.vpcep, SVC_B, 'b1', 'failed');
+    const sent = w.publisher.messages.length;
+    for (let run = 0; run < 2; run++) {
+      const error = (await w.pass().catch((e: unknown) => e)) as Error;
+      expect(error).toBeInstanceOf(ForeignStateError);
+      expect(error.message).toContain(`this monitor is project ${PROJECT}`);
+      expect(error.message).toContain('written for project ffffffffffffffffffffffffffffffff');
+      expect(error.message).toContain('set this one\'s OBS_PREFIX to vpcep-monitor/ap-southeast-1-');
+    }
+    expect(w.objects.objects.get('vpcep-monitor/state.json')).toBe(theirs);
+    expect(w.publisher.messages.slice(sent).map((m) => m.subject)).toEqual(['[VPCEP ap-southeast-1] monitor stopped: its state belongs to another monitor (project ffffffffffffffffffffffffffffffff)']);
   });
 
   it('quarantines unreadable state, tells the operator once, and re-baselines without a flood', async () => {
