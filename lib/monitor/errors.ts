@@ -83,4 +83,11 @@ export class ForeignStateError extends MonitorError {
  */
 export class LeaseHeldError extends MonitorError {
   override name = 'LeaseHeldError';
+  constructor(
+    message: string,
+    /** What the skipped run saw; the handler logs it as the run's summary. */
+    readonly summary: RunSummaryLike,
+  ) {
+    super(message);
+  }
 }
