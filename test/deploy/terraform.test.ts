@@ -287,6 +287,8 @@ describe('notifications and state', () => {
     const samples: Record<string, (prefix: string) => string> = {
       stateKey: (p) => keys.stateKey(p),
       leaseKey: (p) => keys.leaseKey(p),
+      leaseSkipsKey: (p) => keys.leaseSkipsKey(p),
+      foreignStateNoticeKey: (p) => keys.foreignStateNoticeKey(p, '0123456789abcdef0123'),
       auditKey: (p) => keys.auditKey(p, at, 'run-1'),
       auditPartKey: (p) => keys.auditPartKey(keys.auditKey(p, at, 'run-1'), 2),
       quarantineKey: (p) => keys.quarantineKey(p, at),
@@ -295,11 +297,13 @@ describe('notifications and state', () => {
     const builders = Object.keys(keys).filter((name) => name.endsWith('Key'));
     expect(builders.sort()).toEqual(Object.keys(samples).sort());
     // Which rule each kind belongs under, and whether its current version may expire: the
-    // snapshot never; the lease after a day (it ends with its run); audit, quarantine and dead
-    // letters with the audit trail.
+    // snapshot, the skip count and the notices never; the lease after a day (it ends with its run);
+    // audit, quarantine and dead letters with the audit trail.
     const expected: Record<string, { rule: string; current: unknown }> = {
       stateKey: { rule: 'snapshot-history', current: undefined },
       leaseKey: { rule: 'lease-history', current: 1 },
+      leaseSkipsKey: { rule: 'lease-skips-history', current: undefined },
+      foreignStateNoticeKey: { rule: 'notices-history', current: undefined },
       auditKey: { rule: 'audit-retention', current: '${var.audit_retention_days}' },
       auditPartKey: { rule: 'audit-retention', current: '${var.audit_retention_days}' },
       quarantineKey: { rule: 'quarantine-retention', current: '${var.audit_retention_days}' },
@@ -328,7 +332,7 @@ describe('notifications and state', () => {
     // consecutive slashes (/), and cannot contain the following special characters: \\:*?"<>|".
     const locals = Object.assign({}, ...config.locals) as Record<string, string>;
     for (const prefix of ['vpcep-monitor/', 'team-a/vpcep-monitor/']) {
-      for (const template of [locals.audit_prefix, locals.state_key, locals.lease_key, locals.quarantine_prefix, locals.dead_letter_prefix]) {
+      for (const template of [locals.audit_prefix, locals.state_key, locals.lease_key, locals.lease_skips_key, locals.notices_prefix, locals.quarantine_prefix, locals.dead_letter_prefix]) {
         const rendered = template!.replaceAll('${var.obs_prefix}', prefix);
         expect(rendered, rendered).not.toMatch(/^\/|\/$|\/\/|[\\:*?"<>|]/);
       }

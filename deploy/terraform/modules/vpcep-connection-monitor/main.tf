@@ -35,6 +35,8 @@ locals {
   audit_prefix       = "${var.obs_prefix}audit"
   state_key          = "${var.obs_prefix}state.json"
   lease_key          = "${var.obs_prefix}lease.json"
+  lease_skips_key    = "${var.obs_prefix}lease-skipped.json"
+  notices_prefix     = "${var.obs_prefix}notices"
   quarantine_prefix  = "${var.obs_prefix}quarantine"
   dead_letter_prefix = "${var.obs_prefix}dead-letter"
 
@@ -132,6 +134,29 @@ resource "huaweicloud_obs_bucket" "state" {
     expiration {
       days = 1
     }
+
+    noncurrent_version_expiration {
+      days = var.noncurrent_version_retention_days
+    }
+  }
+
+  # Small records that are overwritten, never deleted, and must stay while they matter: the count
+  # of runs skipped for a held lease, and the notes that a foreign state was already reported
+  # (expiring one would repeat its notice). Only their old versions go.
+  lifecycle_rule {
+    name    = "lease-skips-history"
+    prefix  = local.lease_skips_key
+    enabled = true
+
+    noncurrent_version_expiration {
+      days = var.noncurrent_version_retention_days
+    }
+  }
+
+  lifecycle_rule {
+    name    = "notices-history"
+    prefix  = local.notices_prefix
+    enabled = true
 
     noncurrent_version_expiration {
       days = var.noncurrent_version_retention_days
