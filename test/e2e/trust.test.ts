@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { functionGraphContext, timerEvent } from '../../lib/cli/function-context.js';
-import { LocalCloud, TEST_CA_CERTIFICATE, type ServiceName } from '../../lib/emulator/index.js';
+import { API, LocalCloud, TEST_CA_CERTIFICATE, type ServiceName, vpcepThrottled } from '../../lib/emulator/index.js';
 import { failure } from '../support.js';
 import { HEAP_FLAGS_128_MB, runBundleInChild } from './child-bundle.js';
 import { bundle, capturingOutput, jsonLogLines, userDataFor } from './harness.js';
@@ -121,18 +121,11 @@ describe('VPCEP throttling (#17.3)', () => {
     const cloud = await startCloud();
     const id = cloud.addService({ name: 'busy' }).id;
     const pending = cloud.addConnection(id, { status: 'pendingAcceptance' }).id;
-    cloud.inject({
-      service: 'vpcep',
-      api: 'vpcep:connections:list',
-      kind: 'status',
-      status: 400,
-      body: { error_code: 'EndPoint.0022', error_msg: 'The number of requests exceeded the limit' },
-      times: 2,
-    });
+    cloud.inject(vpcepThrottled({ api: API.listConnections, times: 2 }));
     const output: string[] = [];
     expect(await invoke(userDataFor(cloud, 'state'), output)).toMatchObject({ alerts: 1, published: 1 });
     expect(cloud.published.at(-1)!.messageStructure!.email).toContain(pending);
-    expect(cloud.calls.filter((call) => call.api === 'vpcep:connections:list' && call.status === 400)).toHaveLength(2);
+    expect(cloud.calls.filter((call) => call.api === API.listConnections && call.status === 400)).toHaveLength(2);
     const warnings = jsonLogLines(output).filter((line) => /throttl/.test(String(line.msg)));
     expect(warnings).toHaveLength(1);
     expect(String(warnings[0]!.msg)).toContain('EndPoint.0022');
