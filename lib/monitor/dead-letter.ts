@@ -39,7 +39,7 @@ export async function deadLetter(config: Config, deps: MonitorDeps, refusals: re
   await deps.objects.put(key, `${letters.map((letter) => JSON.stringify(letter)).join('\n')}\n`, 'application/x-ndjson');
   await deps.publisher.publish(notice(config, refusals, key, runId));
   const records = refusals.map(({ event, failure }): AuditRecord => ({ ...eventRecord(event, runId, at.toISOString(), 'undeliverable'), error: describeFailure(failure) }));
-  await writeAudit(deps.objects, auditKey(config.obsPrefix, at, `${runId}-dead-letter`), records);
+  await writeAudit(deps.objects, auditKey(config.obsPrefix, at, runId, 'dead-letter'), records);
   deps.logger.error(
     { key, events: refusals.map(({ event, failure }) => ({ eventId: event.id, connectionId: event.connectionId, smn: failure })) },
     `SMN refused ${refusals.length} alert(s) for good; set aside in ${key} and announced to the topic`,

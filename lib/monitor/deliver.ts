@@ -88,7 +88,7 @@ export async function deliver(
   }
   if (receipts.length > 0) {
     try {
-      await writeAudit(deps.objects, auditKey(config.obsPrefix, deps.now(), `${context.runId}-delivered`), receipts);
+      await writeAudit(deps.objects, auditKey(config.obsPrefix, deps.now(), context.runId, 'delivered'), receipts);
     } catch (error) {
       // SMN has the alerts: keeping them in the outbox would only send them twice. The trail then
       // says they were raised, never that they were delivered; the log keeps SMN's message ids.

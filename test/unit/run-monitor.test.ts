@@ -194,9 +194,9 @@ describe('runMonitor', () => {
       expect(w.publisher.messages).toHaveLength(1);
       expect(await w.pass()).toMatchObject({ alerts: 1, published: 1 });
       const trail = [...w.objects.objects.keys()].filter((k) => k.includes('/audit/'));
-      expect(trail.filter((k) => !k.includes('-delivered'))).toHaveLength(3); // baseline, the crashed run, its repeat
+      expect(trail.filter((k) => !k.includes('.delivered'))).toHaveLength(3); // baseline, the crashed run, its repeat
       // Delivery recorded once per publish SMN accepted: the baseline's and the repeat's, never the crashed run's.
-      expect(trail.filter((k) => k.includes('-delivered')).map((k) => /-(run-\d+)-delivered/.exec(k)![1])).toEqual(['run-1', 'run-3']);
+      expect(trail.filter((k) => k.includes('.delivered')).map((k) => /-(run-\d+)\.delivered/.exec(k)![1])).toEqual(['run-1', 'run-3']);
     });
   });
 
@@ -396,7 +396,7 @@ describe('delivering what SMN refuses', () => {
       await w.pass();
       set(w.vpcep, SVC_A, 'a1', 'failed');
       const put = w.objects.put.bind(w.objects);
-      w.objects.put = async (key, body) => (key.includes('-delivered') ? Promise.reject(new Error('HTTP 503')) : put(key, body));
+      w.objects.put = async (key, body) => (key.includes('.delivered') ? Promise.reject(new Error('HTTP 503')) : put(key, body));
       await expect(w.pass()).rejects.toThrow(/1 alert\(s\)|HTTP 503/);
       expect(w.state().outbox).toEqual([]);
       expect(trail(w).filter((r) => r.change === 'delivered' && r.connectionId === 'a1')).toEqual([]);
