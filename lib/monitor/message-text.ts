@@ -95,8 +95,8 @@ export function smsSafe(text: string): string {
 }
 
 /**
- * The event as machines receive it: stable field names, documented in the README. Every text in it
- * is cleaned as the e-mail's are (a machine's JSON is read by people too, in consoles and tickets).
+ * The event as machines receive it: stable field names, documented in docs/messages.md. Every text
+ * in it is cleaned as the e-mail's are (a machine's JSON is read by people too, in consoles and tickets).
  */
 export function payloadEvent(event: AlertEvent): Record<string, unknown> {
   return cleanStrings({
