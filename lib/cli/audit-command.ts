@@ -25,7 +25,7 @@ export async function auditCommand(values: Flags, io: Io, now: Date = new Date()
   const header = () => {
     if (json || headed) return;
     headed = true;
-    io.stdout.write(`${style.bold(`${'TIME'.padEnd(24)} ${'SERVICE'.padEnd(24)} ${'CONNECTION'.padEnd(36)} ${'CHANGE'.padEnd(7)} FROM -> TO`)}\n`);
+    io.stdout.write(`${style.bold(`${'TIME'.padEnd(24)} ${'SERVICE'.padEnd(24)} ${'CONNECTION'.padEnd(36)} ${'CHANGE'.padEnd(9)} FROM -> TO`)}\n`);
   };
   // The services in the range, by id, to list when --service names none of them.
   const services = new Map<string, string>();
@@ -46,7 +46,7 @@ export async function auditCommand(values: Flags, io: Io, now: Date = new Date()
     const service = cleanText(serviceLabel(record.serviceName, record.serviceId), 24);
     const transition = `${record.from === null ? '-' : cleanToken(record.from)} -> ${record.to === null ? '-' : cleanToken(record.to)}`;
     const raised = alertRaised(record);
-    const line = `${record.at.padEnd(24)} ${service.padEnd(24)} ${cleanToken(record.connectionId, 36).padEnd(36)} ${record.change.padEnd(7)} ${transition}${outcome(record, raised)}`;
+    const line = `${record.at.padEnd(24)} ${service.padEnd(24)} ${cleanToken(record.connectionId, 36).padEnd(36)} ${record.change.padEnd(9)} ${transition}${outcome(record, raised)}`;
     io.stdout.write(`${raised ? style.yellow(line) : line}\n`);
   }
 
