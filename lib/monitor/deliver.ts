@@ -21,7 +21,7 @@ import type { Notification } from './notify.js';
 import { messagesFor } from './plan-run.js';
 import { ChannelRefusedError } from './errors.js';
 import { auditKey } from './keys.js';
-import { callFailure, type Checkpoint, type MonitorDeps } from './ports.js';
+import { callFailure, type Checkpoint, type MonitorDeps, type PublishReceipt } from './ports.js';
 import { type DueReminder, markReminded } from './reminders.js';
 import { saveState } from './state-store.js';
 import type { MonitorState } from './state.js';
@@ -55,14 +55,16 @@ export async function deliver(
   const queue = messagesFor(state.outbox, reminders, config, context.runId);
   const offered = queue.reduce((sum, notification) => sum + notification.eventIds.length, 0);
   // What SMN accepted, as the trail will say it: the only records that claim a delivery.
-  const receipts: AuditRecord[] = [];
+  // One receipt per accepted publish, shared by its events: a burst of 100,000 holds no record
+  // objects until they are written, a part at a time.
+  const receipts = new Map<string, { at: string } & PublishReceipt>();
   for (let notification = queue.shift(); notification; notification = queue.shift()) {
     const isReminder = notification.kind === 'reminder';
     try {
       const receipt = await deps.publisher.publish(notification.message);
       logger.info({ messageId: receipt.messageId, requestId: receipt.requestId, events: notification.eventIds.length }, 'notification published');
-      const at = deps.now().toISOString();
-      for (const event of notification.events) receipts.push(deliveredRecord(event, context.runId, at, receipt));
+      const answered = { at: deps.now().toISOString(), ...receipt };
+      for (const id of notification.eventIds) receipts.set(id, answered);
     } catch (error) {
       if (refusesMessage(error)) {
         if (isReminder) {
@@ -86,17 +88,24 @@ export async function deliver(
     if (isReminder) markReminded(state.pending, reminders, deps.now().toISOString());
     await context.step('published');
   }
-  if (receipts.length > 0) {
+  if (receipts.size > 0) {
+    const records = function* (): Generator<AuditRecord> {
+      for (const event of state.outbox) {
+        const receipt = receipts.get(event.id);
+        if (receipt) yield deliveredRecord(event, context.runId, receipt.at, receipt);
+      }
+    };
     try {
-      await writeAudit(deps.objects, auditKey(config.obsPrefix, deps.now(), context.runId, 'delivered'), receipts);
+      await writeAudit(deps.objects, auditKey(config.obsPrefix, deps.now(), context.runId, 'delivered'), records());
     } catch (error) {
       // SMN has the alerts: keeping them in the outbox would only send them twice. The trail then
       // says they were raised, never that they were delivered; the log keeps SMN's message ids.
       delivery.error ??= error;
-      logger.error({ err: error, delivered: receipts.map(({ eventId, messageId }) => ({ eventId, messageId })) }, `recording ${receipts.length} delivered alert(s) in the audit trail failed (${(error as Error).message}); SMN accepted them, so they leave the outbox`);
+      const delivered = [...receipts].map(([eventId, { messageId }]) => ({ eventId, messageId }));
+      logger.error({ err: error, delivered }, `recording ${receipts.size} delivered alert(s) in the audit trail failed (${(error as Error).message}); SMN accepted them, so they leave the outbox`);
     }
   }
-  const accepted = receipts.length;
+  const accepted = receipts.size;
   if (refusals.length > accepted) {
     // SMN refused every event it was offered, or most of them: the channel is the problem (a topic
     // policy, a template, a setting of the account), not the events. None is set aside.
