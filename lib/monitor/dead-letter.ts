@@ -58,10 +58,10 @@ export function refusesMessage(error: unknown): boolean {
   // message would meet them, so the alerts wait in the outbox instead.
   if (status === 401 || status === 403 || status === 404 || status === 429) return false;
   if (code === undefined) return true;
-  // SMN.0005 is an invalid topic URN and SMN.0006 a missing topic, whatever the status. Codes from
-  // the API gateway in front are about the request's route, signature or rate, except its "request
-  // entity too large" (APIGW.0201), which is about this message.
-  if (code === 'SMN.0005' || code === 'SMN.0006') return false;
+  // SMN.0001 is "no permission", SMN.0005 an invalid topic URN and SMN.0006 a missing topic,
+  // whatever the status. Codes from the API gateway in front are about the request's route,
+  // signature or rate, except its "request entity too large" (APIGW.0201), which is about this message.
+  if (code === 'SMN.0001' || code === 'SMN.0005' || code === 'SMN.0006') return false;
   if (/^APIGW?\./.test(code)) return /^APIGW?\.0201$/.test(code);
   return true;
 }

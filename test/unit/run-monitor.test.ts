@@ -410,16 +410,19 @@ describe('delivering what SMN refuses', () => {
     ['a refused signature', 401, 'APIGW.0301'],
     ['throttling', 429, 'APIGW.0308'],
     ['no permission', 403, 'SMN.0001'],
+    ['no permission, under another status', 400, 'SMN.0001'],
     ['an IAM refusal', 403, 'IAM.0002'],
     ['an unauthorised API call', 403, 'APIGW.0302'],
   ])('never dead-letters on %s: the alerts wait in the outbox', async (_what, status, code) => {
     const w = world();
     await w.pass();
     set(w.vpcep, SVC_A, 'a1', 'failed');
+    set(w.vpcep, SVC_B, 'b1', 'failed');
     w.publisher.refuse = () => ({ status, code });
     await expect(w.pass()).rejects.toBeInstanceOf(RunIncompleteError);
-    expect(w.state().outbox).toHaveLength(1);
+    expect(w.state().outbox).toHaveLength(2);
     expect([...w.objects.objects.keys()].some((k) => k.includes('dead-letter'))).toBe(false);
+    // A channel failure stops at the first publish: a message refusal would split it in two.
     expect(w.publisher.attempts).toHaveLength(2);
   });
 });
