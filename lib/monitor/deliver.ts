@@ -101,18 +101,21 @@ export async function deliver(
       // SMN has the alerts: keeping them in the outbox would only send them twice. The trail then
       // says they were raised, never that they were delivered; the log keeps SMN's message ids.
       delivery.error ??= error;
-      const delivered = [...receipts].map(([eventId, { messageId }]) => ({ eventId, messageId }));
-      logger.error({ err: error, delivered }, `recording ${receipts.size} delivered alert(s) in the audit trail failed (${(error as Error).message}); SMN accepted them, so they leave the outbox`);
+      // Bounded: a burst's receipts are few messages but may be 100,000 events.
+      const messageIds = [...new Set([...receipts.values()].map(({ messageId }) => messageId))];
+      const eventIds = [...receipts.keys()].slice(0, 100);
+      logger.error({ err: error, messageIds, eventIds }, `recording ${receipts.size} delivered alert(s) in the audit trail failed (${(error as Error).message}); SMN accepted them, so they leave the outbox`);
     }
   }
   const accepted = receipts.size;
   if (refusals.length > accepted) {
     // SMN refused every event it was offered, or most of them: the channel is the problem (a topic
     // policy, a template, a setting of the account), not the events. None is set aside.
-    delivery.error ??= new ChannelRefusedError(
+    const channel = new ChannelRefusedError(
       `SMN refused ${refusals.length} alert(s) as messages and accepted ${accepted} (${describe(refusals)}); refusing most of a delivery points at the topic or the account, not the alerts, so none is set aside and all stay in the outbox`,
     );
-    logger.error({ err: delivery.error, refused: refusals.length, accepted }, (delivery.error as Error).message);
+    delivery.error ??= channel;
+    logger.error({ err: channel, refused: refusals.length, accepted }, channel.message);
   } else if (refusals.length > 0) {
     // Even when delivery stopped on something else (the channel, the deadline), what SMN refused for
     // good is set aside now: otherwise the next run would split the same burst again. The notice that
