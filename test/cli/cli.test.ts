@@ -247,6 +247,18 @@ describe('errors', () => {
   });
 });
 
+describe('an older trail (written before raised and delivered records)', () => {
+  it('reads its "alerted" as raised, never as delivered', async () => {
+    const old = { at: '2025-03-01T10:00:00.000Z', runId: 'old', serviceId: payments, serviceName: 'payments', connectionId: 'legacy-1', domainId: 'd', change: 'status', from: 'accepted', to: 'failed', eventId: 'e0ld', alerted: true };
+    cloud.putObject('cli-bucket', 'vpcep-monitor/audit/2025/03/01/20250301T100000000Z-old.jsonl', `${JSON.stringify(old)}\n`);
+    const range = ['--since', '2025-03-01T00:00:00Z', '--until', '2025-03-02T00:00:00Z'];
+    const { code, out } = await cli('audit', ...range);
+    expect(code).toBe(0);
+    expect(out).toMatch(/legacy-1\s+status\s+accepted -> failed \(alert raised, event e0ld\)\n/);
+    expect(records((await cli('audit', '--json', ...range)).out)).toEqual([old]);
+  });
+});
+
 describe('dist/cli.js', () => {
   it('is executable with its shebang and prints the package version', async () => {
     expect(statSync('dist/cli.js').mode & 0o111).toBe(0o111);
