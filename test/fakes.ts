@@ -54,13 +54,19 @@ export class FakeVpcep implements VpcepApi {
     return this.services.map((service) => ({ ...service }));
   }
 
+  /** How a page at or past the end is answered. */
+  pastEnd: 'empty page' | 'EndPoint.0010' = 'empty page';
+
   async listConnections(serviceId: string, offset: number, limit: number): Promise<ConnectionPage> {
     this.calls.push({ serviceId, offset, limit });
     this.beforePage?.(serviceId, offset);
     if (this.failService.has(serviceId)) throw new Error(`injected failure for ${serviceId}`);
     const all = this.connections.get(serviceId) ?? [];
-    // As VPCEP does: an offset must be less than the total (offset 0 of an empty list is fine).
-    if (offset > 0 && offset >= all.length) throw Object.assign(new Error('vpcep:connections:list failed: HTTP 400 EndPoint.0010 Invalid offset.'), { status: 400, code: 'EndPoint.0010' });
+    // VPCEP answers a page past the end empty, with the true total; the reference's stricter
+    // reading refuses it with EndPoint.0010 (offset 0 of an empty list is fine either way).
+    if (this.pastEnd === 'EndPoint.0010' && offset > 0 && offset >= all.length) {
+      throw Object.assign(new Error('vpcep:connections:list failed: HTTP 400 EndPoint.0010 Invalid offset.'), { status: 400, code: 'EndPoint.0010' });
+    }
     return { connections: all.slice(offset, offset + limit).map((c) => ({ ...c })), totalCount: all.length };
   }
 }

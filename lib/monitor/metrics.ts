@@ -77,10 +77,13 @@ export function runMetrics(figures: RunFigures): Metric[] {
   return metrics;
 }
 
-/** Cloud Eye takes `[A-Za-z0-9_.-]`, 1–256 characters, as a dimension value. */
+/**
+ * Cloud Eye takes 1–256 characters of `[A-Za-z0-9_-]`, a letter or digit first, as a dimension
+ * value (no dot). Ids (UUIDs, 32-hex project ids) pass unchanged.
+ */
 export function dimensionValue(value: string): string {
-  const cleaned = value.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 256);
-  return cleaned === '' ? '_' : cleaned;
+  const cleaned = value.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 256);
+  return /^[A-Za-z0-9]/.test(cleaned) ? cleaned : `x${cleaned}`.slice(0, 256);
 }
 
 // A clock that stepped back or a count gone wrong must not become a datum Cloud Eye refuses.
