@@ -49,9 +49,22 @@ export class FakeVpcep implements VpcepApi {
   /** How long listing the services takes, to let other work of the run go first. */
   listDelayMs = 0;
 
+  /** Services that exist but a listing leaves out (an inconsistent read): `getService` still finds them. */
+  unlisted = new Set<string>();
+  /** What `getService` answers instead, e.g. a 503 error to throw. */
+  getServiceFailure?: Error;
+  getServiceCalls: string[] = [];
+
   async listServices(): Promise<EndpointService[]> {
     if (this.listDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.listDelayMs));
-    return this.services.map((service) => ({ ...service }));
+    return this.services.filter((service) => !this.unlisted.has(service.id)).map((service) => ({ ...service }));
+  }
+
+  async getService(serviceId: string): Promise<EndpointService | undefined> {
+    this.getServiceCalls.push(serviceId);
+    if (this.getServiceFailure) throw this.getServiceFailure;
+    const service = this.services.find((s) => s.id === serviceId);
+    return service && { ...service };
   }
 
   /** How a page at or past the end is answered. */

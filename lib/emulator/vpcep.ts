@@ -1,5 +1,6 @@
 /**
- * The VPC Endpoint API v1 behind its gateway: list endpoint services, list one service's
+ * The VPC Endpoint API v1 behind its gateway: list endpoint services, show one (the same shape as
+ * a listed one, built by `serviceToWire`), list one service's
  * connections, accept (`receive`) or reject one connection. Parameters are checked as the API
  * reference documents them, with its EndPoint.* error codes.
  */
@@ -44,6 +45,7 @@ interface VpcepBehaviour {
 
 type Route =
   | { api: typeof API.listServices; projectId: string }
+  | { api: typeof API.getService; projectId: string; serviceId: string }
   | { api: typeof API.listConnections; projectId: string; serviceId: string }
   | { api: typeof API.connectionAction; projectId: string; serviceId: string };
 
@@ -53,6 +55,7 @@ function route(method: string, rawPath: string): Route | undefined {
   const projectId = segments[2] ?? '';
   if (segments.length === 4 && method === 'GET') return { api: API.listServices, projectId };
   const serviceId = segments[4] ?? '';
+  if (segments.length === 5 && method === 'GET' && serviceId !== '') return { api: API.getService, projectId, serviceId };
   if (segments[5] !== 'connections' || serviceId === '') return undefined;
   if (segments.length === 6 && method === 'GET') return { api: API.listConnections, projectId, serviceId };
   if (segments.length === 7 && segments[6] === 'action' && method === 'POST') return { api: API.connectionAction, projectId, serviceId };
@@ -108,6 +111,8 @@ export class VpcepEndpoint implements ServiceEndpoint {
       switch (matched.api) {
         case API.listServices:
           return this.ok(this.listServices(query));
+        case API.getService:
+          return this.ok(this.serviceToWire(this.requireService(matched.serviceId)));
         case API.listConnections:
           return this.ok(this.listConnections(matched.serviceId, query));
         case API.connectionAction:

@@ -60,10 +60,44 @@ interface RunSummaryLike {
 }
 
 /**
+ * SMN refused most of what it was offered as messages in one delivery (every event, or more than
+ * the events it accepted). Such a pattern says the channel is at fault (a topic policy, a template,
+ * a subscription or account setting), not the alerts: none is set aside, every one stays in the
+ * outbox, and the run fails so the function's error metric fires.
+ */
+export class ChannelRefusedError extends MonitorError {
+  override name = 'ChannelRefusedError';
+}
+
+/**
  * Another invocation saved the state while this one worked (the lease was lost to a race or
  * outlived). This run stops without saving or publishing; the next run diffs against the newer
  * state, so nothing is lost and the snapshot does not move backwards.
  */
 export class OverlapError extends MonitorError {
   override name = 'OverlapError';
+}
+
+/**
+ * The stored state was written by another monitor: another project or region, or a deployment
+ * watching other services under the same prefix. It is left as it is, nothing is diffed against
+ * it, and the run fails naming both, so the platform's error metric fires.
+ */
+export class ForeignStateError extends MonitorError {
+  override name = 'ForeignStateError';
+}
+
+/**
+ * Runs keep finding the state lease held by the same invocation: the second run skipped for it
+ * fails, so a stuck lease cannot hold every alert back in silence.
+ */
+export class LeaseHeldError extends MonitorError {
+  override name = 'LeaseHeldError';
+  constructor(
+    message: string,
+    /** What the skipped run saw; the handler logs it as the run's summary. */
+    readonly summary: RunSummaryLike,
+  ) {
+    super(message);
+  }
 }

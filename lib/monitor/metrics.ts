@@ -22,6 +22,8 @@ export const RUN_METRICS = {
   services_unreadable: 'count',
   alerts_undelivered: 'count',
   run_duration_ms: 'ms',
+  /** 1 when the run found the state lease held and wrote and published nothing. */
+  run_skipped: 'count',
 } as const;
 
 export type MetricName = keyof typeof SERVICE_METRICS | keyof typeof RUN_METRICS;
@@ -50,6 +52,8 @@ export interface RunFigures {
   unreadable: number;
   undelivered: number;
   durationMs: number;
+  /** Whether the run was skipped for a held lease. */
+  skipped?: boolean;
   now: Date;
 }
 
@@ -73,7 +77,7 @@ export function runMetrics(figures: RunFigures): Metric[] {
   }
   const dimension = { name: 'project_id', value: dimensionValue(figures.projectId) } as const;
   const run = (name: keyof typeof RUN_METRICS, value: number): Metric => ({ name, dimension, value: amount(value), unit: RUN_METRICS[name] });
-  metrics.push(run('services_unreadable', figures.unreadable), run('alerts_undelivered', figures.undelivered), run('run_duration_ms', figures.durationMs));
+  metrics.push(run('services_unreadable', figures.unreadable), run('alerts_undelivered', figures.undelivered), run('run_duration_ms', figures.durationMs), run('run_skipped', figures.skipped ? 1 : 0));
   return metrics;
 }
 

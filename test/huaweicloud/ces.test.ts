@@ -77,7 +77,7 @@ describe('CesClient', () => {
     }));
     const at = now();
     const metrics = runMetrics({ projectId: cloud.projectId, services, unreadable: 0, undelivered: 0, durationMs: 4_000, now: at });
-    expect(metrics).toHaveLength(6_003);
+    expect(metrics).toHaveLength(6_004);
     await ces().send(NAMESPACE, metrics, at);
 
     const sizes = metricCalls().map((call) => Number(call.headers['content-length']));

@@ -28,6 +28,7 @@ describe('runMetrics', () => {
       '0123456789abcdef0123456789abcdef/services_unreadable': 1,
       '0123456789abcdef0123456789abcdef/alerts_undelivered': 3,
       '0123456789abcdef0123456789abcdef/run_duration_ms': 1234,
+      '0123456789abcdef0123456789abcdef/run_skipped': 0,
     });
     for (const metric of metrics) {
       expect(metric.name).toMatch(METRIC_NAME);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.js';
 import { UNLIMITED } from '../../lib/huaweicloud/budget.js';
-import { OverlapError, RunIncompleteError } from '../../lib/monitor/errors.js';
+import { ChannelRefusedError, ForeignStateError, LeaseHeldError, OverlapError, RunIncompleteError } from '../../lib/monitor/errors.js';
 import type { Checkpoint, MonitorDeps, SmnMessage } from '../../lib/monitor/ports.js';
 import { runMonitor } from '../../lib/monitor/run-monitor.js';
 import { countRecords } from '../../lib/monitor/records.js';
@@ -147,6 +147,46 @@ describe('runMonitor', () => {
     expect(w.state().services.has(SVC_B)).toBe(false);
   });
 
+  it('asks VPCEP about a service a listing left out: still there, it is read as usual; only a 404 removes it', async () => {
+    const w = world();
+    await w.pass();
+    set(w.vpcep, SVC_B, 'b1', 'failed');
+    w.vpcep.unlisted.add(SVC_B);
+    expect(await w.pass()).toMatchObject({ services: 2, changes: 1, alerts: 1 });
+    expect(w.vpcep.getServiceCalls).toEqual([SVC_B]);
+    expect(w.state().services.has(SVC_B)).toBe(true);
+    w.vpcep.getServiceFailure = Object.assign(new Error('vpcep:epservices:get failed: HTTP 503'), { status: 503 });
+    set(w.vpcep, SVC_B, 'b1', 'accepted', '2026-11-25T11:59:30Z');
+    expect(await w.pass()).toMatchObject({ services: 2, changes: 1, alerts: 0 }); // an error is not a 404
+    expect(w.state().services.has(SVC_B)).toBe(true);
+    expect(w.lines().some((line) => line.includes(SVC_B) && line.includes('not taken as deleted'))).toBe(true);
+  });
+
+  it('reads a service listed twice once', async () => {
+    const w = world();
+    w.vpcep.services.push({ id: SVC_B, name: 'orders' });
+    expect(await w.pass()).toMatchObject({ services: 2, connections: 3, alerts: 1 });
+    expect(w.vpcep.calls.filter((call) => call.serviceId === SVC_B)).toHaveLength(1);
+  });
+
+  it("leaves another monitor's state alone: no diff, no write, one notice, and every run fails naming both", async () => {
+    const w = world();
+    await w.pass();
+    const theirs = w.objects.objects.get('vpcep-monitor/state.json')!.replace(`"projectId":"${PROJECT}"`, '"projectId":"ffffffffffffffffffffffffffffffff"');
+    w.objects.objects.set('vpcep-monitor/state.json', theirs);
+    set(w.vpcep, SVC_B, 'b1', 'failed');
+    const sent = w.publisher.messages.length;
+    for (let run = 0; run < 2; run++) {
+      const error = (await w.pass().catch((e: unknown) => e)) as Error;
+      expect(error).toBeInstanceOf(ForeignStateError);
+      expect(error.message).toContain(`this monitor is project ${PROJECT}`);
+      expect(error.message).toContain('written for project ffffffffffffffffffffffffffffffff');
+      expect(error.message).toContain('set this one\'s OBS_PREFIX to vpcep-monitor/ap-southeast-1-');
+    }
+    expect(w.objects.objects.get('vpcep-monitor/state.json')).toBe(theirs);
+    expect(w.publisher.messages.slice(sent).map((m) => m.subject)).toEqual(['[VPCEP ap-southeast-1] monitor stopped: its state belongs to another monitor (project ffffffffffffffffffffffffffffffff)']);
+  });
+
   it('quarantines unreadable state, tells the operator once, and re-baselines without a flood', async () => {
     const w = world();
     w.objects.objects.set('vpcep-monitor/state.json', '{"schemaVersion":1,"generation":');
@@ -194,7 +234,9 @@ describe('runMonitor', () => {
       expect(w.publisher.messages).toHaveLength(1);
       expect(await w.pass()).toMatchObject({ alerts: 1, published: 1 });
       const trail = [...w.objects.objects.keys()].filter((k) => k.includes('/audit/'));
-      expect(trail).toHaveLength(3); // baseline, the crashed run, its repeat
+      expect(trail.filter((k) => !k.includes('.delivered'))).toHaveLength(3); // baseline, the crashed run, its repeat
+      // Delivery recorded once per publish SMN accepted: the baseline's and the repeat's, never the crashed run's.
+      expect(trail.filter((k) => k.includes('.delivered')).map((k) => /-(run-\d+)\.delivered/.exec(k)![1])).toEqual(['run-1', 'run-3']);
     });
   });
 
@@ -207,11 +249,45 @@ describe('runMonitor', () => {
       const puts = w.objects.puts.length;
       const summary = await w.pass();
       expect(summary.skipped).toContain('other');
-      expect(w.objects.puts.length).toBe(puts);
+      expect(w.objects.puts.slice(puts)).toEqual(['vpcep-monitor/lease-skipped.json']); // only the count of skipped runs
       expect(w.publisher.messages).toHaveLength(1);
       w.objects.objects.set('vpcep-monitor/lease.json', JSON.stringify({ runId: 'other', expiresAt: '2026-11-25T11:59:00Z' })); // expired
       expect(await w.pass()).toMatchObject({ alerts: 1, published: 1 });
       expect(w.objects.objects.has('vpcep-monitor/lease.json')).toBe(false);
+    });
+
+    it('the second run skipped for the same holder fails, with run_skipped sent, so a stuck lease is not silent', async () => {
+      const w = world({ METRICS_NAMESPACE: 'VPCEP.Monitor' });
+      const metrics = new FakeMetrics();
+      const pass = (runId: string) => runMonitor(w.config, { ...w.deps, metrics }, { runId, leaseExpiresAt: w.deps.now() });
+      await pass('first');
+      w.objects.objects.set('vpcep-monitor/lease.json', JSON.stringify({ runId: 'stuck', expiresAt: '2026-11-25T12:10:00Z' }));
+      set(w.vpcep, SVC_A, 'a1', 'failed');
+      expect(await pass('second')).toMatchObject({ skipped: 'lease held by stuck', undelivered: 1 });
+      const error = (await pass('third').catch((e: unknown) => e)) as LeaseHeldError;
+      expect(error).toBeInstanceOf(LeaseHeldError);
+      expect(error.message).toMatch(/lease is held by stuck until 2026-11-25T12:10:00Z, and 2 runs in a row found it so; 1 alert\(s\) wait .*delete vpcep-monitor\/lease\.json/);
+      expect(error.summary).toMatchObject({ undelivered: 1 });
+      const skippedSent = metrics.sent.flatMap((batch) => batch.metrics).filter((m) => m.name === 'run_skipped').map((m) => m.value);
+      expect(skippedSent).toEqual([0, 1, 1]);
+      // Another holder starts the count again.
+      w.objects.objects.set('vpcep-monitor/lease.json', JSON.stringify({ runId: 'next', expiresAt: '2026-11-25T12:10:00Z' }));
+      expect(await pass('fourth')).toMatchObject({ skipped: 'lease held by next' });
+    });
+
+    it('takes over a lease claiming more than any invocation runs, warning with its holder, and alerts in the same run', async () => {
+      const w = world();
+      await w.pass();
+      w.objects.objects.set('vpcep-monitor/lease.json', JSON.stringify({ runId: 'ctrl-c', expiresAt: '2027-11-25T12:00:00Z' }));
+      set(w.vpcep, SVC_A, 'a1', 'failed');
+      expect(await w.pass()).toMatchObject({ alerts: 1, published: 1 });
+      expect(w.lines().some((line) => line.includes('the state lease of ctrl-c claimed until 2027-11-25T12:00:00Z') && line.includes('taken over as stale'))).toBe(true);
+      // Nor does this monitor ever claim more than the longest invocation, whatever deadline it is given.
+      const claims: string[] = [];
+      const watching = { ...w.deps, checkpoint: (step: Checkpoint) => { if (step === 'lease-acquired') claims.push(w.objects.objects.get('vpcep-monitor/lease.json')!); } };
+      set(w.vpcep, SVC_A, 'a1', 'accepted');
+      await runMonitor(w.config, watching, { runId: 'long', leaseExpiresAt: new Date('2026-11-26T12:00:00Z') });
+      expect(claims.map((c) => JSON.parse(c) as unknown)).toEqual([{ runId: 'long', expiresAt: '2026-11-25T12:15:00.000Z' }]);
     });
 
     it('a run whose state was saved by another meanwhile stops without moving it back', async () => {
@@ -303,18 +379,124 @@ describe('delivering what SMN refuses', () => {
   });
 
   it.each([
+    ['subject is invalid', 403, 'SMN.0008'],
+    ['message is invalid', 403, 'SMN.0009'],
+    ['message is invalid, under another status', 400, 'SMN.0009'],
+  ])('takes "%s" (HTTP %i %s) as a refusal of that message: it is dead-lettered while the others arrive', async (_what, status, code) => {
+    const w = world();
+    await w.pass();
+    set(w.vpcep, SVC_A, 'bad', 'failed');
+    set(w.vpcep, SVC_A, 'good', 'failed');
+    set(w.vpcep, SVC_B, 'other', 'pendingAcceptance');
+    w.publisher.refuse = (message) => (message.structure && payloadIds(message).includes('bad') ? { status, code } : undefined);
+    expect(await w.pass()).toMatchObject({ alerts: 3, undelivered: 0, deadLettered: 1 });
+    expect(w.publisher.messages.filter((m) => m.structure).slice(1).flatMap(payloadIds).sort()).toEqual(['good', 'other']);
+    expect(w.state().outbox).toEqual([]);
+  });
+
+  describe('when SMN refuses most of a delivery, the channel is at fault and nothing is set aside', () => {
+    const deadLetters = (w: ReturnType<typeof world>) => [...w.objects.objects.keys()].filter((k) => k.includes('dead-letter'));
+
+    it('refusing every structured publish: the run fails, every alert stays, all arrive once SMN accepts again', async () => {
+      const w = world();
+      await w.pass();
+      for (let i = 0; i < 6; i++) set(w.vpcep, SVC_A, `f${i}`, 'failed');
+      w.publisher.refuse = (message) => (message.structure ? { status: 400, code: 'SMN.0021' } : undefined);
+      const error = await w.pass().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RunIncompleteError);
+      expect((error as Error).cause).toBeInstanceOf(ChannelRefusedError);
+      expect((error as Error).message).toMatch(/6 alert\(s\) not delivered \(SMN refused \d+ alert\(s\) as messages and accepted 0/);
+      expect(deadLetters(w)).toEqual([]);
+      expect(w.publisher.messages.filter((m) => !m.structure)).toEqual([]); // no notice claims they were set aside
+      expect(w.state().outbox).toHaveLength(6);
+      w.publisher.refuse = undefined;
+      expect(await w.pass()).toMatchObject({ published: 1, undelivered: 0, deadLettered: 0 });
+      expect(payloadIds(w.publisher.messages.at(-1)!).sort()).toEqual(['f0', 'f1', 'f2', 'f3', 'f4', 'f5']);
+    });
+
+    it('refusing the only alert of a delivery: it waits (one event alone cannot tell a bad message from a bad channel)', async () => {
+      const w = world();
+      await w.pass();
+      set(w.vpcep, SVC_A, 'a1', 'failed');
+      w.publisher.refuse = (message) => (message.structure ? { status: 403, code: 'SMN.0009' } : undefined);
+      await expect(w.pass()).rejects.toBeInstanceOf(RunIncompleteError);
+      expect(deadLetters(w)).toEqual([]);
+      expect(w.state().outbox).toHaveLength(1);
+    });
+
+    it('refusing more than half of a burst: nothing is set aside, the accepted ones leave the outbox', async () => {
+      const w = world();
+      await w.pass();
+      for (const id of ['r1', 'r2', 'ok']) set(w.vpcep, SVC_A, id, 'failed');
+      w.publisher.refuse = (message) => (message.structure && !payloadIds(message).every((id) => id === 'ok') ? { status: 400, code: 'SMN.0021' } : undefined);
+      const error = await w.pass().catch((e: unknown) => e);
+      expect((error as Error).cause).toBeInstanceOf(ChannelRefusedError);
+      expect(deadLetters(w)).toEqual([]);
+      expect(w.state().outbox.map((e) => e.connectionId)).toEqual(expect.arrayContaining(['r1', 'r2']));
+    });
+
+    it('stops splitting once the refusals outnumber what could still be accepted', async () => {
+      const w = world();
+      await w.pass();
+      for (let i = 0; i < 64; i++) set(w.vpcep, SVC_A, `f${i}`, 'failed');
+      w.publisher.refuse = (message) => (message.structure ? { status: 400, code: 'SMN.0021' } : undefined);
+      const before = w.publisher.attempts.length;
+      await expect(w.pass()).rejects.toBeInstanceOf(RunIncompleteError);
+      // Splitting all 64 down to single events takes 127 publishes; the verdict is clear after 33 refusals.
+      expect(w.publisher.attempts.length - before).toBeLessThan(80);
+      expect(w.state().outbox).toHaveLength(64);
+    });
+  });
+
+  describe('the trail', () => {
+    const trail = (w: ReturnType<typeof world>) => [...w.objects.objects.entries()].filter(([k]) => k.includes('/audit/')).flatMap(([, body]) => body.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>));
+
+    it('says an alert was raised when it is detected, and delivered (with SMN’s message id) only once SMN accepted it', async () => {
+      const w = world();
+      await w.pass();
+      set(w.vpcep, SVC_A, 'a1', 'failed');
+      w.publisher.failNext = 1;
+      await expect(w.pass()).rejects.toBeInstanceOf(RunIncompleteError);
+      const raised = trail(w).filter((r) => r.connectionId === 'a1' && r.runId === 'run-2');
+      expect(raised).toEqual([expect.objectContaining({ change: 'status', raised: true })]);
+      expect(raised[0]).not.toHaveProperty('alerted');
+      await w.pass();
+      const delivered = trail(w).filter((r) => r.connectionId === 'a1' && r.change === 'delivered');
+      expect(delivered).toEqual([expect.objectContaining({ eventId: raised[0]!.eventId, messageId: 'm2', runId: 'run-3' })]);
+    });
+
+    it('a failed write of the delivery records fails the run but lets the delivered alerts go: SMN has them', async () => {
+      const w = world();
+      await w.pass();
+      set(w.vpcep, SVC_A, 'a1', 'failed');
+      const put = w.objects.put.bind(w.objects);
+      w.objects.put = async (key, body) => (key.includes('.delivered') ? Promise.reject(new Error('HTTP 503')) : put(key, body));
+      await expect(w.pass()).rejects.toThrow(/1 alert\(s\)|HTTP 503/);
+      expect(w.state().outbox).toEqual([]);
+      expect(trail(w).filter((r) => r.change === 'delivered' && r.connectionId === 'a1')).toEqual([]);
+      expect(w.lines().join('\n')).toMatch(/recording 1 delivered alert\(s\) in the audit trail failed/);
+    });
+  });
+
+  it.each([
     ['a missing topic', 404, 'SMN.0006'],
     ['an invalid topic URN', 400, 'SMN.0005'],
     ['a refused signature', 401, 'APIGW.0301'],
     ['throttling', 429, 'APIGW.0308'],
+    ['no permission', 403, 'SMN.0001'],
+    ['no permission, under another status', 400, 'SMN.0001'],
+    ['an IAM refusal', 403, 'IAM.0002'],
+    ['an unauthorised API call', 403, 'APIGW.0302'],
   ])('never dead-letters on %s: the alerts wait in the outbox', async (_what, status, code) => {
     const w = world();
     await w.pass();
     set(w.vpcep, SVC_A, 'a1', 'failed');
+    set(w.vpcep, SVC_B, 'b1', 'failed');
     w.publisher.refuse = () => ({ status, code });
     await expect(w.pass()).rejects.toBeInstanceOf(RunIncompleteError);
-    expect(w.state().outbox).toHaveLength(1);
+    expect(w.state().outbox).toHaveLength(2);
     expect([...w.objects.objects.keys()].some((k) => k.includes('dead-letter'))).toBe(false);
+    // A channel failure stops at the first publish: a message refusal would split it in two.
     expect(w.publisher.attempts).toHaveLength(2);
   });
 });
