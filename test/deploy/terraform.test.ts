@@ -291,11 +291,14 @@ describe('notifications and state', () => {
       foreignStateNoticeKey: (p) => keys.foreignStateNoticeKey(p, '0123456789abcdef0123'),
       auditKey: (p) => keys.auditKey(p, at, 'run-1'),
       auditPartKey: (p) => keys.auditPartKey(keys.auditKey(p, at, 'run-1'), 2),
+      'auditKey:delivered': (p) => keys.auditKey(p, at, 'run-1', 'delivered'),
+      'auditKey:dead-letter': (p) => keys.auditKey(p, at, 'run-1', 'dead-letter'),
       quarantineKey: (p) => keys.quarantineKey(p, at),
       deadLetterKey: (p) => keys.deadLetterKey(p, at, 'run-1'),
     };
-    const builders = Object.keys(keys).filter((name) => name.endsWith('Key'));
-    expect(builders.sort()).toEqual(Object.keys(samples).sort());
+    // Builders are the *Key functions; is*Key ones are predicates about a key.
+    const builders = Object.keys(keys).filter((name) => name.endsWith('Key') && !name.startsWith('is'));
+    expect(builders.sort()).toEqual(Object.keys(samples).sort().filter((name) => !name.includes(':')));
     // Which rule each kind belongs under, and whether its current version may expire: the
     // snapshot, the skip count and the notices never; the lease after a day (it ends with its run);
     // audit, quarantine and dead letters with the audit trail.
@@ -306,6 +309,8 @@ describe('notifications and state', () => {
       foreignStateNoticeKey: { rule: 'notices-history', current: undefined },
       auditKey: { rule: 'audit-retention', current: '${var.audit_retention_days}' },
       auditPartKey: { rule: 'audit-retention', current: '${var.audit_retention_days}' },
+      'auditKey:delivered': { rule: 'audit-retention', current: '${var.audit_retention_days}' },
+      'auditKey:dead-letter': { rule: 'audit-retention', current: '${var.audit_retention_days}' },
       quarantineKey: { rule: 'quarantine-retention', current: '${var.audit_retention_days}' },
       deadLetterKey: { rule: 'dead-letter-retention', current: '${var.audit_retention_days}' },
     };
