@@ -11,7 +11,7 @@ import { Agent } from 'node:http';
 import type { LookupFunction } from 'node:net';
 import type { Budget } from './budget.js';
 import type { Credentials } from './credentials.js';
-import { ApiError, CloudError, endpointOrigin, networkError, TimeoutError } from './errors.js';
+import { ApiError, CloudError, endpointOrigin, networkError, NoSuchBucketError, TimeoutError } from './errors.js';
 import { IAM_ACTIONS } from './iam-actions.js';
 import { DEFAULT_RETRY_POLICY, type RetryNotice, type RetryPolicy, withRetry } from './retry.js';
 
@@ -161,6 +161,9 @@ export class ObsStore {
       async (timeoutMs) => {
         const result = await withTimeout(api, this.clientOptions.server, send(client), timeoutMs);
         const { Status, Code, Message, RequestId } = result.CommonMsg;
+        // A 404 for a missing object is an answer ("no state yet"); for a missing bucket it is a
+        // wrong OBS_BUCKET, and no command may read it as "nothing there yet".
+        if (Status === 404 && Code === 'NoSuchBucket') throw new NoSuchBucketError(api, this.bucket, this.clientOptions.server, RequestId || undefined);
         if (Status >= 300 && !acceptedStatuses.includes(Status)) {
           throw new ApiError(api, Status, Code || undefined, Message || undefined, RequestId || undefined);
         }

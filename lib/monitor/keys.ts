@@ -14,6 +14,15 @@ export function stateKey(prefix: string): string {
   return `${prefix}state.json`;
 }
 
+/** The OBS_PREFIX under which `key` is the state object, or `undefined` when it is not one. */
+export function statePrefixOf(key: string): string | undefined {
+  const name = stateKey('');
+  if (!key.endsWith(name)) return undefined;
+  const prefix = key.slice(0, -name.length);
+  // `{prefix}state.json` only: not `quarantine/state-….json`, not `mystate.json`.
+  return prefix === '' || prefix.endsWith('/') ? prefix : undefined;
+}
+
 export function leaseKey(prefix: string): string {
   return `${prefix}lease.json`;
 }

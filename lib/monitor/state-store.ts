@@ -8,38 +8,52 @@ import type { Config } from '../config.js';
 import { OverlapError, StateFormatError } from './errors.js';
 import { quarantineKey, stateKey } from './keys.js';
 import type { LoadedState } from './plan-run.js';
-import type { MonitorDeps, ObjectStore } from './ports.js';
+import { operatorNotice } from './operator-notice.js';
+import type { MonitorDeps, ObjectStore, SmnMessage } from './ports.js';
 import { emptyState, type MonitorState, serializeState, StateReader } from './state.js';
 
 export async function loadState(config: Config, deps: MonitorDeps, options: { runId: string; dryRun?: boolean }): Promise<LoadedState> {
   const key = stateKey(config.obsPrefix);
   const stored = await deps.objects.getStream(key);
-  if (!stored) return { state: emptyState(), baseline: true, quarantined: false, etag: undefined };
+  if (!stored) return { state: emptyState(), baseline: true, quarantined: false, etag: undefined, published: 0 };
   try {
     // Read as it arrives: the 10 MB of a large project's state never exist as one text.
     const reader = new StateReader();
     for await (const line of lines(stored.body)) reader.line(line);
-    return { state: reader.finish(), baseline: false, quarantined: false, etag: stored.etag };
+    return { state: reader.finish(), baseline: false, quarantined: false, etag: stored.etag, published: 0 };
   } catch (error) {
     if (!(error instanceof StateFormatError)) throw error;
     // Never guess at unreadable state, and never answer it with an alert for every connection:
     // set it aside, tell the operator once, and record a silent new baseline.
     const aside = quarantineKey(config.obsPrefix, deps.now());
-    deps.logger.error({ err: error, key, quarantineKey: aside }, `state ${key} is unreadable (${error.message}); moved aside to ${aside}, recording a new baseline without alerts`);
-    if (!options.dryRun) {
-      // The bytes as they are, read again whole: a state this broken is not a large one to hold.
-      await deps.objects.put(aside, (await deps.objects.get(key))?.body ?? '');
-      await deps.publisher.publish({
-        subject: `[VPCEP ${config.region}] monitor state was unreadable and has been reset`,
-        message:
-          `The VPC Endpoint connection monitor could not read its state object ${key} (${error.message}).\n` +
-          `The object was copied to ${aside} and a new baseline is being recorded. ` +
-          'Connections that changed while the state was unreadable are not alerted individually; ' +
-          `run "vpcep-monitor status" to see connections waiting now.\nRun ${options.runId}.\n`,
-      });
+    if (options.dryRun) {
+      // A dry run writes nothing: it says what a run would do, not that it was done.
+      deps.logger.error({ err: error, key, quarantineKey: aside }, `state ${key} is unreadable (${error.message}); a run would move it aside to ${aside} and record a new baseline without alerts`);
+      return { state: emptyState(), baseline: true, quarantined: true, etag: stored.etag, published: 0 };
     }
-    return { state: emptyState(), baseline: true, quarantined: true, etag: stored.etag };
+    deps.logger.error({ err: error, key, quarantineKey: aside }, `state ${key} is unreadable (${error.message}); moved aside to ${aside}, recording a new baseline without alerts`);
+    // The bytes as they are, read again whole: a state this broken is not a large one to hold.
+    await deps.objects.put(aside, (await deps.objects.get(key))?.body ?? '');
+    await deps.publisher.publish(quarantineNotice(config, key, aside, error.message, options.runId));
+    return { state: emptyState(), baseline: true, quarantined: true, etag: stored.etag, published: 1 };
   }
+}
+
+function quarantineNotice(config: Config, key: string, aside: string, reason: string, runId: string): SmnMessage {
+  return operatorNotice({
+    type: 'state-quarantined',
+    subject: `[VPCEP ${config.region}] monitor state was unreadable and has been reset`,
+    projectId: config.projectId,
+    region: config.region,
+    runId,
+    email:
+      `The VPC Endpoint connection monitor could not read its state object ${key} (${reason}).\n` +
+      `The object was copied to ${aside} and a new baseline is being recorded. ` +
+      'Connections that changed while the state was unreadable are not alerted individually; ' +
+      `run "vpcep-monitor status" to see connections waiting now.\nRun ${runId}.\n`,
+    sms: `VPCEP ${config.region}: monitor state was unreadable, set aside, new baseline recorded; check the connections.`,
+    details: { bucket: config.obsBucket, stateKey: key, quarantineKey: aside, reason },
+  });
 }
 
 /**
