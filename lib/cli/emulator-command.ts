@@ -6,7 +6,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { CONSOLE_HELP, runConsoleCommand, splitWords, type ConsoleResult } from '../emulator/console-commands.js';
+import { closest } from '../config-values.js';
+import { CONSOLE_HELP, CONSOLE_VERBS, runConsoleCommand, splitWords, type ConsoleResult } from '../emulator/console-commands.js';
 import { ConsoleControl, sendConsoleCommand } from '../emulator/console-control.js';
 import { LocalCloud } from '../emulator/index.js';
 import { subscriberView } from '../emulator/subscriber-view.js';
@@ -63,13 +64,17 @@ async function remote(words: string[], io: Io): Promise<number> {
     io.stdout.write(`${CONSOLE_HELP}\n`);
     return 0;
   }
+  if (!(CONSOLE_VERBS as readonly string[]).includes(words[0]!)) {
+    const likely = closest(words[0]!, CONSOLE_VERBS);
+    throw new UsageError(`unknown emulator command "${words[0]!.slice(0, 40)}"${likely === undefined ? '' : ` (did you mean ${likely}?)`}; commands: ${CONSOLE_VERBS.join(', ')}`);
+  }
   const control = io.env.VPCEP_EMULATOR_CONTROL;
   if (control === undefined || control === '') {
     throw new Error('VPCEP_EMULATOR_CONTROL is not set: start "vpcep-monitor emulator" in another terminal and run the export lines it prints');
   }
   const result = await sendConsoleCommand(control, words);
   (result.ok ? io.stdout : io.stderr).write(`${result.output}\n`);
-  return result.ok ? 0 : 1;
+  return result.ok ? 0 : result.usage ? 2 : 1;
 }
 
 async function serve(port: number, seed: number | undefined, dataDir: string | undefined, io: Io, input: NodeJS.ReadableStream & { isTTY?: boolean }): Promise<number> {

@@ -83,5 +83,5 @@ export async function sendConsoleCommand(controlUrl: string, words: readonly str
   }
   const result = (await response.json().catch(() => undefined)) as ConsoleResult | undefined;
   if (result === undefined || typeof result.output !== 'string') throw new Error(`the local cloud at ${url.origin} answered HTTP ${response.status} without a console result`);
-  return { ok: result.ok === true && response.ok, output: result.output, ...(result.quit ? { quit: true } : {}) };
+  return { ok: result.ok === true && response.ok, output: result.output, ...(result.quit ? { quit: true } : {}), ...(result.usage === true ? { usage: true } : {}) };
 }
