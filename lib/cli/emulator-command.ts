@@ -11,7 +11,7 @@ import { CONSOLE_HELP, CONSOLE_VERBS, runConsoleCommand, splitWords, type Consol
 import { ConsoleControl, sendConsoleCommand } from '../emulator/console-control.js';
 import { LocalCloud } from '../emulator/index.js';
 import { subscriberView } from '../emulator/subscriber-view.js';
-import { loadWorld, saveWorld, worldFilePath } from '../emulator/world-file.js';
+import { loadSession, loadWorld, saveSession, saveWorld, worldFilePath } from '../emulator/world-file.js';
 import { type Io, UsageError } from './command.js';
 
 export interface EmulatorOptions {
@@ -79,11 +79,22 @@ async function remote(words: string[], io: Io): Promise<number> {
 
 async function serve(port: number, seed: number | undefined, dataDir: string | undefined, io: Io, input: NodeJS.ReadableStream & { isTTY?: boolean }): Promise<number> {
   const world = dataDir === undefined ? undefined : await loadWorld(dataDir);
+  // A restart keeps what the exports printed last time say: the keys, the ports and the console URL.
+  const session = world === undefined || dataDir === undefined ? undefined : await loadSession(dataDir);
+  const notes: string[] = [];
   if (world !== undefined && seed !== undefined) {
-    throw new UsageError(`--seed makes a new local cloud, but ${worldFilePath(dataDir ?? '')} already holds one; remove that file to start afresh`);
+    notes.push(`--seed ${seed} ignored: ${worldFilePath(dataDir ?? '')} already holds a world, and this start carries it on (remove that file to start afresh).`);
   }
-  const credentials = localCredentials(io.env);
-  const cloud = await LocalCloud.start({ credentials: [credentials], port, ...(world ? { region: world.region, projectId: world.projectId } : {}) });
+  const credentials = session ? { ak: session.ak, sk: session.sk } : localCredentials(io.env);
+  const region = world ? { region: world.region, projectId: world.projectId } : {};
+  // --port asks for ports of its own; otherwise those of the last start, if they are still free.
+  const keptPorts = port === 0 ? session?.ports : undefined;
+  let moved = false;
+  const cloud = await LocalCloud.start({ credentials: [credentials], port, ...(keptPorts ? { ports: keptPorts } : {}), ...region }).catch(async (error: unknown) => {
+    if (keptPorts === undefined || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    moved = true;
+    return LocalCloud.start({ credentials: [credentials], port: 0, ...region });
+  });
   let origin: string;
   if (world !== undefined) {
     cloud.importWorld(world);
@@ -114,8 +125,22 @@ async function serve(port: number, seed: number | undefined, dataDir: string | u
     if (result.quit) stop();
     return result;
   };
-  const control = new ConsoleControl(execute);
-  const controlUrl = await control.start();
+  let control = new ConsoleControl(execute, session?.controlToken);
+  const controlUrl = await control.start(session?.controlPort ?? 0).catch(async (error: unknown) => {
+    if (session === undefined || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    moved = true;
+    control = new ConsoleControl(execute);
+    return control.start();
+  });
+  if (dataDir !== undefined) {
+    const ports = [cloud.endpoints.vpcep, cloud.endpoints.smn, cloud.endpoints.obs, cloud.endpoints.ces].map((endpoint) => Number(new URL(endpoint).port));
+    await saveSession(dataDir, { ...credentials, ports, controlPort: Number(new URL(controlUrl).port), controlToken: new URL(controlUrl).pathname.split('/')[1] ?? '' });
+  }
+  if (world !== undefined) {
+    notes.push(session !== undefined && !moved
+      ? 'Same keys and ports as before: the exports it printed last time still work.'
+      : 'Its keys or ports changed since the last start: paste the export lines below again.');
+  }
 
   const prompt = input.isTTY === true;
   const lines = createInterface({ input, output: prompt ? (io.stdout as NodeJS.WritableStream) : undefined, terminal: prompt });
@@ -129,6 +154,7 @@ async function serve(port: number, seed: number | undefined, dataDir: string | u
     [
       `Local Huawei Cloud running: VPCEP, SMN, OBS and Cloud Eye on 127.0.0.1 (Ctrl+C or "quit" stops it).`,
       origin,
+      ...notes,
       dataDir === undefined ? 'Nothing is kept after it stops (--data-dir DIR keeps it).' : `Its world is kept in ${worldFilePath(dataDir)}.`,
       'Point the CLI at it, here or in another terminal, with:',
       `export HUAWEICLOUD_SDK_AK=${credentials.ak}`,

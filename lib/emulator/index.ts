@@ -120,7 +120,7 @@ export class LocalCloud implements CloudWorld {
       for (const [index, service] of cloud.services.entries()) {
         const listener = new Listener((request, response) => void serveRequest(host, service, request, response));
         cloud.listeners.push(listener);
-        const port = await listener.listen(base === 0 ? 0 : base + index);
+        const port = await listener.listen(options.ports?.[index] ?? (base === 0 ? 0 : base + index));
         cloud.endpoints[service.name] = `http://127.0.0.1:${port}`;
         if (service.name === 'obs') cloud.endpoints.obsHost = `http://${OBS_HOST_NAME}:${port}`;
       }

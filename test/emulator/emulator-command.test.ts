@@ -124,7 +124,8 @@ test('a scripted session: a pending request added at the prompt and a failure fr
   const failed = await cli(env, 'emulator', 'fail', victim.slice(0, 8), 'EndPoint.2014', 'No free IP addresses.');
   expect(failed).toMatchObject({ code: 0, stdout: `${victim} is failed (EndPoint.2014: No free IP addresses.; was accepted)\n` });
   const mistake = await cli(env, 'emulator', 'reject', 'zz');
-  expect(mistake).toMatchObject({ code: 1, stdout: '', stderr: 'error: "zz" is too short: give at least 4 characters of the connection id\n' });
+  expect(mistake).toMatchObject({ code: 2, stdout: '', stderr: 'error: "zz" is too short: give at least 4 characters of the connection id\n' });
+  expect(await cli(env, 'emulator', 'reject', 'ffffffff')).toMatchObject({ code: 1, stderr: 'error: no connection starts with "ffffffff"; "list" shows them\n' });
 
   const changes = await cli(env, 'run');
   expect(JSON.parse(changes.stdout)).toMatchObject({ baseline: false, changes: 2, alerts: 2, published: 1 });
@@ -138,18 +139,18 @@ test('a scripted session: a pending request added at the prompt and a failure fr
   expect(await first.exit()).toBe(0);
   expect(first.output).toContain(`Saved the local cloud to ${join(dataDir, 'local-cloud.json')}.`);
 
-  // Restarted on the same directory: the same world, the monitor's state included.
-  const second = start(['--data-dir', dataDir]);
+  // Restarted with the documented command, the very one that started it: the same world (the
+  // monitor's state included), and the same keys and ports, so the exports pasted before still work.
+  const second = start(['--seed', '4', '--data-dir', dataDir]);
   const restartedEnv = await second.environment();
   expect(second.output).toContain(`World loaded from ${join(dataDir, 'local-cloud.json')}: 1 service(s), 5 connection(s).`);
-  const listed = await cli(restartedEnv, 'emulator', 'list', 'pendingAcceptance');
+  expect(second.output).toContain(`--seed 4 ignored: ${join(dataDir, 'local-cloud.json')} already holds a world`);
+  expect(second.output).toContain('Same keys and ports as before: the exports it printed last time still work.');
+  expect(restartedEnv).toEqual(env);
+  const listed = await cli(env, 'emulator', 'list', 'pendingAcceptance');
   expect(listed.stdout).toContain(`${added}  pendingAcceptance`);
-  const quiet = await cli(restartedEnv, 'run');
+  const quiet = await cli(env, 'run');
   expect(JSON.parse(quiet.stdout)).toMatchObject({ baseline: false, changes: 0, alerts: 0, published: 0 });
-
-  // --seed would throw the kept world away, so it is refused; SIGTERM stops and saves.
-  const refused = await cli({}, 'emulator', '--seed', '3', '--data-dir', dataDir);
-  expect(refused).toMatchObject({ code: 2, stderr: expect.stringContaining('--seed makes a new local cloud, but') });
   second.child.kill('SIGTERM');
   expect(await second.exit()).toBe(0);
   expect(second.output).toContain('Saved the local cloud to');
