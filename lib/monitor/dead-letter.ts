@@ -8,6 +8,7 @@
  * The notice doubles as proof that the channel works: if SMN refuses that small plain message too,
  * the problem is the topic or the account, not the events, and they stay in the outbox.
  */
+import { LOCAL_CLI } from '../text.js';
 import type { Config } from '../config.js';
 import type { AlertEvent } from './alerts.js';
 import { type AuditRecord, eventRecord, writeAudit } from './audit.js';
@@ -76,7 +77,7 @@ function notice(config: Config, refusals: readonly Refusal[], key: string, runId
     email:
       `SMN refused ${n === 1 ? 'this alert' : 'these alerts'} of the VPC Endpoint connection monitor for good, so ${n === 1 ? 'it was' : 'they were'} moved out of the outbox ` +
       `to obs://${config.obsBucket}/${key} (every other alert was delivered as usual):\n${lines.join('\n')}\n\n` +
-      `Read them with "vpcep-monitor status" and the object above; the audit trail records them as undeliverable.\nRun ${cleanToken(runId, 80)}.\n`,
+      `Read them with "${LOCAL_CLI} status" (in the monitor's checkout) and the object above; the audit trail records them as undeliverable.\nRun ${cleanToken(runId, 80)}.\n`,
     sms: `VPCEP ${config.region}: ${n} alert${n === 1 ? '' : 's'} SMN refused for good ${n === 1 ? 'was' : 'were'} set aside; see the e-mail or vpcep-monitor status.`,
     // Ids and SMN's answers only, not the events again: whatever SMN refused in them must not
     // make it refuse the notice too. The events themselves are in the dead-letter object.

@@ -3,6 +3,7 @@
  * set aside, never guessed at; a save refuses to overwrite a state another invocation saved since
  * this one loaded (OBS has no conditional PUT, so the ETag is compared just before writing).
  */
+import { LOCAL_CLI } from '../text.js';
 import { StringDecoder } from 'node:string_decoder';
 import type { Config } from '../config.js';
 import { OverlapError, StateFormatError } from './errors.js';
@@ -50,7 +51,7 @@ function quarantineNotice(config: Config, key: string, aside: string, reason: st
       `The VPC Endpoint connection monitor could not read its state object ${key} (${reason}).\n` +
       `The object was copied to ${aside} and a new baseline is being recorded. ` +
       'Connections that changed while the state was unreadable are not alerted individually; ' +
-      `run "vpcep-monitor status" to see connections waiting now.\nRun ${runId}.\n`,
+      `run "${LOCAL_CLI} status" (in the monitor's checkout) to see connections waiting now.\nRun ${runId}.\n`,
     sms: `VPCEP ${config.region}: monitor state was unreadable, set aside, new baseline recorded; check the connections.`,
     details: { bucket: config.obsBucket, stateKey: key, quarantineKey: aside, reason },
   });

@@ -120,7 +120,7 @@ describe('renderReport', () => {
     const records = [1, 2, 3, 4, 5].map((day) => record({ at: `2026-11-1${day}T00:00:00Z`, serviceId: 's1', connectionId: `c${day}`, change: 'removed', from: 'accepted' }));
     const html = page({ now, since, state, records, maxChanges: 2 });
     expect(html).toContain('Showing the newest 2 of 5 changes.');
-    expect(html).toContain('vpcep-monitor audit --service s1 --since 2026-11-10T12:00:00.000Z');
+    expect(html).toContain('npm exec --no -- vpcep-monitor audit --service s1 --since 2026-11-10T12:00:00.000Z');
     expect(html.match(/data-label="When"/g)).toHaveLength(2);
   });
 
