@@ -5,6 +5,8 @@
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { cleanText } from '../monitor/sanitize.js';
+import { auditKeyTime, auditRoot } from '../monitor/keys.js';
+import type { ObjectStore } from '../monitor/ports.js';
 import type { MonitorState } from '../monitor/state.js';
 import { ReportBuilder } from '../report/report-model.js';
 import { renderReport } from '../report/render-report.js';
@@ -35,6 +37,12 @@ export function resolveService(services: ReadonlyMap<string, { name: string }>, 
   throw new UsageError(`unknown service "${shown}"; known services: ${listServices([...services].map(([id, { name }]) => [id, name]))}`);
 }
 
+/** When the monitor's first run wrote the trail: the first audit object, one list call away. */
+async function firstRunAt(store: ObjectStore, prefix: string): Promise<Date | undefined> {
+  for await (const { key } of store.list(auditRoot(prefix))) return auditKeyTime(key);
+  return undefined;
+}
+
 export async function reportCommand(values: Record<string, string | boolean | undefined>, io: Io, now: Date = new Date()): Promise<number> {
   const out = values.out;
   if (typeof out !== 'string' || out === '') throw new UsageError('--out FILE is required: where to write the report');
@@ -48,7 +56,8 @@ export async function reportCommand(values: Record<string, string | boolean | un
   const serviceId = service === undefined ? undefined : resolveService(state?.services ?? new Map(), service);
 
   // Records stream through the builder, which keeps only what the page shows.
-  const builder = new ReportBuilder({ now, since, state, ...(serviceId ? { serviceId } : {}) });
+  const trailStart = await firstRunAt(store, config.obsPrefix);
+  const builder = new ReportBuilder({ now, since, state, ...(serviceId ? { serviceId } : {}), ...(trailStart ? { trailStart } : {}) });
   // The builder keeps to --service itself; the range is what is read.
   for await (const record of readAuditRange(store, config.obsPrefix, { since, until: now })) builder.add(record);
   const model = builder.build();

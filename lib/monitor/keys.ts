@@ -27,9 +27,22 @@ export function leaseKey(prefix: string): string {
   return `${prefix}lease.json`;
 }
 
+/** Where every audit object lives: listed in key order, its first object is the monitor's first run. */
+export function auditRoot(prefix: string): string {
+  return `${prefix}audit/`;
+}
+
+/** When the run that wrote audit object `key` started, read back from its name; `undefined` for another key. */
+export function auditKeyTime(key: string): Date | undefined {
+  const match = /audit\/\d{4}\/\d{2}\/\d{2}\/(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z-/.exec(key);
+  if (!match) return undefined;
+  const [, y, mo, d, h, mi, s, ms] = match;
+  return new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}Z`);
+}
+
 /** `{prefix}audit/YYYY/MM/DD/` for the UTC day of `date`. */
 export function auditDayPrefix(prefix: string, date: Date): string {
-  return `${prefix}audit/${utcDayPath(date)}`;
+  return `${auditRoot(prefix)}${utcDayPath(date)}`;
 }
 
 /**

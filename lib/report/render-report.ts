@@ -152,7 +152,8 @@ ${failed.map((connection) => html`<tr>${td('Connection', untrusted(connection.co
 function failure(connection: FailedConnection, model: ReportModel): Html {
   const record = connection.failure;
   if (!record) return html`<span class="muted">Failed before ${formatTime(model.since)}: its error is not in this period's trail (a longer <code>--since</code> may find it).</span>`;
-  const description = record.description ? html`<div class="muted">${untrusted(record.description, 512)}</div>` : null;
+  // The consumer's own words, labelled so they are not read as part of VPCEP's error.
+  const description = record.description ? html`<div class="muted">Consumer's description: “${untrusted(record.description, 512)}”</div>` : null;
   if (!record.errors) return html`<span class="muted">No error recorded: the trail's record of this failure (${formatTime(record.at)}) was written before the monitor kept error details.</span>${description}`;
   if (record.errors.length === 0) return html`<span class="muted">VPCEP reported no error for this failure.</span>${description}`;
   return html`${record.errors.map((error) => html`<div><code>${untrusted(error.code, 64)}</code> ${untrusted(error.message, 512)}</div>`)}${description}`;

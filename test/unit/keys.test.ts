@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { auditDayPrefix, auditKey, auditPartKey, deadLetterDayPrefix, deadLetterKey, deadLetterRoot, leaseKey, quarantineKey, stateKey } from '../../lib/monitor/keys.js';
+import { auditDayPrefix, auditKey, auditKeyTime, auditRoot, auditPartKey, deadLetterDayPrefix, deadLetterKey, deadLetterRoot, leaseKey, quarantineKey, stateKey } from '../../lib/monitor/keys.js';
 
 const at = new Date('2026-11-25T12:00:00.123Z');
 
@@ -48,5 +48,16 @@ describe('the bucket layout', () => {
     expect(deadLetterKey('p/', at, 'x'.repeat(200))).toBe(`p/dead-letter/2026/11/25/20261125T120000123Z-${'x'.repeat(80)}.jsonl`);
     // Two runs in the same millisecond still write two objects.
     expect(auditKey('p/', at, 'run-a')).not.toBe(auditKey('p/', at, 'run-b'));
+  });
+});
+
+describe('auditKeyTime', () => {
+  it('reads back the start of the run that wrote an audit object, its parts included', () => {
+    const at = new Date('2026-11-25T12:00:00.123Z');
+    const key = auditKey('prod/', at, 'run-1');
+    expect(key.startsWith(auditRoot('prod/'))).toBe(true);
+    expect(auditKeyTime(key)).toEqual(at);
+    expect(auditKeyTime(auditPartKey(key, 2))).toEqual(at);
+    expect(auditKeyTime('prod/state.json')).toBeUndefined();
   });
 });
