@@ -4,7 +4,7 @@
  * refusing one event for good, a list that shrinks under the pager until VPCEP answers
  * EndPoint.0010, VPCEP's nested error body, and an accept that passes through `creating`. OBS
  * speaks its production dialect here (host name endpoint, virtual-hosted bucket, OBS signature).
- * Each test names the row of the README's fault table it proves.
+ * Each test names the row of the fault table (docs/guarantees.md) it proves.
  */
 import { Writable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -21,7 +21,7 @@ import { failure } from '../support.js';
 const credentials = { ak: 'REALCLOUDACCESSKEY01', sk: 'real-cloud-secret-key-00000000000000001', securityToken: 'real-cloud-token-0123456789' };
 const BUCKET = 'monitor-state';
 const SMN_LIMIT_BYTES = 256 * 1024;
-/** What the README promises for every publish's whole body: "256 KB" read as 256,000 bytes, the smaller reading. */
+/** What docs/messages.md promises for every publish's whole body: "256 KB" read as 256,000 bytes, the smaller reading. */
 const PROMISED_BODY_BYTES = 256_000;
 const TRUSTED = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
 
