@@ -12,6 +12,7 @@ import { ConsoleControl, sendConsoleCommand } from '../emulator/console-control.
 import { LocalCloud } from '../emulator/index.js';
 import { subscriberView } from '../emulator/subscriber-view.js';
 import { loadSession, loadWorld, saveSession, saveWorld, worldFilePath } from '../emulator/world-file.js';
+import { LOCAL_CLI } from '../text.js';
 import { type Io, UsageError } from './command.js';
 
 export interface EmulatorOptions {
@@ -70,7 +71,7 @@ async function remote(words: string[], io: Io): Promise<number> {
   }
   const control = io.env.VPCEP_EMULATOR_CONTROL;
   if (control === undefined || control === '') {
-    throw new Error('VPCEP_EMULATOR_CONTROL is not set: start "vpcep-monitor emulator" in another terminal and run the export lines it prints');
+    throw new Error(`VPCEP_EMULATOR_CONTROL is not set: start "${LOCAL_CLI} emulator" in another terminal and run the export lines it prints`);
   }
   const result = await sendConsoleCommand(control, words);
   (result.ok ? io.stdout : io.stderr).write(`${result.output}\n`);
@@ -167,7 +168,7 @@ async function serve(port: number, seed: number | undefined, dataDir: string | u
       `export OBS_ENDPOINT=${cloud.endpoints.obsHost}`,
       `export CES_ENDPOINT=${cloud.endpoints.ces}`,
       `export VPCEP_EMULATOR_CONTROL=${controlUrl}`,
-      'Type "help" for the commands that change the world (or run "vpcep-monitor emulator help").',
+      `Type "help" for the commands that change the world (or run "${LOCAL_CLI} emulator help").`,
       'Every message SMN receives is printed here as its subscribers read it.',
       '',
     ].join('\n'),

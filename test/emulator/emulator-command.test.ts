@@ -117,7 +117,9 @@ test('a scripted session: a pending request added at the prompt and a failure fr
   first.type('add-pending local-service domain=0123456789abcdef0123456789abcdef "scripted request"');
   const added = (await first.waitFor(/added ([0-9a-f-]{36}) to local-service: pendingAcceptance/, mark))[1] as string;
 
-  // From a second terminal.
+  // From a second terminal, as docs/cli.md shows it.
+  const fromSecond = await cli(env, 'emulator', 'add-pending', 'local-service', 'analytics team, ticket OPS-1182');
+  expect(fromSecond.stdout).toMatch(/^added [0-9a-f-]{36} to local-service: pendingAcceptance, consumer [0-9a-f]{32}\n$/);
   const accepted = await cli(env, 'emulator', 'list', 'accepted');
   expect(accepted.code).toBe(0);
   const victim = /local-service\s+([0-9a-f-]{36})\s+accepted/.exec(accepted.stdout)?.[1] as string;
@@ -128,12 +130,12 @@ test('a scripted session: a pending request added at the prompt and a failure fr
   expect(await cli(env, 'emulator', 'reject', 'ffffffff')).toMatchObject({ code: 1, stderr: 'error: no connection starts with "ffffffff"; "list" shows them\n' });
 
   const changes = await cli(env, 'run');
-  expect(JSON.parse(changes.stdout)).toMatchObject({ baseline: false, changes: 2, alerts: 2, published: 1 });
-  const printed = await first.waitFor(/Subject: \[VPCEP ap-southeast-1\] 2 connections changed: 1 failed, 1 pendingAcceptance\n(?:.*\n)*?SMS: .*\n/, mark);
+  expect(JSON.parse(changes.stdout)).toMatchObject({ baseline: false, changes: 3, alerts: 3, published: 1 });
+  const printed = await first.waitFor(/Subject: \[VPCEP ap-southeast-1\] 3 connections changed: 1 failed, 2 pendingAcceptance\n(?:.*\n)*?SMS: .*\n/, mark);
   expect(printed[0]).toContain(`${added}: new -> pendingAcceptance`);
   expect(printed[0]).toContain('description "scripted request"');
   expect(printed[0]).toContain(`${victim}: accepted -> failed`);
-  expect(printed[0]).toMatch(/SMS: VPCEP ap-southeast-1: 1 failed, 1 pending/);
+  expect(printed[0]).toMatch(/SMS: VPCEP ap-southeast-1: 1 failed, 2 pending/);
 
   first.type('quit');
   expect(await first.exit()).toBe(0);
@@ -143,7 +145,7 @@ test('a scripted session: a pending request added at the prompt and a failure fr
   // monitor's state included), and the same keys and ports, so the exports pasted before still work.
   const second = start(['--seed', '4', '--data-dir', dataDir]);
   const restartedEnv = await second.environment();
-  expect(second.output).toContain(`World loaded from ${join(dataDir, 'local-cloud.json')}: 1 service(s), 5 connection(s).`);
+  expect(second.output).toContain(`World loaded from ${join(dataDir, 'local-cloud.json')}: 1 service(s), 6 connection(s).`);
   expect(second.output).toContain(`--seed 4 ignored: ${join(dataDir, 'local-cloud.json')} already holds a world`);
   expect(second.output).toContain('Same keys and ports as before: the exports it printed last time still work.');
   expect(restartedEnv).toEqual(env);
@@ -164,7 +166,7 @@ test('refuses a base port whose four listeners do not fit, and says why', async 
 
 test('a command for a running emulator needs VPCEP_EMULATOR_CONTROL, and says where it comes from', async () => {
   const result = await cli({ VPCEP_EMULATOR_CONTROL: '' }, 'emulator', 'list');
-  expect(result).toMatchObject({ code: 1, stderr: 'error: VPCEP_EMULATOR_CONTROL is not set: start "vpcep-monitor emulator" in another terminal and run the export lines it prints\n' });
+  expect(result).toMatchObject({ code: 1, stderr: 'error: VPCEP_EMULATOR_CONTROL is not set: start "npm exec --no -- vpcep-monitor emulator" in another terminal and run the export lines it prints\n' });
   const closed = await freePort();
   const gone = await cli({ VPCEP_EMULATOR_CONTROL: `http://127.0.0.1:${closed}/secret-token/command` }, 'emulator', 'list');
   expect(gone.code).toBe(1);
