@@ -6,7 +6,7 @@
  */
 import type { StoreConfig } from '../config.js';
 import { editDistance } from '../config-values.js';
-import { stateKey, statePrefixOf } from '../monitor/keys.js';
+import { quarantineRoot, stateKey, statePrefixOf } from '../monitor/keys.js';
 import type { ObjectStore } from '../monitor/ports.js';
 import { type MonitorState, parseState } from '../monitor/state.js';
 
@@ -33,7 +33,7 @@ export async function readStoredState(store: ObjectStore, config: StoreConfig): 
     return { key, state: parseState(stored.body) };
   } catch (error) {
     throw new UnreadableStateError(
-      `state obs://${config.obsBucket}/${key} is unreadable (${(error as Error).message}): the next "run" sets it aside under ${config.obsPrefix}quarantine/ and records a new baseline; docs/operations.md says how to restore an earlier version`,
+      `state obs://${config.obsBucket}/${key} is unreadable (${(error as Error).message}): the next "run" sets it aside under ${quarantineRoot(config.obsPrefix)} and records a new baseline; docs/operations.md says how to restore an earlier version`,
       { cause: error },
     );
   }

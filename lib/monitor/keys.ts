@@ -58,8 +58,13 @@ export function auditPartKey(firstKey: string, part: number): string {
   return part === 1 ? firstKey : firstKey.replace(/\.jsonl$/, `~${String(part).padStart(4, '0')}.jsonl`);
 }
 
+/** Where unreadable states are set aside. */
+export function quarantineRoot(prefix: string): string {
+  return `${prefix}quarantine/`;
+}
+
 export function quarantineKey(prefix: string, at: Date): string {
-  return `${prefix}quarantine/state-${at.toISOString().replace(/[:.]/g, '-')}.json`;
+  return `${quarantineRoot(prefix)}state-${at.toISOString().replace(/[:.]/g, '-')}.json`;
 }
 
 export function deadLetterDayPrefix(prefix: string, date: Date): string {
