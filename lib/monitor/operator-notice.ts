@@ -10,7 +10,7 @@ import { cleanToken } from './sanitize.js';
 
 export interface OperatorNoticeInput {
   /** The payload's `type`, which machines switch on. */
-  type: 'state-quarantined' | 'dead-lettered';
+  type: 'state-quarantined' | 'dead-lettered' | 'foreign-state';
   subject: string;
   projectId: string;
   region: string;

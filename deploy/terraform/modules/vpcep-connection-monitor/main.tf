@@ -120,7 +120,7 @@ resource "huaweicloud_identity_role" "regional" {
           # VPCEP list actions have no resource-level authorization: they cover the project the
           # role is granted in, which is the only scope available.
           Effect = "Allow"
-          Action = ["vpcep:epservices:list", "vpcep:connections:list"]
+          Action = ["vpcep:epservices:list", "vpcep:epservices:get", "vpcep:connections:list"]
         },
         {
           # Publish to any topic of this project, not only the module's: no SMN page documents a
