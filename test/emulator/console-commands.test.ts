@@ -129,6 +129,6 @@ describe('throttle', () => {
   });
 
   test.each(['0', '1001', 'many', '2 3'])('refuses "throttle %s" with one line', (arg) => {
-    expect(run(`throttle ${arg}`)).toEqual({ ok: false, output: expect.stringMatching(/^error: throttle takes one number of requests from 1 to 1000, got "/) });
+    expect(run(`throttle ${arg}`)).toEqual({ ok: false, usage: true, output: expect.stringMatching(/^error: throttle takes one number of requests from 1 to 1000, got "/) });
   });
 });
