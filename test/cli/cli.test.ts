@@ -201,7 +201,7 @@ describe('nothing there is never fine', () => {
 
 describe('usage errors', () => {
   it('audit --status takes any case and finds the failed records; a near miss is refused with the status meant', async () => {
-    expect(records((await cli('audit', '--json', '--status', 'FAILED')).out).map((r) => r.connectionId)).toEqual([changedId]);
+    expect(records((await cli('audit', '--json', '--status', 'FAILED')).out).map((r) => [r.connectionId, r.change])).toEqual([[changedId, 'status'], [changedId, 'delivered']]);
     const { code, out, err } = await cli('audit', '--status', 'pending');
     expect({ code, out }).toEqual({ code: 2, out: '' });
     expect(err).toBe('error: --status "pending" is not a connection status (did you mean pendingAcceptance?); use one of pendingAcceptance, creating, accepted, rejected, failed, deleting (see --help)\n');
