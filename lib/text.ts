@@ -35,3 +35,10 @@ export function truncateBytes(text: string, max: number): string {
   }
   return `${out}${marker}`;
 }
+
+/**
+ * How every hint the product prints names its own CLI: run from the monitor's checkout, it runs the
+ * local copy only. A bare `vpcep-monitor` is "command not found" without `npm link`, and `npx
+ * vpcep-monitor` outside the checkout asks the npm registry for a package of that name.
+ */
+export const LOCAL_CLI = 'npm exec --no -- vpcep-monitor';

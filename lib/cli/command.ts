@@ -36,3 +36,12 @@ export interface Command {
 export function terminalJson(value: unknown): string {
   return JSON.stringify(value).replace(INVISIBLE, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
+
+/**
+ * Every error is one line on stderr: its message, with any line break a service's error text
+ * brought in folded into a space. The stack follows only at LOG_LEVEL=debug (or trace).
+ */
+export function oneLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return message.replace(/\s*[\r\n]+\s*/g, ' ').trim() || (error as Error)?.name || 'unknown error';
+}

@@ -5,6 +5,7 @@
  * rejected and disappear. Prints each alert as a subscriber reads it, each run's summary, what
  * Cloud Eye received from the last run, and ends by writing the report of the whole demo.
  */
+import { LOCAL_CLI } from '../text.js';
 import { randomBytes } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -125,13 +126,13 @@ export async function runDemo(out: NodeJS.WritableStream, style: Style): Promise
     print(style.green('Demo complete: every transition into pendingAcceptance, failed or rejected was published exactly once,'));
     print(style.green('the trusted partner was accepted by the policy, requests left waiting were reminded,'));
     print(style.green(`and ${metricsSent === run ? 'every' : `${metricsSent} of ${run}`} run's figures reached Cloud Eye, each sent after the run's alerts were out.`));
-    print(style.dim('Everything seen is in the audit trail: "vpcep-monitor audit" reads it (see docs/audit-and-report.md).'));
+    print(style.dim(`Everything seen is in the audit trail: "${LOCAL_CLI} audit" reads it (see docs/audit-and-report.md).`));
     print();
     const env = { ...userData, HUAWEICLOUD_SDK_AK: credentials.ak, HUAWEICLOUD_SDK_SK: credentials.sk, HUAWEICLOUD_SDK_SECURITY_TOKEN: credentials.securityToken };
     // A folder of its own: a fixed path in a shared /tmp may belong to someone else.
     const folder = await mkdtemp(join(tmpdir(), 'vpcep-monitor-demo-'));
     await reportCommand({ out: join(folder, 'report.html'), since: startedAt.toISOString() }, { stdout: out, stderr: out, env });
-    print(style.dim('Open it in a browser: "vpcep-monitor report" writes the same page from your own bucket.'));
+    print(style.dim(`Open it in a browser: "${LOCAL_CLI} report" writes the same page from your own bucket.`));
   } finally {
     await cloud.stop();
   }

@@ -6,11 +6,13 @@
  */
 import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
-import { CONSOLE_HELP, runConsoleCommand, splitWords, type ConsoleResult } from '../emulator/console-commands.js';
+import { closest } from '../config-values.js';
+import { CONSOLE_HELP, CONSOLE_VERBS, runConsoleCommand, splitWords, type ConsoleResult } from '../emulator/console-commands.js';
 import { ConsoleControl, sendConsoleCommand } from '../emulator/console-control.js';
 import { LocalCloud } from '../emulator/index.js';
 import { subscriberView } from '../emulator/subscriber-view.js';
-import { loadWorld, saveWorld, worldFilePath } from '../emulator/world-file.js';
+import { loadSession, loadWorld, saveSession, saveWorld, worldFilePath } from '../emulator/world-file.js';
+import { LOCAL_CLI } from '../text.js';
 import { type Io, UsageError } from './command.js';
 
 export interface EmulatorOptions {
@@ -63,22 +65,37 @@ async function remote(words: string[], io: Io): Promise<number> {
     io.stdout.write(`${CONSOLE_HELP}\n`);
     return 0;
   }
+  if (!(CONSOLE_VERBS as readonly string[]).includes(words[0]!)) {
+    const likely = closest(words[0]!, CONSOLE_VERBS);
+    throw new UsageError(`unknown emulator command "${words[0]!.slice(0, 40)}"${likely === undefined ? '' : ` (did you mean ${likely}?)`}; commands: ${CONSOLE_VERBS.join(', ')}`);
+  }
   const control = io.env.VPCEP_EMULATOR_CONTROL;
   if (control === undefined || control === '') {
-    throw new Error('VPCEP_EMULATOR_CONTROL is not set: start "vpcep-monitor emulator" in another terminal and run the export lines it prints');
+    throw new Error(`VPCEP_EMULATOR_CONTROL is not set: start "${LOCAL_CLI} emulator" in another terminal and run the export lines it prints`);
   }
   const result = await sendConsoleCommand(control, words);
   (result.ok ? io.stdout : io.stderr).write(`${result.output}\n`);
-  return result.ok ? 0 : 1;
+  return result.ok ? 0 : result.usage ? 2 : 1;
 }
 
 async function serve(port: number, seed: number | undefined, dataDir: string | undefined, io: Io, input: NodeJS.ReadableStream & { isTTY?: boolean }): Promise<number> {
   const world = dataDir === undefined ? undefined : await loadWorld(dataDir);
+  // A restart keeps what the exports printed last time say: the keys, the ports and the console URL.
+  const session = world === undefined || dataDir === undefined ? undefined : await loadSession(dataDir);
+  const notes: string[] = [];
   if (world !== undefined && seed !== undefined) {
-    throw new UsageError(`--seed makes a new local cloud, but ${worldFilePath(dataDir ?? '')} already holds one; remove that file to start afresh`);
+    notes.push(`--seed ${seed} ignored: ${worldFilePath(dataDir ?? '')} already holds a world, and this start carries it on (remove that file to start afresh).`);
   }
-  const credentials = localCredentials(io.env);
-  const cloud = await LocalCloud.start({ credentials: [credentials], port, ...(world ? { region: world.region, projectId: world.projectId } : {}) });
+  const credentials = session ? { ak: session.ak, sk: session.sk } : localCredentials(io.env);
+  const region = world ? { region: world.region, projectId: world.projectId } : {};
+  // --port asks for ports of its own; otherwise those of the last start, if they are still free.
+  const keptPorts = port === 0 ? session?.ports : undefined;
+  let moved = false;
+  const cloud = await LocalCloud.start({ credentials: [credentials], port, ...(keptPorts ? { ports: keptPorts } : {}), ...region }).catch(async (error: unknown) => {
+    if (keptPorts === undefined || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    moved = true;
+    return LocalCloud.start({ credentials: [credentials], port: 0, ...region });
+  });
   let origin: string;
   if (world !== undefined) {
     cloud.importWorld(world);
@@ -109,8 +126,22 @@ async function serve(port: number, seed: number | undefined, dataDir: string | u
     if (result.quit) stop();
     return result;
   };
-  const control = new ConsoleControl(execute);
-  const controlUrl = await control.start();
+  let control = new ConsoleControl(execute, session?.controlToken);
+  const controlUrl = await control.start(session?.controlPort ?? 0).catch(async (error: unknown) => {
+    if (session === undefined || (error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+    moved = true;
+    control = new ConsoleControl(execute);
+    return control.start();
+  });
+  if (dataDir !== undefined) {
+    const ports = [cloud.endpoints.vpcep, cloud.endpoints.smn, cloud.endpoints.obs, cloud.endpoints.ces].map((endpoint) => Number(new URL(endpoint).port));
+    await saveSession(dataDir, { ...credentials, ports, controlPort: Number(new URL(controlUrl).port), controlToken: new URL(controlUrl).pathname.split('/')[1] ?? '' });
+  }
+  if (world !== undefined) {
+    notes.push(session !== undefined && !moved
+      ? 'Same keys and ports as before: the exports it printed last time still work.'
+      : 'Its keys or ports changed since the last start: paste the export lines below again.');
+  }
 
   const prompt = input.isTTY === true;
   const lines = createInterface({ input, output: prompt ? (io.stdout as NodeJS.WritableStream) : undefined, terminal: prompt });
@@ -128,6 +159,7 @@ async function serve(port: number, seed: number | undefined, dataDir: string | u
     [
       `Local Huawei Cloud running: VPCEP, SMN, OBS and Cloud Eye on 127.0.0.1 (Ctrl+C or "quit" stops it).`,
       origin,
+      ...notes,
       dataDir === undefined ? 'Nothing is kept after it stops (--data-dir DIR keeps it).' : `Its world is kept in ${worldFilePath(dataDir)}.`,
       'Point the CLI at it, here or in another terminal, with:',
       `export HUAWEICLOUD_SDK_AK=${credentials.ak}`,
@@ -140,7 +172,7 @@ async function serve(port: number, seed: number | undefined, dataDir: string | u
       `export OBS_ENDPOINT=${cloud.endpoints.obsHost}`,
       `export CES_ENDPOINT=${cloud.endpoints.ces}`,
       `export VPCEP_EMULATOR_CONTROL=${controlUrl}`,
-      'Type "help" for the commands that change the world (or run "vpcep-monitor emulator help").',
+      `Type "help" for the commands that change the world (or run "${LOCAL_CLI} emulator help").`,
       'Every message SMN receives is printed here as its subscribers read it.',
       '',
     ].join('\n'),

@@ -6,10 +6,23 @@
 import { parseArgs } from 'node:util';
 // esbuild inlines this one field into dist/cli.js; the bundle reads no file at run time.
 import { version } from '../../package.json';
-import { type Command, type Io, UsageError } from './command.js';
+import { type Command, type Io, oneLine, UsageError } from './command.js';
+
+export { oneLine } from './command.js';
 import { styleFor } from './style.js';
 
 const COMMANDS: Record<string, Command> = {
+  check: {
+    summary: 'verify a deployment\'s wiring, read-only: settings, region, bucket and state, topic, VPCEP, Cloud Eye',
+    usage: [
+      'vpcep-monitor check [--write-metric]',
+      '',
+      '  Prints one line per item, ✓ or ✗ with the fix; exits 0 only when every item holds.',
+      '  --write-metric   with METRICS_NAMESPACE set, send Cloud Eye one datum to see it accepts it (the only write)',
+    ].join('\n'),
+    options: { 'write-metric': { type: 'boolean' } },
+    run: async (values, io) => (await import('./check-command.js')).checkCommand(Boolean(values['write-metric']), io),
+  },
   run: {
     summary: 'run one monitoring pass from this workstation',
     usage: 'vpcep-monitor run [--dry-run]\n\n  --dry-run   read and diff, print what would be published; publish nothing, write no state',
@@ -65,8 +78,10 @@ const COMMANDS: Record<string, Command> = {
       'vpcep-monitor emulator COMMAND [ARGUMENTS...]     (in a second terminal, with the exports it printed)',
       '',
       '  --port N        VPCEP on N, SMN on N+1, OBS on N+2, Cloud Eye on N+3 (default: free ports)',
-      `  --seed N        connections of the new world's local-service, two of them pending (default 27)`,
-      '  --data-dir DIR  keep the world (services, connections, OBS objects, SMN topics) in DIR across restarts',
+      `  --seed N        connections of a new world's local-service, two of them pending (default 27);`,
+      '                  ignored, with a note, when --data-dir already holds a world',
+      '  --data-dir DIR  keep the world (services, connections, OBS objects, SMN topics), the keys and the',
+      '                  ports in DIR: the same command restarts it where it stopped, with the same exports',
       '',
       'Commands, at its prompt or from a second terminal: services, list, add-service, add-pending,',
       'accept, reject, fail, remove, help, quit ("vpcep-monitor emulator help" describes them).',
@@ -128,13 +143,4 @@ export async function main(argv: string[], io: Io): Promise<number> {
     if (/^(debug|trace)$/i.test(io.env.LOG_LEVEL ?? '') && error instanceof Error && error.stack) io.stderr.write(`${error.stack}\n`);
     return usage ? 2 : 1;
   }
-}
-
-/**
- * Every error is one line on stderr: its message, with any line break a service's error text
- * brought in folded into a space. The stack follows only at LOG_LEVEL=debug (or trace).
- */
-export function oneLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return message.replace(/\s*[\r\n]+\s*/g, ' ').trim() || (error as Error)?.name || 'unknown error';
 }

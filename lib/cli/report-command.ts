@@ -4,13 +4,15 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { stateKey } from '../monitor/keys.js';
 import { cleanText } from '../monitor/sanitize.js';
-import { type MonitorState, parseState } from '../monitor/state.js';
+import { auditKeyTime, auditRoot } from '../monitor/keys.js';
+import type { ObjectStore } from '../monitor/ports.js';
+import type { MonitorState } from '../monitor/state.js';
 import { ReportBuilder } from '../report/report-model.js';
 import { renderReport } from '../report/render-report.js';
 import { type Io, UsageError } from './command.js';
 import { openObjectStore } from './object-store.js';
+import { noStateText, prefixesWithState, readStoredState } from './stored-state.js';
 import { isServiceNamed, listServices, parseAuditQuery, readAuditRange } from './trail.js';
 
 /** The page could not be written where --out says (a missing folder, no permission, a full disk). */
@@ -35,19 +37,27 @@ export function resolveService(services: ReadonlyMap<string, { name: string }>, 
   throw new UsageError(`unknown service "${shown}"; known services: ${listServices([...services].map(([id, { name }]) => [id, name]))}`);
 }
 
+/** When the monitor's first run wrote the trail: the first audit object, one list call away. */
+async function firstRunAt(store: ObjectStore, prefix: string): Promise<Date | undefined> {
+  for await (const { key } of store.list(auditRoot(prefix))) return auditKeyTime(key);
+  return undefined;
+}
+
 export async function reportCommand(values: Record<string, string | boolean | undefined>, io: Io, now: Date = new Date()): Promise<number> {
   const out = values.out;
   if (typeof out !== 'string' || out === '') throw new UsageError('--out FILE is required: where to write the report');
   const { since } = parseAuditQuery({ since: values.since ?? DEFAULT_SINCE }, now);
   const { config, store } = openObjectStore(io);
 
-  const stored = await store.get(stateKey(config.obsPrefix));
-  const state: MonitorState | undefined = stored ? parseState(stored.body) : undefined;
+  const state: MonitorState | undefined = (await readStoredState(store, config))?.state;
+  // A page without a state is worth writing (the trail may have records), but says why it is empty.
+  const missing = state ? '' : ` (${noStateText(config, await prefixesWithState(store, config.obsPrefix))})`;
   const service = typeof values.service === 'string' && values.service !== '' ? values.service : undefined;
   const serviceId = service === undefined ? undefined : resolveService(state?.services ?? new Map(), service);
 
   // Records stream through the builder, which keeps only what the page shows.
-  const builder = new ReportBuilder({ now, since, state, ...(serviceId ? { serviceId } : {}) });
+  const trailStart = await firstRunAt(store, config.obsPrefix);
+  const builder = new ReportBuilder({ now, since, state, ...(serviceId ? { serviceId } : {}), ...(trailStart ? { trailStart } : {}) });
   // The builder keeps to --service itself; the range is what is read.
   for await (const record of readAuditRange(store, config.obsPrefix, { since, until: now })) builder.add(record);
   const model = builder.build();
@@ -58,6 +68,6 @@ export async function reportCommand(values: Record<string, string | boolean | un
     throw new ReportWriteError(`could not write the report to ${path}: ${(error as Error).message}`, { cause: error });
   }
   const services = model.services.length;
-  io.stdout.write(`Report written to ${path}: ${services} service${services === 1 ? '' : 's'}, ${model.recordCount} change${model.recordCount === 1 ? '' : 's'} from ${since.toISOString()} to ${now.toISOString()}${state ? '' : ' (no state yet)'}\n`);
+  io.stdout.write(`Report written to ${path}: ${services} service${services === 1 ? '' : 's'}, ${model.recordCount} change${model.recordCount === 1 ? '' : 's'} from ${since.toISOString()} to ${now.toISOString()}${missing}\n`);
   return 0;
 }

@@ -15,7 +15,10 @@ import { type Style, styleFor } from './style.js';
 export async function runCommand(dryRun: boolean, io: Io): Promise<number> {
   const config = loadConfig(settingSource(undefined, io.env));
   const credentials = resolveCredentials(undefined, io.env);
-  const logger = createLogger(config.logLevel, pino.destination({ dest: 2, sync: true }));
+  // At a terminal a failure is the one `error:` line main() prints; retries and warnings (JSON of
+  // ~700 characters each) are there only when LOG_LEVEL asks for them. The function logs as set.
+  const level = io.env.LOG_LEVEL === undefined || io.env.LOG_LEVEL === '' ? 'silent' : config.logLevel;
+  const logger = createLogger(level, pino.destination({ dest: 2, sync: true }));
   const deps = { ...createAdapters(config, credentials, { scan: UNLIMITED, write: UNLIMITED }, logger), logger, now: () => new Date(), budget: UNLIMITED };
   const runId = `cli-${new Date().toISOString()}`;
   // Ctrl-C or a kill would leave the lease for the 15 minutes it claims, and every timer run in

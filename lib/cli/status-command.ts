@@ -4,15 +4,20 @@
  * refused for good (the dead-letter objects), read from OBS; makes no VPCEP call.
  */
 import { formatDuration } from '../duration.js';
-import { deadLetterRoot, stateKey } from '../monitor/keys.js';
+import { deadLetterRoot } from '../monitor/keys.js';
 import type { ObjectStore } from '../monitor/ports.js';
 import { decodeRecords } from '../monitor/records.js';
 import { cleanToken } from '../monitor/sanitize.js';
-import { parseState } from '../monitor/state.js';
 import { type Io, terminalJson } from './command.js';
 import { openObjectStore } from './object-store.js';
 import { styleFor } from './style.js';
+import { noStateText, prefixesWithState, readStoredState } from './stored-state.js';
 import { lastDelivery, serviceLabel } from './trail.js';
+
+/** The bucket is there but holds no state under OBS_PREFIX: exit 1, the message says where one is. */
+class NoStateError extends Error {
+  override readonly name = 'NoStateError';
+}
 
 interface ServiceStatus {
   serviceId: string;
@@ -24,12 +29,9 @@ interface ServiceStatus {
 
 export async function statusCommand(json: boolean, io: Io, now: Date = new Date()): Promise<number> {
   const { config, store } = openObjectStore(io);
-  const stored = await store.get(stateKey(config.obsPrefix));
-  if (!stored) {
-    io.stderr.write(`No state at obs://${config.obsBucket}/${stateKey(config.obsPrefix)}: the monitor has not run yet.\n`);
-    return 1;
-  }
-  const state = parseState(stored.body);
+  const found = await readStoredState(store, config);
+  if (!found) throw new NoStateError(noStateText(config, await prefixesWithState(store, config.obsPrefix)));
+  const { state } = found;
   const services: ServiceStatus[] = [...state.services].map(([serviceId, snapshot]) => {
     const counts: Record<string, number> = {};
     const pending: ServiceStatus['pending'] = [];

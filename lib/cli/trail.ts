@@ -2,6 +2,8 @@
  * Reading the audit trail for people, shared by `audit` and `report`: the time range the flags
  * give, the records of that range from OBS, and what a typed `--service` means.
  */
+import { CONNECTION_STATUSES } from '../config.js';
+import { closest } from '../config-values.js';
 import { parseDuration } from '../duration.js';
 import type { AuditRecord } from '../monitor/audit.js';
 import { auditDayPrefix, isDeliveredAuditKey } from '../monitor/keys.js';
@@ -54,7 +56,19 @@ export function parseAuditQuery(values: Flags, now: Date): AuditQuery {
       : `--since and --until may be at most ${MAX_DAYS} days apart (each day is one OBS list request)`);
   }
   const text = (value: string | boolean | undefined) => (typeof value === 'string' && value !== '' ? value : undefined);
-  return { since, until, service: text(values.service), connectionId: text(values.connection), status: text(values.status) };
+  const status = text(values.status);
+  return { since, until, service: text(values.service), connectionId: text(values.connection), ...(status === undefined ? {} : { status: parseStatus(status) }) };
+}
+
+/**
+ * `--status` as ALERT_STATUSES reads a status: any case, returned in VPCEP's spelling; a word that
+ * is no status is refused with the one meant, never answered with an empty list.
+ */
+function parseStatus(value: string): string {
+  const known = CONNECTION_STATUSES.find((status) => status.toLowerCase() === value.toLowerCase());
+  if (known !== undefined) return known;
+  const likely = closest(value, CONNECTION_STATUSES);
+  throw new UsageError(`--status "${cleanText(value, 40)}" is not a connection status${likely === undefined ? '' : ` (did you mean ${likely}?)`}; use one of ${CONNECTION_STATUSES.join(', ')}`);
 }
 
 /** The name a person sees for a service (the SERVICE column, before it is cut to fit). */

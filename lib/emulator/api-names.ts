@@ -15,6 +15,8 @@ export const API = {
   /** Accepting (`receive`) or rejecting a connection. */
   connectionAction: 'vpcep:connections:update',
   publish: 'smn:topic:publish',
+  /** QueryTopicDetail: `vpcep-monitor check` asks whether the topic exists. */
+  getTopic: 'smn:topic:get',
   /** GET and HEAD of an object: OBS authorises reading an object's metadata as reading the object. */
   getObject: 'obs:object:GetObject',
   /** GET or HEAD with `versionId`: OBS has a separate action for reading an older version. */

@@ -15,7 +15,12 @@ export interface ConsoleResult {
   output: string;
   /** The person asked to stop the local cloud. */
   quit?: boolean;
+  /** The command itself was malformed (unknown verb, missing or extra words): the CLI exits 2. */
+  usage?: boolean;
 }
+
+/** The verbs the console knows; the CLI refuses any other before looking for a running emulator. */
+export const CONSOLE_VERBS = ['services', 'list', 'add-service', 'add-pending', 'accept', 'reject', 'fail', 'remove', 'throttle', 'help', 'quit'] as const;
 
 export const CONSOLE_HELP = [
   'Commands (SERVICE is a name or id; CONNECTION an id or a unique prefix of at least 4 characters):',
@@ -40,7 +45,12 @@ const MAX_ROWS = 100;
 
 /** A mistake in a command: its message is the whole answer. */
 class ConsoleError extends Error {
-  override readonly name = 'ConsoleError';
+  override readonly name: string = 'ConsoleError';
+}
+
+/** The command's words are wrong, whatever the world holds: a usage error. */
+class ConsoleUsageError extends ConsoleError {
+  override readonly name = 'ConsoleUsageError';
 }
 
 /** Splits a typed line into words; "double" or 'single' quotes keep spaces inside one word. */
@@ -77,10 +87,10 @@ export function runConsoleCommand(cloud: LocalCloud, words: readonly string[]): 
       case 'throttle':
         return { ok: true, output: throttle(cloud, args) };
       default:
-        throw new ConsoleError(`unknown command "${terminalSafe(verb)}"; commands: services, list, add-service, add-pending, accept, reject, fail, remove, throttle, help, quit`);
+        throw new ConsoleUsageError(`unknown command "${terminalSafe(verb)}"; commands: ${CONSOLE_VERBS.join(', ')}`);
     }
   } catch (error) {
-    if (error instanceof ConsoleError) return { ok: false, output: `error: ${error.message}` };
+    if (error instanceof ConsoleError) return { ok: false, output: `error: ${error.message}`, ...(error instanceof ConsoleUsageError ? { usage: true } : {}) };
     throw error;
   }
 }
@@ -92,7 +102,7 @@ function throttle(cloud: LocalCloud, args: readonly string[]): string {
   const [raw = '1', ...extra] = args;
   const count = /^[0-9]{1,4}$/.test(raw) ? Number(raw) : NaN;
   if (extra.length > 0 || !(count >= 1 && count <= MAX_THROTTLED)) {
-    throw new ConsoleError(`throttle takes one number of requests from 1 to ${MAX_THROTTLED}, got "${terminalSafe(args.join(' '))}"`);
+    throw new ConsoleUsageError(`throttle takes one number of requests from 1 to ${MAX_THROTTLED}, got "${terminalSafe(args.join(' '))}"`);
   }
   cloud.inject(vpcepThrottled({ times: count }));
   return `the next ${count} VPCEP request(s) answer 400 EndPoint.0022 (the number of requests exceeded the limit)`;
@@ -109,8 +119,8 @@ function findService(cloud: LocalCloud, reference: string): EmulatedService {
 }
 
 function findConnection(cloud: LocalCloud, reference: string | undefined): { service: EmulatedService; connection: EmulatedConnection } {
-  if (reference === undefined) throw new ConsoleError('which connection? give its id or a unique prefix of at least 4 characters');
-  if (reference.length < 4) throw new ConsoleError(`"${terminalSafe(reference)}" is too short: give at least 4 characters of the connection id`);
+  if (reference === undefined) throw new ConsoleUsageError('which connection? give its id or a unique prefix of at least 4 characters');
+  if (reference.length < 4) throw new ConsoleUsageError(`"${terminalSafe(reference)}" is too short: give at least 4 characters of the connection id`);
   const matches = cloud.listServices().flatMap((service) =>
     cloud.listConnections(service.id).filter((connection) => connection.id.startsWith(reference)).map((connection) => ({ service, connection })),
   );
@@ -154,8 +164,8 @@ function listConnections(cloud: LocalCloud, args: readonly string[]): string {
 
 function addService(cloud: LocalCloud, args: readonly string[]): string {
   const [name, ...extra] = args;
-  if (name === undefined || extra.length > 0) throw new ConsoleError('add-service takes one NAME, e.g. add-service orders-api');
-  if (!SERVICE_NAME.test(name)) throw new ConsoleError(`service name "${terminalSafe(name)}" must be 1 to 64 letters, digits, - or _, starting with a letter or digit`);
+  if (name === undefined || extra.length > 0) throw new ConsoleUsageError('add-service takes one NAME, e.g. add-service orders-api');
+  if (!SERVICE_NAME.test(name)) throw new ConsoleUsageError(`service name "${terminalSafe(name)}" must be 1 to 64 letters, digits, - or _, starting with a letter or digit`);
   if (cloud.listServices().some((service) => service.name === name)) throw new ConsoleError(`a service named ${name} already exists`);
   const service = cloud.addService({ name });
   return `added endpoint service ${service.name} (${service.id})`;
@@ -163,18 +173,18 @@ function addService(cloud: LocalCloud, args: readonly string[]): string {
 
 function addPending(cloud: LocalCloud, args: readonly string[]): string {
   const [reference, ...rest] = args;
-  if (reference === undefined) throw new ConsoleError('add-pending needs a SERVICE, e.g. add-pending local-service "analytics team"');
+  if (reference === undefined) throw new ConsoleUsageError('add-pending needs a SERVICE, e.g. add-pending local-service "analytics team"');
   const service = findService(cloud, reference);
   let domainId = randomBytes(16).toString('hex');
   let words = rest;
   const domainWord = words[0]?.startsWith('domain=') ? words[0] : undefined;
   if (domainWord !== undefined) {
     domainId = domainWord.slice('domain='.length);
-    if (!DOMAIN_ID.test(domainId)) throw new ConsoleError(`domain id "${terminalSafe(domainId)}" must be 32 lower-case hex characters, like the account ids VPCEP reports`);
+    if (!DOMAIN_ID.test(domainId)) throw new ConsoleUsageError(`domain id "${terminalSafe(domainId)}" must be 32 lower-case hex characters, like the account ids VPCEP reports`);
     words = words.slice(1);
   }
   const description = words.join(' ');
-  if (description.length > MAX_DESCRIPTION) throw new ConsoleError(`the description is ${description.length} characters; VPCEP allows at most ${MAX_DESCRIPTION}`);
+  if (description.length > MAX_DESCRIPTION) throw new ConsoleUsageError(`the description is ${description.length} characters; VPCEP allows at most ${MAX_DESCRIPTION}`);
   const connection = cloud.addConnection(service.id, { status: 'pendingAcceptance', domain_id: domainId, description });
   return `added ${connection.id} to ${service.name}: pendingAcceptance, consumer ${domainId}`;
 }
@@ -182,7 +192,7 @@ function addPending(cloud: LocalCloud, args: readonly string[]): string {
 function changeConnection(cloud: LocalCloud, verb: 'accept' | 'reject' | 'fail' | 'remove', args: readonly string[]): string {
   const [reference, ...rest] = args;
   const { service, connection } = findConnection(cloud, reference);
-  if (verb !== 'fail' && rest.length > 0) throw new ConsoleError(`${verb} takes only a CONNECTION`);
+  if (verb !== 'fail' && rest.length > 0) throw new ConsoleUsageError(`${verb} takes only a CONNECTION`);
   switch (verb) {
     case 'remove':
       cloud.removeConnection(service.id, connection.id);
@@ -204,7 +214,7 @@ function changeConnection(cloud: LocalCloud, verb: 'accept' | 'reject' | 'fail' 
     }
     case 'fail': {
       const [code = 'EndPoint.0001', ...message] = rest;
-      if (!ERROR_CODE.test(code)) throw new ConsoleError(`error code "${terminalSafe(code)}" must look like EndPoint.0001`);
+      if (!ERROR_CODE.test(code)) throw new ConsoleUsageError(`error code "${terminalSafe(code)}" must look like EndPoint.0001`);
       const text = message.join(' ') || 'Failed by hand in the local cloud.';
       cloud.setStatus(service.id, connection.id, 'failed', [{ error_code: code, error_message: text }]);
       return `${connection.id} is failed (${code}: ${terminalSafe(text)}; was ${connection.status})`;

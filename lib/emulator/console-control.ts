@@ -13,18 +13,21 @@ import type { ConsoleResult } from './console-commands.js';
 const MAX_COMMAND_BYTES = 64 * 1024;
 
 export class ConsoleControl {
-  private readonly token = randomBytes(16).toString('hex');
   private readonly listener: Listener;
   private address = '';
 
-  constructor(private readonly run: (words: string[]) => ConsoleResult) {
+  /** `token` keeps an earlier start's URL valid (the emulator's --data-dir keeps it); new by default. */
+  constructor(
+    private readonly run: (words: string[]) => ConsoleResult,
+    private readonly token: string = randomBytes(16).toString('hex'),
+  ) {
     this.listener = new Listener((request, response) => void this.serve(request, response));
   }
 
   /** Starts listening on 127.0.0.1 and returns the URL the client needs (token included). */
-  async start(): Promise<string> {
-    const port = await this.listener.listen(0);
-    this.address = `http://127.0.0.1:${port}/${this.token}/command`;
+  async start(port = 0): Promise<string> {
+    const bound = await this.listener.listen(port);
+    this.address = `http://127.0.0.1:${bound}/${this.token}/command`;
     return this.address;
   }
 
@@ -83,5 +86,5 @@ export async function sendConsoleCommand(controlUrl: string, words: readonly str
   }
   const result = (await response.json().catch(() => undefined)) as ConsoleResult | undefined;
   if (result === undefined || typeof result.output !== 'string') throw new Error(`the local cloud at ${url.origin} answered HTTP ${response.status} without a console result`);
-  return { ok: result.ok === true && response.ok, output: result.output, ...(result.quit ? { quit: true } : {}) };
+  return { ok: result.ok === true && response.ok, output: result.output, ...(result.quit ? { quit: true } : {}), ...(result.usage === true ? { usage: true } : {}) };
 }

@@ -133,7 +133,7 @@ export class LocalCloud implements CloudWorld {
         const tls = options.tls ? { cert: TEST_LEAF_CERTIFICATE, key: TEST_LEAF_KEY } : undefined;
         const listener = new Listener((request, response) => void serveRequest(host, service, request, response), tls);
         cloud.listeners.push(listener);
-        const port = await listener.listen(base === 0 ? 0 : base + index);
+        const port = await listener.listen(options.ports?.[index] ?? (base === 0 ? 0 : base + index));
         const scheme = tls ? 'https' : 'http';
         cloud.endpoints[service.name] = `${scheme}://127.0.0.1:${port}`;
         if (service.name === 'obs') cloud.endpoints.obsHost = `${scheme}://${OBS_HOST_NAME}:${port}`;

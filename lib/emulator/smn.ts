@@ -1,5 +1,5 @@
 /**
- * SMN v2 publish behind its gateway: topics, the documented limits on subject, message and
+ * SMN v2 publish and the query of a topic's details behind its gateway: topics, the documented limits on subject, message and
  * message_structure (protocol keys, SMS length and brackets), SMN's own error body
  * `{"request_id","code","message"}`, and a record of every accepted publish.
  */
@@ -109,7 +109,7 @@ function parseStructure(raw: unknown): Record<string, string> {
 
 export class SmnEndpoint implements ServiceEndpoint {
   readonly name = 'smn' as const;
-  private readonly topics = new Set<string>();
+  private readonly topics = new Map<string, string>();
 
   constructor(
     private readonly context: EmulatorContext,
@@ -119,16 +119,17 @@ export class SmnEndpoint implements ServiceEndpoint {
 
   createTopic(name: string): string {
     if (!isValidTopicName(name)) throw new Error(`invalid topic name ${name}`);
-    this.topics.add(name);
+    if (!this.topics.has(name)) this.topics.set(name, this.context.now().toISOString().replace(/\.\d{3}Z$/, 'Z'));
     return `urn:smn:${this.context.region}:${this.context.projectId}:${name}`;
   }
 
   topicNames(): string[] {
-    return [...this.topics];
+    return [...this.topics.keys()];
   }
 
   classify(method: string, rawPath: string): string {
-    return this.route(method, rawPath) === undefined ? unknownApi('smn') : API.publish;
+    const route = this.route(method, rawPath);
+    return route === undefined ? unknownApi('smn') : route.kind === 'publish' ? API.publish : API.getTopic;
   }
 
   handle(request: IncomingRequest, call: ApiCall): EmulatorResponse {
@@ -136,6 +137,7 @@ export class SmnEndpoint implements ServiceEndpoint {
       if (matched.projectId !== this.context.projectId) {
         throw refused(ERROR_CODES.forbidden, 'You do not have permission to access this project.');
       }
+      if (matched.kind === 'get') return smnResponse(200, this.topicDetails(matched.topicUrn));
       const messageId = this.publish(matched.topicUrn, request.body);
       return smnResponse(200, { message_id: messageId });
     }, (error) => smnResponse(error.status, { code: error.code, message: error.message }));
@@ -145,23 +147,42 @@ export class SmnEndpoint implements ServiceEndpoint {
   readonly malformedResponse = apigw.malformedResponse;
   readonly tooLarge = apigw.tooLarge;
 
-  /** The URN segment may arrive with its colons raw or percent-encoded; both decode the same. */
-  private route(method: string, rawPath: string): { projectId: string; topicUrn: string } | undefined {
+  /**
+   * `POST …/topics/{urn}/publish`, or `GET …/topics/{urn}` (QueryTopicDetail). The URN segment may
+   * arrive with its colons raw or percent-encoded; both decode the same.
+   */
+  private route(method: string, rawPath: string): { kind: 'publish' | 'get'; projectId: string; topicUrn: string } | undefined {
     const segments = rawPath.split('/');
-    if (method !== 'POST' || segments.length !== 7 || segments[0] !== '' || segments[1] !== 'v2') return undefined;
-    if (segments[3] !== 'notifications' || segments[4] !== 'topics' || segments[6] !== 'publish') return undefined;
+    const publish = method === 'POST' && segments.length === 7 && segments[6] === 'publish';
+    const get = method === 'GET' && segments.length === 6;
+    if (!(publish || get) || segments[0] !== '' || segments[1] !== 'v2') return undefined;
+    if (segments[3] !== 'notifications' || segments[4] !== 'topics') return undefined;
     const projectId = tryDecode(segments[2] ?? '');
     const topicUrn = tryDecode(segments[5] ?? '');
     if (projectId === undefined || topicUrn === undefined || topicUrn === '') return undefined;
-    return { projectId, topicUrn };
+    return { kind: publish ? 'publish' : 'get', projectId, topicUrn };
   }
 
-  private publish(topicUrn: string, rawBody: Buffer): string {
+  /** The topic's name, checked as a publish checks it: 400 SMN.0005 for a malformed or foreign URN, 404 SMN.0006 for none. */
+  private topicName(topicUrn: string): string {
     const urn = /^urn:smn:([^:]+):([^:]+):([^:]+)$/.exec(topicUrn);
     if (urn === null || urn[1] !== this.context.region || urn[2] !== this.context.projectId || !isValidTopicName(urn[3] ?? '')) {
       throw refused(ERROR_CODES.urn, 'Invalid topic URN.');
     }
-    if (!this.topics.has(urn[3] ?? '')) throw refused(ERROR_CODES.topicNotFound, 'Topic not found.');
+    const name = urn[3] ?? '';
+    if (!this.topics.has(name)) throw refused(ERROR_CODES.topicNotFound, 'Topic not found.');
+    return name;
+  }
+
+  /** QueryTopicDetail's documented fields (OTC SMN API reference, "Querying Topic Details"). */
+  private topicDetails(topicUrn: string): Record<string, unknown> {
+    const name = this.topicName(topicUrn);
+    const created = this.topics.get(name)!;
+    return { name, topic_urn: topicUrn, display_name: '', push_policy: 0, create_time: created, update_time: created };
+  }
+
+  private publish(topicUrn: string, rawBody: Buffer): string {
+    this.topicName(topicUrn);
     // SMN documents 256 KB for `message` and says nothing of what it measures for
     // `message_structure`. We take the strictest reading, the whole request body: the subject, the
     // structure escaped once more as a JSON string (15–20 % larger than itself) and the JSON around

@@ -35,6 +35,8 @@ export interface LocalCloudOptions {
   credentials: CloudCredential[];
   /** Base port; 0 (default) = ephemeral for all four. Otherwise vpcep=port, smn=port+1, obs=port+2, ces=port+3. */
   port?: number;
+  /** One port per listener (VPCEP, SMN, OBS, Cloud Eye), e.g. those of an earlier start; wins over `port`. */
+  ports?: readonly number[];
   /** Drives created_at/updated_at, request-date skew checks and accept delays. Default: the real clock. */
   clock?: () => Date;
   /** The body shape of VPCEP's own errors (EndPoint.*); default 'flat'. Gateway errors keep APIG's shape. */

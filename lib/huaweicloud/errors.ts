@@ -54,6 +54,20 @@ export class ApiError extends CloudError {
   }
 }
 
+/** OBS answered 404 NoSuchBucket: the bucket named by OBS_BUCKET is not there (or not at this endpoint). */
+export class NoSuchBucketError extends ApiError {
+  override name = 'NoSuchBucketError';
+  constructor(
+    api: string,
+    readonly bucket: string,
+    endpoint: string,
+    requestId: string | undefined,
+  ) {
+    super(api, 404, 'NoSuchBucket', undefined, requestId);
+    this.message = `${api} failed: bucket "${bucket}" does not exist at ${endpointOrigin(endpoint)} (HTTP 404 NoSuchBucket${requestId ? `, request id ${requestId}` : ''}): check OBS_BUCKET and OBS_ENDPOINT`;
+  }
+}
+
 /** No usable answer: connection refused or reset, DNS failure, a body cut short. */
 export class NetworkError extends CloudError {
   override name = 'NetworkError';

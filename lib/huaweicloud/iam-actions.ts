@@ -24,3 +24,11 @@ export const IAM_ACTIONS = {
   putMetricData: 'ces:metricData:create',
 } as const;
 
+
+/**
+ * Actions only `vpcep-monitor check` uses, with the operator's own credentials: not part of what the
+ * function needs, so not in its agency's policy.
+ */
+export const CHECK_IAM_ACTIONS = {
+  getTopic: 'smn:topic:get',
+} as const;

@@ -12,7 +12,7 @@ import { Agent as HttpsAgent } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import type { Budget } from './budget.js';
 import { checkHeaderSafe, CREDENTIAL_NAMES, type Credentials } from './credentials.js';
-import { ApiError, CloudError, endpointOrigin, networkError, ResponseTooLargeError, TimeoutError } from './errors.js';
+import { ApiError, CloudError, endpointOrigin, networkError, NoSuchBucketError, ResponseTooLargeError, TimeoutError } from './errors.js';
 import { MAX_OBJECT_BYTES, MAX_STATE_BYTES } from './limits.js';
 import { bodyCeiling, bounded } from './obs-bodies.js';
 import { IAM_ACTIONS } from './iam-actions.js';
@@ -192,6 +192,9 @@ export class ObsStore {
       async (timeoutMs) => {
         const result = await withTimeout(api, this.clientOptions.server, send(client, hook), timeoutMs);
         const { Status, Code, Message, RequestId } = result.CommonMsg;
+        // A 404 for a missing object is an answer ("no state yet"); for a missing bucket it is a
+        // wrong OBS_BUCKET, and no command may read it as "nothing there yet".
+        if (Status === 404 && Code === 'NoSuchBucket') throw new NoSuchBucketError(api, this.bucket, this.clientOptions.server, RequestId || undefined);
         if (Status >= 300 && !acceptedStatuses.includes(Status)) {
           throw new ApiError(api, Status, Code || undefined, Message || undefined, RequestId || undefined);
         }

@@ -1,6 +1,6 @@
 /** Publishing to an SMN topic. */
 import { ResponseShapeError } from './errors.js';
-import { IAM_ACTIONS } from './iam-actions.js';
+import { CHECK_IAM_ACTIONS, IAM_ACTIONS } from './iam-actions.js';
 import type { SignedClient } from './signed-client.js';
 
 export interface SmnMessage {
@@ -41,5 +41,14 @@ export class SmnClient {
       throw new ResponseShapeError(`${api} answered without a message_id`, api);
     }
     return { messageId, requestId };
+  }
+
+  /** QueryTopicDetail (`vpcep-monitor check`): the topic's name and URN, or an ApiError (SMN.0006 when there is none). */
+  async getTopic(): Promise<{ name: string; topicUrn: string }> {
+    const api = CHECK_IAM_ACTIONS.getTopic;
+    const { body } = await this.client.request({ api, method: 'GET', path: `/v2/${this.projectId}/notifications/topics/${this.topicUrn}` });
+    const { name, topic_urn: topicUrn } = (body ?? {}) as { name?: unknown; topic_urn?: unknown };
+    if (typeof name !== 'string' || typeof topicUrn !== 'string') throw new ResponseShapeError(`${api} answered without name and topic_urn`, api);
+    return { name, topicUrn };
   }
 }

@@ -8,11 +8,13 @@
  * The notice doubles as proof that the channel works: if SMN refuses that small plain message too,
  * the problem is the topic or the account, not the events, and they stay in the outbox.
  */
+import { LOCAL_CLI } from '../text.js';
 import type { Config } from '../config.js';
 import type { AlertEvent } from './alerts.js';
 import { type AuditRecord, eventRecord, writeAudit } from './audit.js';
 import { auditKey, deadLetterKey } from './keys.js';
-import { type CallFailure, callFailure, type MonitorDeps } from './ports.js';
+import { operatorNotice } from './operator-notice.js';
+import { type CallFailure, callFailure, type MonitorDeps, type SmnMessage } from './ports.js';
 import { cleanText, cleanToken } from './sanitize.js';
 
 export interface Refusal {
@@ -66,17 +68,25 @@ export function refusesMessage(error: unknown): boolean {
   return true;
 }
 
-function notice(config: Config, refusals: readonly Refusal[], key: string, runId: string): { subject: string; message: string } {
+function notice(config: Config, refusals: readonly Refusal[], key: string, runId: string): SmnMessage {
   const n = refusals.length;
   const lines = refusals.slice(0, 20).map(({ event, failure }) => `  - ${cleanToken(event.connectionId)} (${cleanToken(event.from ?? 'new')} -> ${cleanToken(event.to)}, event ${event.id}): ${cleanText(describeFailure(failure), 300)}`);
   if (n > 20) lines.push(`  ...and ${n - 20} more.`);
-  return {
+  return operatorNotice({
+    type: 'dead-lettered',
     subject: `[VPCEP ${config.region}] ${n} alert${n === 1 ? '' : 's'} could not be delivered and ${n === 1 ? 'was' : 'were'} set aside`,
-    message:
+    projectId: config.projectId,
+    region: config.region,
+    runId,
+    email:
       `SMN refused ${n === 1 ? 'this alert' : 'these alerts'} of the VPC Endpoint connection monitor for good, so ${n === 1 ? 'it was' : 'they were'} moved out of the outbox ` +
       `to obs://${config.obsBucket}/${key} (every other alert was delivered as usual):\n${lines.join('\n')}\n\n` +
-      `Read them with "vpcep-monitor status" and the object above; the audit trail records them as undeliverable.\nRun ${cleanToken(runId, 80)}.\n`,
-  };
+      `Read them with "${LOCAL_CLI} status" (in the monitor's checkout) and the object above; the audit trail records them as undeliverable.\nRun ${cleanToken(runId, 80)}.\n`,
+    sms: `VPCEP ${config.region}: ${n} alert${n === 1 ? '' : 's'} SMN refused for good ${n === 1 ? 'was' : 'were'} set aside; see the e-mail or vpcep-monitor status.`,
+    // Ids and SMN's answers only, not the events again: whatever SMN refused in them must not
+    // make it refuse the notice too. The events themselves are in the dead-letter object.
+    details: { bucket: config.obsBucket, deadLetterKey: key, count: n, refused: refusals.slice(0, 20).map(({ event, failure }) => ({ eventId: event.id, serviceId: event.serviceId, connectionId: event.connectionId, smn: failure })) },
+  });
 }
 
 function describeFailure(failure: CallFailure): string {

@@ -124,6 +124,7 @@ export async function deliver(
       await deadLetter(config, deps, refusals, context.runId);
       for (const { event } of refusals) delivered.add(event.id);
       delivery.deadLettered = refusals.length;
+      delivery.published += 1; // its notice
     } catch (error) {
       delivery.error ??= error;
       logger.error({ err: error }, `setting ${refusals.length} refused alert(s) aside failed (${(error as Error).message}); they stay in the outbox and the next run tries again`);

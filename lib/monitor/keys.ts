@@ -18,8 +18,30 @@ export function stateKey(prefix: string): string {
   return `${prefix}state.json`;
 }
 
+/** The OBS_PREFIX under which `key` is the state object, or `undefined` when it is not one. */
+export function statePrefixOf(key: string): string | undefined {
+  const name = stateKey('');
+  if (!key.endsWith(name)) return undefined;
+  const prefix = key.slice(0, -name.length);
+  // `{prefix}state.json` only: not `quarantine/state-….json`, not `mystate.json`.
+  return prefix === '' || prefix.endsWith('/') ? prefix : undefined;
+}
+
 export function leaseKey(prefix: string): string {
   return `${prefix}lease.json`;
+}
+
+/** Where every audit object lives: listed in key order, its first object is the monitor's first run. */
+export function auditRoot(prefix: string): string {
+  return `${prefix}audit/`;
+}
+
+/** When the run that wrote audit object `key` started, read back from its name; `undefined` for another key. */
+export function auditKeyTime(key: string): Date | undefined {
+  const match = /audit\/\d{4}\/\d{2}\/\d{2}\/(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})(\d{3})Z-/.exec(key);
+  if (!match) return undefined;
+  const [, y, mo, d, h, mi, s, ms] = match;
+  return new Date(`${y}-${mo}-${d}T${h}:${mi}:${s}.${ms}Z`);
 }
 
 /** Written by runs that skip for a held lease (they may not write the state). */
@@ -34,7 +56,7 @@ export function foreignStateNoticeKey(prefix: string, ownerDigest: string): stri
 
 /** `{prefix}audit/YYYY/MM/DD/` for the UTC day of `date`. */
 export function auditDayPrefix(prefix: string, date: Date): string {
-  return `${prefix}audit/${utcDayPath(date)}`;
+  return `${auditRoot(prefix)}${utcDayPath(date)}`;
 }
 
 /**
@@ -61,8 +83,13 @@ export function auditPartKey(firstKey: string, part: number): string {
   return part === 1 ? firstKey : firstKey.replace(/\.jsonl$/, `~${String(part).padStart(4, '0')}.jsonl`);
 }
 
+/** Where unreadable states are set aside. */
+export function quarantineRoot(prefix: string): string {
+  return `${prefix}quarantine/`;
+}
+
 export function quarantineKey(prefix: string, at: Date): string {
-  return `${prefix}quarantine/state-${at.toISOString().replace(/[:.]/g, '-')}.json`;
+  return `${quarantineRoot(prefix)}state-${at.toISOString().replace(/[:.]/g, '-')}.json`;
 }
 
 export function deadLetterDayPrefix(prefix: string, date: Date): string {

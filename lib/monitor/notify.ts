@@ -14,7 +14,7 @@
  * list across them. Subjects carry only our own words and counts, never text another tenant wrote.
  */
 import { inBatches } from '../batches.js';
-import { truncateBytes } from '../text.js';
+import { LOCAL_CLI, truncateBytes } from '../text.js';
 import type { AlertEvent } from './alerts.js';
 import { countByStatus, footer, intro, type MessageContext, orderEvents, PAYLOAD_SCHEMA, payloadEvent, serviceBlocks, serviceLabel, smsText } from './message-text.js';
 import type { SmnMessage } from './ports.js';
@@ -158,7 +158,7 @@ function burstSummary(burst: readonly AlertEvent[], context: MessageContext): (p
     [
       opening,
       `This burst is too large for one message: ${burst.length} events in ${part.count} messages (this is part ${part.index}). ` +
-        'People get this summary in each; the JSON for HTTP/HTTPS/FunctionGraph subscribers carries every event, and so does the audit trail ("vpcep-monitor audit").',
+        `People get this summary in each; the JSON for HTTP/HTTPS/FunctionGraph subscribers carries every event, and so does the audit trail ("${LOCAL_CLI} audit").`,
       rest,
     ].join('\n');
 }

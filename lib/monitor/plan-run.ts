@@ -53,6 +53,8 @@ export interface LoadedState {
   /** The stored state was unreadable and was set aside: the new baseline stays silent. */
   quarantined: boolean;
   etag: string | undefined;
+  /** Notices loading published (the quarantine notice): the run's summary counts every publish. */
+  published: number;
 }
 
 export interface RunPlan {
@@ -97,7 +99,7 @@ export function planRun(config: Config, loaded: LoadedState, scan: ScanResult, c
     connections: scan.connections,
     changes: changeCount,
     alerts: alerts.length,
-    published: 0,
+    published: loaded.published,
     failedServices: [...scan.failedServices].sort(),
     undelivered: 0,
     deadLettered: 0,

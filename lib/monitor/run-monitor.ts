@@ -79,7 +79,7 @@ export async function runMonitor(config: Config, deps: MonitorDeps, options: Run
     throw error;
   }
   await lease.release();
-  const delivered = { ...summary, published: delivery.published, undelivered: delivery.undelivered, deadLettered: delivery.deadLettered, generation: next.generation };
+  const delivered = { ...summary, published: summary.published + delivery.published, undelivered: delivery.undelivered, deadLettered: delivery.deadLettered, generation: next.generation };
   return finish(await withMetrics(delivered), delivery);
 }
 

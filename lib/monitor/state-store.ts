@@ -3,20 +3,22 @@
  * set aside, never guessed at; a save refuses to overwrite a state another invocation saved since
  * this one loaded (OBS has no conditional PUT, so the ETag is compared just before writing).
  */
+import { LOCAL_CLI } from '../text.js';
 import { StringDecoder } from 'node:string_decoder';
 import type { Config } from '../config.js';
 import { createHash } from 'node:crypto';
 import { ForeignStateError, OverlapError, StateFormatError } from './errors.js';
 import { foreignStateNoticeKey, quarantineKey, stateKey } from './keys.js';
 import type { LoadedState } from './plan-run.js';
-import type { MonitorDeps, ObjectStore } from './ports.js';
+import { operatorNotice } from './operator-notice.js';
+import type { MonitorDeps, ObjectStore, SmnMessage } from './ports.js';
 import { emptyState, type MonitorState, serializeState, StateReader } from './state.js';
 import { describeOwner, ownerOf, sameOwner, serializeOwner, type StateOwner, suggestedPrefix } from './state-owner.js';
 
 export async function loadState(config: Config, deps: MonitorDeps, options: { runId: string; dryRun?: boolean }): Promise<LoadedState> {
   const key = stateKey(config.obsPrefix);
   const stored = await deps.objects.getStream(key);
-  if (!stored) return { state: emptyState(), baseline: true, quarantined: false, etag: undefined };
+  if (!stored) return { state: emptyState(), baseline: true, quarantined: false, etag: undefined, published: 0 };
   const mine = ownerOf(config);
   let foreign: StateOwner | undefined;
   try {
@@ -26,7 +28,7 @@ export async function loadState(config: Config, deps: MonitorDeps, options: { ru
       if (header.owner !== undefined && !sameOwner(header.owner, mine)) throw new ForeignStateError(foreignStateMessage(key, (foreign = header.owner), mine));
     });
     for await (const line of lines(stored.body)) reader.line(line);
-    return { state: reader.finish(), baseline: false, quarantined: false, etag: stored.etag };
+    return { state: reader.finish(), baseline: false, quarantined: false, etag: stored.etag, published: 0 };
   } catch (error) {
     if (error instanceof ForeignStateError) {
       await reportForeignState(config, deps, { error, stored: foreign!, mine, ...options });
@@ -36,21 +38,34 @@ export async function loadState(config: Config, deps: MonitorDeps, options: { ru
     // Never guess at unreadable state, and never answer it with an alert for every connection:
     // set it aside, tell the operator once, and record a silent new baseline.
     const aside = quarantineKey(config.obsPrefix, deps.now());
-    deps.logger.error({ err: error, key, quarantineKey: aside }, `state ${key} is unreadable (${error.message}); moved aside to ${aside}, recording a new baseline without alerts`);
-    if (!options.dryRun) {
-      // The bytes as they are, read again whole: a state this broken is not a large one to hold.
-      await deps.objects.put(aside, (await deps.objects.get(key))?.body ?? '');
-      await deps.publisher.publish({
-        subject: `[VPCEP ${config.region}] monitor state was unreadable and has been reset`,
-        message:
-          `The VPC Endpoint connection monitor could not read its state object ${key} (${error.message}).\n` +
-          `The object was copied to ${aside} and a new baseline is being recorded. ` +
-          'Connections that changed while the state was unreadable are not alerted individually; ' +
-          `run "vpcep-monitor status" to see connections waiting now.\nRun ${options.runId}.\n`,
-      });
+    if (options.dryRun) {
+      // A dry run writes nothing: it says what a run would do, not that it was done.
+      deps.logger.error({ err: error, key, quarantineKey: aside }, `state ${key} is unreadable (${error.message}); a run would move it aside to ${aside} and record a new baseline without alerts`);
+      return { state: emptyState(), baseline: true, quarantined: true, etag: stored.etag, published: 0 };
     }
-    return { state: emptyState(), baseline: true, quarantined: true, etag: stored.etag };
+    deps.logger.error({ err: error, key, quarantineKey: aside }, `state ${key} is unreadable (${error.message}); moved aside to ${aside}, recording a new baseline without alerts`);
+    // The bytes as they are, read again whole: a state this broken is not a large one to hold.
+    await deps.objects.put(aside, (await deps.objects.get(key))?.body ?? '');
+    await deps.publisher.publish(quarantineNotice(config, key, aside, error.message, options.runId));
+    return { state: emptyState(), baseline: true, quarantined: true, etag: stored.etag, published: 1 };
   }
+}
+
+function quarantineNotice(config: Config, key: string, aside: string, reason: string, runId: string): SmnMessage {
+  return operatorNotice({
+    type: 'state-quarantined',
+    subject: `[VPCEP ${config.region}] monitor state was unreadable and has been reset`,
+    projectId: config.projectId,
+    region: config.region,
+    runId,
+    email:
+      `The VPC Endpoint connection monitor could not read its state object ${key} (${reason}).\n` +
+      `The object was copied to ${aside} and a new baseline is being recorded. ` +
+      'Connections that changed while the state was unreadable are not alerted individually; ' +
+      `run "${LOCAL_CLI} status" (in the monitor's checkout) to see connections waiting now.\nRun ${runId}.\n`,
+    sms: `VPCEP ${config.region}: monitor state was unreadable, set aside, new baseline recorded; check the connections.`,
+    details: { bucket: config.obsBucket, stateKey: key, quarantineKey: aside, reason },
+  });
 }
 
 function foreignStateMessage(key: string, stored: StateOwner, mine: StateOwner): string {
@@ -78,10 +93,16 @@ async function reportForeignState(
   const record = serializeOwner(stored);
   try {
     if ((await deps.objects.get(told))?.body === record) return;
-    await deps.publisher.publish({
+    await deps.publisher.publish(operatorNotice({
+      type: 'foreign-state',
       subject: `[VPCEP ${config.region}] monitor stopped: its state belongs to another monitor (project ${stored.projectId.slice(0, 64)})`,
-      message: `The VPC Endpoint connection monitor stopped before reading any connection.\n${error.message}\nRun ${context.runId}. Every run fails with this error until it is fixed.\n`,
-    });
+      projectId: config.projectId,
+      region: config.region,
+      runId: context.runId,
+      email: `The VPC Endpoint connection monitor stopped before reading any connection.\n${error.message}\nRun ${context.runId}. Every run fails with this error until it is fixed.\n`,
+      sms: `VPCEP ${config.region}: monitor stopped, its state ${stateKey(config.obsPrefix)} belongs to another monitor; see the e-mail.`,
+      details: { bucket: config.obsBucket, stateKey: stateKey(config.obsPrefix), owner: stored },
+    }));
     await deps.objects.put(told, record);
   } catch (noticeError) {
     // The run fails with the error itself either way; the notice is tried again next run.

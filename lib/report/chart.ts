@@ -37,10 +37,14 @@ export function statusClass(status: string): string {
  * `vector-effect`), so the chart reads on a phone as on a printed page.
  */
 export function renderChart(timeline: Timeline, title: string): Html {
-  const { start, end, points, statuses } = timeline;
+  const { start, end, points, statuses, dataFrom } = timeline;
   const span = Math.max(1, end - start);
   const x = (at: number) => Math.round(((Math.min(Math.max(at, start), end) - start) / span) * WIDTH);
 
+  // Before the first run there is nothing to draw, and 0 would be a claim: a hatched band instead,
+  // and a mark where the baseline was recorded.
+  const noData = dataFrom === undefined ? null : html`<rect class="no-data" x="0" y="0" width="${x(dataFrom)}" height="${HEIGHT}"/><line class="baseline-mark" x1="${x(dataFrom)}" y1="0" x2="${x(dataFrom)}" y2="${HEIGHT}" vector-effect="non-scaling-stroke"/>
+`;
   const rows = statuses.map((status) => {
     let max = 0;
     let min = Number.POSITIVE_INFINITY;
@@ -60,7 +64,7 @@ export function renderChart(timeline: Timeline, title: string): Html {
 <div class="row-label"><b>${label}</b><span>now ${formatCount(now)} · max ${formatCount(max)}</span></div>
 <svg class="spark" role="img" viewBox="0 0 ${WIDTH} ${HEIGHT}" preserveAspectRatio="none" xmlns="http://www.w3.org/2000/svg">
 <title>${label}: ${formatCount(now)} now, ${range} in the period</title>
-<path class="area" d="${area}"/>
+${noData}<path class="area" d="${area}"/>
 <path class="line" d="${line}" vector-effect="non-scaling-stroke"/>
 </svg>
 </div>
@@ -68,7 +72,8 @@ export function renderChart(timeline: Timeline, title: string): Html {
   });
 
   return html`<figure class="chart" aria-label="${title}">
-${rows}<div class="axis"><span>${formatTime(start)}</span><span class="axis-middle">${formatTime(start + span / 2)}</span><span>${formatTime(end)}</span></div>
+${rows}${dataFrom === undefined ? null : html`<p class="chart-note"><span class="no-data-key"></span>No data before ${formatTime(dataFrom)}: the monitor's first run (its baseline) was then; the mark shows it.</p>
+`}<div class="axis"><span>${formatTime(start)}</span><span class="axis-middle">${formatTime(start + span / 2)}</span><span>${formatTime(end)}</span></div>
 </figure>`;
 }
 

@@ -7,6 +7,7 @@
  * markup through the `html` tag, which escapes it; text written by other tenants is cleaned of
  * invisible characters first.
  */
+import { LOCAL_CLI } from '../text.js';
 import { createHash } from 'node:crypto';
 import { formatDuration } from '../duration.js';
 import { alertRaised } from '../monitor/audit.js';
@@ -126,7 +127,7 @@ ${timeline.clamped ? html`<p class="notice">The trail and the snapshot disagree 
 function pendingTable(pending: readonly PendingRequest[], count: number): Html {
   if (pending.length === 0) return html`<p class="empty">No requests waiting for acceptance.</p>`;
   const estimated = pending.some((request) => !request.sinceFromBook);
-  return html`${count > pending.length ? html`<p class="notice">Showing the ${formatCount(pending.length)} longest waiting of ${plural(count, 'request')}; <code>vpcep-monitor status</code> lists them all.</p>` : null}
+  return html`${count > pending.length ? html`<p class="notice">Showing the ${formatCount(pending.length)} longest waiting of ${plural(count, 'request')}; <code>${LOCAL_CLI} status</code> lists them all.</p>` : null}
 <div class="table-wrap"><table class="stack pending">
 <thead><tr><th>Connection</th><th>Consumer (domain)</th><th>Waiting</th><th>Since</th><th>Description</th></tr></thead>
 <tbody>
@@ -139,7 +140,7 @@ ${estimated ? html`<p class="muted">* The state has no record of when the monito
 function failedTable(service: ServiceReport, model: ReportModel): Html {
   const { failed, failedCount: count } = service;
   if (failed.length === 0) return html`<p class="empty">No failed connections.</p>`;
-  return html`${count > failed.length ? html`<p class="notice">Showing the ${formatCount(failed.length)} that failed last of ${plural(count, 'failed connection')}; <code>vpcep-monitor audit --service ${untrusted(service.id, 64)} --status failed --since ${untrusted(model.since.toISOString(), 32)}</code> lists the failures of the period.</p>` : null}
+  return html`${count > failed.length ? html`<p class="notice">Showing the ${formatCount(failed.length)} that failed last of ${plural(count, 'failed connection')}; <code>${LOCAL_CLI} audit --service ${untrusted(service.id, 64)} --status failed --since ${untrusted(model.since.toISOString(), 32)}</code> lists the failures of the period.</p>` : null}
 <div class="table-wrap"><table class="stack failed">
 <thead><tr><th>Connection</th><th>Consumer (domain)</th><th>Failed</th><th>Error</th></tr></thead>
 <tbody>
@@ -151,7 +152,8 @@ ${failed.map((connection) => html`<tr>${td('Connection', untrusted(connection.co
 function failure(connection: FailedConnection, model: ReportModel): Html {
   const record = connection.failure;
   if (!record) return html`<span class="muted">Failed before ${formatTime(model.since)}: its error is not in this period's trail (a longer <code>--since</code> may find it).</span>`;
-  const description = record.description ? html`<div class="muted">${untrusted(record.description, 512)}</div>` : null;
+  // The consumer's own words, labelled so they are not read as part of VPCEP's error.
+  const description = record.description ? html`<div class="muted">Consumer's description: “${untrusted(record.description, 512)}”</div>` : null;
   if (!record.errors) return html`<span class="muted">No error recorded: the trail's record of this failure (${formatTime(record.at)}) was written before the monitor kept error details.</span>${description}`;
   if (record.errors.length === 0) return html`<span class="muted">VPCEP reported no error for this failure.</span>${description}`;
   return html`${record.errors.map((error) => html`<div><code>${untrusted(error.code, 64)}</code> ${untrusted(error.message, 512)}</div>`)}${description}`;
@@ -160,7 +162,7 @@ function failure(connection: FailedConnection, model: ReportModel): Html {
 function changesTable(service: ServiceReport, model: ReportModel): Html {
   if (service.changeCount === 0) return html`<p class="empty">No changes between ${formatTime(model.since)} and ${formatTime(model.generatedAt)}.</p>`;
   const rest = service.changeCount - service.changes.length;
-  return html`${rest > 0 ? html`<p class="notice">Showing the newest ${formatCount(service.changes.length)} of ${plural(service.changeCount, 'change')}. <code>vpcep-monitor audit --service ${untrusted(service.id, 64)} --since ${model.since.toISOString()}</code> lists them all.</p>` : null}
+  return html`${rest > 0 ? html`<p class="notice">Showing the newest ${formatCount(service.changes.length)} of ${plural(service.changeCount, 'change')}. <code>${LOCAL_CLI} audit --service ${untrusted(service.id, 64)} --since ${model.since.toISOString()}</code> lists them all.</p>` : null}
 <div class="table-wrap"><table class="stack changes">
 <thead><tr><th>When</th><th>Connection</th><th>Consumer (domain)</th><th>Change</th><th>From → to</th></tr></thead>
 <tbody>

@@ -32,6 +32,8 @@ export interface ReportInput {
   records: Iterable<AuditRecord>;
   /** Only this service. */
   serviceId?: string;
+  /** When the monitor's first run wrote its trail (the first audit object): the chart starts there. */
+  trailStart?: Date;
   /** Changes listed per service; by default a share of the page's rows (see DEFAULT_MAX_CHANGES). */
   maxChanges?: number;
 }
@@ -208,7 +210,7 @@ export class ReportBuilder {
         scannedAt: snapshot.scannedAt,
         counts: sortedCounts(countsNow),
         total,
-        timeline: reconstructTimeline(countsNow, trail?.runs ?? [], since.getTime(), now.getTime()),
+        timeline: reconstructTimeline(countsNow, trail?.runs ?? [], since.getTime(), now.getTime(), this.input.trailStart?.getTime()),
         pending,
         pendingCount: pending.length,
         failed,

@@ -39,6 +39,10 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, "Liber
 .chart .axis { display: flex; justify-content: space-between; gap: 8px; margin-left: 172px; font-size: 0.72rem; color: var(--muted); }
 .chart .line { fill: none; stroke-width: 2; stroke-linejoin: round; }
 .chart .area { stroke: none; opacity: 0.14; }
+.chart .no-data { fill: var(--line); opacity: 0.5; }
+.chart .baseline-mark { stroke: var(--muted); stroke-width: 1.5px; stroke-dasharray: 3 2; }
+.chart .chart-note { margin: 2px 0 4px 172px; font-size: 0.72rem; color: var(--muted); }
+.chart .no-data-key { display: inline-block; width: 12px; height: 8px; margin-right: 4px; background: var(--line); opacity: 0.5; }
 .st-accepted .line { stroke: var(--accepted); } .st-accepted .area { fill: var(--accepted); }
 .st-pending .line { stroke: var(--pending); } .st-pending .area { fill: var(--pending); }
 .st-failed .line { stroke: var(--failed); } .st-failed .area { fill: var(--failed); }
@@ -72,7 +76,7 @@ footer { margin-top: 28px; color: var(--muted); font-size: 0.85rem; }
   table.stack tr { border-bottom: 1px solid var(--line); padding: 6px 0; }
   table.stack td { display: flex; gap: 10px; border: none; padding: 2px 0; text-align: left; white-space: normal; }
   table.stack td::before { content: attr(data-label); flex: 0 0 92px; color: var(--muted); font: 600 11px/1.6 system-ui, sans-serif; text-transform: uppercase; letter-spacing: 0.04em; }
-  .chart .axis { margin-left: 0; }
+  .chart .axis, .chart .chart-note { margin-left: 0; }
   .chart .axis-middle { display: none; }
 }
 @media print {

@@ -40,6 +40,11 @@ export interface Timeline {
    * and counts before that moment are approximate.
    */
   clamped: boolean;
+  /**
+   * When the trail starts, if after `start`: the monitor's first run (its baseline). Before it there
+   * is no data, which is not the same as no connections; the points begin here.
+   */
+  dataFrom?: number;
 }
 
 /** Whether a record moved a connection between statuses (an approval action only asks for a move). */
@@ -61,7 +66,7 @@ export function addToRuns(runs: RunDelta[], record: AuditRecord): void {
  * @param countsNow the snapshot's connections by status
  * @param runs one service's runs within [start, end], oldest first (see `addToRuns`)
  */
-export function reconstructTimeline(countsNow: Readonly<Record<string, number>>, runs: readonly RunDelta[], start: number, end: number): Timeline {
+export function reconstructTimeline(countsNow: Readonly<Record<string, number>>, runs: readonly RunDelta[], start: number, end: number, trailStart?: number): Timeline {
   const ordered = runs.every((run, i) => i === 0 || runs[i - 1]!.at <= run.at) ? runs : [...runs].sort((a, b) => a.at - b.at);
   const counts: Record<string, number> = { ...countsNow };
   const backwards: TimelinePoint[] = [];
@@ -76,9 +81,19 @@ export function reconstructTimeline(countsNow: Readonly<Record<string, number>>,
     }
   }
   backwards.push({ at: start, counts: { ...counts } });
-  const points = backwards.reverse();
+  const walked = backwards.reverse();
+  const dataFrom = trailStart !== undefined && trailStart > start ? Math.min(trailStart, end) : undefined;
+  const points = dataFrom === undefined ? walked : fromTrailStart(walked, dataFrom);
   const seen = new Set<string>();
   for (const point of points) for (const [status, n] of Object.entries(point.counts)) if (n > 0) seen.add(status);
   const statuses = [...seen].sort((a, b) => (countsNow[b] ?? 0) - (countsNow[a] ?? 0) || a.localeCompare(b));
-  return { start, end, points, statuses, clamped };
+  return { start, end, points, statuses, clamped, ...(dataFrom === undefined ? {} : { dataFrom }) };
+}
+
+/** The points from `dataFrom` on: what held at that moment, then every later run. */
+function fromTrailStart(points: readonly TimelinePoint[], dataFrom: number): TimelinePoint[] {
+  const later = points.filter((point) => point.at >= dataFrom);
+  if (later[0]?.at === dataFrom) return later;
+  const holding = points.filter((point) => point.at < dataFrom).at(-1) ?? points[0]!;
+  return [{ at: dataFrom, counts: holding.counts }, ...later];
 }

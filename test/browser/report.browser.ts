@@ -119,16 +119,23 @@ describe('the report in Chromium', () => {
     const series = await chart.locator('.series').evaluateAll((nodes) =>
       nodes.map((node) => ({ status: node.getAttribute('data-status'), now: node.getAttribute('data-now'), max: node.getAttribute('data-max'), steps: (node.querySelector('path.line')?.getAttribute('d')?.match(/V/g) ?? []).length })),
     );
-    // A step wherever the count moved: accepted 0 → 12 → 13 → 12, failed 0 → 1, pending 0 → 1 → 0 → 1.
+    // A step wherever the count moved, from the baseline on: accepted 12 → 13 → 12 (before the first
+    // run there is no data, not 0), failed 0 → 1, pending 0 → 1 → 0 → 1.
     expect(series).toEqual([
-      { status: 'accepted', now: '12', max: '13', steps: 3 },
+      { status: 'accepted', now: '12', max: '13', steps: 2 },
       { status: 'failed', now: '1', max: '1', steps: 1 },
       { status: 'pendingAcceptance', now: '1', max: '1', steps: 3 },
     ]);
     const box = await chart.locator('.series svg').first().boundingBox();
     expect(box!.width).toBeGreaterThan(400);
     expect(box!.height).toBeGreaterThanOrEqual(30);
-    await expect(chart.locator('.series').first().locator('title').textContent()).resolves.toBe('accepted: 12 now, between 0 and 13 in the period');
+    await expect(chart.locator('.series').first().locator('title').textContent()).resolves.toBe('accepted: 12 now, between 12 and 13 in the period');
+    // The trail began inside the 30-day period: the time before it is a no-data band, and it says so.
+    const band = await chart.locator('.series rect.no-data').first().boundingBox();
+    expect(band!.width).toBeGreaterThan(10);
+    expect(band!.width).toBeLessThan(box!.width);
+    await expect(chart.locator('.chart-note').textContent()).resolves.toMatch(/^No data before .*: the monitor's first run \(its baseline\) was then/);
+    await expect(chart.locator('.series line.baseline-mark').count()).resolves.toBe(3);
     await page.close();
   });
 

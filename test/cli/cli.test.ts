@@ -1,6 +1,8 @@
 /** The operator CLI against the local cloud, after real monitoring passes. */
 import { execFile, spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCloud } from '../../lib/emulator/index.js';
@@ -158,6 +160,80 @@ describe('vpcep-monitor audit', () => {
   });
 });
 
+describe('nothing there is never fine', () => {
+  const missing = { OBS_BUCKET: 'no-such-bucket' };
+  const oneLineNaming = (err: string, what: string) => {
+    expect(err.trim().split('\n')).toHaveLength(1);
+    expect(err).toContain(what);
+  };
+
+  it('run --dry-run, status and report fail with one line naming a missing bucket', async () => {
+    for (const argv of [['run', '--dry-run'], ['status'], ['report', '--out', join(tmpdir(), 'vpcep-no-bucket.html')]]) {
+      const { code, out, err } = await runCli({ ...env, ...missing }, argv);
+      expect({ argv, code, out }).toEqual({ argv, code: 1, out: '' });
+      oneLineNaming(err, 'bucket "no-such-bucket" does not exist at http://127.0.0.1:');
+      expect(err).toContain('check OBS_BUCKET');
+    }
+  });
+
+  it('status under a wrong prefix names the prefix that holds a state', async () => {
+    const { code, out, err } = await runCli({ ...env, OBS_PREFIX: 'vpcep-monitr/' }, ['status']);
+    expect({ code, out }).toEqual({ code: 1, out: '' });
+    oneLineNaming(err, 'no state at obs://cli-bucket/vpcep-monitr/state.json (OBS_PREFIX "vpcep-monitr/"); prefixes of this bucket that hold one: "vpcep-monitor/": check OBS_PREFIX');
+  });
+
+  it('report under a wrong prefix writes the page and says where the state is', async () => {
+    const { code, out } = await runCli({ ...env, OBS_PREFIX: 'vpcep-monitr/' }, ['report', '--out', join(tmpdir(), 'vpcep-wrong-prefix.html')]);
+    expect(code).toBe(0);
+    expect(out).toContain('prefixes of this bucket that hold one: "vpcep-monitor/"');
+  });
+
+  it('status and report name a corrupt state by its key, with the next step', async () => {
+    cloud.putObject('cli-bucket', 'broken/state.json', '{"schemaVersion":1,"generation":');
+    for (const argv of [['status'], ['report', '--out', join(tmpdir(), 'vpcep-broken.html')]]) {
+      const { code, err } = await runCli({ ...env, OBS_PREFIX: 'broken/' }, argv);
+      expect(code).toBe(1);
+      oneLineNaming(err, 'state obs://cli-bucket/broken/state.json is unreadable (');
+      expect(err).toContain('the next "run" sets it aside under broken/quarantine/');
+    }
+  });
+});
+
+describe('usage errors', () => {
+  it('audit --status takes any case and finds the failed records; a near miss is refused with the status meant', async () => {
+    expect(records((await cli('audit', '--json', '--status', 'FAILED')).out).map((r) => [r.connectionId, r.change])).toEqual([[changedId, 'status'], [changedId, 'delivered']]);
+    const { code, out, err } = await cli('audit', '--status', 'pending');
+    expect({ code, out }).toEqual({ code: 2, out: '' });
+    expect(err).toBe('error: --status "pending" is not a connection status (did you mean pendingAcceptance?); use one of pendingAcceptance, creating, accepted, rejected, failed, deleting (see --help)\n');
+  });
+
+  it('every command exits 2 with one line on stderr for a usage error', async () => {
+    const mistakes = [
+      ['frobnicate'],
+      ['check', '--write-metrics'],
+      ['run', '--dryrun'],
+      ['run', 'extra'],
+      ['audit', '--status', 'bogus'],
+      ['audit', '--since', 'yesterday'],
+      ['audit', '--json=yes'],
+      ['status', '--jsn'],
+      ['report'],
+      ['report', '--out', 'x.html', '--since', 'soon'],
+      ['demo', '--fast'],
+      ['emulator', '--port', 'eighty'],
+      ['emulator', '--seed', '-4'],
+      ['emulator', 'frobnicate'],
+      ['emulator', 'acept', 'abcd'],
+      ['emulator', 'add-pending', '--port', '1'],
+    ];
+    for (const argv of mistakes) {
+      const { code, out, err } = await runCli({ ...env, VPCEP_EMULATOR_CONTROL: undefined }, argv);
+      expect({ argv, code, out, lines: err.trim().split('\n').length }).toEqual({ argv, code: 2, out: '', lines: 1 });
+      expect(err).toMatch(/^error: /);
+    }
+  });
+});
+
 describe('vpcep-monitor status', () => {
   it('shows counts by status and the pending connections with how long they wait', async () => {
     const { code, out } = await cli('status', '--json');
@@ -244,6 +320,14 @@ describe('errors', () => {
     for (const line of lines.slice(0, -1)) expect(JSON.parse(line)).toMatchObject({ level: 'warn', err: { type: 'NetworkError' } });
     expect(stderr).not.toContain('"stack"');
     expect(stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('prints exactly one line on stderr by default when an endpoint is unreachable', async () => {
+    const port = await closedPort();
+    const { LOG_LEVEL: _asked, ...defaults } = env;
+    const { code, stderr } = await bundle(['run'], { ...defaults, VPCEP_ENDPOINT: `http://127.0.0.1:${port}` });
+    expect(code).toBe(1);
+    expect(stderr).toBe(`error: vpcep:epservices:list failed: could not connect to http://127.0.0.1:${port} (ECONNREFUSED): check VPCEP_ENDPOINT and the network\n`);
   });
 });
 

@@ -368,4 +368,25 @@ describe('examples', () => {
       }
     }
   });
+
+  it('basic takes every input an operator changes through variables mirroring the module\'s, and terraform.tfvars.example sets only those', async () => {
+    const dir = join(EXAMPLES_DIR, 'basic');
+    const basic = await loadModule(dir);
+    const call = Object.values(basic.module).flat()[0]!;
+    for (const name of ['schedule_type', 'schedule', 'subscriptions', 'force_destroy', 'bucket_name', 'obs_prefix', 'approval_mode', 'metrics_namespace']) {
+      expect(call[name], `basic passes ${name}`).toBe(`\${var.${name}}`);
+    }
+    for (const [name, [mirror]] of Object.entries(basic.variable)) {
+      const [original] = config.variable[name] ?? [];
+      expect(original, `basic declares ${name}, which the module does not`).toBeDefined();
+      // Same type and default, so leaving a line of the tfvars out means what the module means.
+      expect({ name, type: mirror?.type, default: mirror?.default ?? null }).toEqual({ name, type: original?.type, default: original?.default ?? null });
+      expect(call[name], `basic passes ${name} on`).toBe(`\${var.${name}}`);
+    }
+    const tfvars = await readFile(join(dir, 'terraform.tfvars.example'), 'utf8');
+    const named = [...tfvars.matchAll(/^#? ?([a-z_]+)\s+=/gm)].map((match) => match[1]!);
+    expect(named).toEqual(expect.arrayContaining(['bucket_name', 'subscriptions', 'schedule_type', 'schedule', 'force_destroy']));
+    for (const name of named) expect(basic.variable, `terraform.tfvars.example sets ${name}`).toHaveProperty(name);
+    expect(tfvars).toMatch(/protocol = "sms", endpoint = "\+\d+"/);
+  });
 });

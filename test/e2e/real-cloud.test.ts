@@ -60,7 +60,8 @@ const auditRecords = (): AuditRecord[] => current().objectKeys(BUCKET, 'vpcep-mo
 const smnCalls = (): ApiCall[] => current().calls.filter((call) => call.service === 'smn');
 interface PayloadEvent { connectionId: string; to: string; action?: { type: string; outcome: string } }
 /** The events of an alert publish's JSON, what HTTP/HTTPS/FunctionGraph subscribers receive. */
-const payloadEvents = (message: PublishedMessage): PayloadEvent[] => (message.messageStructure ? (JSON.parse(message.messageStructure.default!) as { events: PayloadEvent[] }).events : []);
+// Alert payloads carry `events`; an operator notice's JSON (type dead-lettered) carries none.
+const payloadEvents = (message: PublishedMessage): PayloadEvent[] => (message.messageStructure ? (JSON.parse(message.messageStructure.default!) as { events?: PayloadEvent[] }).events ?? [] : []);
 const dayPath = (date: Date) => date.toISOString().slice(0, 10).replaceAll('-', '/');
 
 // What VPCEP reports for failed endpoints, and what consumers write: quotes, backslashes and CJK
@@ -135,10 +136,13 @@ describe('what the real cloud does, against the built bundle', () => {
     const letters = jsonLines<{ runId: string; event: { connectionId: string; description: string }; smn: Record<string, unknown> }>(keys[0]!);
     expect(letters).toHaveLength(1);
     expect(letters[0]).toMatchObject({ runId: summary.runId, event: { connectionId: poison.id, description: poisonText }, smn: { status: 400, code: 'SMN.0021', message: expect.stringContaining(refusal.message) } });
-    const notice = world.published.find((message) => message.messageStructure === undefined)!;
+    const notice = world.published.find((message) => message.subject?.includes('could not be delivered'))!;
     expect(notice.subject).toBe('[VPCEP ap-southeast-1] 1 alert could not be delivered and was set aside');
-    expect(notice.message).toContain(poison.id);
-    expect(notice.message).toContain(`obs://${BUCKET}/${keys[0]}`);
+    // The channel contract of every message: JSON for machines, e-mail text, a short SMS.
+    expect(JSON.parse(notice.messageStructure!.default!)).toMatchObject({ type: 'dead-lettered', deadLetterKey: keys[0], refused: [{ connectionId: poison.id }] });
+    expect(notice.messageStructure!.email).toContain(poison.id);
+    expect(notice.messageStructure!.email).toContain(`obs://${BUCKET}/${keys[0]}`);
+    expect(notice.messageStructure!.sms!.length).toBeLessThanOrEqual(490);
     expect(auditRecords().filter((record) => record.change === 'undeliverable')).toEqual([
       expect.objectContaining({ runId: summary.runId, connectionId: poison.id, to: 'failed', error: expect.stringContaining('HTTP 400 SMN.0021') }),
     ]);

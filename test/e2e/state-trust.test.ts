@@ -63,7 +63,11 @@ describe('whose state it is', () => {
     }
     expect(alerts()).toHaveLength(baseline);
     expect(notices()).toHaveLength(1);
-    expect(notices()[0]!.message).toContain(OTHER_PROJECT);
+    // An operator notice keeps the channel contract: JSON for machines, e-mail text, a short SMS.
+    const notice = notices()[0]!.messageStructure!;
+    expect(notice.email).toContain(OTHER_PROJECT);
+    expect(JSON.parse(notice.default!)).toMatchObject({ type: 'foreign-state', owner: { projectId: OTHER_PROJECT } });
+    expect(notice.sms!.length).toBeLessThanOrEqual(490);
     expect(stored()).toBe(theirs);
     expect(parseState(stored()!).owner).toMatchObject({ projectId: OTHER_PROJECT });
     expect(jsonLogLines(output).filter((line) => String(line.msg).startsWith('run failed: state vpcep-monitor/state.json belongs to another monitor'))).toHaveLength(2);

@@ -109,8 +109,11 @@ describe('changing the world', () => {
   });
 
   test('an unknown verb is one line naming the commands; quit asks to stop', () => {
-    expect(run('frobnicate \u001b[31m')).toEqual({ ok: false, output: 'error: unknown command "frobnicate"; commands: services, list, add-service, add-pending, accept, reject, fail, remove, throttle, help, quit' });
-    expect(runConsoleCommand(cloud, ['\u001b[31m'])).toEqual({ ok: false, output: expect.stringContaining('unknown command "\\u001b[31m"') });
+    expect(run('frobnicate \u001b[31m')).toEqual({ ok: false, usage: true, output: 'error: unknown command "frobnicate"; commands: services, list, add-service, add-pending, accept, reject, fail, remove, throttle, help, quit' });
+    expect(runConsoleCommand(cloud, ['\u001b[31m'])).toEqual({ ok: false, usage: true, output: expect.stringContaining('unknown command "\\u001b[31m"') });
+    // A malformed command is a usage error (the CLI exits 2); one the world refuses is not.
+    expect(run('reject')).toMatchObject({ ok: false, usage: true });
+    expect(run('reject ffffffff')).toEqual({ ok: false, output: 'error: no connection starts with "ffffffff"; "list" shows them' });
     expect(run('quit')).toEqual({ ok: true, output: 'stopping the local cloud', quit: true });
     expect(run('   ')).toEqual({ ok: true, output: '' });
   });
@@ -126,6 +129,6 @@ describe('throttle', () => {
   });
 
   test.each(['0', '1001', 'many', '2 3'])('refuses "throttle %s" with one line', (arg) => {
-    expect(run(`throttle ${arg}`)).toEqual({ ok: false, output: expect.stringMatching(/^error: throttle takes one number of requests from 1 to 1000, got "/) });
+    expect(run(`throttle ${arg}`)).toEqual({ ok: false, usage: true, output: expect.stringMatching(/^error: throttle takes one number of requests from 1 to 1000, got "/) });
   });
 });

@@ -117,39 +117,42 @@ test('a scripted session: a pending request added at the prompt and a failure fr
   first.type('add-pending local-service domain=0123456789abcdef0123456789abcdef "scripted request"');
   const added = (await first.waitFor(/added ([0-9a-f-]{36}) to local-service: pendingAcceptance/, mark))[1] as string;
 
-  // From a second terminal.
+  // From a second terminal, as docs/cli.md shows it.
+  const fromSecond = await cli(env, 'emulator', 'add-pending', 'local-service', 'analytics team, ticket OPS-1182');
+  expect(fromSecond.stdout).toMatch(/^added [0-9a-f-]{36} to local-service: pendingAcceptance, consumer [0-9a-f]{32}\n$/);
   const accepted = await cli(env, 'emulator', 'list', 'accepted');
   expect(accepted.code).toBe(0);
   const victim = /local-service\s+([0-9a-f-]{36})\s+accepted/.exec(accepted.stdout)?.[1] as string;
   const failed = await cli(env, 'emulator', 'fail', victim.slice(0, 8), 'EndPoint.2014', 'No free IP addresses.');
   expect(failed).toMatchObject({ code: 0, stdout: `${victim} is failed (EndPoint.2014: No free IP addresses.; was accepted)\n` });
   const mistake = await cli(env, 'emulator', 'reject', 'zz');
-  expect(mistake).toMatchObject({ code: 1, stdout: '', stderr: 'error: "zz" is too short: give at least 4 characters of the connection id\n' });
+  expect(mistake).toMatchObject({ code: 2, stdout: '', stderr: 'error: "zz" is too short: give at least 4 characters of the connection id\n' });
+  expect(await cli(env, 'emulator', 'reject', 'ffffffff')).toMatchObject({ code: 1, stderr: 'error: no connection starts with "ffffffff"; "list" shows them\n' });
 
   const changes = await cli(env, 'run');
-  expect(JSON.parse(changes.stdout)).toMatchObject({ baseline: false, changes: 2, alerts: 2, published: 1 });
-  const printed = await first.waitFor(/Subject: \[VPCEP ap-southeast-1\] 2 connections changed: 1 failed, 1 pendingAcceptance\n(?:.*\n)*?SMS: .*\n/, mark);
+  expect(JSON.parse(changes.stdout)).toMatchObject({ baseline: false, changes: 3, alerts: 3, published: 1 });
+  const printed = await first.waitFor(/Subject: \[VPCEP ap-southeast-1\] 3 connections changed: 1 failed, 2 pendingAcceptance\n(?:.*\n)*?SMS: .*\n/, mark);
   expect(printed[0]).toContain(`${added}: new -> pendingAcceptance`);
   expect(printed[0]).toContain('description "scripted request"');
   expect(printed[0]).toContain(`${victim}: accepted -> failed`);
-  expect(printed[0]).toMatch(/SMS: VPCEP ap-southeast-1: 1 failed, 1 pending/);
+  expect(printed[0]).toMatch(/SMS: VPCEP ap-southeast-1: 1 failed, 2 pending/);
 
   first.type('quit');
   expect(await first.exit()).toBe(0);
   expect(first.output).toContain(`Saved the local cloud to ${join(dataDir, 'local-cloud.json')}.`);
 
-  // Restarted on the same directory: the same world, the monitor's state included.
-  const second = start(['--data-dir', dataDir]);
+  // Restarted with the documented command, the very one that started it: the same world (the
+  // monitor's state included), and the same keys and ports, so the exports pasted before still work.
+  const second = start(['--seed', '4', '--data-dir', dataDir]);
   const restartedEnv = await second.environment();
-  expect(second.output).toContain(`World loaded from ${join(dataDir, 'local-cloud.json')}: 1 service(s), 5 connection(s).`);
-  const listed = await cli(restartedEnv, 'emulator', 'list', 'pendingAcceptance');
+  expect(second.output).toContain(`World loaded from ${join(dataDir, 'local-cloud.json')}: 1 service(s), 6 connection(s).`);
+  expect(second.output).toContain(`--seed 4 ignored: ${join(dataDir, 'local-cloud.json')} already holds a world`);
+  expect(second.output).toContain('Same keys and ports as before: the exports it printed last time still work.');
+  expect(restartedEnv).toEqual(env);
+  const listed = await cli(env, 'emulator', 'list', 'pendingAcceptance');
   expect(listed.stdout).toContain(`${added}  pendingAcceptance`);
-  const quiet = await cli(restartedEnv, 'run');
+  const quiet = await cli(env, 'run');
   expect(JSON.parse(quiet.stdout)).toMatchObject({ baseline: false, changes: 0, alerts: 0, published: 0 });
-
-  // --seed would throw the kept world away, so it is refused; SIGTERM stops and saves.
-  const refused = await cli({}, 'emulator', '--seed', '3', '--data-dir', dataDir);
-  expect(refused).toMatchObject({ code: 2, stderr: expect.stringContaining('--seed makes a new local cloud, but') });
   second.child.kill('SIGTERM');
   expect(await second.exit()).toBe(0);
   expect(second.output).toContain('Saved the local cloud to');
@@ -163,7 +166,7 @@ test('refuses a base port whose four listeners do not fit, and says why', async 
 
 test('a command for a running emulator needs VPCEP_EMULATOR_CONTROL, and says where it comes from', async () => {
   const result = await cli({ VPCEP_EMULATOR_CONTROL: '' }, 'emulator', 'list');
-  expect(result).toMatchObject({ code: 1, stderr: 'error: VPCEP_EMULATOR_CONTROL is not set: start "vpcep-monitor emulator" in another terminal and run the export lines it prints\n' });
+  expect(result).toMatchObject({ code: 1, stderr: 'error: VPCEP_EMULATOR_CONTROL is not set: start "npm exec --no -- vpcep-monitor emulator" in another terminal and run the export lines it prints\n' });
   const closed = await freePort();
   const gone = await cli({ VPCEP_EMULATOR_CONTROL: `http://127.0.0.1:${closed}/secret-token/command` }, 'emulator', 'list');
   expect(gone.code).toBe(1);

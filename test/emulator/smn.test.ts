@@ -146,3 +146,24 @@ describe('message_structure', () => {
     expect((await publish(structure({ default: 'd', sms: '连'.repeat(490) }))).status).toBe(200);
   });
 });
+
+describe('topic details (QueryTopicDetail)', () => {
+  const details = (urn: string) => apigFetch(cloud.endpoints.smn, { method: 'GET', path: `/v2/${cloud.projectId}/notifications/topics/${urn}` });
+
+  test('answers the documented fields for a topic that exists', async () => {
+    const res = await details(topicUrn);
+    expect(res.status).toBe(200);
+    expect(res.json).toEqual({
+      request_id: expect.any(String), name: 'vpcep-alerts', topic_urn: topicUrn, display_name: '', push_policy: 0,
+      create_time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/), update_time: expect.any(String),
+    });
+    expect(cloud.calls.at(-1)).toMatchObject({ service: 'smn', api: 'smn:topic:get', status: 200 });
+  });
+
+  test('refuses a missing topic with SMN.0006 and a foreign URN with SMN.0005', async () => {
+    expect((await details(`urn:smn:${cloud.region}:${cloud.projectId}:nope`)).json).toMatchObject({ code: 'SMN.0006' });
+    expect((await details(`urn:smn:${cloud.region}:${cloud.projectId}:nope`)).status).toBe(404);
+    const foreign = await details(`urn:smn:eu-west-101:${cloud.projectId}:vpcep-alerts`);
+    expect([foreign.status, foreign.json.code]).toEqual([400, 'SMN.0005']);
+  });
+});

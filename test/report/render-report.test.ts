@@ -134,7 +134,7 @@ describe('renderReport', () => {
     const records = [1, 2, 3, 4, 5].map((day) => record({ at: `2026-11-1${day}T00:00:00Z`, serviceId: 's1', connectionId: `c${day}`, change: 'removed', from: 'accepted' }));
     const html = page({ now, since, state, records, maxChanges: 2 });
     expect(html).toContain('Showing the newest 2 of 5 changes.');
-    expect(html).toContain('vpcep-monitor audit --service s1 --since 2026-11-10T12:00:00.000Z');
+    expect(html).toContain('npm exec --no -- vpcep-monitor audit --service s1 --since 2026-11-10T12:00:00.000Z');
     expect(html.match(/data-label="When"/g)).toHaveLength(2);
   });
 
@@ -147,5 +147,27 @@ describe('renderReport', () => {
     expect(quiet).toContain('No requests waiting for acceptance.');
     expect(quiet).toContain('No failed connections.');
     expect(page({ now, since, state: stateWith({}), records: [] })).toContain('holds no endpoint services');
+  });
+});
+
+describe('the chart tells the truth about time', () => {
+  it('draws the time before the first run as no data, marks the baseline, and labels a failed connection\'s description', () => {
+    const first = '2026-11-15T12:00:00.000Z';
+    const records = [
+      record({ at: first, serviceId: 's1', connectionId: 'a', change: 'added', to: 'accepted' }),
+      record({ at: first, serviceId: 's1', connectionId: 'f', change: 'added', to: 'failed', description: 'team-x VPC', errors: [{ code: 'EndPoint.2014', message: 'No free IP addresses.' }] }),
+    ];
+    const state = stateWith({ s1: { name: 'ap-southeast-1.pay.s1', connections: { a: ['accepted', '', 'd1'], f: ['failed', '', 'd2'] } } });
+    const html = page({ now, since, state, records, trailStart: new Date(first) });
+    expect(html).toContain('No data before 2026-11-15 12:00');
+    const width = /<rect class="no-data" x="0" y="0" width="(\d+)"/.exec(html)?.[1];
+    expect(Number(width)).toBe(120); // half of the 240 units: the trail starts halfway through the period
+    expect(html).toMatch(/<line class="baseline-mark" x1="120"/);
+    // The line itself begins at the baseline, not at the left edge with a zero.
+    expect(html).toMatch(/<path class="line" d="M120 /);
+    expect(html).toContain('Consumer\'s description: “team-x VPC”');
+    const whole = page({ now, since, state, records, trailStart: new Date('2026-10-01T00:00:00Z') });
+    expect(whole).not.toContain('class="no-data"');
+    expect(whole).not.toContain('No data before');
   });
 });

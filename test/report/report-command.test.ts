@@ -44,7 +44,7 @@ describe('vpcep-monitor report', () => {
     const out = join(dir, 'empty.html');
     const { code, out: printed } = await cli('report', '--out', out);
     expect(code).toBe(0);
-    expect(printed).toContain('(no state yet)');
+    expect(printed).toContain('(no state at obs://' + BUCKET + '/vpcep-monitor/state.json: the monitor has not run with this bucket yet, and no other prefix of it holds a state)');
     expect(readFileSync(out, 'utf8')).toContain('No state yet');
   });
 

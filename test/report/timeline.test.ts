@@ -41,6 +41,24 @@ describe('reconstructTimeline', () => {
     expect(timeline.clamped).toBe(false);
   });
 
+  it('starts where the trail starts: no points, hence no zeros, before the first run', () => {
+    const records = [
+      record({ at: t(2), connectionId: 'a', change: 'added', to: 'accepted' }),
+      record({ at: t(2), connectionId: 'b', change: 'added', to: 'accepted' }),
+      record({ at: t(4), connectionId: 'a', from: 'accepted', to: 'failed' }),
+    ];
+    const timeline = reconstructTimeline({ accepted: 1, failed: 1 }, runsOf(records), start, end, Date.parse(t(2)));
+    expect(timeline.dataFrom).toBe(Date.parse(t(2)));
+    expect(timeline.points).toEqual([
+      { at: Date.parse(t(2)), counts: { accepted: 2, failed: 0 } },
+      { at: Date.parse(t(4)), counts: { accepted: 1, failed: 1 } },
+    ]);
+    // A trail that began before the period leaves the period whole.
+    expect(reconstructTimeline({ accepted: 1 }, [], start, end, start - 1).dataFrom).toBeUndefined();
+    // A first run with nothing to record in this service: the counts held from then on.
+    expect(reconstructTimeline({ accepted: 1 }, [], start, end, Date.parse(t(3))).points).toEqual([{ at: Date.parse(t(3)), counts: { accepted: 1 } }]);
+  });
+
   it('holds the counts flat through a period without changes', () => {
     const timeline = reconstructTimeline({ accepted: 5, rejected: 1 }, runsOf([]), start, end);
     expect(timeline.points).toEqual([{ at: start, counts: { accepted: 5, rejected: 1 } }]);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { auditDayPrefix, auditKey, auditPartKey, deadLetterDayPrefix, deadLetterKey, deadLetterRoot, isDeliveredAuditKey, leaseKey, quarantineKey, stateKey } from '../../lib/monitor/keys.js';
+import { auditDayPrefix, auditKey, auditKeyTime, auditPartKey, auditRoot, deadLetterDayPrefix, deadLetterKey, deadLetterRoot, isDeliveredAuditKey, leaseKey, quarantineKey, stateKey } from '../../lib/monitor/keys.js';
 
 const at = new Date('2026-11-25T12:00:00.123Z');
 
@@ -57,5 +57,16 @@ describe('the bucket layout', () => {
     expect(isDeliveredAuditKey(auditPartKey(auditKey('p/', at, 'r', 'delivered'), 2))).toBe(true);
     expect(isDeliveredAuditKey(auditKey('p/', at, long, 'dead-letter'))).toBe(false);
     expect(isDeliveredAuditKey(auditKey('p/', at, 'run-delivered-x'))).toBe(false);
+  });
+});
+
+describe('auditKeyTime', () => {
+  it('reads back the start of the run that wrote an audit object, its parts included', () => {
+    const at = new Date('2026-11-25T12:00:00.123Z');
+    const key = auditKey('prod/', at, 'run-1');
+    expect(key.startsWith(auditRoot('prod/'))).toBe(true);
+    expect(auditKeyTime(key)).toEqual(at);
+    expect(auditKeyTime(auditPartKey(key, 2))).toEqual(at);
+    expect(auditKeyTime('prod/state.json')).toBeUndefined();
   });
 });

@@ -31,7 +31,7 @@ function previousState(): MonitorState {
   return state;
 }
 
-const loaded = (state = previousState(), extra: Partial<LoadedState> = {}): LoadedState => ({ state, baseline: false, quarantined: false, etag: 'e1', ...extra });
+const loaded = (state = previousState(), extra: Partial<LoadedState> = {}): LoadedState => ({ state, baseline: false, quarantined: false, etag: 'e1', published: 0, ...extra });
 
 /** A scan of the one service: `changes` as found, `pending` the pendingAcceptance connections read. */
 function scan(options: { changes?: Change[]; kept?: Connection[]; pending?: Connection[]; services?: Map<string, ServiceSnapshot>; book?: PendingBook; failed?: string[] } = {}): ScanResult {

@@ -200,6 +200,32 @@ describe('runMonitor', () => {
     expect(w.state().generation).toBe(1);
   });
 
+  it('a quarantine notice keeps the channel contract and the summary counts it', async () => {
+    const w = world();
+    // A long prefix and region would push a plain-text SMS past 490 characters.
+    w.objects.objects.set('vpcep-monitor/state.json', `{"schemaVersion":1,"generation":${'9'.repeat(600)}`);
+    const summary = await w.pass();
+    expect(summary.published).toBe(1);
+    const notice = w.publisher.messages[0]!;
+    expect(notice.message).toBeUndefined();
+    const structure = notice.structure!;
+    expect(structure.sms!.length).toBeLessThanOrEqual(490);
+    expect(structure.sms).not.toMatch(/[[\]]/);
+    expect(JSON.parse(structure.default)).toMatchObject({ schema: 'vpcep-connection-monitor/v1', type: 'state-quarantined', stateKey: 'vpcep-monitor/state.json', bucket: 'bucket' });
+    expect(structure.email).toContain('could not read its state object vpcep-monitor/state.json');
+  });
+
+  it('a dry run over unreadable state says what a run would do, and does none of it', async () => {
+    const w = world();
+    w.objects.objects.set('vpcep-monitor/state.json', '{"schemaVersion":1,"generation":');
+    await runMonitor(w.config, w.deps, { runId: 'dry', dryRun: true });
+    expect(w.publisher.messages).toHaveLength(0);
+    expect([...w.objects.objects.keys()]).toEqual(['vpcep-monitor/state.json']);
+    const said = w.lines().join('\n');
+    expect(said).toContain('a run would move it aside');
+    expect(said).not.toContain('moved aside');
+  });
+
   describe('dying between steps', () => {
     it('after the outbox is saved: the next run publishes the alert from the outbox, once', async () => {
       const w = world();
@@ -305,7 +331,8 @@ describe('runMonitor', () => {
 });
 
 describe('delivering what SMN refuses', () => {
-  const payloadIds = (message: SmnMessage): string[] => (JSON.parse(message.structure!.default) as { events: { connectionId: string }[] }).events.map((e) => e.connectionId);
+  // Alert payloads carry `events`; an operator notice (type dead-lettered) carries none.
+  const payloadIds = (message: SmnMessage): string[] => ((JSON.parse(message.structure!.default) as { events?: { connectionId: string }[] }).events ?? []).map((e) => e.connectionId);
   const refuseConnection = (id: string) => (message: SmnMessage) => (message.structure && payloadIds(message).includes(id) ? { status: 400, code: 'SMN.0021' } : undefined);
 
   it('splits a publish SMN refuses as a message, and delivers every alert in smaller ones', async () => {
@@ -332,7 +359,10 @@ describe('delivering what SMN refuses', () => {
     expect(w.publisher.messages.slice(1).filter((m) => m.structure).flatMap(payloadIds).sort()).toEqual(['good', 'other']);
     const notice = w.publisher.messages.at(-1)!;
     expect(notice.subject).toContain('1 alert could not be delivered');
-    expect(notice.message).toContain('bad');
+    expect(notice.structure!.email).toContain('bad');
+    expect(notice.structure!.sms!.length).toBeLessThanOrEqual(490);
+    expect(JSON.parse(notice.structure!.default)).toMatchObject({ type: 'dead-lettered', count: 1, refused: [{ connectionId: 'bad', smn: { code: 'SMN.0021' } }] });
+    expect(summary.published).toBe(3); // two alert publishes and the notice
     const [letterKey, ...more] = [...w.objects.objects.keys()].filter((k) => k.startsWith('vpcep-monitor/dead-letter/2026/11/25/'));
     expect(more).toEqual([]);
     const letter = JSON.parse(w.objects.objects.get(letterKey!)!.trim()) as { event: { connectionId: string }; smn: { status: number; code: string; requestId: string } };

@@ -1,9 +1,12 @@
-# The smallest useful deployment: one monitor in one region, alerting one e-mail address.
+# The smallest useful deployment: one monitor in one region. Every input it takes is a variable
+# mirroring the module's (same name, type, default; the module validates them), so the schedule,
+# the subscribers or force_destroy change in terraform.tfvars, never in this file.
 #
 #   export HW_ACCESS_KEY=... HW_SECRET_KEY=... HW_REGION_NAME=ap-southeast-1
 #   (cd ../../../.. && npm ci && npm run package)
+#   cp terraform.tfvars.example terraform.tfvars   # then edit it: bucket_name and subscriptions at least
 #   terraform init
-#   terraform apply -var bucket_name=<globally unique name> -var alert_email=<you@example.com>
+#   terraform apply
 
 terraform {
   required_version = ">= 1.9.0"
@@ -20,32 +23,32 @@ terraform {
 # secret is written here or into the state's configuration.
 provider "huaweicloud" {}
 
-variable "bucket_name" {
-  description = "OBS bucket for the monitor's snapshot and audit trail; must be unique across all of OBS."
-  type        = string
-}
-
-variable "alert_email" {
-  description = "Address that receives alerts. SMN e-mails a confirmation link first; nothing is delivered until it is clicked."
-  type        = string
-}
-
 module "vpcep_connection_monitor" {
   source = "../../modules/vpcep-connection-monitor"
 
   # Built by `npm run package` at the repository root.
   package_path = "${path.module}/../../../../dist/connection-monitor.zip"
-  bucket_name  = var.bucket_name
 
-  subscriptions = [
-    { protocol = "email", endpoint = var.alert_email },
-  ]
-
-  # Every 5 minutes by default. FunctionGraph's cron starts with SECONDS, so 08:00 on weekdays,
-  # Shanghai time, is:
-  #   schedule_type = "Cron"
-  #   schedule      = "CRON_TZ=Asia/Shanghai 0 0 8 ? * MON-FRI"
+  name                 = var.name
+  # FunctionGraph's cron starts with SECONDS: 08:00 on weekdays, Shanghai time, is
+  #   schedule_type = "Cron", schedule = "CRON_TZ=Asia/Shanghai 0 0 8 ? * MON-FRI"
   # (a five-field "0 8 * * 1-5" would run at minute 8 of every hour, January to May).
+  schedule_type        = var.schedule_type
+  schedule             = var.schedule
+  bucket_name          = var.bucket_name
+  obs_prefix           = var.obs_prefix
+  force_destroy        = var.force_destroy
+  audit_retention_days = var.audit_retention_days
+  subscriptions        = var.subscriptions
+  service_ids          = var.service_ids
+  alert_statuses       = var.alert_statuses
+  alert_on_baseline    = var.alert_on_baseline
+  log_level            = var.log_level
+  remind_pending_after = var.remind_pending_after
+  approval_mode        = var.approval_mode
+  auto_accept_domains  = var.auto_accept_domains
+  auto_reject_domains  = var.auto_reject_domains
+  metrics_namespace    = var.metrics_namespace
 }
 
 output "function_urn" {
