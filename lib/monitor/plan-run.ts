@@ -14,7 +14,7 @@ import type { Connection } from './ports.js';
 import { type DueReminder, dueReminders } from './reminders.js';
 import type { ScanResult, ServiceRead } from './scan-all.js';
 import { emptyState, type MonitorState } from './state.js';
-import { ownerOf } from './state-owner.js';
+import { ownerChanged, type StateOwner } from './state-owner.js';
 
 export interface RunSummary {
   runId: string;
@@ -53,6 +53,8 @@ export interface LoadedState {
   /** The stored state was unreadable and was set aside: the new baseline stays silent. */
   quarantined: boolean;
   etag: string | undefined;
+  /** The owner the next save records: this monitor, keeping the stored deployment on a CLI run. */
+  owner: StateOwner;
 }
 
 export interface RunPlan {
@@ -83,13 +85,14 @@ export function planRun(config: Config, loaded: LoadedState, scan: ScanResult, c
     ...emptyState(),
     generation: previous.generation,
     runId: context.runId,
-    owner: ownerOf(config),
+    owner: loaded.owner,
     services: scan.services,
     outbox: mergeOutbox(previous.outbox, alerts),
     pending: scan.pending,
   };
-  // A state written before owners were recorded is adopted: saved once, stamped with this owner.
-  const mustSave = loaded.baseline || previous.owner === undefined || changeCount > 0 || next.outbox.length > 0 || actions.length > 0 || reminders.length > 0 || servicesDiffer(previous, next);
+  // A new owner record (a state adopted from before owners were, a reconfigured filter, the first
+  // run to name its deployment) is saved even on a quiet pass, so it is judged once.
+  const mustSave = loaded.baseline || ownerChanged(previous.owner, next.owner) || changeCount > 0 || next.outbox.length > 0 || actions.length > 0 || reminders.length > 0 || servicesDiffer(previous, next);
   const summary: RunSummary = {
     runId: context.runId,
     baseline: loaded.baseline,

@@ -11,22 +11,27 @@ import { foreignStateNoticeKey, quarantineKey, stateKey } from './keys.js';
 import type { LoadedState } from './plan-run.js';
 import type { MonitorDeps, ObjectStore } from './ports.js';
 import { emptyState, type MonitorState, serializeState, StateReader } from './state.js';
-import { describeOwner, ownerOf, sameOwner, serializeOwner, type StateOwner, suggestedPrefix } from './state-owner.js';
+import { describeOwner, describeServices, judgeOwner, type OwnerVerdict, ownerOf, serializeOwner, type StateOwner, suggestedPrefix } from './state-owner.js';
 
-export async function loadState(config: Config, deps: MonitorDeps, options: { runId: string; dryRun?: boolean }): Promise<LoadedState> {
+/** `deployment`: the function running this pass (`{package}/{name}`); the CLI has none. */
+export async function loadState(config: Config, deps: MonitorDeps, options: { runId: string; dryRun?: boolean; deployment?: string }): Promise<LoadedState> {
   const key = stateKey(config.obsPrefix);
+  const mine = ownerOf(config, options.deployment);
   const stored = await deps.objects.getStream(key);
-  if (!stored) return { state: emptyState(), baseline: true, quarantined: false, etag: undefined };
-  const mine = ownerOf(config);
+  if (!stored) return { state: emptyState(), baseline: true, quarantined: false, etag: undefined, owner: mine };
   let foreign: StateOwner | undefined;
+  let verdict = undefined as OwnerVerdict | undefined;
   try {
     // Read as it arrives: the 10 MB of a large project's state never exist as one text. Whose it
     // is shows in its first line; another monitor's is not read further.
     const reader = new StateReader((header) => {
-      if (header.owner !== undefined && !sameOwner(header.owner, mine)) throw new ForeignStateError(foreignStateMessage(key, (foreign = header.owner), mine));
+      verdict = judgeOwner(header.owner, mine);
+      if (verdict.kind === 'foreign') throw new ForeignStateError(foreignStateMessage(key, (foreign = header.owner!), mine));
     });
     for await (const line of lines(stored.body)) reader.line(line);
-    return { state: reader.finish(), baseline: false, quarantined: false, etag: stored.etag };
+    const state = reader.finish();
+    if (verdict?.kind === 'reconfigured') acceptReconfiguration(state, verdict.stamp, deps);
+    return { state, baseline: false, quarantined: false, etag: stored.etag, owner: verdict?.kind === 'foreign' || verdict === undefined ? mine : verdict.stamp };
   } catch (error) {
     if (error instanceof ForeignStateError) {
       await reportForeignState(config, deps, { error, stored: foreign!, mine, ...options });
@@ -49,8 +54,31 @@ export async function loadState(config: Config, deps: MonitorDeps, options: { ru
           `run "vpcep-monitor status" to see connections waiting now.\nRun ${options.runId}.\n`,
       });
     }
-    return { state: emptyState(), baseline: true, quarantined: true, etag: stored.etag };
+    return { state: emptyState(), baseline: true, quarantined: true, etag: stored.etag, owner: mine };
   }
+}
+
+/**
+ * This deployment's VPCEP_SERVICE_IDS changed (a `terraform apply` with new service_ids): its own
+ * past, read on. A service that left the filter is no longer watched, not gone: its snapshot and
+ * pending book leave the state without `removed` records (the trail would say its connections
+ * vanished). One that joined is read as a new service is. The outbox stays whole: an alert raised
+ * before the change still goes out. The owner is restamped on this run's save.
+ */
+function acceptReconfiguration(state: MonitorState, now: StateOwner, deps: Pick<MonitorDeps, 'logger'>): void {
+  const before = state.owner!;
+  const watched = now.services === '*' ? undefined : new Set(now.services);
+  const unwatched = watched === undefined ? [] : [...state.services.keys()].filter((id) => !watched.has(id));
+  for (const id of unwatched) {
+    state.services.delete(id);
+    state.pending.delete(id);
+  }
+  const left = unwatched.length === 0 ? 'no watched service left the filter' : `${describeServices(unwatched)} left the filter: no longer watched, dropped from the state without removed records`;
+  deps.logger.info(
+    { deployment: now.deployment, fromServices: before.services, toServices: now.services, unwatched },
+    `VPCEP_SERVICE_IDS of ${now.deployment ?? 'this deployment'} changed from ${describeServices(before.services)} to ${describeServices(now.services)}: ` +
+      `accepted as a reconfiguration; ${left}; services that joined are read as new ones; the outbox is kept`,
+  );
 }
 
 function foreignStateMessage(key: string, stored: StateOwner, mine: StateOwner): string {
@@ -58,7 +86,7 @@ function foreignStateMessage(key: string, stored: StateOwner, mine: StateOwner):
     `state ${key} belongs to another monitor: it was written for ${describeOwner(stored)} (prefix ${stored.prefix.slice(0, 200)}); ` +
     `this monitor is ${describeOwner(mine)}. It was left as it is, nothing was diffed, written or alerted. ` +
     `Two monitors must not share OBS_PREFIX: set this one's OBS_PREFIX to ${suggestedPrefix(mine)}. ` +
-    `If this deployment's VPCEP_SERVICE_IDS changed on purpose, move ${key} aside and the next run records a new baseline.`
+    `If it is this monitor's own state and only its function was renamed, move ${key} aside and the next run records a new baseline.`
   );
 }
 

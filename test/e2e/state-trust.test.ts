@@ -39,8 +39,8 @@ afterEach(async () => {
   await cloud.stop();
 });
 
-const invoke = (data: Record<string, string> = userData, requestId?: string): Promise<Summary> =>
-  capturingOutput(output, () => bundle.handler(timerEvent(), functionGraphContext({ userData: data, credentials, ...(requestId ? { requestId } : {}) })));
+const invoke = (data: Record<string, string> = userData, functionName?: string): Promise<Summary> =>
+  capturingOutput(output, () => bundle.handler(timerEvent(), functionGraphContext({ userData: data, credentials, ...(functionName ? { functionName } : {}) })));
 const stored = (key = STATE) => cloud.getObject('state', key)?.toString();
 const alerts = () => cloud.published.filter((message) => !/monitor stopped|unreadable/.test(message.subject ?? ''));
 const notices = () => cloud.published.filter((message) => /monitor stopped/.test(message.subject ?? ''));
@@ -59,7 +59,7 @@ describe('whose state it is', () => {
       expect(error.name).toBe('ForeignStateError');
       expect(error.message).toContain(`written for project ${OTHER_PROJECT} in ap-southeast-1`);
       expect(error.message).toContain(`this monitor is project ${cloud.projectId} in ap-southeast-1`);
-      expect(error.message).toMatch(/set this one's OBS_PREFIX to vpcep-monitor\/ap-southeast-1-[0-9a-f]+-all\//);
+      expect(error.message).toMatch(/set this one's OBS_PREFIX to vpcep-monitor\/ap-southeast-1-[0-9a-f]+-vpcep-connection-monitor\//);
     }
     expect(alerts()).toHaveLength(baseline);
     expect(notices()).toHaveLength(1);
@@ -69,22 +69,25 @@ describe('whose state it is', () => {
     expect(jsonLogLines(output).filter((line) => String(line.msg).startsWith('run failed: state vpcep-monitor/state.json belongs to another monitor'))).toHaveLength(2);
   });
 
-  it('F34: two deployments on one prefix never alert an unchanged connection; the second to come is stopped and told, whichever it is', async () => {
+  it('F34: two deployments on one prefix never alert an unchanged connection; the second to come is stopped and told, whichever it is, with the same filter or another', async () => {
     const onlyGood = { ...userData, VPCEP_SERVICE_IDS: good };
-    for (const [prefix, first, second] of [['one/', userData, onlyGood], ['two/', onlyGood, userData]] as const) {
+    const cases = [['one/', userData, onlyGood], ['two/', onlyGood, userData], ['same/', userData, userData], ['same-list/', onlyGood, onlyGood]] as const;
+    for (const [prefix, first, second] of cases) {
       const a = { ...first, OBS_PREFIX: prefix };
       const b = { ...second, OBS_PREFIX: prefix };
-      await invoke(a); // the baseline: reports what already needs someone, once
+      await invoke(a, 'monitor-a'); // the baseline: reports what already needs someone, once
       const afterBaseline = alerts().length;
       const noticesBefore = notices().length;
       for (let round = 0; round < 3; round++) {
-        const error = await failure(invoke(b));
-        expect(error.message).toMatch(/watching (all services|service\(s\) [0-9a-f-]+)/);
-        expect(error.message).toContain(`set this one's OBS_PREFIX to ${prefix}ap-southeast-1-`);
-        expect(await invoke(a)).toMatchObject({ changes: 0, alerts: 0, published: 0 });
+        const error = await failure(invoke(b, 'monitor-b'));
+        expect(error.name).toBe('ForeignStateError');
+        expect(error.message).toMatch(/watching (all services|service\(s\) [0-9a-f-]+) \(function default\/monitor-a\)/);
+        expect(error.message).toContain(`set this one's OBS_PREFIX to ${prefix}ap-southeast-1-${cloud.projectId}-monitor-b/`);
+        expect(await invoke(a, 'monitor-a')).toMatchObject({ changes: 0, alerts: 0, published: 0 });
       }
       expect(alerts()).toHaveLength(afterBaseline);
       expect(notices()).toHaveLength(noticesBefore + 1);
+      expect(parseState(stored(`${prefix}state.json`)!).owner).toMatchObject({ deployment: 'default/monitor-a' });
     }
   });
 
@@ -94,7 +97,7 @@ describe('whose state it is', () => {
     cloud.putObject('state', STATE, stored()!.replace(/"owner":\{[^}]*\},/, ''));
     expect(parseState(stored()!).owner).toBeUndefined();
     expect(await invoke()).toMatchObject({ changes: 0, alerts: 0, published: 0 });
-    expect(parseState(stored()!).owner).toEqual({ projectId: cloud.projectId, region: 'ap-southeast-1', services: '*', prefix: 'vpcep-monitor/' });
+    expect(parseState(stored()!).owner).toEqual({ projectId: cloud.projectId, region: 'ap-southeast-1', services: '*', prefix: 'vpcep-monitor/', deployment: 'default/vpcep-connection-monitor' });
     expect(cloud.published).toHaveLength(sent);
   });
 });
