@@ -60,19 +60,16 @@ export async function loadState(config: Config, deps: MonitorDeps, options: { ru
 
 /**
  * This deployment's VPCEP_SERVICE_IDS changed (a `terraform apply` with new service_ids): its own
- * past, read on. A service that left the filter is no longer watched, not gone: its snapshot and
- * pending book leave the state without `removed` records (the trail would say its connections
- * vanished). One that joined is read as a new service is. The outbox stays whole: an alert raised
- * before the change still goes out. The owner is restamped on this run's save.
+ * past, read on. A service that left the filter is no longer watched, not gone: the scan reads only
+ * what the filter names, so its snapshot and pending book leave the state on this run's save, with
+ * no `removed` records (they would say its connections vanished). One that joined is read as a new
+ * service is. The outbox stays whole: an alert raised before the change still goes out. The owner
+ * is restamped on this run's save, so this is said once.
  */
 function acceptReconfiguration(state: MonitorState, now: StateOwner, deps: Pick<MonitorDeps, 'logger'>): void {
   const before = state.owner!;
   const watched = now.services === '*' ? undefined : new Set(now.services);
   const unwatched = watched === undefined ? [] : [...state.services.keys()].filter((id) => !watched.has(id));
-  for (const id of unwatched) {
-    state.services.delete(id);
-    state.pending.delete(id);
-  }
   const left = unwatched.length === 0 ? 'no watched service left the filter' : `${describeServices(unwatched)} left the filter: no longer watched, dropped from the state without removed records`;
   deps.logger.info(
     { deployment: now.deployment, fromServices: before.services, toServices: now.services, unwatched },

@@ -3,6 +3,8 @@
  * listing left out is really gone, and whether a lease is honest. The built bundle, invoked as
  * FunctionGraph would, against the local cloud. Each test names its row of the fault table.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Summary } from '../../functions/connection-monitor/index.js';
 import { functionGraphContext, timerEvent } from '../../lib/cli/function-context.js';
@@ -99,6 +101,74 @@ describe('whose state it is', () => {
     expect(await invoke()).toMatchObject({ changes: 0, alerts: 0, published: 0 });
     expect(parseState(stored()!).owner).toEqual({ projectId: cloud.projectId, region: 'ap-southeast-1', services: '*', prefix: 'vpcep-monitor/', deployment: 'default/vpcep-connection-monitor' });
     expect(cloud.published).toHaveLength(sent);
+  });
+});
+
+describe('a deployment reconfigured', () => {
+  const deploymentLines = () => jsonLogLines(output).filter((line) => String(line.msg).includes('accepted as a reconfiguration'));
+
+  it('F43: the same function changing VPCEP_SERVICE_IDS keeps running, alerts nothing that did not change, and still delivers what waited in the outbox', async () => {
+    await invoke(); // the baseline, watching all services
+    // An alert raised while SMN is down waits in the outbox, on a service about to leave the filter.
+    cloud.inject({ service: 'smn', kind: 'status', status: 500, times: Infinity, body: { request_id: 'r', code: 'SMN.0001', message: 'Internal error.' } });
+    const waiting = cloud.addConnection(other, { status: 'pendingAcceptance' });
+    expect((await failure(invoke())).name).toBe('RunIncompleteError');
+    expect(parseState(stored()!).outbox.map((event) => event.connectionId)).toEqual([waiting.id]);
+    cloud.clearFaults();
+    const sent = alerts().length;
+
+    // terraform apply with service_ids = [good]: the same function, another filter.
+    const narrowed = { ...userData, VPCEP_SERVICE_IDS: good };
+    expect(await invoke(narrowed)).toMatchObject({ services: 1, changes: 0, alerts: 0, published: 1, undelivered: 0 });
+    expect(alerts()).toHaveLength(sent + 1);
+    expect(alerts().at(-1)!.messageStructure!.email).toContain(waiting.id);
+    const state = parseState(stored()!);
+    expect(state.owner).toEqual({ projectId: cloud.projectId, region: 'ap-southeast-1', services: [good], prefix: 'vpcep-monitor/', deployment: 'default/vpcep-connection-monitor' });
+    expect([...state.services.keys()]).toEqual([good]);
+    expect([...state.pending.keys()]).not.toContain(other);
+    expect(trail().filter((record) => record.change === 'removed')).toEqual([]);
+    expect(notices()).toEqual([]);
+    const [logged, ...more] = deploymentLines();
+    expect(more).toEqual([]);
+    expect(logged).toMatchObject({ level: 'info', unwatched: [other] });
+    expect(logged!.msg).toContain(`changed from all services to service(s) ${good}`);
+    expect(logged!.msg).toContain(`service(s) ${other} left the filter: no longer watched`);
+
+    // Restamped: the next run is quiet, saves nothing and logs no reconfiguration again.
+    expect(await invoke(narrowed)).toMatchObject({ changes: 0, alerts: 0, published: 0 });
+    expect(parseState(stored()!).generation).toBe(state.generation);
+    expect(deploymentLines()).toHaveLength(1);
+
+    // Back to all services: the service that joins is read as a new one; nothing of good's re-alerts.
+    const summary = await invoke();
+    expect(summary).toMatchObject({ services: 2, changes: 22 });
+    expect(trail().filter((record) => record.serviceId === good && record.change !== 'status' && record.at > state.savedAt)).toEqual([]);
+    expect(parseState(stored()!).owner).toMatchObject({ services: '*' });
+  });
+
+  it('F44: a CLI run between two function runs changes nothing for the function; the CLI keeps the function as the owner', async () => {
+    await invoke();
+    const before = parseState(stored()!);
+    const env = { PATH: process.env.PATH, HUAWEICLOUD_SDK_AK: credentials.ak, HUAWEICLOUD_SDK_SK: credentials.sk, ...userData, LOG_LEVEL: 'warn' };
+    cloud.addConnection(good, { status: 'pendingAcceptance' }); // so the CLI run saves
+    await promisify(execFile)(process.execPath, ['dist/cli.js', 'run'], { env });
+    const afterCli = parseState(stored()!);
+    expect(afterCli.generation).toBeGreaterThan(before.generation); // it saved, and stamped an owner
+    expect(afterCli.owner).toEqual(before.owner);
+    expect(await invoke()).toMatchObject({ changes: 0, alerts: 0, published: 0 });
+    expect(parseState(stored()!).generation).toBe(afterCli.generation);
+    expect(deploymentLines()).toEqual([]);
+
+    // The CLI has no deployment of its own: only the filter tells it is the same monitor.
+    const refused = await failure(promisify(execFile)(process.execPath, ['dist/cli.js', 'run'], { env: { ...env, VPCEP_SERVICE_IDS: good } }));
+    expect((refused as Error & { stderr: string }).stderr).toContain('belongs to another monitor');
+    expect(parseState(stored()!).generation).toBe(afterCli.generation);
+
+    // A state the previous version wrote (an owner, no deployment) is the function's, stamped once.
+    cloud.putObject('state', STATE, stored()!.replace(/,"deployment":"[^"]*"/, ''));
+    expect(await invoke()).toMatchObject({ changes: 0, alerts: 0, published: 0 });
+    expect(parseState(stored()!).owner).toEqual(before.owner);
+    expect(notices()).toHaveLength(1); // the refused CLI run's
   });
 });
 
