@@ -139,9 +139,11 @@ describe('a deployment reconfigured', () => {
     expect(parseState(stored()!).generation).toBe(state.generation);
     expect(deploymentLines()).toHaveLength(1);
 
-    // Back to all services: the service that joins is read as a new one; nothing of good's re-alerts.
+    // Back to all services: the service that joins is read as a new one, so what in it needs
+    // someone is reported as for a new service (under the event ids it had); nothing of good's is.
     const summary = await invoke();
-    expect(summary).toMatchObject({ services: 2, changes: 22 });
+    expect(summary).toMatchObject({ services: 2, changes: 22, alerts: 2 });
+    expect(alerts().slice(-1).map((message) => message.messageStructure!.email)).toEqual([expect.stringContaining(waiting.id)]);
     expect(trail().filter((record) => record.serviceId === good && record.change !== 'status' && record.at > state.savedAt)).toEqual([]);
     expect(parseState(stored()!).owner).toMatchObject({ services: '*' });
   });
