@@ -6,6 +6,7 @@
  */
 import { isIP } from 'node:net';
 import { parseDuration } from './duration.js';
+import { defaultEndpoint } from './region-endpoints.js';
 import { ConfigError, DEFAULT_ALERT_STATUSES, list, metricsNamespace, oneOf, parseAlertStatuses, parseBoolean, parseEndpoint, quote } from './config-values.js';
 
 export { CONNECTION_STATUSES, ConfigError, DEFAULT_ALERT_STATUSES } from './config-values.js';
@@ -71,16 +72,16 @@ export const SETTINGS = [
   { name: 'SMN_TOPIC_URN', required: true, default: '(required)', example: 'urn:smn:ap-southeast-1:0a1b…f9:vpcep-alerts' },
   { name: 'ALERT_STATUSES', required: false, default: DEFAULT_ALERT_STATUSES.join(','), example: 'pendingAcceptance,failed' },
   { name: 'ALERT_ON_BASELINE', required: false, default: 'true', example: 'false' },
-  { name: 'VPCEP_ENDPOINT', required: false, default: 'https://vpcep.{region}.myhuaweicloud.com', example: 'http://127.0.0.1:9100' },
-  { name: 'SMN_ENDPOINT', required: false, default: 'https://smn.{region}.myhuaweicloud.com', example: 'http://127.0.0.1:9101' },
-  { name: 'OBS_ENDPOINT', required: false, default: 'https://obs.{region}.myhuaweicloud.com', example: 'http://127.0.0.1:9102' },
+  { name: 'VPCEP_ENDPOINT', required: false, default: 'https://vpcep.{region}.myhuaweicloud.com (.eu in eu-west-101)', example: 'http://127.0.0.1:9100' },
+  { name: 'SMN_ENDPOINT', required: false, default: 'https://smn.{region}.myhuaweicloud.com (.eu in eu-west-101, .cn in cn-north-2)', example: 'http://127.0.0.1:9101' },
+  { name: 'OBS_ENDPOINT', required: false, default: 'https://obs.{region}.myhuaweicloud.com (.eu in eu-west-101)', example: 'http://127.0.0.1:9102' },
   { name: 'LOG_LEVEL', required: false, default: 'info', example: 'debug' },
   { name: 'REMIND_PENDING_AFTER', required: false, default: 'off', example: '24h' },
   { name: 'APPROVAL_MODE', required: false, default: 'off', example: 'dry-run' },
   { name: 'AUTO_ACCEPT_DOMAINS', required: false, default: '(none)', example: '0a1b…f9,7c6d…21' },
   { name: 'AUTO_REJECT_DOMAINS', required: false, default: '(none)', example: '*' },
   { name: 'METRICS_NAMESPACE', required: false, default: '(off)', example: 'VPCEP.ConnectionMonitor' },
-  { name: 'CES_ENDPOINT', required: false, default: 'https://ces.{region}.myhuaweicloud.com', example: 'http://127.0.0.1:9103' },
+  { name: 'CES_ENDPOINT', required: false, default: 'https://ces.{region}.myhuaweicloud.com (.eu in eu-west-101)', example: 'http://127.0.0.1:9103' },
 ] as const;
 
 export type SettingName = (typeof SETTINGS)[number]['name'];
@@ -127,10 +128,10 @@ export function loadConfig(read: SettingSource): Config {
     alertStatuses,
     alertOnBaseline: parseBoolean('ALERT_ON_BASELINE', get('ALERT_ON_BASELINE'), true),
     endpoints: {
-      vpcep: parseEndpoint('VPCEP_ENDPOINT', get('VPCEP_ENDPOINT') ?? `https://vpcep.${region}.myhuaweicloud.com`),
-      smn: parseEndpoint('SMN_ENDPOINT', get('SMN_ENDPOINT') ?? `https://smn.${region}.myhuaweicloud.com`),
+      vpcep: parseEndpoint('VPCEP_ENDPOINT', get('VPCEP_ENDPOINT') ?? defaultEndpoint('vpcep', region)),
+      smn: parseEndpoint('SMN_ENDPOINT', get('SMN_ENDPOINT') ?? defaultEndpoint('smn', region)),
       obs: store.endpoints.obs,
-      ces: parseEndpoint('CES_ENDPOINT', get('CES_ENDPOINT') ?? `https://ces.${region}.myhuaweicloud.com`),
+      ces: parseEndpoint('CES_ENDPOINT', get('CES_ENDPOINT') ?? defaultEndpoint('ces', region)),
     },
     logLevel,
     remindPendingAfterMs,
@@ -169,7 +170,7 @@ function storeConfig(get: Get, region: () => string): StoreConfig {
   }
   if (!obsPrefix.endsWith('/')) obsPrefix += '/';
 
-  const obs = parseEndpoint('OBS_ENDPOINT', get('OBS_ENDPOINT') ?? `https://obs.${region()}.myhuaweicloud.com`);
+  const obs = parseEndpoint('OBS_ENDPOINT', get('OBS_ENDPOINT') ?? defaultEndpoint('obs', region()));
   return { obsBucket, obsPrefix, endpoints: { obs } };
 }
 

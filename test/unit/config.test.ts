@@ -164,7 +164,7 @@ describe('loadStoreConfig', () => {
     expect(loadStore({ ...store, HUAWEICLOUD_REGION: 'eu-west-101' })).toEqual({
       obsBucket: 'monitor-state',
       obsPrefix: 'vpcep-monitor/',
-      endpoints: { obs: 'https://obs.eu-west-101.myhuaweicloud.com' },
+      endpoints: { obs: 'https://obs.eu-west-101.myhuaweicloud.eu' },
     });
     expect(loadStore({ ...store, OBS_ENDPOINT: 'http://127.0.0.1:9102', OBS_PREFIX: 'p' })).toMatchObject({ obsPrefix: 'p/', endpoints: { obs: 'http://127.0.0.1:9102' } });
     expect(loadStore({ ...store, SMN_TOPIC_URN: URN }).endpoints.obs).toBe('https://obs.ap-southeast-1.myhuaweicloud.com');

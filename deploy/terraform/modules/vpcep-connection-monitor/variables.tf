@@ -269,7 +269,7 @@ variable "log_level" {
 }
 
 variable "vpcep_endpoint" {
-  description = "VPCEP_ENDPOINT: override of https://vpcep.<region>.myhuaweicloud.com, e.g. a private endpoint. Null uses the public regional endpoint."
+  description = "VPCEP_ENDPOINT: override of https://vpcep.<region>.myhuaweicloud.com (.eu in eu-west-101), e.g. a private endpoint. Null uses the public regional endpoint."
   type        = string
   default     = null
 
@@ -282,7 +282,7 @@ variable "vpcep_endpoint" {
 }
 
 variable "smn_endpoint" {
-  description = "SMN_ENDPOINT: override of https://smn.<region>.myhuaweicloud.com. Null uses the public regional endpoint."
+  description = "SMN_ENDPOINT: override of https://smn.<region>.myhuaweicloud.com (.eu in eu-west-101). Null uses the public regional endpoint."
   type        = string
   default     = null
 
@@ -293,7 +293,7 @@ variable "smn_endpoint" {
 }
 
 variable "obs_endpoint" {
-  description = "OBS_ENDPOINT: override of https://obs.<region>.myhuaweicloud.com. Null uses the public regional endpoint."
+  description = "OBS_ENDPOINT: override of https://obs.<region>.myhuaweicloud.com (.eu in eu-west-101). Null uses the public regional endpoint."
   type        = string
   default     = null
 
@@ -370,7 +370,7 @@ variable "metrics_namespace" {
 }
 
 variable "ces_endpoint" {
-  description = "CES_ENDPOINT: override of https://ces.<region>.myhuaweicloud.com. Null uses the public regional endpoint."
+  description = "CES_ENDPOINT: override of https://ces.<region>.myhuaweicloud.com (.eu in eu-west-101). Null uses the public regional endpoint."
   type        = string
   default     = null
 
