@@ -4,10 +4,9 @@
  * turned into a typed `Config`; anything missing or malformed throws a `ConfigError` that names the
  * setting, before a single network call is made.
  */
-import { isIP } from 'node:net';
 import { parseDuration } from './duration.js';
 import { defaultEndpoint } from './region-endpoints.js';
-import { ConfigError, DEFAULT_ALERT_STATUSES, list, metricsNamespace, oneOf, parseAlertStatuses, parseBoolean, parseEndpoint, quote } from './config-values.js';
+import { checkEnvironmentSize, ConfigError, DEFAULT_ALERT_STATUSES, list, metricsNamespace, oneOf, parseAlertStatuses, parseBoolean, parseEndpoint, quote } from './config-values.js';
 
 export { CONNECTION_STATUSES, ConfigError, DEFAULT_ALERT_STATUSES } from './config-values.js';
 
@@ -96,6 +95,7 @@ type Get = (name: string) => string | undefined;
 
 /** Everything a monitoring pass needs (the function, `vpcep-monitor run`). */
 export function loadConfig(read: SettingSource): Config {
+  checkEnvironmentSize(SETTINGS.map((s) => s.name), read);
   const get = trimmed(read);
   const smnTopicUrn = required(get, 'SMN_TOPIC_URN');
   const urnRegion = topicRegion(smnTopicUrn);
@@ -159,8 +159,9 @@ export function loadStoreConfig(read: SettingSource): StoreConfig {
 
 function storeConfig(get: Get, region: () => string): StoreConfig {
   const obsBucket = required(get, 'OBS_BUCKET');
-  // OBS bucket names: 3–63 characters, lower-case letters, digits, `-` and `.`, no IP address form.
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(obsBucket) || isIP(obsBucket) !== 0) {
+  // OBS bucket names: 3–63 characters, lower-case letters, digits, `-` and `.`, no `..`, `.-` or
+  // `-.`, nothing shaped like an IP address (OBS refuses 999.1.1.1 too). As the Terraform module.
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(obsBucket) || /\.\.|\.-|-\./.test(obsBucket) || /^\d+\.\d+\.\d+\.\d+$/.test(obsBucket)) {
     throw new ConfigError('OBS_BUCKET', `Setting OBS_BUCKET is not a valid bucket name: ${quote(obsBucket)}`);
   }
 

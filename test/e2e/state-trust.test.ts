@@ -107,7 +107,7 @@ describe('whose state it is', () => {
 describe('a deployment reconfigured', () => {
   const deploymentLines = () => jsonLogLines(output).filter((line) => String(line.msg).includes('accepted as a reconfiguration'));
 
-  it('F48: the same function changing VPCEP_SERVICE_IDS keeps running, alerts nothing that did not change, and still delivers what waited in the outbox', async () => {
+  it('F50: the same function changing VPCEP_SERVICE_IDS keeps running, alerts nothing that did not change, and still delivers what waited in the outbox', async () => {
     await invoke(); // the baseline, watching all services
     // An alert raised while SMN is down waits in the outbox, on a service about to leave the filter.
     cloud.inject({ service: 'smn', kind: 'status', status: 500, times: Infinity, body: { request_id: 'r', code: 'SMN.0001', message: 'Internal error.' } });
@@ -148,7 +148,7 @@ describe('a deployment reconfigured', () => {
     expect(parseState(stored()!).owner).toMatchObject({ services: '*' });
   });
 
-  it('F49: a CLI run between two function runs changes nothing for the function; the CLI keeps the function as the owner', async () => {
+  it('F51: a CLI run between two function runs changes nothing for the function; the CLI keeps the function as the owner', async () => {
     await invoke();
     const before = parseState(stored()!);
     const env = { PATH: process.env.PATH, HUAWEICLOUD_SDK_AK: credentials.ak, HUAWEICLOUD_SDK_SK: credentials.sk, ...userData, LOG_LEVEL: 'warn' };
