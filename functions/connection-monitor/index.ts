@@ -17,6 +17,8 @@ export interface FunctionGraphContext {
   getSecurityAccessKey?(): string;
   getSecuritySecretKey?(): string;
   getSecurityToken?(): string;
+  getFunctionName?(): string;
+  getPackage?(): string;
 }
 
 // FunctionGraph kills the invocation at its timeout. Nothing may wait past the deadline less this
@@ -50,7 +52,7 @@ export async function handler(_event: unknown, context: FunctionGraphContext): P
   const deps = { ...adapters, logger, now: () => new Date(), budget: scanBudget };
 
   try {
-    const summary = await runMonitor(config, deps, { runId, leaseExpiresAt: new Date(hardDeadline) });
+    const summary = await runMonitor(config, deps, { runId, leaseExpiresAt: new Date(hardDeadline), deployment: deploymentOf(context) });
     logger.info({ summary: { ...summary, durationMs: Date.now() - started } }, 'run complete');
     return summary;
   } catch (error) {
@@ -58,4 +60,13 @@ export async function handler(_event: unknown, context: FunctionGraphContext): P
     logger.error({ err: error, summary: partial && { ...partial, durationMs: Date.now() - started } }, `run failed: ${(error as Error).message}`);
     throw error;
   }
+}
+
+/**
+ * Which function this is: `{package}/{name}`, unique within a project and region. The state records
+ * it, so a second deployment on the same prefix is told apart from this one changing its filter.
+ */
+function deploymentOf(context: FunctionGraphContext): string | undefined {
+  const name = context.getFunctionName?.() ?? '';
+  return name === '' ? undefined : `${context.getPackage?.() || 'default'}/${name}`;
 }

@@ -11,6 +11,8 @@ export interface LocalContextOptions {
   /** The function's timeout; the remaining time counts down from it. */
   timeoutMs?: number;
   requestId?: string;
+  /** The function's name (`vpcep-connection-monitor` unless told): a second deployment has another. */
+  functionName?: string;
 }
 
 export function functionGraphContext(options: LocalContextOptions): FunctionGraphContext & Record<string, unknown> {
@@ -24,7 +26,8 @@ export function functionGraphContext(options: LocalContextOptions): FunctionGrap
     getSecurityAccessKey: () => options.credentials?.ak ?? '',
     getSecuritySecretKey: () => options.credentials?.sk ?? '',
     getSecurityToken: () => options.credentials?.securityToken ?? '',
-    getFunctionName: () => 'vpcep-connection-monitor',
+    getFunctionName: () => options.functionName ?? 'vpcep-connection-monitor',
+    getPackage: () => 'default',
     getVersion: () => 'latest',
     getMemorySize: () => 128,
     getCPUNumber: () => 0.1,

@@ -14,7 +14,7 @@ import type { Connection } from './ports.js';
 import { type DueReminder, dueReminders } from './reminders.js';
 import type { ScanResult, ServiceRead } from './scan-all.js';
 import { emptyState, type MonitorState } from './state.js';
-import { ownerOf } from './state-owner.js';
+import { ownerChanged, type StateOwner } from './state-owner.js';
 
 export interface RunSummary {
   runId: string;
@@ -55,6 +55,8 @@ export interface LoadedState {
   etag: string | undefined;
   /** Notices loading published (the quarantine notice): the run's summary counts every publish. */
   published: number;
+  /** The owner the next save records: this monitor, keeping the stored deployment on a CLI run. */
+  owner: StateOwner;
 }
 
 export interface RunPlan {
@@ -85,13 +87,14 @@ export function planRun(config: Config, loaded: LoadedState, scan: ScanResult, c
     ...emptyState(),
     generation: previous.generation,
     runId: context.runId,
-    owner: ownerOf(config),
+    owner: loaded.owner,
     services: scan.services,
     outbox: mergeOutbox(previous.outbox, alerts),
     pending: scan.pending,
   };
-  // A state written before owners were recorded is adopted: saved once, stamped with this owner.
-  const mustSave = loaded.baseline || previous.owner === undefined || changeCount > 0 || next.outbox.length > 0 || actions.length > 0 || reminders.length > 0 || servicesDiffer(previous, next);
+  // A new owner record (a state adopted from before owners were, a reconfigured filter, the first
+  // run to name its deployment) is saved even on a quiet pass, so it is judged once.
+  const mustSave = loaded.baseline || ownerChanged(previous.owner, next.owner) || changeCount > 0 || next.outbox.length > 0 || actions.length > 0 || reminders.length > 0 || servicesDiffer(previous, next);
   const summary: RunSummary = {
     runId: context.runId,
     baseline: loaded.baseline,

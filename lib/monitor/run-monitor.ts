@@ -26,6 +26,8 @@ export interface RunOptions {
   dryRun?: boolean;
   /** When this invocation is certainly over (FunctionGraph's hard timeout): the lease's expiry, at most 900 s on. */
   leaseExpiresAt?: Date;
+  /** The function running this pass (`{package}/{name}`), recorded as the state's owner; the CLI has none. */
+  deployment?: string;
 }
 
 export async function runMonitor(config: Config, deps: MonitorDeps, options: RunOptions): Promise<RunSummary> {

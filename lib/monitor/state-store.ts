@@ -13,22 +13,27 @@ import type { LoadedState } from './plan-run.js';
 import { operatorNotice } from './operator-notice.js';
 import type { MonitorDeps, ObjectStore, SmnMessage } from './ports.js';
 import { emptyState, type MonitorState, serializeState, StateReader } from './state.js';
-import { describeOwner, ownerOf, sameOwner, serializeOwner, type StateOwner, suggestedPrefix } from './state-owner.js';
+import { describeOwner, describeServices, judgeOwner, type OwnerVerdict, ownerOf, serializeOwner, type StateOwner, suggestedPrefix } from './state-owner.js';
 
-export async function loadState(config: Config, deps: MonitorDeps, options: { runId: string; dryRun?: boolean }): Promise<LoadedState> {
+/** `deployment`: the function running this pass (`{package}/{name}`); the CLI has none. */
+export async function loadState(config: Config, deps: MonitorDeps, options: { runId: string; dryRun?: boolean; deployment?: string }): Promise<LoadedState> {
   const key = stateKey(config.obsPrefix);
+  const mine = ownerOf(config, options.deployment);
   const stored = await deps.objects.getStream(key);
-  if (!stored) return { state: emptyState(), baseline: true, quarantined: false, etag: undefined, published: 0 };
-  const mine = ownerOf(config);
+  if (!stored) return { state: emptyState(), baseline: true, quarantined: false, etag: undefined, published: 0, owner: mine };
   let foreign: StateOwner | undefined;
+  let verdict = undefined as OwnerVerdict | undefined;
   try {
     // Read as it arrives: the 10 MB of a large project's state never exist as one text. Whose it
     // is shows in its first line; another monitor's is not read further.
     const reader = new StateReader((header) => {
-      if (header.owner !== undefined && !sameOwner(header.owner, mine)) throw new ForeignStateError(foreignStateMessage(key, (foreign = header.owner), mine));
+      verdict = judgeOwner(header.owner, mine);
+      if (verdict.kind === 'foreign') throw new ForeignStateError(foreignStateMessage(key, (foreign = header.owner!), mine));
     });
     for await (const line of lines(stored.body)) reader.line(line);
-    return { state: reader.finish(), baseline: false, quarantined: false, etag: stored.etag, published: 0 };
+    const state = reader.finish();
+    if (verdict?.kind === 'reconfigured') acceptReconfiguration(state, verdict.stamp, deps);
+    return { state, baseline: false, quarantined: false, etag: stored.etag, published: 0, owner: verdict?.kind === 'foreign' || verdict === undefined ? mine : verdict.stamp };
   } catch (error) {
     if (error instanceof ForeignStateError) {
       await reportForeignState(config, deps, { error, stored: foreign!, mine, ...options });
@@ -41,13 +46,13 @@ export async function loadState(config: Config, deps: MonitorDeps, options: { ru
     if (options.dryRun) {
       // A dry run writes nothing: it says what a run would do, not that it was done.
       deps.logger.error({ err: error, key, quarantineKey: aside }, `state ${key} is unreadable (${error.message}); a run would move it aside to ${aside} and record a new baseline without alerts`);
-      return { state: emptyState(), baseline: true, quarantined: true, etag: stored.etag, published: 0 };
+      return { state: emptyState(), baseline: true, quarantined: true, etag: stored.etag, published: 0, owner: mine };
     }
     deps.logger.error({ err: error, key, quarantineKey: aside }, `state ${key} is unreadable (${error.message}); moved aside to ${aside}, recording a new baseline without alerts`);
     // The bytes as they are, read again whole: a state this broken is not a large one to hold.
     await deps.objects.put(aside, (await deps.objects.get(key))?.body ?? '');
     await deps.publisher.publish(quarantineNotice(config, key, aside, error.message, options.runId));
-    return { state: emptyState(), baseline: true, quarantined: true, etag: stored.etag, published: 1 };
+    return { state: emptyState(), baseline: true, quarantined: true, etag: stored.etag, published: 1, owner: mine };
   }
 }
 
@@ -68,12 +73,32 @@ function quarantineNotice(config: Config, key: string, aside: string, reason: st
   });
 }
 
+/**
+ * This deployment's VPCEP_SERVICE_IDS changed (a `terraform apply` with new service_ids): its own
+ * past, read on. A service that left the filter is no longer watched, not gone: the scan reads only
+ * what the filter names, so its snapshot and pending book leave the state on this run's save, with
+ * no `removed` records (they would say its connections vanished). One that joined is read as a new
+ * service is. The outbox stays whole: an alert raised before the change still goes out. The owner
+ * is restamped on this run's save, so this is said once.
+ */
+function acceptReconfiguration(state: MonitorState, now: StateOwner, deps: Pick<MonitorDeps, 'logger'>): void {
+  const before = state.owner!;
+  const watched = now.services === '*' ? undefined : new Set(now.services);
+  const unwatched = watched === undefined ? [] : [...state.services.keys()].filter((id) => !watched.has(id));
+  const left = unwatched.length === 0 ? 'no watched service left the filter' : `${describeServices(unwatched)} left the filter: no longer watched, dropped from the state without removed records`;
+  deps.logger.info(
+    { deployment: now.deployment, fromServices: before.services, toServices: now.services, unwatched },
+    `VPCEP_SERVICE_IDS of ${now.deployment ?? 'this deployment'} changed from ${describeServices(before.services)} to ${describeServices(now.services)}: ` +
+      `accepted as a reconfiguration; ${left}; services that joined are read as new ones; the outbox is kept`,
+  );
+}
+
 function foreignStateMessage(key: string, stored: StateOwner, mine: StateOwner): string {
   return (
     `state ${key} belongs to another monitor: it was written for ${describeOwner(stored)} (prefix ${stored.prefix.slice(0, 200)}); ` +
     `this monitor is ${describeOwner(mine)}. It was left as it is, nothing was diffed, written or alerted. ` +
     `Two monitors must not share OBS_PREFIX: set this one's OBS_PREFIX to ${suggestedPrefix(mine)}. ` +
-    `If this deployment's VPCEP_SERVICE_IDS changed on purpose, move ${key} aside and the next run records a new baseline.`
+    `If it is this monitor's own state and only its function was renamed, move ${key} aside and the next run records a new baseline.`
   );
 }
 

@@ -3,6 +3,8 @@
  * listing left out is really gone, and whether a lease is honest. The built bundle, invoked as
  * FunctionGraph would, against the local cloud. Each test names its row of the fault table.
  */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Summary } from '../../functions/connection-monitor/index.js';
 import { functionGraphContext, timerEvent } from '../../lib/cli/function-context.js';
@@ -39,8 +41,8 @@ afterEach(async () => {
   await cloud.stop();
 });
 
-const invoke = (data: Record<string, string> = userData, requestId?: string): Promise<Summary> =>
-  capturingOutput(output, () => bundle.handler(timerEvent(), functionGraphContext({ userData: data, credentials, ...(requestId ? { requestId } : {}) })));
+const invoke = (data: Record<string, string> = userData, functionName?: string): Promise<Summary> =>
+  capturingOutput(output, () => bundle.handler(timerEvent(), functionGraphContext({ userData: data, credentials, ...(functionName ? { functionName } : {}) })));
 const stored = (key = STATE) => cloud.getObject('state', key)?.toString();
 const alerts = () => cloud.published.filter((message) => !/monitor stopped|unreadable/.test(message.subject ?? ''));
 const notices = () => cloud.published.filter((message) => /monitor stopped/.test(message.subject ?? ''));
@@ -59,7 +61,7 @@ describe('whose state it is', () => {
       expect(error.name).toBe('ForeignStateError');
       expect(error.message).toContain(`written for project ${OTHER_PROJECT} in ap-southeast-1`);
       expect(error.message).toContain(`this monitor is project ${cloud.projectId} in ap-southeast-1`);
-      expect(error.message).toMatch(/set this one's OBS_PREFIX to vpcep-monitor\/ap-southeast-1-[0-9a-f]+-all\//);
+      expect(error.message).toMatch(/set this one's OBS_PREFIX to vpcep-monitor\/ap-southeast-1-[0-9a-f]+-vpcep-connection-monitor\//);
     }
     expect(alerts()).toHaveLength(baseline);
     expect(notices()).toHaveLength(1);
@@ -73,22 +75,25 @@ describe('whose state it is', () => {
     expect(jsonLogLines(output).filter((line) => String(line.msg).startsWith('run failed: state vpcep-monitor/state.json belongs to another monitor'))).toHaveLength(2);
   });
 
-  it('F34: two deployments on one prefix never alert an unchanged connection; the second to come is stopped and told, whichever it is', async () => {
+  it('F34: two deployments on one prefix never alert an unchanged connection; the second to come is stopped and told, whichever it is, with the same filter or another', async () => {
     const onlyGood = { ...userData, VPCEP_SERVICE_IDS: good };
-    for (const [prefix, first, second] of [['one/', userData, onlyGood], ['two/', onlyGood, userData]] as const) {
+    const cases = [['one/', userData, onlyGood], ['two/', onlyGood, userData], ['same/', userData, userData], ['same-list/', onlyGood, onlyGood]] as const;
+    for (const [prefix, first, second] of cases) {
       const a = { ...first, OBS_PREFIX: prefix };
       const b = { ...second, OBS_PREFIX: prefix };
-      await invoke(a); // the baseline: reports what already needs someone, once
+      await invoke(a, 'monitor-a'); // the baseline: reports what already needs someone, once
       const afterBaseline = alerts().length;
       const noticesBefore = notices().length;
       for (let round = 0; round < 3; round++) {
-        const error = await failure(invoke(b));
-        expect(error.message).toMatch(/watching (all services|service\(s\) [0-9a-f-]+)/);
-        expect(error.message).toContain(`set this one's OBS_PREFIX to ${prefix}ap-southeast-1-`);
-        expect(await invoke(a)).toMatchObject({ changes: 0, alerts: 0, published: 0 });
+        const error = await failure(invoke(b, 'monitor-b'));
+        expect(error.name).toBe('ForeignStateError');
+        expect(error.message).toMatch(/watching (all services|service\(s\) [0-9a-f-]+) \(function default\/monitor-a\)/);
+        expect(error.message).toContain(`set this one's OBS_PREFIX to ${prefix}ap-southeast-1-${cloud.projectId}-monitor-b/`);
+        expect(await invoke(a, 'monitor-a')).toMatchObject({ changes: 0, alerts: 0, published: 0 });
       }
       expect(alerts()).toHaveLength(afterBaseline);
       expect(notices()).toHaveLength(noticesBefore + 1);
+      expect(parseState(stored(`${prefix}state.json`)!).owner).toMatchObject({ deployment: 'default/monitor-a' });
     }
   });
 
@@ -98,8 +103,78 @@ describe('whose state it is', () => {
     cloud.putObject('state', STATE, stored()!.replace(/"owner":\{[^}]*\},/, ''));
     expect(parseState(stored()!).owner).toBeUndefined();
     expect(await invoke()).toMatchObject({ changes: 0, alerts: 0, published: 0 });
-    expect(parseState(stored()!).owner).toEqual({ projectId: cloud.projectId, region: 'ap-southeast-1', services: '*', prefix: 'vpcep-monitor/' });
+    expect(parseState(stored()!).owner).toEqual({ projectId: cloud.projectId, region: 'ap-southeast-1', services: '*', prefix: 'vpcep-monitor/', deployment: 'default/vpcep-connection-monitor' });
     expect(cloud.published).toHaveLength(sent);
+  });
+});
+
+describe('a deployment reconfigured', () => {
+  const deploymentLines = () => jsonLogLines(output).filter((line) => String(line.msg).includes('accepted as a reconfiguration'));
+
+  it('F53: the same function changing VPCEP_SERVICE_IDS keeps running, alerts nothing that did not change, and still delivers what waited in the outbox', async () => {
+    await invoke(); // the baseline, watching all services
+    // An alert raised while SMN is down waits in the outbox, on a service about to leave the filter.
+    cloud.inject({ service: 'smn', kind: 'status', status: 500, times: Infinity, body: { request_id: 'r', code: 'SMN.0001', message: 'Internal error.' } });
+    const waiting = cloud.addConnection(other, { status: 'pendingAcceptance' });
+    expect((await failure(invoke())).name).toBe('RunIncompleteError');
+    expect(parseState(stored()!).outbox.map((event) => event.connectionId)).toEqual([waiting.id]);
+    cloud.clearFaults();
+    const sent = alerts().length;
+
+    // terraform apply with service_ids = [good]: the same function, another filter.
+    const narrowed = { ...userData, VPCEP_SERVICE_IDS: good };
+    expect(await invoke(narrowed)).toMatchObject({ services: 1, changes: 0, alerts: 0, published: 1, undelivered: 0 });
+    expect(alerts()).toHaveLength(sent + 1);
+    expect(alerts().at(-1)!.messageStructure!.email).toContain(waiting.id);
+    const state = parseState(stored()!);
+    expect(state.owner).toEqual({ projectId: cloud.projectId, region: 'ap-southeast-1', services: [good], prefix: 'vpcep-monitor/', deployment: 'default/vpcep-connection-monitor' });
+    expect([...state.services.keys()]).toEqual([good]);
+    expect([...state.pending.keys()]).not.toContain(other);
+    expect(trail().filter((record) => record.change === 'removed')).toEqual([]);
+    expect(notices()).toEqual([]);
+    const [logged, ...more] = deploymentLines();
+    expect(more).toEqual([]);
+    expect(logged).toMatchObject({ level: 'info', unwatched: [other] });
+    expect(logged!.msg).toContain(`changed from all services to service(s) ${good}`);
+    expect(logged!.msg).toContain(`service(s) ${other} left the filter: no longer watched`);
+
+    // Restamped: the next run is quiet, saves nothing and logs no reconfiguration again.
+    expect(await invoke(narrowed)).toMatchObject({ changes: 0, alerts: 0, published: 0 });
+    expect(parseState(stored()!).generation).toBe(state.generation);
+    expect(deploymentLines()).toHaveLength(1);
+
+    // Back to all services: the service that joins is read as a new one, so what in it needs
+    // someone is reported as for a new service (under the event ids it had); nothing of good's is.
+    const summary = await invoke();
+    expect(summary).toMatchObject({ services: 2, changes: 22, alerts: 2 });
+    expect(alerts().slice(-1).map((message) => message.messageStructure!.email)).toEqual([expect.stringContaining(waiting.id)]);
+    expect(trail().filter((record) => record.serviceId === good && record.change !== 'status' && record.at > state.savedAt)).toEqual([]);
+    expect(parseState(stored()!).owner).toMatchObject({ services: '*' });
+  });
+
+  it('F54: a CLI run between two function runs changes nothing for the function; the CLI keeps the function as the owner', async () => {
+    await invoke();
+    const before = parseState(stored()!);
+    const env = { PATH: process.env.PATH, HUAWEICLOUD_SDK_AK: credentials.ak, HUAWEICLOUD_SDK_SK: credentials.sk, ...userData, LOG_LEVEL: 'warn' };
+    cloud.addConnection(good, { status: 'pendingAcceptance' }); // so the CLI run saves
+    await promisify(execFile)(process.execPath, ['dist/cli.js', 'run'], { env });
+    const afterCli = parseState(stored()!);
+    expect(afterCli.generation).toBeGreaterThan(before.generation); // it saved, and stamped an owner
+    expect(afterCli.owner).toEqual(before.owner);
+    expect(await invoke()).toMatchObject({ changes: 0, alerts: 0, published: 0 });
+    expect(parseState(stored()!).generation).toBe(afterCli.generation);
+    expect(deploymentLines()).toEqual([]);
+
+    // The CLI has no deployment of its own: only the filter tells it is the same monitor.
+    const refused = await failure(promisify(execFile)(process.execPath, ['dist/cli.js', 'run'], { env: { ...env, VPCEP_SERVICE_IDS: good } }));
+    expect((refused as Error & { stderr: string }).stderr).toContain('belongs to another monitor');
+    expect(parseState(stored()!).generation).toBe(afterCli.generation);
+
+    // A state the previous version wrote (an owner, no deployment) is the function's, stamped once.
+    cloud.putObject('state', STATE, stored()!.replace(/,"deployment":"[^"]*"/, ''));
+    expect(await invoke()).toMatchObject({ changes: 0, alerts: 0, published: 0 });
+    expect(parseState(stored()!).owner).toEqual(before.owner);
+    expect(notices()).toHaveLength(1); // the refused CLI run's
   });
 });
 

@@ -31,7 +31,7 @@ function previousState(): MonitorState {
   return state;
 }
 
-const loaded = (state = previousState(), extra: Partial<LoadedState> = {}): LoadedState => ({ state, baseline: false, quarantined: false, etag: 'e1', published: 0, ...extra });
+const loaded = (state = previousState(), extra: Partial<LoadedState> = {}): LoadedState => ({ state, baseline: false, quarantined: false, etag: 'e1', published: 0, owner: ownerOf(config()), ...extra });
 
 /** A scan of the one service: `changes` as found, `pending` the pendingAcceptance connections read. */
 function scan(options: { changes?: Change[]; kept?: Connection[]; pending?: Connection[]; services?: Map<string, ServiceSnapshot>; book?: PendingBook; failed?: string[] } = {}): ScanResult {
@@ -86,6 +86,14 @@ describe('planRun: whether the run writes anything', () => {
     const plan = planRun(config(), loaded(unowned), scan(), context);
     expect(plan.mustSave).toBe(true);
     expect(plan.next.owner).toEqual({ projectId: PROJECT, region: 'ap-southeast-1', services: '*', prefix: 'vpcep-monitor/' });
+    expect(plan.summary).toMatchObject({ changes: 0, alerts: 0 });
+  });
+
+  it('saves a quiet pass that records another owner (a reconfigured filter, a first named deployment), stamped with it', () => {
+    const owner = { ...ownerOf(config()), deployment: 'default/vpcep-connection-monitor' };
+    const plan = planRun(config(), loaded(previousState(), { owner }), scan(), context);
+    expect(plan.mustSave).toBe(true);
+    expect(plan.next.owner).toEqual(owner);
     expect(plan.summary).toMatchObject({ changes: 0, alerts: 0 });
   });
 
