@@ -39,7 +39,16 @@ export async function deadLetter(config: Config, deps: MonitorDeps, refusals: re
   const key = deadLetterKey(config.obsPrefix, at, runId);
   const letters = refusals.map(({ event, failure }): DeadLetter => ({ refusedAt: at.toISOString(), runId, event, smn: { ...failure } }));
   await deps.objects.put(key, `${letters.map((letter) => JSON.stringify(letter)).join('\n')}\n`, 'application/x-ndjson');
-  await deps.publisher.publish(notice(config, refusals, key, runId));
+  try {
+    await deps.publisher.publish(notice(config, refusals, key, runId));
+  } catch (error) {
+    // The notice is the probe: refused, the events stay in the outbox, and no object may say they
+    // were set aside.
+    await deps.objects.delete(key).catch((cleanup: unknown) => {
+      deps.logger.warn({ err: cleanup, key }, `removing ${key} after its notice was refused failed; its events stay in the outbox all the same`);
+    });
+    throw error;
+  }
   const records = refusals.map(({ event, failure }): AuditRecord => ({ ...eventRecord(event, runId, at.toISOString(), 'undeliverable'), error: describeFailure(failure) }));
   await writeAudit(deps.objects, auditKey(config.obsPrefix, at, runId, 'dead-letter'), records);
   deps.logger.error(

@@ -108,7 +108,11 @@ export async function deliver(
     }
   }
   const accepted = receipts.size;
-  if (refusals.length > accepted) {
+  // One alert alone, refused, says nothing about the channel by itself: the notice that would set it
+  // aside is the test. A structured notice like every alert, so a channel refusing structured
+  // publishes refuses it too, and the alert stays; one taking the notice refused only the alert.
+  const lone = offered === 1 && refusals.length === 1;
+  if (refusals.length > accepted && !lone) {
     // SMN refused every event it was offered, or most of them: the channel is the problem (a topic
     // policy, a template, a setting of the account), not the events. None is set aside.
     const channel = new ChannelRefusedError(

@@ -444,7 +444,7 @@ describe('delivering what SMN refuses', () => {
       expect(payloadIds(w.publisher.messages.at(-1)!).sort()).toEqual(['f0', 'f1', 'f2', 'f3', 'f4', 'f5']);
     });
 
-    it('refusing the only alert of a delivery: it waits (one event alone cannot tell a bad message from a bad channel)', async () => {
+    it('refusing the only alert of a delivery and its notice too: it waits, and no object says it was set aside', async () => {
       const w = world();
       await w.pass();
       set(w.vpcep, SVC_A, 'a1', 'failed');
@@ -452,6 +452,19 @@ describe('delivering what SMN refuses', () => {
       await expect(w.pass()).rejects.toBeInstanceOf(RunIncompleteError);
       expect(deadLetters(w)).toEqual([]);
       expect(w.state().outbox).toHaveLength(1);
+      w.publisher.refuse = undefined;
+      expect(await w.pass()).toMatchObject({ published: 1, undelivered: 0, deadLettered: 0 });
+    });
+
+    it('refusing the only alert of a delivery while taking the notice: the alert is set aside, the outbox is not blocked', async () => {
+      const w = world();
+      await w.pass();
+      set(w.vpcep, SVC_A, 'a1', 'failed');
+      w.publisher.refuse = (message) => (message.structure && payloadIds(message).length > 0 ? { status: 403, code: 'SMN.0009' } : undefined);
+      expect(await w.pass()).toMatchObject({ alerts: 1, undelivered: 0, deadLettered: 1, published: 1 });
+      expect(deadLetters(w).filter((k) => k.includes('/dead-letter/'))).toHaveLength(1);
+      expect(JSON.parse(w.publisher.messages.at(-1)!.structure!.default)).toMatchObject({ type: 'dead-lettered', count: 1 });
+      expect(w.state().outbox).toEqual([]);
     });
 
     it('refusing more than half of a burst: nothing is set aside, the accepted ones leave the outbox', async () => {
