@@ -225,6 +225,18 @@ describe('runMonitor', () => {
       expect(w.publisher.messages).toHaveLength(1);
       expect(await w.pass()).toMatchObject({ alerts: 1, published: 1 });
     });
+
+    it('of two first runs racing, the one that saves second stops without saving over the first', async () => {
+      // Neither loaded a state, so there is no ETag to compare: "none" must still mean "none".
+      const first = world();
+      await first.pass();
+      const saved = first.objects.objects.get('vpcep-monitor/state.json')!;
+      const w = world();
+      const error = await runMonitor(w.config, { ...w.deps, checkpoint: (step) => { if (step === 'lease-acquired') w.objects.objects.set('vpcep-monitor/state.json', saved); } }, { runId: 'second', leaseExpiresAt: w.deps.now() }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(OverlapError);
+      expect(w.objects.objects.get('vpcep-monitor/state.json')).toBe(saved);
+      expect(w.publisher.messages).toEqual([]);
+    });
   });
 });
 
@@ -279,6 +291,26 @@ describe('delivering what SMN refuses', () => {
     expect(w.state().outbox.map((e) => e.connectionId)).toEqual(['a1']);
     w.publisher.refuse = undefined;
     expect(await w.pass()).toMatchObject({ published: 1, undelivered: 0, deadLettered: 0 });
+  });
+
+  it('keeps a refused alert in the outbox, announces nothing and fails the run when its dead-letter object cannot be written', async () => {
+    const w = world();
+    await w.pass();
+    set(w.vpcep, SVC_A, 'bad', 'failed');
+    w.publisher.refuse = refuseConnection('bad');
+    const put = w.objects.put.bind(w.objects);
+    w.objects.put = async (key, parts) => {
+      await new Promise((resolve) => setImmediate(resolve)); // fails later, as a network write does
+      if (key.includes('/dead-letter/')) throw Object.assign(new Error('obs:putObject failed: HTTP 503 ServiceUnavailable'), { status: 503 });
+      return put(key, parts);
+    };
+    const error = await w.pass().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RunIncompleteError);
+    expect(w.state().outbox.map((e) => e.connectionId)).toEqual(['bad']);
+    expect(w.publisher.messages.filter((m) => m.subject.includes('could not be delivered'))).toEqual([]);
+    w.objects.put = put;
+    expect(await w.pass()).toMatchObject({ undelivered: 0, deadLettered: 1 });
+    expect(w.state().outbox).toEqual([]);
   });
 
   it('a reminder SMN refuses comes due again one period later, not in every run', async () => {
