@@ -26,7 +26,7 @@ function world() {
     { service, connection: friend, decision: { type: 'receive', reason: 'the consumer domain is on AUTO_ACCEPT_DOMAINS' } },
     { service, connection: stranger, decision: { type: 'reject', reason: 'the consumer domain is on AUTO_REJECT_DOMAINS' } },
   ];
-  const logged = () => lines().map((line) => JSON.parse(line) as { level: number; msg: string; connectionId: string });
+  const logged = () => lines().map((line) => JSON.parse(line) as { level: number; msg: string; connectionId: string; serviceId: string; action?: string });
   return { vpcep, deps, planned, logged };
 }
 
@@ -53,6 +53,7 @@ describe('carryOutActions', () => {
       [30, 'approval policy: accepted connection c-friend (the consumer domain is on AUTO_ACCEPT_DOMAINS)'],
       [30, 'approval policy: rejected connection c-stranger (the consumer domain is on AUTO_REJECT_DOMAINS)'],
     ]);
+    expect(w.logged()[0]).toMatchObject({ serviceId: 'svc-1', connectionId: 'c-friend', action: 'receive' });
   });
 
   it('reports a refused action as failed with the error, logs it, and goes on with the next', async () => {
