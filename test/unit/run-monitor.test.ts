@@ -469,3 +469,50 @@ describe('reading the state and the pages at once', () => {
     expect(w.vpcep.calls.length - calls).toBeLessThanOrEqual(4);
   });
 });
+
+describe('runMonitor at its edges', () => {
+  it('a dry run writes and publishes nothing, and says what it would publish', async () => {
+    const w = world();
+    await w.pass();
+    set(w.vpcep, SVC_A, 'a1', 'failed');
+    const puts = w.objects.puts.length;
+    const summary = await runMonitor(w.config, w.deps, { runId: 'dry', dryRun: true });
+    expect(summary).toMatchObject({ alerts: 1, undelivered: 0 });
+    expect(summary.wouldPublish).toHaveLength(1);
+    expect(w.objects.puts.length).toBe(puts);
+    expect(w.publisher.attempts).toHaveLength(1);
+  });
+
+  it('without a known deadline, holds the lease for FunctionGraph\'s longest invocation', async () => {
+    const w = world();
+    let lease: unknown;
+    await runMonitor(w.config, { ...w.deps, checkpoint: (step) => { if (step === 'lease-acquired') lease = JSON.parse(w.objects.objects.get('vpcep-monitor/lease.json')!); } }, { runId: 'r' });
+    expect(lease).toMatchObject({ runId: 'r', expiresAt: '2026-11-25T12:15:00.000Z' });
+  });
+
+  it('a lease it cannot release is logged and left to expire; the run still succeeds', async () => {
+    const w = world();
+    w.objects.delete = async () => { throw new Error('obs:deleteObject failed: HTTP 503'); };
+    expect(await w.pass()).toMatchObject({ baseline: true, published: 1 });
+    expect(w.lines().some((line) => line.includes('releasing the state lease failed (obs:deleteObject failed: HTTP 503); it expires on its own at 2026-11-25T12:00:00.000Z'))).toBe(true);
+  });
+
+  it('fails with the listing\'s own error when the services cannot be listed, writing nothing', async () => {
+    const w = world();
+    w.vpcep.listServices = async () => { throw new Error('vpcep:services:list failed: HTTP 500'); };
+    await expect(w.pass()).rejects.toThrow('vpcep:services:list failed: HTTP 500');
+    expect(w.objects.puts).toEqual([]);
+  });
+
+  it('says the reminder was not delivered when the channel fails it', async () => {
+    const w = world({ REMIND_PENDING_AFTER: '10m' });
+    let now = Date.parse('2026-11-25T12:00:00Z');
+    const pass = (runId: string) => runMonitor(w.config, { ...w.deps, now: () => new Date(now) }, { runId, leaseExpiresAt: new Date(now) });
+    await pass('r1');
+    now += 11 * 60_000;
+    w.publisher.failNext = 1;
+    const error = await pass('r2').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RunIncompleteError);
+    expect((error as Error).message).toBe('monitoring pass incomplete: the reminder was not delivered (injected SMN failure). State saved; the next run retries.');
+  });
+});
