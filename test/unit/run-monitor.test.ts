@@ -374,6 +374,16 @@ describe('Cloud Eye metrics', () => {
     expect(value(quiet!, PROJECT, 'services_unreadable')).toBe(0);
   });
 
+  it('reports how long the oldest pending request of each service has waited', async () => {
+    const w = withMetrics();
+    w.vpcep.connections.get(SVC_A)!.push(connection('a3', 'pendingAcceptance', { updatedAt: '2026-11-20T00:00:00Z' }), connection('a4', 'pendingAcceptance', { updatedAt: 'not a time' }));
+    await w.pass();
+    const [sent] = w.metrics.sent;
+    // a2 waits since 2026-11-01T00:00:00Z; the run is at 2026-11-25T12:00:00Z.
+    expect(value(sent!, SVC_A, 'pending_oldest_seconds')).toBe((24 * 24 + 12) * 3600);
+    expect(value(sent!, SVC_B, 'pending_oldest_seconds')).toBe(0);
+  });
+
   it('leaves out a service it could not read, and counts it as unreadable', async () => {
     const w = withMetrics();
     await w.pass();
