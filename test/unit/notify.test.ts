@@ -137,6 +137,27 @@ describe('buildNotifications at the edges', () => {
   });
 });
 
+describe('the words of a notice when something is missing', () => {
+  it('says "no new alerts" when there are only policy actions, and counts them for SMS', () => {
+    const action = event(1, { from: 'pendingAcceptance', to: 'accepted', action: { type: 'receive', mode: 'enforce', outcome: 'done', reason: 'r' } });
+    const [message] = buildNotifications([action], context);
+    expect(message!.message.structure.email).toContain('Project 0123456789abcdef0123456789abcdef, region ap-southeast-1: no new alerts.\n');
+    expect(message!.message.structure.sms).toMatch(/^VPCEP ap-southeast-1: no new alerts; 1 policy action\b/);
+  });
+
+  it('names an unknown consumer, error code and service rather than print nothing', () => {
+    const [message] = buildNotifications([event(1, { domainId: '', serviceName: '', errors: [{ code: '', message: 'boom' }] })], context);
+    const email = message!.message.structure.email;
+    expect(email).toContain('  - conn-1: accepted -> failed at 2026-11-01T00:00:00Z, consumer unknown, error unknown: boom (event id-1)');
+    expect(email.split('\n')).toContain('Service (svc-1)');
+  });
+
+  it('marks a first run in SMS', () => {
+    const [message] = buildNotifications([event(1, { from: null, baseline: true, to: 'failed' })], { ...context, baseline: true });
+    expect(message!.message.structure.sms).toMatch(/^VPCEP ap-southeast-1 first run: /);
+  });
+});
+
 describe('publishBodyBytes', () => {
   it('measures a plain message as the adapter sends it', () => {
     expect(publishBodyBytes({ subject: 'é', message: 'ab' })).toBe(Buffer.byteLength(JSON.stringify({ subject: 'é', message: 'ab' })));
