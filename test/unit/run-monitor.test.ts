@@ -514,6 +514,17 @@ describe('runMonitor at its edges', () => {
     expect(w.objects.puts).toEqual([]);
   });
 
+  it('near its deadline, leaves the services it has no time for to the next run, with a warning, not an error', async () => {
+    const w = world();
+    await w.pass();
+    const error = await runMonitor(w.config, { ...w.deps, budget: { remainingMs: () => 500 } }, { runId: 'late', leaseExpiresAt: w.deps.now() }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RunIncompleteError);
+    expect((error as Error).message).toContain(`could not read service(s) ${SVC_A}, ${SVC_B}`);
+    const postponed = w.lines().map((line) => JSON.parse(line) as { level: number; msg: string; serviceId?: string }).filter((line) => line.msg.includes('nearly up'));
+    expect(postponed.map((line) => [line.level, line.serviceId])).toEqual([[40, SVC_A], [40, SVC_B]]);
+    expect(countRecords(w.state().services.get(SVC_A)!.chunks)).toBe(2);
+  });
+
   it('says the reminder was not delivered when the channel fails it', async () => {
     const w = world({ REMIND_PENDING_AFTER: '10m' });
     let now = Date.parse('2026-11-25T12:00:00Z');
