@@ -537,3 +537,79 @@ describe('runMonitor at its edges', () => {
     expect((error as Error).message).toBe('monitoring pass incomplete: the reminder was not delivered (injected SMN failure). State saved; the next run retries.');
   });
 });
+
+describe('delivery, as the run reports and logs it', () => {
+  const logged = (w: ReturnType<typeof world>) => w.lines().map((line) => JSON.parse(line) as { level: number; msg: string; events?: number; messageId?: string });
+
+  it('a channel failure keeps the alerts, says how many, and logs what happens next', async () => {
+    const w = world();
+    await w.pass();
+    set(w.vpcep, SVC_B, 'b1', 'rejected');
+    w.publisher.failNext = 1;
+    const error = await w.pass().catch((e: unknown) => e);
+    expect((error as Error).message).toBe('monitoring pass incomplete: 1 alert(s) not delivered (injected SMN failure). State saved; the next run retries.');
+    const failed = logged(w).filter((line) => line.level === 50 && line.msg.startsWith('publishing to'));
+    expect(failed).toEqual([expect.objectContaining({ events: 1, msg: `publishing to ${w.config.smnTopicUrn} failed: injected SMN failure; the alerts stay in the outbox and the next run sends them again` })]);
+  });
+
+  it('logs each publish with its message id and how many events it carried', async () => {
+    const w = world();
+    await w.pass();
+    expect(logged(w).filter((line) => line.msg === 'notification published')).toEqual([expect.objectContaining({ level: 30, messageId: 'm1', events: 1 })]);
+  });
+
+  it('a reminder the channel fails is reminded again next run, and the log says so', async () => {
+    const w = world({ REMIND_PENDING_AFTER: '10m' });
+    let now = Date.parse('2026-11-25T12:00:00Z');
+    let n = 0;
+    const pass = () => runMonitor(w.config, { ...w.deps, now: () => new Date(now) }, { runId: `r${++n}`, leaseExpiresAt: new Date(now) });
+    const reminded = () => w.publisher.messages.filter((m) => m.subject.includes('still waiting')).length;
+    await pass();
+    now += 11 * 60_000;
+    w.publisher.failNext = 1;
+    await expect(pass()).rejects.toBeInstanceOf(RunIncompleteError);
+    expect(logged(w).some((line) => line.level === 50 && line.msg.endsWith('failed: injected SMN failure; the next run reminds again'))).toBe(true);
+    now += 60_000;
+    await pass();
+    expect(reminded()).toBe(1);
+  });
+
+  it('a delivered reminder is not repeated before its period is over', async () => {
+    const w = world({ REMIND_PENDING_AFTER: '10m' });
+    let now = Date.parse('2026-11-25T12:00:00Z');
+    let n = 0;
+    const pass = () => runMonitor(w.config, { ...w.deps, now: () => new Date(now) }, { runId: `r${++n}`, leaseExpiresAt: new Date(now) });
+    const reminded = () => w.publisher.messages.filter((m) => m.subject.includes('still waiting')).length;
+    await pass();
+    now += 11 * 60_000;
+    await pass();
+    expect(reminded()).toBe(1);
+    now += 60_000;
+    await pass();
+    expect(reminded()).toBe(1);
+    now += 10 * 60_000;
+    await pass();
+    expect(reminded()).toBe(2);
+  });
+
+  it('a run whose only alert is set aside saves it out of the outbox, and the next run sends nothing', async () => {
+    const w = world();
+    await w.pass();
+    set(w.vpcep, SVC_A, 'bad', 'failed');
+    w.publisher.refuse = (message) => (message.structure ? { status: 400, code: 'SMN.0021' } : undefined);
+    expect(await w.pass()).toMatchObject({ published: 0, deadLettered: 1, undelivered: 0 });
+    expect(w.state().outbox).toEqual([]);
+    const attempts = w.publisher.attempts.length;
+    expect(await w.pass()).toMatchObject({ published: 0, deadLettered: 0 });
+    expect(w.publisher.attempts).toHaveLength(attempts);
+  });
+
+  it('logs why refused alerts stay in the outbox when setting them aside fails', async () => {
+    const w = world();
+    await w.pass();
+    set(w.vpcep, SVC_A, 'bad', 'failed');
+    w.publisher.refuse = () => ({ status: 400, code: 'SMN.0021' });
+    await expect(w.pass()).rejects.toBeInstanceOf(RunIncompleteError);
+    expect(logged(w).some((line) => line.level === 50 && line.msg.startsWith('setting 1 refused alert(s) aside failed (smn:topic:publish failed: HTTP 400 SMN.0021); they stay in the outbox'))).toBe(true);
+  });
+});
