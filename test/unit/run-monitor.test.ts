@@ -604,6 +604,33 @@ describe('delivery, as the run reports and logs it', () => {
     expect(w.publisher.attempts).toHaveLength(attempts);
   });
 
+  it('keeps in the outbox exactly the alerts not delivered when a split publish stops half way', async () => {
+    const w = world();
+    await w.pass();
+    set(w.vpcep, SVC_A, 'x1', 'failed');
+    set(w.vpcep, SVC_A, 'x2', 'failed');
+    let call = 0;
+    // The pair is too large, the first half goes through, then the channel fails.
+    w.publisher.refuse = () => [{ status: 413, code: 'APIGW.0201' }, undefined, { status: 503, code: 'SMN.0500' }][call++];
+    await expect(w.pass()).rejects.toBeInstanceOf(RunIncompleteError);
+    expect(w.state().outbox.map((e) => e.connectionId)).toEqual(['x2']);
+    expect(logged(w).some((line) => line.level === 40 && line.msg === 'SMN refused a publish of 2 alerts (smn:topic:publish failed: HTTP 413 APIGW.0201); trying it in two halves')).toBe(true);
+  });
+
+  it('logs a reminder SMN refuses as a message, and does not split it', async () => {
+    const w = world({ REMIND_PENDING_AFTER: '10m' });
+    let now = Date.parse('2026-11-25T12:00:00Z');
+    const pass = (runId: string) => runMonitor(w.config, { ...w.deps, now: () => new Date(now) }, { runId, leaseExpiresAt: new Date(now) });
+    await pass('r1');
+    now += 11 * 60_000;
+    w.publisher.refuse = (m) => (m.subject.includes('still waiting') ? { status: 400, code: 'SMN.0021' } : undefined);
+    await pass('r2');
+    expect(w.publisher.attempts.filter((m) => m.subject.includes('still waiting'))).toHaveLength(1);
+    expect(logged(w).filter((line) => line.level === 50 && line.msg.startsWith('SMN refused the reminder')).map((line) => line.msg)).toEqual([
+      'SMN refused the reminder (smn:topic:publish failed: HTTP 400 SMN.0021); the requests are reminded about again next period',
+    ]);
+  });
+
   it('logs why refused alerts stay in the outbox when setting them aside fails', async () => {
     const w = world();
     await w.pass();
