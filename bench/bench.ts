@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: the monitor against the floor and a naive peer, on the local cloud (loopback
  * only), at 100 services × 1,000 connections and 1 service × 100,000, then both again with a delay
- * on every VPCEP call. Writes bench/results.json (the README's figures) and prints a table. `--quick` runs small shapes and writes nothing; `--only monitor|naive` skips the other.
+ * on every VPCEP call. Writes bench/results.json (the figures of docs/performance.md) and prints a table. `--quick` runs small shapes and writes nothing; `--only monitor|naive` skips the other.
  *
  * The local cloud lives in this (parent) process, warm. Every contender runs in a child process of
  * its own, so its peak RSS is its own and not the emulator's or another contender's; it reports

@@ -59,7 +59,7 @@ export interface Config extends StoreConfig {
 export type SettingSource = (name: string) => string | undefined;
 
 /**
- * The settings users can give, in the order the README documents them. The README table and the
+ * The settings users can give, in the order docs/configuration.md documents them. That table and the
  * Terraform module are checked against this list, so it is the one place a setting is declared.
  */
 export const SETTINGS = [

@@ -1,4 +1,4 @@
-// The README's screenshot of the demo's report: `npm start`, then
+// The docs' screenshot of the demo's report: `npm start`, then
 // `node scripts/report-screenshot.mjs REPORT.html [docs/report.png]` with the path the demo printed. Opens the page in Debian's
 // Chromium (as the browser test does) and captures the top of the page at a laptop's width.
 import { resolve } from 'node:path';

@@ -49,18 +49,37 @@ export class FakeVpcep implements VpcepApi {
   /** How long listing the services takes, to let other work of the run go first. */
   listDelayMs = 0;
 
+  /** Services that exist but a listing leaves out (an inconsistent read): `getService` still finds them. */
+  unlisted = new Set<string>();
+  /** What `getService` answers instead, e.g. a 503 error to throw. */
+  getServiceFailure?: Error;
+  getServiceCalls: string[] = [];
+
   async listServices(): Promise<EndpointService[]> {
     if (this.listDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, this.listDelayMs));
-    return this.services.map((service) => ({ ...service }));
+    return this.services.filter((service) => !this.unlisted.has(service.id)).map((service) => ({ ...service }));
   }
+
+  async getService(serviceId: string): Promise<EndpointService | undefined> {
+    this.getServiceCalls.push(serviceId);
+    if (this.getServiceFailure) throw this.getServiceFailure;
+    const service = this.services.find((s) => s.id === serviceId);
+    return service && { ...service };
+  }
+
+  /** How a page at or past the end is answered. */
+  pastEnd: 'empty page' | 'EndPoint.0010' = 'empty page';
 
   async listConnections(serviceId: string, offset: number, limit: number): Promise<ConnectionPage> {
     this.calls.push({ serviceId, offset, limit });
     this.beforePage?.(serviceId, offset);
     if (this.failService.has(serviceId)) throw new Error(`injected failure for ${serviceId}`);
     const all = this.connections.get(serviceId) ?? [];
-    // As VPCEP does: an offset must be less than the total (offset 0 of an empty list is fine).
-    if (offset > 0 && offset >= all.length) throw Object.assign(new Error('vpcep:connections:list failed: HTTP 400 EndPoint.0010 Invalid offset.'), { status: 400, code: 'EndPoint.0010' });
+    // VPCEP answers a page past the end empty, with the true total; the reference's stricter
+    // reading refuses it with EndPoint.0010 (offset 0 of an empty list is fine either way).
+    if (this.pastEnd === 'EndPoint.0010' && offset > 0 && offset >= all.length) {
+      throw Object.assign(new Error('vpcep:connections:list failed: HTTP 400 EndPoint.0010 Invalid offset.'), { status: 400, code: 'EndPoint.0010' });
+    }
     return { connections: all.slice(offset, offset + limit).map((c) => ({ ...c })), totalCount: all.length };
   }
 }

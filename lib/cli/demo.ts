@@ -125,7 +125,7 @@ export async function runDemo(out: NodeJS.WritableStream, style: Style): Promise
     print(style.green('Demo complete: every transition into pendingAcceptance, failed or rejected was published exactly once,'));
     print(style.green('the trusted partner was accepted by the policy, requests left waiting were reminded,'));
     print(style.green(`and ${metricsSent === run ? 'every' : `${metricsSent} of ${run}`} run's figures reached Cloud Eye, each sent after the run's alerts were out.`));
-    print(style.dim('Everything seen is in the audit trail: "vpcep-monitor audit" reads it (see the README).'));
+    print(style.dim('Everything seen is in the audit trail: "vpcep-monitor audit" reads it (see docs/audit-and-report.md).'));
     print();
     const env = { ...userData, HUAWEICLOUD_SDK_AK: credentials.ak, HUAWEICLOUD_SDK_SK: credentials.sk, HUAWEICLOUD_SDK_SECURITY_TOKEN: credentials.securityToken };
     // A folder of its own: a fixed path in a shared /tmp may belong to someone else.

@@ -119,6 +119,10 @@ async function serve(port: number, seed: number | undefined, dataDir: string | u
     io.stdout.write(`\n${subscriberView(message)}\n`);
     if (prompt) lines.prompt(true);
   });
+  // The client only sees 401 APIGW.0301 (or OBS's 403), as from the real gateway; the reason is here.
+  const unsubscribeRefusals = cloud.onAuthFailure((call) => {
+    io.stderr.write(`refused ${call.method} ${call.path.slice(0, 200)} (${call.service}, HTTP ${call.status}): ${call.authFailure ?? 'authentication failed'}\n`);
+  });
 
   io.stdout.write(
     [
@@ -170,6 +174,7 @@ async function serve(port: number, seed: number | undefined, dataDir: string | u
   await stopped;
   clearInterval(timer);
   unsubscribe();
+  unsubscribeRefusals();
   lines.close();
   await control.stop();
   await cloud.stop();

@@ -92,7 +92,7 @@ function help(): string {
     'Commands:',
     ...Object.entries(COMMANDS).map(([name, command]) => `  ${name.padEnd(width)}  ${command.summary}`),
     '',
-    'Settings come from the environment (see the README); credentials from HUAWEICLOUD_SDK_AK,',
+    'Settings come from the environment (see docs/configuration.md); credentials from HUAWEICLOUD_SDK_AK,',
     'HUAWEICLOUD_SDK_SK and HUAWEICLOUD_SDK_SECURITY_TOKEN. Run "vpcep-monitor <command> --help" for its options.',
   ].join('\n');
 }

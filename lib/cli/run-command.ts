@@ -5,6 +5,8 @@ import { createAdapters } from '../huaweicloud/adapters.js';
 import { UNLIMITED } from '../huaweicloud/budget.js';
 import { resolveCredentials } from '../huaweicloud/credentials.js';
 import { createLogger } from '../log.js';
+import { leaseKey } from '../monitor/keys.js';
+import { releaseLease } from '../monitor/lease.js';
 import type { Notification } from '../monitor/notify.js';
 import { runMonitor } from '../monitor/run-monitor.js';
 import type { Io } from './command.js';
@@ -15,7 +17,22 @@ export async function runCommand(dryRun: boolean, io: Io): Promise<number> {
   const credentials = resolveCredentials(undefined, io.env);
   const logger = createLogger(config.logLevel, pino.destination({ dest: 2, sync: true }));
   const deps = { ...createAdapters(config, credentials, { scan: UNLIMITED, write: UNLIMITED }, logger), logger, now: () => new Date(), budget: UNLIMITED };
-  const summary = await runMonitor(config, deps, { runId: `cli-${new Date().toISOString()}`, dryRun });
+  const runId = `cli-${new Date().toISOString()}`;
+  // Ctrl-C or a kill would leave the lease for the 15 minutes it claims, and every timer run in
+  // between would skip: release it first. Only a lease naming this run is deleted.
+  const stop = (signal: NodeJS.Signals): void => {
+    logger.warn(`${signal}: stopping; releasing the state lease if this run holds it`);
+    void releaseLease(deps.objects, leaseKey(config.obsPrefix), runId)
+      .catch((error: unknown) => logger.warn(`releasing the state lease failed (${(error as Error).message}); it expires on its own`))
+      .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+  };
+  process.once('SIGINT', stop).once('SIGTERM', stop);
+  let summary;
+  try {
+    summary = await runMonitor(config, deps, { runId, dryRun });
+  } finally {
+    process.off('SIGINT', stop).off('SIGTERM', stop);
+  }
   const { wouldPublish, ...rest } = summary;
   if (dryRun) io.stdout.write(dryRunReport(wouldPublish ?? [], styleFor(io.stdout, io.env)));
   io.stdout.write(`${JSON.stringify(rest)}\n`);

@@ -9,6 +9,8 @@ import type { ServiceName } from './types.js';
 
 export const API = {
   listServices: 'vpcep:epservices:list',
+  /** One service's details (404 when it does not exist). */
+  getService: 'vpcep:epservices:get',
   listConnections: 'vpcep:connections:list',
   /** Accepting (`receive`) or rejecting a connection. */
   connectionAction: 'vpcep:connections:update',

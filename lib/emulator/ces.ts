@@ -8,7 +8,7 @@ import * as apigw from './apigw.js';
 import { ServiceError } from './errors.js';
 import type { EmulatorContext, EmulatorResponse, IncomingRequest, ServiceEndpoint } from './http.js';
 import { jsonResponse, tryDecode } from './http.js';
-import type { ApiCall, ReceivedMetric } from './types.js';
+import type { ApiCall, CesErrorShape, ReceivedMetric } from './types.js';
 
 // Codes from Cloud Eye's error-code page: ces.0001 "The content must be specified.", ces.0003 the
 // project ID is blank or incorrect, ces.0009 (403) "Adding SYS metric is not allowed", ces.0014
@@ -23,12 +23,17 @@ const FUTURE_WINDOW_MS = 10 * 60_000;
 const MAX_DIMENSIONS = 4;
 const MAX_UNIT_LENGTH = 32;
 
-// `service.item`, each part 3–32 characters, a letter first, then letters, digits and underscores.
-const NAMESPACE = /^[A-Za-z][A-Za-z0-9_]{2,31}\.[A-Za-z][A-Za-z0-9_]{2,31}$/;
-const RESERVED_NAMESPACES = new Set(['AGT.ECS', 'SERVICE.BMS']);
+// The metric-data API reference: namespace `service.item`, 3–32 characters in total, each part a
+// letter first, then letters, digits and underscores; the service part may not start with SYS
+// (Cloud Eye's own metrics: 403 ces.0009), AGT or SRE, and SERVICE.BMS is reserved.
+const NAMESPACE = /^[A-Za-z][A-Za-z0-9_]*\.[A-Za-z][A-Za-z0-9_]*$/;
+const NAMESPACE_LENGTH = { min: 3, max: 32 } as const;
+const RESERVED_PREFIXES = ['AGT', 'SRE'] as const;
+const RESERVED_NAMESPACES = new Set(['SERVICE.BMS']);
 const METRIC_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
 const DIMENSION_NAME = /^[A-Za-z][A-Za-z0-9_-]{0,31}$/;
-const DIMENSION_VALUE = /^[A-Za-z0-9_.-]{1,256}$/;
+// A letter or digit first, then letters, digits, _ or -: no dot.
+const DIMENSION_VALUE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,255}$/;
 const TYPES = new Set(['int', 'float']);
 
 function invalid(path: string, rule: string): ServiceError {
@@ -55,7 +60,7 @@ function checkDimensions(raw: unknown, path: string): { name: string; value: str
       throw invalid(`${at}.name`, 'must be 1 to 32 characters, a letter first, then letters, digits, _ or -');
     }
     if (typeof value !== 'string' || !DIMENSION_VALUE.test(value)) {
-      throw invalid(`${at}.value`, 'must be 1 to 256 characters of letters, digits, _, . or -');
+      throw invalid(`${at}.value`, 'must be 1 to 256 characters, a letter or digit first, then letters, digits, _ or - (no dot)');
     }
     return { name, value };
   });
@@ -69,11 +74,17 @@ function checkDatum(raw: unknown, index: number, now: Date): Omit<ReceivedMetric
   if (!isObject(metric)) throw invalid(`${path}.metric`, 'must be an object with namespace, metric_name and dimensions');
   const { namespace, metric_name: metricName } = metric;
   if (typeof namespace !== 'string' || !NAMESPACE.test(namespace)) {
-    throw invalid(`${path}.metric.namespace`, 'must be service.item, each part 3 to 32 characters, a letter first, then letters, digits or _');
+    throw invalid(`${path}.metric.namespace`, 'must be service.item, each part a letter first, then letters, digits or _');
   }
-  if (namespace.split('.')[0] === 'SYS') {
+  if (namespace.length < NAMESPACE_LENGTH.min || namespace.length > NAMESPACE_LENGTH.max) {
+    throw invalid(`${path}.metric.namespace`, `must be ${NAMESPACE_LENGTH.min} to ${NAMESPACE_LENGTH.max} characters in total, not ${namespace.length}`);
+  }
+  const servicePart = namespace.slice(0, namespace.indexOf('.'));
+  if (servicePart.startsWith('SYS')) {
     throw new ServiceError(403, ERROR_CODES.systemMetric, `Adding SYS metric is not allowed: ${path}.metric.namespace is ${namespace}.`);
   }
+  const prefix = RESERVED_PREFIXES.find((reserved) => servicePart.startsWith(reserved));
+  if (prefix !== undefined) throw invalid(`${path}.metric.namespace`, `must not start with the reserved ${prefix}`);
   if (RESERVED_NAMESPACES.has(namespace)) throw invalid(`${path}.metric.namespace`, `must not be the reserved ${namespace}`);
   if (typeof metricName !== 'string' || !METRIC_NAME.test(metricName)) {
     throw invalid(`${path}.metric.metric_name`, 'must be 1 to 64 characters, a letter first, then letters, digits or _');
@@ -103,6 +114,7 @@ export class CesEndpoint implements ServiceEndpoint {
   constructor(
     private readonly context: EmulatorContext,
     private readonly received: ReceivedMetric[],
+    private readonly errorShape: CesErrorShape = 'http_code',
   ) {}
 
   classify(method: string, rawPath: string): string {
@@ -124,14 +136,24 @@ export class CesEndpoint implements ServiceEndpoint {
   readonly malformedResponse = apigw.malformedResponse;
   readonly tooLarge = apigw.tooLarge;
 
-  /** The V1.0 error body of Cloud Eye's error-code page; the code is in `details.code`. */
+  /**
+   * Cloud Eye's v1 error body. Its error-code page (https://support.huaweicloud.com/intl/en-us/api-ces/ErrorCode.html,
+   * "v1 Example Response") shows `{"http_code": "403", "message": {"details", "code"}}`; that is the
+   * default. Older regional copies of the page (e.g. …/eu-west-0-api-ces/ces_03_0056.html) show
+   * `{"code": 400, "element": "Bad Request", "message": "…", "details": {"details", "code"}}`, whose
+   * numeric `code` the Go v3 SDK cannot read; a test can choose it. Which one the live service sends
+   * is unconfirmed: our client reads both.
+   */
   private error(error: ServiceError): EmulatorResponse {
-    const element = error.status === 403 ? 'Forbidden' : 'Bad Request';
-    return jsonResponse(
-      error.status,
-      { code: error.status, element, message: 'The system received a request which cannot be recognized', details: { details: error.message, code: error.code } },
-      apigw.requestIdHeader(),
-    );
+    const body = this.errorShape === 'http_code'
+      ? { http_code: String(error.status), message: { details: error.message, code: error.code } }
+      : {
+          code: error.status,
+          element: error.status === 403 ? 'Forbidden' : 'Bad Request',
+          message: 'The system received a request which cannot be recognized',
+          details: { details: error.message, code: error.code },
+        };
+    return jsonResponse(error.status, body, apigw.requestIdHeader());
   }
 
   private route(method: string, rawPath: string): string | undefined {

@@ -5,6 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { LocalCloud } from './index.js';
+import { vpcepThrottled } from './named-faults.js';
 import { terminalSafe } from './subscriber-view.js';
 import { ACTIONABLE_STATUSES, CONNECTION_STATUSES } from './vpcep.js';
 import type { EmulatedConnection, EmulatedService } from './types.js';
@@ -26,6 +27,7 @@ export const CONSOLE_HELP = [
   '  reject CONNECTION                           reject it',
   '  fail CONNECTION [CODE [MESSAGE...]]         the endpoint fails (default EndPoint.0001)',
   '  remove CONNECTION                           the consumer deletes its endpoint',
+  '  throttle [N]                                the next N VPCEP requests (default 1) answer 400 EndPoint.0022',
   '  help                                        this list',
   '  quit                                        stop the local cloud (keeping --data-dir)',
 ].join('\n');
@@ -72,13 +74,28 @@ export function runConsoleCommand(cloud: LocalCloud, words: readonly string[]): 
       case 'fail':
       case 'remove':
         return { ok: true, output: changeConnection(cloud, verb, args) };
+      case 'throttle':
+        return { ok: true, output: throttle(cloud, args) };
       default:
-        throw new ConsoleError(`unknown command "${terminalSafe(verb)}"; commands: services, list, add-service, add-pending, accept, reject, fail, remove, help, quit`);
+        throw new ConsoleError(`unknown command "${terminalSafe(verb)}"; commands: services, list, add-service, add-pending, accept, reject, fail, remove, throttle, help, quit`);
     }
   } catch (error) {
     if (error instanceof ConsoleError) return { ok: false, output: `error: ${error.message}` };
     throw error;
   }
+}
+
+const MAX_THROTTLED = 1000;
+
+/** VPCEP's own throttling, as a client would meet it: 400 EndPoint.0022 on the next N requests. */
+function throttle(cloud: LocalCloud, args: readonly string[]): string {
+  const [raw = '1', ...extra] = args;
+  const count = /^[0-9]{1,4}$/.test(raw) ? Number(raw) : NaN;
+  if (extra.length > 0 || !(count >= 1 && count <= MAX_THROTTLED)) {
+    throw new ConsoleError(`throttle takes one number of requests from 1 to ${MAX_THROTTLED}, got "${terminalSafe(args.join(' '))}"`);
+  }
+  cloud.inject(vpcepThrottled({ times: count }));
+  return `the next ${count} VPCEP request(s) answer 400 EndPoint.0022 (the number of requests exceeded the limit)`;
 }
 
 function findService(cloud: LocalCloud, reference: string): EmulatedService {

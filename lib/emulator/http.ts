@@ -225,6 +225,8 @@ export class Listener {
 export interface EmulatorContext {
   readonly region: string;
   readonly projectId: string;
+  /** The account owning the project: VPCEP's `domain_id` of a service, OBS's object `<Owner>`. */
+  readonly domainId: string;
   readonly credentials: ReadonlyMap<string, CloudCredential>;
   now(): Date;
 }

@@ -3,6 +3,7 @@
  * about signatures and parameters, with a world tests can seed and change and faults they can
  * inject. The only cloud the tests, the bench and the demo ever talk to.
  */
+import { createHash } from 'node:crypto';
 import { BucketStore } from './bucket-store.js';
 import { CesEndpoint } from './ces.js';
 import { FaultTable } from './faults.js';
@@ -32,11 +33,13 @@ import { connectionToWire, serviceToPublic, VpcepStore } from './vpcep-store.js'
 import { WORLD_SCHEMA, type WorldSnapshot } from './world-snapshot.js';
 
 export { API } from './api-names.js';
+export { offsetPastEndRefused, vpcepThrottled, type NamedFaultOptions } from './named-faults.js';
 export { parseWorldSnapshot, WorldFileError, type WorldSnapshot } from './world-snapshot.js';
 export type {
   ApiCall,
   CloudCredential,
   CloudEndpoints,
+  CesErrorShape,
   CloudWorld,
   ConnectionError,
   ConnectionSeed,
@@ -72,6 +75,7 @@ export class LocalCloud implements CloudWorld {
   private readonly clock: () => Date;
   private readonly acceptDelayMs: number;
   private readonly publishListeners = new Set<(message: PublishedMessage) => void>();
+  private readonly refusalListeners = new Set<(call: ApiCall) => void>();
   private readonly vpcepStore: VpcepStore;
   private readonly bucketStore = new BucketStore();
   private readonly smn: SmnEndpoint;
@@ -94,6 +98,8 @@ export class LocalCloud implements CloudWorld {
     const context: EmulatorContext = {
       region: this.region,
       projectId: this.projectId,
+      // The emulator has no accounts: a stable 32-hex id derived from the project stands for its owner.
+      domainId: createHash('sha256').update(`domain:${this.projectId}`).digest('hex').slice(0, 32),
       credentials,
       now: () => this.clock(),
     };
@@ -103,7 +109,7 @@ export class LocalCloud implements CloudWorld {
       for (const listener of this.publishListeners) listener(message);
     });
     const vpcep = new VpcepEndpoint(context, this.vpcepStore, { errorShape: options.vpcepErrorShape ?? 'flat', acceptDelayMs: this.acceptDelayMs });
-    this.services = [vpcep, this.smn, new ObsEndpoint(context, this.bucketStore), new CesEndpoint(context, this.metrics)];
+    this.services = [vpcep, this.smn, new ObsEndpoint(context, this.bucketStore), new CesEndpoint(context, this.metrics, options.cesErrorShape)];
   }
 
   static async start(options: LocalCloudOptions): Promise<LocalCloud> {
@@ -115,6 +121,9 @@ export class LocalCloud implements CloudWorld {
       world: cloud,
       sleep: (ms) => cloud.sleep(ms),
       isStopped: () => cloud.stopped,
+      refused: (call) => {
+        for (const listener of cloud.refusalListeners) listener(call);
+      },
     };
     try {
       for (const [index, service] of cloud.services.entries()) {
@@ -213,6 +222,15 @@ export class LocalCloud implements CloudWorld {
   onPublish(listener: (message: PublishedMessage) => void): () => void {
     this.publishListeners.add(listener);
     return () => this.publishListeners.delete(listener);
+  }
+
+  /**
+   * Calls `listener` with every request refused for its signature; `call.authFailure` says why
+   * (never a key, token or signature). Returns the unsubscribe function.
+   */
+  onAuthFailure(listener: (call: ApiCall) => void): () => void {
+    this.refusalListeners.add(listener);
+    return () => this.refusalListeners.delete(listener);
   }
 
   // ---- keeping the world --------------------------------------------------------------------

@@ -14,6 +14,7 @@ import { commonHeaders, escapeXml, etagMatches, httpDate, obsErrorResponse, XML_
 import { pathStylePath, routeObs } from './obs-routes.js';
 import type { ObsDialect } from './obs-signature.js';
 import { headerPrefix, verifyObsSignature } from './obs-signature.js';
+import { V4_ALGORITHM, verifyObsV4Signature } from './obs-signature-v4.js';
 import type { ApiCall } from './types.js';
 
 const MAX_LIST_KEYS = 1000;
@@ -38,7 +39,9 @@ export class ObsEndpoint implements ServiceEndpoint {
     // OBS authenticates before it looks at what is asked. The signed resource is `/bucket/key`
     // even when the bucket travelled in the Host.
     const host = request.headers.host ?? '';
-    const auth = verifyObsSignature(request, this.context.credentials, this.context.now(), pathStylePath(request.rawPath, host));
+    const auth = (request.headers.authorization ?? '').startsWith(V4_ALGORITHM)
+      ? verifyObsV4Signature(request, this.context.credentials, this.context.now(), this.context.region)
+      : verifyObsSignature(request, this.context.credentials, this.context.now(), pathStylePath(request.rawPath, host));
     const dialect = auth.dialect;
     const respond = (response: EmulatorResponse): EmulatorResponse => {
       // A HEAD response has no body, but keeps the headers a GET would send.
@@ -207,7 +210,9 @@ export class ObsEndpoint implements ServiceEndpoint {
       const version = this.store.get(bucket, key) as ObjectVersion;
       contents.push(
         `<Contents><Key>${encode(key)}</Key><LastModified>${new Date(version.lastModifiedMs).toISOString()}</LastModified>` +
-          `<ETag>${escapeXml(version.etag)}</ETag><Size>${version.body.length}</Size><StorageClass>STANDARD</StorageClass></Contents>`,
+          `<ETag>${escapeXml(version.etag)}</ETag><Size>${version.body.length}</Size>` +
+          // OBS's ListObjects names each object's owner by account id only (no DisplayName, unlike S3).
+          `<Owner><ID>${this.context.domainId}</ID></Owner><StorageClass>STANDARD</StorageClass></Contents>`,
       );
       lastReturned = key;
     }

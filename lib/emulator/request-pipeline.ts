@@ -18,6 +18,8 @@ export interface PipelineHost {
   readonly world: CloudWorld;
   sleep(ms: number): Promise<void>;
   isStopped(): boolean;
+  /** Told of every request refused for its signature, with the reason in `call.authFailure`. */
+  refused(call: ApiCall): void;
 }
 
 export async function serveRequest(host: PipelineHost, service: ServiceEndpoint, request: IncomingMessage, wire: ServerResponse): Promise<void> {
@@ -38,6 +40,7 @@ export async function serveRequest(host: PipelineHost, service: ServiceEndpoint,
   const answer = (response: EmulatorResponse, closeAfter = false): void => {
     call.status = response.status;
     send(wire, response, closeAfter);
+    if (call.authFailure !== undefined) host.refused(call);
   };
 
   try {

@@ -11,22 +11,36 @@ import type { EmulatorContext, EmulatorResponse, IncomingRequest, ServiceEndpoin
 import { jsonObjectBody, jsonResponse, tryDecode } from './http.js';
 import type { ApiCall, PublishedMessage } from './types.js';
 
-// SMN error codes. SMN.0005 (invalid URN), SMN.0006 (topic not found) and SMN.0021 (invalid
-// message_structure) are documented with these meanings. The others are our choice where the
-// public list gave none we could confirm for publish: SMN.0001 unreadable body, SMN.0007 subject,
-// SMN.0008 message, SMN.0009 time_to_live, SMN.0010 project mismatch (403), SMN.0023 unknown
-// message template (404).
+// SMN's error-code page (API reference, "Error Codes"; the reference's SMN entry): SMN.0001 no
+// permission (403), SMN.0005 invalid topic URN (400), SMN.0006 topic not found (404), SMN.0008
+// "Parameter: Subject is invalid" (403), SMN.0009 "Parameter: Message is invalid" (403), SMN.0021
+// "MessageStructure is invalid" (400), SMN.0027 message template not found (404). A 403 can thus be
+// about the message, not the caller. The page gives no code for an unreadable body or a bad
+// time_to_live; we answer those as an invalid message (403 SMN.0009), the nearest documented meaning.
 const ERROR_CODES = {
-  body: 'SMN.0001',
+  forbidden: 'SMN.0001',
   urn: 'SMN.0005',
   topicNotFound: 'SMN.0006',
-  subject: 'SMN.0007',
-  message: 'SMN.0008',
-  ttl: 'SMN.0009',
-  forbidden: 'SMN.0010',
+  subject: 'SMN.0008',
+  message: 'SMN.0009',
   structure: 'SMN.0021',
-  template: 'SMN.0023',
+  template: 'SMN.0027',
 } as const;
+
+/** A documented refusal: its status comes with its code. */
+const STATUS: Record<(typeof ERROR_CODES)[keyof typeof ERROR_CODES], number> = {
+  'SMN.0001': 403,
+  'SMN.0005': 400,
+  'SMN.0006': 404,
+  'SMN.0008': 403,
+  'SMN.0009': 403,
+  'SMN.0021': 400,
+  'SMN.0027': 404,
+};
+
+function refused(code: (typeof ERROR_CODES)[keyof typeof ERROR_CODES], message: string): ServiceError {
+  return new ServiceError(STATUS[code], code, message);
+}
 
 const MAX_SUBJECT_BYTES = 512;
 const MAX_MESSAGE_BYTES = 256 * 1024;
@@ -52,33 +66,43 @@ function smnResponse(status: number, body: Record<string, unknown>): EmulatorRes
   return jsonResponse(status, { request_id: requestId, ...body }, { 'X-Request-Id': requestId });
 }
 
+/** The request body as a JSON object; anything else is an invalid message. */
+function parseBody(rawBody: Buffer): Record<string, unknown> {
+  try {
+    return jsonObjectBody(rawBody, ERROR_CODES.message);
+  } catch (error) {
+    if (error instanceof ServiceError) throw refused(ERROR_CODES.message, `Parameter: Message is invalid: ${error.message}`);
+    throw error;
+  }
+}
+
 /** Parses and checks `message_structure`, a JSON string holding an object of strings. */
 function parseStructure(raw: unknown): Record<string, string> {
-  if (typeof raw !== 'string') throw new ServiceError(400, ERROR_CODES.structure, 'MessageStructure is invalid: it must be a JSON string.');
-  if (byteLength(raw) > MAX_MESSAGE_BYTES) throw new ServiceError(400, ERROR_CODES.structure, 'MessageStructure is invalid: larger than 256 KB.');
+  if (typeof raw !== 'string') throw refused(ERROR_CODES.structure, 'MessageStructure is invalid: it must be a JSON string.');
+  if (byteLength(raw) > MAX_MESSAGE_BYTES) throw refused(ERROR_CODES.structure, 'MessageStructure is invalid: larger than 256 KB.');
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw);
   } catch {
-    throw new ServiceError(400, ERROR_CODES.structure, 'MessageStructure is invalid: not valid JSON.');
+    throw refused(ERROR_CODES.structure, 'MessageStructure is invalid: not valid JSON.');
   }
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new ServiceError(400, ERROR_CODES.structure, 'MessageStructure is invalid: must be a JSON object.');
+    throw refused(ERROR_CODES.structure, 'MessageStructure is invalid: must be a JSON object.');
   }
   const entries = Object.entries(parsed);
   for (const [key, value] of entries) {
-    if (!STRUCTURE_PROTOCOLS.has(key)) throw new ServiceError(400, ERROR_CODES.structure, `MessageStructure is invalid: unknown protocol key ${key}.`);
-    if (typeof value !== 'string') throw new ServiceError(400, ERROR_CODES.structure, `MessageStructure is invalid: ${key} must be a string.`);
+    if (!STRUCTURE_PROTOCOLS.has(key)) throw refused(ERROR_CODES.structure, `MessageStructure is invalid: unknown protocol key ${key}.`);
+    if (typeof value !== 'string') throw refused(ERROR_CODES.structure, `MessageStructure is invalid: ${key} must be a string.`);
   }
   const structure = Object.fromEntries(entries) as Record<string, string>;
   if (structure.default === undefined || structure.default === '') {
-    throw new ServiceError(400, ERROR_CODES.structure, 'MessageStructure is invalid: the default key is required.');
+    throw refused(ERROR_CODES.structure, 'MessageStructure is invalid: the default key is required.');
   }
   const sms = structure.sms;
   if (sms !== undefined) {
-    if ([...sms].length > MAX_SMS_CHARS) throw new ServiceError(400, ERROR_CODES.structure, 'MessageStructure is invalid: sms is longer than 490 characters.');
+    if ([...sms].length > MAX_SMS_CHARS) throw refused(ERROR_CODES.structure, 'MessageStructure is invalid: sms is longer than 490 characters.');
     // Carriers reserve these brackets for the sender signature.
-    if (/[[\]【】]/.test(sms)) throw new ServiceError(400, ERROR_CODES.structure, 'MessageStructure is invalid: sms must not contain [ ] 【 】.');
+    if (/[[\]【】]/.test(sms)) throw refused(ERROR_CODES.structure, 'MessageStructure is invalid: sms must not contain [ ] 【 】.');
   }
   return structure;
 }
@@ -110,7 +134,7 @@ export class SmnEndpoint implements ServiceEndpoint {
   handle(request: IncomingRequest, call: ApiCall): EmulatorResponse {
     return apigw.serveBehindGateway(this.route(request.method, request.rawPath), request, call, this.context, (matched) => {
       if (matched.projectId !== this.context.projectId) {
-        throw new ServiceError(403, ERROR_CODES.forbidden, 'You do not have permission to access this project.');
+        throw refused(ERROR_CODES.forbidden, 'You do not have permission to access this project.');
       }
       const messageId = this.publish(matched.topicUrn, request.body);
       return smnResponse(200, { message_id: messageId });
@@ -135,28 +159,28 @@ export class SmnEndpoint implements ServiceEndpoint {
   private publish(topicUrn: string, rawBody: Buffer): string {
     const urn = /^urn:smn:([^:]+):([^:]+):([^:]+)$/.exec(topicUrn);
     if (urn === null || urn[1] !== this.context.region || urn[2] !== this.context.projectId || !isValidTopicName(urn[3] ?? '')) {
-      throw new ServiceError(400, ERROR_CODES.urn, 'Invalid topic URN.');
+      throw refused(ERROR_CODES.urn, 'Invalid topic URN.');
     }
-    if (!this.topics.has(urn[3] ?? '')) throw new ServiceError(404, ERROR_CODES.topicNotFound, 'Topic not found.');
+    if (!this.topics.has(urn[3] ?? '')) throw refused(ERROR_CODES.topicNotFound, 'Topic not found.');
     // SMN documents 256 KB for `message` and says nothing of what it measures for
     // `message_structure`. We take the strictest reading, the whole request body: the subject, the
     // structure escaped once more as a JSON string (15–20 % larger than itself) and the JSON around
-    // them. Which code the live service answers is undocumented; we answer SMN.0008, our code for
-    // an invalid message, because the documented limit is the message's. A client must treat any
-    // such 400 as "split and retry" rather than rely on the code.
+    // them. Which code the live service answers is undocumented; we answer 403 SMN.0009 "Message
+    // is invalid", because the documented limit is the message's. A client must treat a refusal
+    // of the message, whatever its status, as "split and retry" rather than rely on the code.
     if (rawBody.length > MAX_BODY_BYTES) {
-      throw new ServiceError(400, ERROR_CODES.message, `Parameter: Message is invalid: the request body is ${rawBody.length} bytes, larger than 256 KB.`);
+      throw refused(ERROR_CODES.message, `Parameter: Message is invalid: the request body is ${rawBody.length} bytes, larger than 256 KB.`);
     }
 
-    const body = jsonObjectBody(rawBody, ERROR_CODES.body);
+    const body = parseBody(rawBody);
 
     const { subject, message, time_to_live: ttl } = body;
     if (subject !== undefined) {
-      if (typeof subject !== 'string') throw new ServiceError(400, ERROR_CODES.subject, 'Parameter: Subject is invalid: must be a string.');
-      if (byteLength(subject) > MAX_SUBJECT_BYTES) throw new ServiceError(400, ERROR_CODES.subject, 'Parameter: Subject is invalid: longer than 512 bytes.');
+      if (typeof subject !== 'string') throw refused(ERROR_CODES.subject, 'Parameter: Subject is invalid: must be a string.');
+      if (byteLength(subject) > MAX_SUBJECT_BYTES) throw refused(ERROR_CODES.subject, 'Parameter: Subject is invalid: longer than 512 bytes.');
     }
     if (ttl !== undefined && (typeof ttl !== 'string' || !/^[0-9]{1,10}$/.test(ttl))) {
-      throw new ServiceError(400, ERROR_CODES.ttl, 'Parameter: time_to_live is invalid: must be a string of digits.');
+      throw refused(ERROR_CODES.message, 'Parameter: time_to_live is invalid: must be a string of digits.');
     }
 
     // Precedence: message_structure, then message_template_name, then message.
@@ -166,13 +190,13 @@ export class SmnEndpoint implements ServiceEndpoint {
       entry.messageStructure = parseStructure(body.message_structure);
     } else if (body.message_template_name !== undefined && body.message_template_name !== '') {
       // The emulator holds no templates, so every template name is unknown.
-      throw new ServiceError(404, ERROR_CODES.template, 'Message template not found.');
+      throw refused(ERROR_CODES.template, 'Message template not found.');
     } else if (message !== undefined && message !== '') {
-      if (typeof message !== 'string') throw new ServiceError(400, ERROR_CODES.message, 'Parameter: Message is invalid: must be a string.');
-      if (byteLength(message) > MAX_MESSAGE_BYTES) throw new ServiceError(400, ERROR_CODES.message, 'Parameter: Message is invalid: larger than 256 KB.');
+      if (typeof message !== 'string') throw refused(ERROR_CODES.message, 'Parameter: Message is invalid: must be a string.');
+      if (byteLength(message) > MAX_MESSAGE_BYTES) throw refused(ERROR_CODES.message, 'Parameter: Message is invalid: larger than 256 KB.');
       entry.message = message;
     } else {
-      throw new ServiceError(400, ERROR_CODES.message, 'Parameter: Message is invalid: one of message_structure, message_template_name or message is required.');
+      throw refused(ERROR_CODES.message, 'Parameter: Message is invalid: one of message_structure, message_template_name or message is required.');
     }
     // A message that also carries `message` alongside a structure keeps it for inspection.
     if (entry.message === undefined && typeof message === 'string') entry.message = message;

@@ -20,6 +20,13 @@ export interface CloudCredential {
  */
 export type VpcepErrorShape = 'flat' | 'nested';
 
+/**
+ * Cloud Eye's two documented v1 error bodies: `http_code` (the current error-code page:
+ * `{"http_code","message":{"details","code"}}`) and `element` (older copies:
+ * `{"code": <number>,"element","message","details":{"details","code"}}`).
+ */
+export type CesErrorShape = 'http_code' | 'element';
+
 export interface LocalCloudOptions {
   /** Default 'ap-southeast-1'. */
   region?: string;
@@ -32,6 +39,8 @@ export interface LocalCloudOptions {
   clock?: () => Date;
   /** The body shape of VPCEP's own errors (EndPoint.*); default 'flat'. Gateway errors keep APIG's shape. */
   vpcepErrorShape?: VpcepErrorShape;
+  /** The body shape of Cloud Eye's own errors (ces.*); default 'http_code'. */
+  cesErrorShape?: CesErrorShape;
   /**
    * How long a connection accepted with `receive` stays `creating` before it is `accepted`, in
    * milliseconds of `clock`; default 1500. `settleConnections()` completes them at once.

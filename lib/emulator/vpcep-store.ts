@@ -2,7 +2,7 @@
  * VPCEP's world held in memory: endpoint services and their connections, with marker ids,
  * second-precision timestamps and sorted views cached for paging through 100,000 connections.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { ConnectionError, ConnectionSeed, EmulatedConnection, EmulatedService, ServiceSeed } from './types.js';
 import type { ConnectionSnapshot, ServiceSnapshot } from './world-snapshot.js';
 
@@ -57,6 +57,51 @@ export function connectionToWire(connection: ConnectionRecord): EmulatedConnecti
   };
   if (connection.error !== undefined) wire.error = connection.error.map((error) => ({ ...error }));
   return wire;
+}
+
+// A service's connection_count counts only the endpoints that are (becoming) connected.
+const COUNTED_STATUSES = new Set(['creating', 'accepted']);
+
+/** A UUID derived from the service id, so a field the world file does not keep is stable across restarts. */
+function derivedUuid(serviceId: string, purpose: string): string {
+  const hex = createHash('sha256').update(`${purpose}:${serviceId}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}
+
+/**
+ * One endpoint service as VPCEP reports it, in the listing and in the one-service query alike:
+ * every field of the SDK models (huaweicloud-sdk-go-v3 `vpcep/v1/model/model_service_list.go` and
+ * `model_list_service_details_response.go`; huaweicloud-sdk-nodejs-v3 `vpcep/v1/model/ServiceList.ts`,
+ * which adds description, public_border_group and enable_policy), with the values a private
+ * VM-backed interface service has: one TCP port mapping, no tags, proxy protocol off, no policy,
+ * no errors. `vip_port_id` is left out: the models send it only for VIP services.
+ */
+export function endpointServiceToWire(service: ServiceRecord, projectId: string, ownerDomainId: string): Record<string, unknown> {
+  let connectionCount = 0;
+  for (const connection of service.connections.values()) if (COUNTED_STATUSES.has(connection.status)) connectionCount++;
+  return {
+    id: service.id,
+    port_id: derivedUuid(service.id, 'port'),
+    service_name: service.serviceName,
+    server_type: 'VM',
+    vpc_id: service.vpcId,
+    approval_enabled: service.approvalEnabled,
+    status: 'available',
+    service_type: 'interface',
+    created_at: formatApiTime(service.createdMs),
+    updated_at: formatApiTime(service.updatedMs),
+    project_id: projectId,
+    domain_id: ownerDomainId,
+    cidr_type: 'internal',
+    ports: [{ client_port: 443, server_port: 8443, protocol: 'TCP' }],
+    tags: [],
+    connection_count: connectionCount,
+    tcp_proxy: 'close',
+    error: [],
+    description: '',
+    public_border_group: 'center',
+    enable_policy: false,
+  };
 }
 
 export function serviceToPublic(service: ServiceRecord): EmulatedService {

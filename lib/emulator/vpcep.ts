@@ -1,5 +1,6 @@
 /**
- * The VPC Endpoint API v1 behind its gateway: list endpoint services, list one service's
+ * The VPC Endpoint API v1 behind its gateway: list endpoint services, show one (the same shape as
+ * a listed one, built by `serviceToWire`), list one service's
  * connections, accept (`receive`) or reject one connection. Parameters are checked as the API
  * reference documents them, with its EndPoint.* error codes.
  */
@@ -17,7 +18,7 @@ import type { ConnectionRecord, ConnectionSortKey, ServiceRecord, VpcepStore } f
  * connections still being created, being deleted, or failed. The emulator's console follows it too.
  */
 export const ACTIONABLE_STATUSES: readonly string[] = ['pendingAcceptance', 'accepted', 'rejected'];
-import { connectionToWire, formatApiTime } from './vpcep-store.js';
+import { connectionToWire, endpointServiceToWire } from './vpcep-store.js';
 
 // Error codes from the VPCEP API reference.
 const ERROR_CODES = {
@@ -35,8 +36,6 @@ const ERROR_CODES = {
 // The documented statuses.
 export const CONNECTION_STATUSES: ReadonlySet<string> = new Set(['pendingAcceptance', 'creating', 'accepted', 'rejected', 'failed', 'deleting']);
 const SERVICE_STATUSES = new Set(['creating', 'available', 'failed', 'deleting']);
-// A service's connection_count counts only the endpoints that are (becoming) connected.
-const COUNTED_STATUSES = new Set(['creating', 'accepted']);
 
 interface VpcepBehaviour {
   errorShape: VpcepErrorShape;
@@ -46,6 +45,7 @@ interface VpcepBehaviour {
 
 type Route =
   | { api: typeof API.listServices; projectId: string }
+  | { api: typeof API.getService; projectId: string; serviceId: string }
   | { api: typeof API.listConnections; projectId: string; serviceId: string }
   | { api: typeof API.connectionAction; projectId: string; serviceId: string };
 
@@ -55,6 +55,7 @@ function route(method: string, rawPath: string): Route | undefined {
   const projectId = segments[2] ?? '';
   if (segments.length === 4 && method === 'GET') return { api: API.listServices, projectId };
   const serviceId = segments[4] ?? '';
+  if (segments.length === 5 && method === 'GET' && serviceId !== '') return { api: API.getService, projectId, serviceId };
   if (segments[5] !== 'connections' || serviceId === '') return undefined;
   if (segments.length === 6 && method === 'GET') return { api: API.listConnections, projectId, serviceId };
   if (segments.length === 7 && segments[6] === 'action' && method === 'POST') return { api: API.connectionAction, projectId, serviceId };
@@ -110,6 +111,8 @@ export class VpcepEndpoint implements ServiceEndpoint {
       switch (matched.api) {
         case API.listServices:
           return this.ok(this.listServices(query));
+        case API.getService:
+          return this.ok(this.serviceToWire(this.requireService(matched.serviceId)));
         case API.listConnections:
           return this.ok(this.listConnections(matched.serviceId, query));
         case API.connectionAction:
@@ -139,8 +142,6 @@ export class VpcepEndpoint implements ServiceEndpoint {
   }
 
   private listServices(query: Map<string, string>): unknown {
-    // limit=0 is inside the documented 0–1000 range; we answer it as a count-only query (no
-    // items, real total_count) rather than guess that it means "everything".
     const limit = integerParameter(query, 'limit', 10, 0, 1000, ERROR_CODES.limit);
     const offset = integerParameter(query, 'offset', 0, 0, Number.MAX_SAFE_INTEGER, ERROR_CODES.offset);
     // Sources disagree on created_at vs create_at, so both spellings are accepted here.
@@ -169,20 +170,9 @@ export class VpcepEndpoint implements ServiceEndpoint {
     };
   }
 
-  private serviceToWire(service: ServiceRecord): unknown {
-    return {
-      id: service.id,
-      service_name: service.serviceName,
-      status: 'available',
-      approval_enabled: service.approvalEnabled,
-      vpc_id: service.vpcId,
-      service_type: 'interface',
-      server_type: 'VM',
-      created_at: formatApiTime(service.createdMs),
-      updated_at: formatApiTime(service.updatedMs),
-      project_id: this.context.projectId,
-      connection_count: countConnected(service),
-    };
+  /** The shape of one service, shared by the listing and the one-service query. */
+  private serviceToWire(service: ServiceRecord): Record<string, unknown> {
+    return endpointServiceToWire(service, this.context.projectId, this.context.domainId);
   }
 
   private requireService(serviceId: string): ServiceRecord {
@@ -192,7 +182,9 @@ export class VpcepEndpoint implements ServiceEndpoint {
   }
 
   private listConnections(serviceId: string, query: Map<string, string>): unknown {
-    const limit = integerParameter(query, 'limit', 10, 1, 1000, ERROR_CODES.limit);
+    // The SDK models document 0–1000 for both listings. limit=0 is answered as a count-only query
+    // (no items, the real total_count) rather than guessed to mean "everything".
+    const limit = integerParameter(query, 'limit', 10, 0, 1000, ERROR_CODES.limit);
     const offset = integerParameter(query, 'offset', 0, 0, Number.MAX_SAFE_INTEGER, ERROR_CODES.offset);
     const sortKeyRaw = query.get('sort_key') ?? 'create_at';
     if (sortKeyRaw !== 'create_at' && sortKeyRaw !== 'update_at') {
@@ -219,11 +211,11 @@ export class VpcepEndpoint implements ServiceEndpoint {
     } else {
       ascending = this.store.sortedConnections(service, sortKey, status);
     }
-    // The reference: offset must be less than the total (EndPoint.0010 "Invalid offset"). Offset 0
-    // on an empty list is the only way to learn that it is empty, so it stays valid.
-    if (offset > 0 && offset >= ascending.length) {
-      throw new ServiceError(400, ERROR_CODES.offset, `Invalid offset: ${offset} is not less than the total ${ascending.length}.`);
-    }
+    // An offset at or past the end is an empty page with the true total: golangsdk's pager reads
+    // until an empty page, so it always asks for one, and the Terraform provider's connections
+    // data source passes its acceptance tests against the real service that way. The reference's
+    // "offset must be less than the total" (400 EndPoint.0010) stays available as an injected
+    // fault (named-faults.ts: offsetPastEndRefused).
     return {
       connections: page(ascending, direction, offset, limit).map(connectionToWire),
       total_count: ascending.length,
@@ -258,10 +250,4 @@ export class VpcepEndpoint implements ServiceEndpoint {
     }
     return { connections: [connectionToWire(connection)] };
   }
-}
-
-function countConnected(service: ServiceRecord): number {
-  let count = 0;
-  for (const connection of service.connections.values()) if (COUNTED_STATUSES.has(connection.status)) count++;
-  return count;
 }

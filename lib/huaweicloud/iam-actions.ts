@@ -6,6 +6,12 @@
  */
 export const IAM_ACTIONS = {
   listServices: 'vpcep:epservices:list',
+  /**
+   * One service's details: asked only for a service missing from a listing, to tell deleted
+   * (404) from not listed this time. Role-based name (the identity-policy name is
+   * vpcep:endpointServices:get, with this one as its alias).
+   */
+  getService: 'vpcep:epservices:get',
   listConnections: 'vpcep:connections:list',
   /** Only with APPROVAL_MODE=enforce: accepting or rejecting a connection. */
   connectionAction: 'vpcep:connections:update',

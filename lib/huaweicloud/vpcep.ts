@@ -2,12 +2,14 @@
  * The VPC Endpoint API calls the monitor needs, with every response checked against the documented
  * shape before use: a malformed page must become a scan failure, never a crash or a silent gap.
  */
-import { ResponseShapeError } from './errors.js';
+import { ApiError, ResponseShapeError } from './errors.js';
 import { IAM_ACTIONS } from './iam-actions.js';
 import type { SignedClient } from './signed-client.js';
 
 /** The API's maximum page size: one call per 1000 connections. */
 export const MAX_PAGE_SIZE = 1000;
+/** Re-reads of a service listing that moved while paged, before the last read is taken as it is. */
+const MAX_SERVICE_LIST_REREADS = 2;
 
 /** An endpoint service, as the monitor needs it. */
 export interface EndpointService {
@@ -48,8 +50,35 @@ export class VpcepClient {
     private readonly actionClient: SignedClient = client,
   ) {}
 
+  /**
+   * Every endpoint service, each once. A listing whose total_count moved between pages (a service
+   * created or deleted meanwhile shifts the others across pages) is read again, at most twice; the
+   * last read is returned then. Either way a service missing from it is not taken as deleted: the
+   * monitor asks `getService` first.
+   */
   async listServices(): Promise<EndpointService[]> {
-    const services: EndpointService[] = [];
+    let read = await this.listServicesOnce();
+    for (let again = 0; again < MAX_SERVICE_LIST_REREADS && read.moved; again++) read = await this.listServicesOnce();
+    return read.services;
+  }
+
+  /** One endpoint service, or `undefined` when VPCEP says it does not exist (404). */
+  async getService(serviceId: string): Promise<EndpointService | undefined> {
+    const api = IAM_ACTIONS.getService;
+    try {
+      const { body } = await this.client.request({ api, method: 'GET', path: `/v1/${this.projectId}/vpc-endpoint-services/${encodeURIComponent(serviceId)}` });
+      const service = objectOf(body, api);
+      return { id: stringField(service, 'id', api), name: optionalString(service, 'service_name') ?? '' };
+    } catch (error) {
+      // VPCEP's own 404 (EndPoint.0005); a gateway's 404 (APIGW.0101, no such API) says nothing of the service.
+      if (error instanceof ApiError && error.status === 404 && !/^APIGW?\./.test(error.code ?? '')) return undefined;
+      throw error;
+    }
+  }
+
+  private async listServicesOnce(): Promise<{ services: EndpointService[]; moved: boolean }> {
+    const byId = new Map<string, EndpointService>();
+    let first: number | undefined;
     // Without sort_key the API orders by creation time; sources disagree on the key's spelling
     // (create_at vs created_at), so we leave it out.
     for (let offset = 0; ; offset += MAX_PAGE_SIZE) {
@@ -63,11 +92,15 @@ export class VpcepClient {
       const page = objectOf(body, api);
       const items = arrayField(page, 'endpoint_services', api);
       const total = countField(page, 'total_count', api);
+      first ??= total;
+      // A service repeated (on two pages of a list that moved, or twice on one) is one service.
       for (const item of items) {
         const service = objectOf(item, api);
-        services.push({ id: stringField(service, 'id', api), name: optionalString(service, 'service_name') ?? '' });
+        const id = stringField(service, 'id', api);
+        if (!byId.has(id)) byId.set(id, { id, name: optionalString(service, 'service_name') ?? '' });
       }
-      if (items.length === 0 || offset + MAX_PAGE_SIZE >= total) return services;
+      if (total !== first) return { services: [...byId.values()], moved: true };
+      if (items.length === 0 || offset + MAX_PAGE_SIZE >= total) return { services: [...byId.values()], moved: false };
     }
   }
 

@@ -10,7 +10,7 @@ import type { Connection, ConnectionError, EndpointService, ObjectStore } from '
 
 export type AuditChange = 'added' | 'removed' | 'status' | 'action' | 'undeliverable';
 
-/** One line of the trail. The README documents these fields; keep them in step. */
+/** One line of the trail. docs/audit-and-report.md documents these fields; keep them in step. */
 export interface AuditRecord {
   /** When the monitor detected the change (ISO 8601). */
   at: string;

@@ -67,3 +67,27 @@ interface RunSummaryLike {
 export class OverlapError extends MonitorError {
   override name = 'OverlapError';
 }
+
+/**
+ * The stored state was written by another monitor: another project or region, or a deployment
+ * watching other services under the same prefix. It is left as it is, nothing is diffed against
+ * it, and the run fails naming both, so the platform's error metric fires.
+ */
+export class ForeignStateError extends MonitorError {
+  override name = 'ForeignStateError';
+}
+
+/**
+ * Runs keep finding the state lease held by the same invocation: the second run skipped for it
+ * fails, so a stuck lease cannot hold every alert back in silence.
+ */
+export class LeaseHeldError extends MonitorError {
+  override name = 'LeaseHeldError';
+  constructor(
+    message: string,
+    /** What the skipped run saw; the handler logs it as the run's summary. */
+    readonly summary: RunSummaryLike,
+  ) {
+    super(message);
+  }
+}

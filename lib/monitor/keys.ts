@@ -3,6 +3,8 @@
  *
  *   {prefix}state.json                                   the snapshot, outbox and pending book
  *   {prefix}lease.json                                   who may write the state right now
+ *   {prefix}lease-skipped.json                           runs that found the lease held, and by whom
+ *   {prefix}notices/foreign-state-{owner}.json           a state of another monitor was reported
  *   {prefix}audit/YYYY/MM/DD/{time}-{runId}.jsonl        the trail, one object per run (+ ~0002 parts)
  *   {prefix}quarantine/state-{time}.json                 unreadable state, set aside
  *   {prefix}dead-letter/YYYY/MM/DD/{time}-{runId}.jsonl  alerts SMN refused for good
@@ -16,6 +18,16 @@ export function stateKey(prefix: string): string {
 
 export function leaseKey(prefix: string): string {
   return `${prefix}lease.json`;
+}
+
+/** Written by runs that skip for a held lease (they may not write the state). */
+export function leaseSkipsKey(prefix: string): string {
+  return `${prefix}lease-skipped.json`;
+}
+
+/** That this monitor (`ownerDigest`, a hex digest of its owner record) was told of a foreign state. */
+export function foreignStateNoticeKey(prefix: string, ownerDigest: string): string {
+  return `${prefix}notices/foreign-state-${ownerDigest.replace(/[^0-9a-f]/g, '').slice(0, 16)}.json`;
 }
 
 /** `{prefix}audit/YYYY/MM/DD/` for the UTC day of `date`. */

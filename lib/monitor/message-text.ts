@@ -94,7 +94,7 @@ export function smsSafe(text: string): string {
   return truncate(text.replace(/[[\]【】]/g, ''), SMS_MAX_CHARS);
 }
 
-/** The event as machines receive it: stable field names, documented in the README. */
+/** The event as machines receive it: stable field names, documented in docs/messages.md. */
 export function payloadEvent(event: AlertEvent): Record<string, unknown> {
   return {
     id: event.id,

@@ -22,6 +22,8 @@ export const RUN_METRICS = {
   services_unreadable: 'count',
   alerts_undelivered: 'count',
   run_duration_ms: 'ms',
+  /** 1 when the run found the state lease held and wrote and published nothing. */
+  run_skipped: 'count',
 } as const;
 
 export type MetricName = keyof typeof SERVICE_METRICS | keyof typeof RUN_METRICS;
@@ -50,6 +52,8 @@ export interface RunFigures {
   unreadable: number;
   undelivered: number;
   durationMs: number;
+  /** Whether the run was skipped for a held lease. */
+  skipped?: boolean;
   now: Date;
 }
 
@@ -73,14 +77,17 @@ export function runMetrics(figures: RunFigures): Metric[] {
   }
   const dimension = { name: 'project_id', value: dimensionValue(figures.projectId) } as const;
   const run = (name: keyof typeof RUN_METRICS, value: number): Metric => ({ name, dimension, value: amount(value), unit: RUN_METRICS[name] });
-  metrics.push(run('services_unreadable', figures.unreadable), run('alerts_undelivered', figures.undelivered), run('run_duration_ms', figures.durationMs));
+  metrics.push(run('services_unreadable', figures.unreadable), run('alerts_undelivered', figures.undelivered), run('run_duration_ms', figures.durationMs), run('run_skipped', figures.skipped ? 1 : 0));
   return metrics;
 }
 
-/** Cloud Eye takes `[A-Za-z0-9_.-]`, 1–256 characters, as a dimension value. */
+/**
+ * Cloud Eye takes 1–256 characters of `[A-Za-z0-9_-]`, a letter or digit first, as a dimension
+ * value (no dot). Ids (UUIDs, 32-hex project ids) pass unchanged.
+ */
 export function dimensionValue(value: string): string {
-  const cleaned = value.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 256);
-  return cleaned === '' ? '_' : cleaned;
+  const cleaned = value.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, 256);
+  return /^[A-Za-z0-9]/.test(cleaned) ? cleaned : `x${cleaned}`.slice(0, 256);
 }
 
 // A clock that stepped back or a count gone wrong must not become a datum Cloud Eye refuses.

@@ -14,6 +14,7 @@ import type { Connection } from './ports.js';
 import { type DueReminder, dueReminders } from './reminders.js';
 import type { ScanResult, ServiceRead } from './scan-all.js';
 import { emptyState, type MonitorState } from './state.js';
+import { ownerOf } from './state-owner.js';
 
 export interface RunSummary {
   runId: string;
@@ -82,11 +83,13 @@ export function planRun(config: Config, loaded: LoadedState, scan: ScanResult, c
     ...emptyState(),
     generation: previous.generation,
     runId: context.runId,
+    owner: ownerOf(config),
     services: scan.services,
     outbox: mergeOutbox(previous.outbox, alerts),
     pending: scan.pending,
   };
-  const mustSave = loaded.baseline || changeCount > 0 || next.outbox.length > 0 || actions.length > 0 || reminders.length > 0 || servicesDiffer(previous, next);
+  // A state written before owners were recorded is adopted: saved once, stamped with this owner.
+  const mustSave = loaded.baseline || previous.owner === undefined || changeCount > 0 || next.outbox.length > 0 || actions.length > 0 || reminders.length > 0 || servicesDiffer(previous, next);
   const summary: RunSummary = {
     runId: context.runId,
     baseline: loaded.baseline,

@@ -49,7 +49,10 @@ export interface ConnectionPage {
 export type ConnectionAction = 'receive' | 'reject';
 
 export interface VpcepApi {
+  /** Every service, each once. It may miss one (an inconsistent read): `getService` tells. */
   listServices(): Promise<EndpointService[]>;
+  /** One service; `undefined` only when VPCEP answers that it does not exist (404). */
+  getService(serviceId: string): Promise<EndpointService | undefined>;
   listConnections(serviceId: string, offset: number, limit: number): Promise<ConnectionPage>;
   /** Accepts or rejects one connection; resolves with the status VPCEP reports afterwards. */
   connectionAction(serviceId: string, connectionId: string, action: ConnectionAction): Promise<string>;

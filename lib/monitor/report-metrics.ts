@@ -21,6 +21,7 @@ export async function reportMetrics(config: Config, deps: MonitorDeps, scan: Sca
     unreadable: scan.failedServices.length,
     undelivered: summary.undelivered,
     durationMs: now.getTime() - startedAt.getTime(),
+    skipped: summary.skipped !== undefined,
     now,
   });
   try {

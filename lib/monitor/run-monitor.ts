@@ -11,8 +11,7 @@ import { recordRun } from './audit.js';
 import { carryOutActions } from './carry-out-actions.js';
 import { deliver } from './deliver.js';
 import { RunIncompleteError } from './errors.js';
-import { leaseKey } from './keys.js';
-import { acquireLease, releaseLease } from './lease.js';
+import { finishSkipped, takeLease } from './lease.js';
 import { mergeOutbox, messagesFor, planRun, type RunSummary } from './plan-run.js';
 import type { Checkpoint, MonitorDeps } from './ports.js';
 import { reportMetrics } from './report-metrics.js';
@@ -25,12 +24,9 @@ export interface RunOptions {
   runId: string;
   /** Read and diff, but publish nothing and write nothing. */
   dryRun?: boolean;
-  /** When this invocation is certainly over (FunctionGraph's hard timeout): the lease's expiry. */
+  /** When this invocation is certainly over (FunctionGraph's hard timeout): the lease's expiry, at most 900 s on. */
   leaseExpiresAt?: Date;
 }
-
-/** FunctionGraph's longest synchronous invocation: a lease without a known deadline lasts this long. */
-const MAX_INVOCATION_MS = 900_000;
 
 export async function runMonitor(config: Config, deps: MonitorDeps, options: RunOptions): Promise<RunSummary> {
   const { runId } = options;
@@ -64,12 +60,8 @@ export async function runMonitor(config: Config, deps: MonitorDeps, options: Run
   if (!plan.mustSave) return finish(await withMetrics(summary));
 
   // Only runs that write take the lease: a quiet pass costs no OBS write at all.
-  const lease = { runId, expiresAt: (options.leaseExpiresAt ?? new Date(Date.parse(startedAt) + MAX_INVOCATION_MS)).toISOString() };
-  const taken = await acquireLease(deps.objects, leaseKey(config.obsPrefix), lease, deps.now());
-  if (!taken.acquired) {
-    deps.logger.warn({ holder: taken.holder }, `another invocation (${taken.holder.runId}) holds the state lease until ${taken.holder.expiresAt}; this run writes and publishes nothing, the holder or the next run reports these changes`);
-    return finish(await withMetrics({ ...summary, undelivered: next.outbox.length, skipped: `lease held by ${taken.holder.runId}` }));
-  }
+  const lease = await takeLease(config, deps, { runId, startedAt, ...(options.leaseExpiresAt ? { deadline: options.leaseExpiresAt } : {}) });
+  if (!lease.acquired) return finishSkipped(await withMetrics({ ...summary, undelivered: next.outbox.length, skipped: `lease held by ${lease.holder.runId}` }), lease);
   let delivery;
   try {
     await step('lease-acquired');
@@ -83,18 +75,12 @@ export async function runMonitor(config: Config, deps: MonitorDeps, options: Run
     delivery = await deliver(config, deps, next, plan.reminders, { runId, step });
   } catch (error) {
     // A process that dies releases nothing; a simulated death must not either.
-    if (!step.died) await release();
+    if (!step.died) await lease.release();
     throw error;
   }
-  await release();
+  await lease.release();
   const delivered = { ...summary, published: delivery.published, undelivered: delivery.undelivered, deadLettered: delivery.deadLettered, generation: next.generation };
   return finish(await withMetrics(delivered), delivery);
-
-  async function release(): Promise<void> {
-    await releaseLease(deps.objects, leaseKey(config.obsPrefix), runId).catch((error: unknown) => {
-      deps.logger.warn({ err: error }, `releasing the state lease failed (${(error as Error).message}); it expires on its own at ${lease.expiresAt}`);
-    });
-  }
 }
 
 /** The summary, or a RunIncompleteError carrying it when a service was unread or delivery failed. */

@@ -40,7 +40,7 @@ export interface ServiceRead extends ServiceChanges {
 }
 
 export interface ScanResult {
-  /** Services listed (and selected by VPCEP_SERVICE_IDS) in this run. */
+  /** Services read or tried in this run: listed (and selected by VPCEP_SERVICE_IDS), or unlisted but not gone. */
   serviceCount: number;
   /** Services read completely, in the order VPCEP listed them. */
   read: ServiceRead[];
@@ -71,10 +71,15 @@ export async function scanAll(
     NEEDS_ATTENTION.has(connection.status) || config.alertStatuses.has(connection.status) || connection.errors.length > 0;
   const state = Promise.resolve(loading);
   const context = { limiter, keep, startedAt: options.startedAt, signal: options.signal, keptChanges: { left: KEPT_CHANGES } };
-  const outcomes = await Promise.all(services.map((service) => readService(service, deps, state, context)));
+  const reads = Promise.all(services.map((service) => readService(service, deps, state, context)));
+  const listed = new Set(services.map((service) => service.id));
+  const unlisted = readUnlisted(config, deps, state, listed, context);
+  unlisted.catch(() => undefined); // met below, after the listed reads
+  const outcomes = [...(await reads), ...(await unlisted).outcomes];
+  const { gone } = await unlisted;
   const previous = await state;
 
-  const result: ScanResult = { serviceCount: services.length, read: [], changed: [], failedServices: [], connections: 0, services: new Map(), pending: new Map() };
+  const result: ScanResult = { serviceCount: outcomes.length, read: [], changed: [], failedServices: [], connections: 0, services: new Map(), pending: new Map() };
   const keepSnapshot = (id: string): void => {
     const snapshot = previous.services.get(id);
     if (snapshot) result.services.set(id, snapshot);
@@ -95,23 +100,65 @@ export async function scanAll(
     result.connections += entry.counts.total;
   }
 
-  const listed = new Set(services.map((service) => service.id));
-  for (const id of config.serviceIds) {
-    if (listed.has(id)) continue;
-    result.failedServices.push(id);
-    keepSnapshot(id);
-    deps.logger.error({ serviceId: id, api: 'vpcep:epservices:list' }, `service ${id} named in VPCEP_SERVICE_IDS was not found in project ${config.projectId}; next run will look again`);
-  }
-  // A service no longer listed was deleted: its connections are gone with it. One that is no
-  // longer configured is simply not tracked any more.
-  if (config.serviceIds.length === 0) {
-    for (const [id, snapshot] of previous.services) {
-      if (listed.has(id)) continue;
-      const count = countRecords(snapshot.chunks);
-      if (count > 0) result.changed.push({ service: { id, name: snapshot.name }, count, changes: () => diffRecords(snapshot.chunks, []), kept: new Map() });
+  const configured = new Set(config.serviceIds);
+  for (const id of gone) {
+    if (configured.has(id)) {
+      result.failedServices.push(id);
+      keepSnapshot(id);
+      deps.logger.error({ serviceId: id, api: 'vpcep:epservices:get' }, `service ${id} named in VPCEP_SERVICE_IDS was not found in project ${config.projectId}; next run will look again`);
+      continue;
     }
+    // VPCEP says the service is gone (404): its connections are gone with it. One that is no
+    // longer configured is simply not tracked any more (it is no candidate here).
+    const snapshot = previous.services.get(id);
+    const count = snapshot ? countRecords(snapshot.chunks) : 0;
+    if (snapshot && count > 0) result.changed.push({ service: { id, name: snapshot.name }, count, changes: () => diffRecords(snapshot.chunks, []), kept: new Map() });
   }
   return result;
+}
+
+/**
+ * The services a listing left out although this monitor expects them (in its snapshot, or named in
+ * VPCEP_SERVICE_IDS). A listing can miss one (an inconsistent read, a service pushed off a page),
+ * so each is asked about on its own: only VPCEP's 404 makes it gone; any other answer, an error
+ * included, has it read as usual (a read that fails keeps its snapshot).
+ */
+async function readUnlisted(
+  config: Config,
+  deps: MonitorDeps,
+  state: Promise<MonitorState>,
+  listed: ReadonlySet<string>,
+  context: ReadContext,
+): Promise<{ outcomes: ServiceOutcome[]; gone: string[] }> {
+  const previous = await state;
+  const expected = config.serviceIds.length > 0 ? config.serviceIds : [...previous.services.keys()];
+  const candidates = [...new Set(expected)].filter((id) => !listed.has(id));
+  const gone: string[] = [];
+  const outcomes = await Promise.all(candidates.map(async (id): Promise<ServiceOutcome | undefined> => {
+    let service: EndpointService | undefined;
+    try {
+      service = await context.limiter(() => deps.vpcep.getService(id));
+      if (service === undefined) {
+        gone.push(id);
+        return undefined;
+      }
+      deps.logger.warn({ serviceId: id }, `service ${id} was missing from the service listing but VPCEP still has it; read as usual`);
+    } catch (error) {
+      deps.logger.warn({ err: error, serviceId: id }, `service ${id} was missing from the service listing and asking VPCEP about it failed (${(error as Error).message}); not taken as deleted, read as usual`);
+    }
+    return readService(service ?? { id, name: previous.services.get(id)?.name ?? '' }, deps, state, context);
+  }));
+  // Candidates follow the snapshot's order, so gone services are reported in a stable order.
+  gone.sort((a, b) => candidates.indexOf(a) - candidates.indexOf(b));
+  return { outcomes: outcomes.filter((outcome): outcome is ServiceOutcome => outcome !== undefined), gone };
+}
+
+interface ReadContext {
+  limiter: Limiter;
+  keep: (connection: Connection) => boolean;
+  startedAt: string;
+  signal: AbortSignal | undefined;
+  keptChanges: { left: number };
 }
 
 /** One service: read completely, or left alone with its snapshot for the next run. */
@@ -119,7 +166,7 @@ async function readService(
   service: EndpointService,
   deps: MonitorDeps,
   state: Promise<MonitorState>,
-  context: { limiter: Limiter; keep: (connection: Connection) => boolean; startedAt: string; signal: AbortSignal | undefined; keptChanges: { left: number } },
+  context: ReadContext,
 ): Promise<ServiceOutcome> {
   const { logger } = deps;
   let scan: ServiceScan;
@@ -190,10 +237,12 @@ function countsOf(serviceId: string, scan: ServiceScan, pending: readonly Connec
   return { serviceId, total: scan.total, byStatus: scan.byStatus, ...(oldest === undefined ? {} : { oldestPendingSince: oldest }) };
 }
 
-/** The services to watch: every one VPCEP lists, or those of VPCEP_SERVICE_IDS it lists. */
+/**
+ * The services to watch: every one VPCEP lists, or those of VPCEP_SERVICE_IDS it lists, each once
+ * (a service listed twice would be read, counted and alerted twice).
+ */
 export async function listWatchedServices(config: Config, deps: MonitorDeps): Promise<EndpointService[]> {
-  const all = await deps.vpcep.listServices();
-  if (config.serviceIds.length === 0) return all;
   const wanted = new Set(config.serviceIds);
-  return all.filter((service) => wanted.has(service.id));
+  const seen = new Set<string>();
+  return (await deps.vpcep.listServices()).filter((service) => (wanted.size === 0 || wanted.has(service.id)) && !seen.has(service.id) && (seen.add(service.id), true));
 }

@@ -5,22 +5,33 @@
  */
 import { StringDecoder } from 'node:string_decoder';
 import type { Config } from '../config.js';
-import { OverlapError, StateFormatError } from './errors.js';
-import { quarantineKey, stateKey } from './keys.js';
+import { createHash } from 'node:crypto';
+import { ForeignStateError, OverlapError, StateFormatError } from './errors.js';
+import { foreignStateNoticeKey, quarantineKey, stateKey } from './keys.js';
 import type { LoadedState } from './plan-run.js';
 import type { MonitorDeps, ObjectStore } from './ports.js';
 import { emptyState, type MonitorState, serializeState, StateReader } from './state.js';
+import { describeOwner, ownerOf, sameOwner, serializeOwner, type StateOwner, suggestedPrefix } from './state-owner.js';
 
 export async function loadState(config: Config, deps: MonitorDeps, options: { runId: string; dryRun?: boolean }): Promise<LoadedState> {
   const key = stateKey(config.obsPrefix);
   const stored = await deps.objects.getStream(key);
   if (!stored) return { state: emptyState(), baseline: true, quarantined: false, etag: undefined };
+  const mine = ownerOf(config);
+  let foreign: StateOwner | undefined;
   try {
-    // Read as it arrives: the 10 MB of a large project's state never exist as one text.
-    const reader = new StateReader();
+    // Read as it arrives: the 10 MB of a large project's state never exist as one text. Whose it
+    // is shows in its first line; another monitor's is not read further.
+    const reader = new StateReader((header) => {
+      if (header.owner !== undefined && !sameOwner(header.owner, mine)) throw new ForeignStateError(foreignStateMessage(key, (foreign = header.owner), mine));
+    });
     for await (const line of lines(stored.body)) reader.line(line);
     return { state: reader.finish(), baseline: false, quarantined: false, etag: stored.etag };
   } catch (error) {
+    if (error instanceof ForeignStateError) {
+      await reportForeignState(config, deps, { error, stored: foreign!, mine, ...options });
+      throw error;
+    }
     if (!(error instanceof StateFormatError)) throw error;
     // Never guess at unreadable state, and never answer it with an alert for every connection:
     // set it aside, tell the operator once, and record a silent new baseline.
@@ -39,6 +50,42 @@ export async function loadState(config: Config, deps: MonitorDeps, options: { ru
       });
     }
     return { state: emptyState(), baseline: true, quarantined: true, etag: stored.etag };
+  }
+}
+
+function foreignStateMessage(key: string, stored: StateOwner, mine: StateOwner): string {
+  return (
+    `state ${key} belongs to another monitor: it was written for ${describeOwner(stored)} (prefix ${stored.prefix.slice(0, 200)}); ` +
+    `this monitor is ${describeOwner(mine)}. It was left as it is, nothing was diffed, written or alerted. ` +
+    `Two monitors must not share OBS_PREFIX: set this one's OBS_PREFIX to ${suggestedPrefix(mine)}. ` +
+    `If this deployment's VPCEP_SERVICE_IDS changed on purpose, move ${key} aside and the next run records a new baseline.`
+  );
+}
+
+/**
+ * One operator notice per foreign owner, remembered in a small object of this monitor's own (the
+ * state itself is never touched): later runs fail with the same error, without a notice each.
+ */
+async function reportForeignState(
+  config: Config,
+  deps: MonitorDeps,
+  context: { error: ForeignStateError; stored: StateOwner; mine: StateOwner; runId: string; dryRun?: boolean },
+): Promise<void> {
+  const { error, stored, mine } = context;
+  deps.logger.error({ err: error, owner: stored }, error.message);
+  if (context.dryRun) return;
+  const told = foreignStateNoticeKey(config.obsPrefix, createHash('sha256').update(serializeOwner({ ...mine, prefix: '' })).digest('hex'));
+  const record = serializeOwner(stored);
+  try {
+    if ((await deps.objects.get(told))?.body === record) return;
+    await deps.publisher.publish({
+      subject: `[VPCEP ${config.region}] monitor stopped: its state belongs to another monitor (project ${stored.projectId.slice(0, 64)})`,
+      message: `The VPC Endpoint connection monitor stopped before reading any connection.\n${error.message}\nRun ${context.runId}. Every run fails with this error until it is fixed.\n`,
+    });
+    await deps.objects.put(told, record);
+  } catch (noticeError) {
+    // The run fails with the error itself either way; the notice is tried again next run.
+    deps.logger.warn({ err: noticeError }, `the operator notice about ${stateKey(config.obsPrefix)} could not be sent (${(noticeError as Error).message}); the next run tries again`);
   }
 }
 

@@ -6,12 +6,13 @@
  * FunctionGraph's smallest memory size. Schema 3 is JSON Lines, so it is read as it arrives and
  * never held whole (10 MB of text, its bytes and a parse of it would be 30 MB at once):
  *
- *   {"schemaVersion":3,"generation":…,"savedAt":…,"runId":…,"services":N,"outbox":[…],"pending":{…}}
+ *   {"schemaVersion":3,"generation":…,"savedAt":…,"runId":…,"owner":{…},"services":N,"outbox":[…],"pending":{…}}
  *   {"service":"<id>","name":…,"scannedAt":…,"chunks":K}      then K lines, each one JSON string:
  *   "<id,status,updated_at,domain_id;…>"                      a page of records (`records.ts`)
  *
  * Each service is announced with its number of chunks and the header with the number of services,
- * so a state cut short is refused, not read as fewer connections. Schemas 1 and 2 were one JSON
+ * so a state cut short is refused, not read as fewer connections. The owner (`state-owner.ts`) says
+ * which monitor wrote it; a state written before owners were has none. Schemas 1 and 2 were one JSON
  * document on one line; they are read through `state-legacy.ts`.
  */
 import type { AlertEvent } from './alerts.js';
@@ -20,6 +21,7 @@ import type { RecordChunks } from './records.js';
 import type { PendingBook } from './reminders.js';
 import { checkChunk, isObject, readOutbox, readPending } from './state-checks.js';
 import { legacyServices } from './state-legacy.js';
+import { readOwner, serializeOwner, type StateOwner } from './state-owner.js';
 
 const STATE_SCHEMA_VERSION = 3;
 
@@ -37,6 +39,8 @@ export interface MonitorState {
   generation: number;
   savedAt: string;
   runId: string;
+  /** The monitor that wrote it; absent in a state written before owners were recorded. */
+  owner?: StateOwner;
   services: Map<string, ServiceSnapshot>;
   /** Alerts detected but not yet accepted by SMN, oldest first. */
   outbox: AlertEvent[];
@@ -63,6 +67,7 @@ export function serializeState(state: MonitorState): string[] {
   );
   const parts = [
     `{"schemaVersion":${STATE_SCHEMA_VERSION},"generation":${state.generation},"savedAt":${JSON.stringify(state.savedAt)},"runId":${JSON.stringify(state.runId)},` +
+      (state.owner === undefined ? '' : `"owner":${serializeOwner(state.owner)},`) +
       `"services":${state.services.size},"outbox":${JSON.stringify(state.outbox)},"pending":${JSON.stringify(pending)}}\n`,
   ];
   for (const [id, snapshot] of state.services) {
@@ -90,6 +95,9 @@ export function parseState(text: string): MonitorState {
  * text, an unknown schema version, a wrong shape) is a StateFormatError.
  */
 export class StateReader {
+  /** `onHeader` sees the header (owner, outbox, no services yet) before anything else is read; it may refuse it by throwing. */
+  constructor(private readonly onHeader?: (header: MonitorState) => void) {}
+
   private state: MonitorState | undefined;
   private expectedServices = 0;
   private current: { id: string; name: string; scannedAt: string; left: number; chunks: string[] } | undefined;
@@ -132,7 +140,9 @@ export class StateReader {
       throw new StateFormatError('state has no valid generation');
     }
     if (typeof raw.savedAt !== 'string' || typeof raw.runId !== 'string') throw new StateFormatError('state is missing savedAt or runId');
-    const state: MonitorState = { ...emptyState(), generation: raw.generation, savedAt: raw.savedAt, runId: raw.runId, outbox: readOutbox(raw.outbox), pending: readPending(raw.pending) };
+    const owner = readOwner(raw.owner);
+    const state: MonitorState = { ...emptyState(), generation: raw.generation, savedAt: raw.savedAt, runId: raw.runId, ...(owner ? { owner } : {}), outbox: readOutbox(raw.outbox), pending: readPending(raw.pending) };
+    this.onHeader?.(state);
     if (version !== STATE_SCHEMA_VERSION) {
       this.legacy = true;
       for (const { id, ...snapshot } of legacyServices(version, raw.services)) state.services.set(id, snapshot);

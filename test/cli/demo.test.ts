@@ -23,7 +23,7 @@ it('shows the Cloud Eye figures of the last run, true to its summary, and writes
   for (const summary of summaries) expect(summary.metrics).toBe('sent');
 
   const title = lines.findIndex((line) => line.startsWith('Cloud Eye received '));
-  expect(lines[title]).toBe('Cloud Eye received 21 metrics from run 6, namespace VPCEP.ConnectionMonitor:');
+  expect(lines[title]).toBe('Cloud Eye received 22 metrics from run 6, namespace VPCEP.ConnectionMonitor:');
   expect(lines[title + 1]!.trim().split(/\s{2,}/)).toEqual(['service (service_id)', 'total', 'pending', 'failed', 'rejected', 'accepted', 'oldest pending (s)']);
   const rows = new Map(
     lines.slice(title + 2, title + 5).map((line) => {
@@ -41,7 +41,7 @@ it('shows the Cloud Eye figures of the last run, true to its summary, and writes
   expect(paymentsOldest).toBeGreaterThanOrEqual(3);
   expect(rows.get('orders-api')!.slice(1, 5)).toEqual([0, 1, 1, rows.get('orders-api')![0]! - 2]);
   expect(rows.get('search-api')!.slice(1, 5)).toEqual([1, 1, 0, rows.get('search-api')![0]! - 2]);
-  expect(lines[title + 5]).toMatch(/^ {4}per run \(project_id=[0-9a-f]{8}…\): services_unreadable 0, alerts_undelivered 0, run_duration_ms \d+$/);
+  expect(lines[title + 5]).toMatch(/^ {4}per run \(project_id=[0-9a-f]{8}…\): services_unreadable 0, alerts_undelivered 0, run_duration_ms \d+, run_skipped 0$/);
 
   expect(stdout).toContain("and every run's figures reached Cloud Eye");
   const report = /Report written to (\S+): /.exec(stdout)![1]!;

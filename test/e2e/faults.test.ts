@@ -1,7 +1,7 @@
 /**
  * Fault injection: the built bundle, invoked as FunctionGraph would, against a local cloud that
  * throttles, fails, hangs, cuts bodies short, moves lists between pages and loses SMN and OBS.
- * Each test names the row of the README's fault table it proves.
+ * Each test names the row of the fault table (docs/guarantees.md) it proves.
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Summary } from '../../functions/connection-monitor/index.js';

@@ -100,9 +100,10 @@ describe('Cloud Eye metrics of the deployed function', () => {
     const duration = valueOf(metrics, 'run_duration_ms', cloud.projectId)!;
     expect(duration).toBeGreaterThan(0);
     expect(duration).toBeLessThanOrEqual(ended - started);
+    expect(valueOf(metrics, 'run_skipped', cloud.projectId)).toBe(0);
 
     // Nothing else, and every datum as Cloud Eye documents it.
-    expect(metrics).toHaveLength(2 * 6 + 3);
+    expect(metrics).toHaveLength(2 * 6 + 4);
     const units: Record<string, string> = { pending_oldest_seconds: 's', run_duration_ms: 'ms' };
     for (const metric of metrics) {
       expect(metric).toMatchObject({ namespace: NAMESPACE, ttl: 604_800, type: 'int', unit: units[metric.metricName] ?? 'count' });
@@ -181,7 +182,7 @@ describe('a Cloud Eye outage', () => {
     expect(apis.lastIndexOf('smn:topic:publish')).toBeLessThan(apis.indexOf('ces:metricData:create'));
     expect(apis).toContain('ces:metricData:create');
     const warning = logLines().find((line) => line.level === 'warn' && /Cloud Eye failed/.test(String(line.msg)));
-    expect(warning?.msg).toMatch(/^sending 15 metric\(s\) to Cloud Eye failed \(ces:metricData:create .+\); alerting is not affected/);
+    expect(warning?.msg).toMatch(/^sending 16 metric\(s\) to Cloud Eye failed \(ces:metricData:create .+\); alerting is not affected/);
   }
 
   it('answering 503 leaves alerting, the state and the result as they would be', async () => {

@@ -43,7 +43,8 @@ function send(body: unknown, options: { projectId?: string; sentBody?: string } 
 async function expectRefused(body: unknown, code: string, detail: RegExp, status = 400): Promise<void> {
   const res = await send(body);
   expect(res.status).toBe(status);
-  expect(res.json).toEqual({ code: status, element: expect.any(String), message: expect.any(String), details: { details: expect.stringMatching(detail), code } });
+  // The current error-code page's v1 shape (the emulator's default; see ces.ts).
+  expect(res.json).toEqual({ http_code: String(status), message: { details: expect.stringMatching(detail), code } });
   expect(cloud.metrics).toHaveLength(0);
 }
 
@@ -71,23 +72,29 @@ test('unit and type are optional', async () => {
 describe('namespace', () => {
   test.each([
     ['no dot', 'VPCEPConnectionMonitor'],
-    ['a part of 2 characters', 'VP.ConnectionMonitor'],
-    ['a part of 33 characters', `VPCEP.${'a'.repeat(33)}`],
+    ['33 characters in total', `VPCEP.${'a'.repeat(27)}`],
+    ['two parts of 16 characters (33 in total)', `${'A'.repeat(16)}.${'b'.repeat(16)}`],
+    ['an empty part', 'VPCEP.'],
     ['a digit first', 'VPCEP.1monitor'],
     ['a hyphen', 'VPCEP.connection-monitor'],
     ['three parts', 'VPCEP.connection.monitor'],
-    ['the reserved AGT.ECS', 'AGT.ECS'],
+    ['a service part starting with AGT', 'AGT.ECS'],
+    ['a service part starting with AGT, longer', 'AGTX.monitor'],
+    ['a service part starting with SRE', 'SREteam.monitor'],
     ['the reserved SERVICE.BMS', 'SERVICE.BMS'],
   ])('refuses %s with 400 ces.0014', async (_what, namespace) => {
     await expectRefused([datum({}, { namespace })], 'ces.0014', /\[0\]\.metric\.namespace/);
   });
 
-  test('refuses the SYS service with 403 ces.0009', async () => {
+  test('refuses a service part starting with SYS with 403 ces.0009', async () => {
     await expectRefused([datum({}, { namespace: 'SYS.ECS' })], 'ces.0009', /Adding SYS metric is not allowed/, 403);
+    await expectRefused([datum({}, { namespace: 'SYSTEM.monitor' })], 'ces.0009', /Adding SYS metric is not allowed/, 403);
   });
 
-  test('takes parts of exactly 3 and 32 characters', async () => {
-    expect((await send([datum({}, { namespace: `abc.${'b'.repeat(32)}` })])).status).toBe(201);
+  test('takes 3 and 32 characters in total, short parts, and SERVICE.BMS\'s neighbours', async () => {
+    for (const namespace of ['a.b', 'x.y_', `VPCEP.${'a'.repeat(26)}`, 'SERVICE.BMS2', 'MySRE.monitor', 'Sys_team.metrics']) {
+      expect((await send([datum({}, { namespace })])).status, namespace).toBe(201);
+    }
   });
 });
 
@@ -123,13 +130,16 @@ describe('dimensions', () => {
     ['an empty value', dimension('id', '')],
     ['a value of 257 characters', dimension('id', 'v'.repeat(257))],
     ['a value with a colon', dimension('id', 'urn:smn')],
+    ['a value with a dot', dimension('id', 'a.b')],
+    ['a value with _ first', dimension('id', '_ab')],
+    ['a value with - first', dimension('id', '-ab')],
     ['a value that is a number', { name: 'id', value: 42 }],
   ])('refuses %s', async (_what, entry) => {
     await expectRefused([datum({}, { dimensions: [entry] })], 'ces.0014', /\[0\]\.metric\.dimensions\[0\]\.(name|value)/);
   });
 
   test('takes four, names with - and _, values with . - _ up to 256 characters', async () => {
-    const dimensions = [dimension('service_id', 'a.b-c_d'), dimension('x-y'), dimension('z'), dimension('w', 'v'.repeat(256))];
+    const dimensions = [dimension('service_id', '4a-b_c-d'), dimension('x-y'), dimension('z'), dimension('w', 'v'.repeat(256))];
     expect((await send([datum({}, { dimensions })])).status).toBe(201);
   });
 });
@@ -174,9 +184,9 @@ describe('the request', () => {
     await expectRefused([], 'ces.0001', /The content must be specified/);
     await expectRefused(datum(), 'ces.0014', /must be a JSON array/);
     const broken = await send(undefined, { sentBody: '[{"metric":' });
-    expect([broken.status, (broken.json.details as { code: string }).code]).toEqual([400, 'ces.0014']);
+    expect([broken.status, (broken.json.message as { code: string }).code]).toEqual([400, 'ces.0014']);
     const empty = await send(undefined, { sentBody: '' });
-    expect([empty.status, (empty.json.details as { code: string }).code]).toEqual([400, 'ces.0001']);
+    expect([empty.status, (empty.json.message as { code: string }).code]).toEqual([400, 'ces.0001']);
   });
 
   test('may be 512 KB, not more', async () => {
@@ -193,7 +203,7 @@ describe('the request', () => {
 
   test("another project's path is 400 ces.0003; other paths are the gateway's 404", async () => {
     const res = await send([datum()], { projectId: 'f'.repeat(32) });
-    expect([res.status, (res.json.details as { code: string }).code]).toEqual([400, 'ces.0003']);
+    expect([res.status, (res.json.message as { code: string }).code]).toEqual([400, 'ces.0003']);
     const unknown = await apigFetch(cloud.endpoints.ces, { method: 'POST', path: `/V1.0/${cloud.projectId}/metrics` , body: [] });
     expect([unknown.status, unknown.json.error_code]).toEqual([404, 'APIGW.0101']);
     expect(cloud.calls.at(-1)?.api).toBe('ces:unknown');

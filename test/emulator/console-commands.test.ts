@@ -2,7 +2,7 @@
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { runConsoleCommand, splitWords } from '../../lib/emulator/console-commands.js';
 import type { EmulatedConnection, LocalCloud } from '../../lib/emulator/index.js';
-import { startCloud } from './helpers.js';
+import { apigFetch, startCloud } from './helpers.js';
 
 let now: Date;
 let cloud: LocalCloud;
@@ -109,9 +109,23 @@ describe('changing the world', () => {
   });
 
   test('an unknown verb is one line naming the commands; quit asks to stop', () => {
-    expect(run('frobnicate \u001b[31m')).toEqual({ ok: false, output: 'error: unknown command "frobnicate"; commands: services, list, add-service, add-pending, accept, reject, fail, remove, help, quit' });
+    expect(run('frobnicate \u001b[31m')).toEqual({ ok: false, output: 'error: unknown command "frobnicate"; commands: services, list, add-service, add-pending, accept, reject, fail, remove, throttle, help, quit' });
     expect(runConsoleCommand(cloud, ['\u001b[31m'])).toEqual({ ok: false, output: expect.stringContaining('unknown command "\\u001b[31m"') });
     expect(run('quit')).toEqual({ ok: true, output: 'stopping the local cloud', quit: true });
     expect(run('   ')).toEqual({ ok: true, output: '' });
+  });
+});
+
+describe('throttle', () => {
+  test('makes the next N VPCEP requests meet VPCEP\'s own throttling, 400 EndPoint.0022, then lets them through', async () => {
+    const result = run('throttle 2');
+    expect(result).toEqual({ ok: true, output: 'the next 2 VPCEP request(s) answer 400 EndPoint.0022 (the number of requests exceeded the limit)' });
+    const list = () => apigFetch(cloud.endpoints.vpcep, { method: 'GET', path: `/v1/${cloud.projectId}/vpc-endpoint-services/${serviceId}/connections` });
+    for (let i = 0; i < 2; i++) expect((await list()).json).toMatchObject({ error_code: 'EndPoint.0022' });
+    expect((await list()).status).toBe(200);
+  });
+
+  test.each(['0', '1001', 'many', '2 3'])('refuses "throttle %s" with one line', (arg) => {
+    expect(run(`throttle ${arg}`)).toEqual({ ok: false, output: expect.stringMatching(/^error: throttle takes one number of requests from 1 to 1000, got "/) });
   });
 });

@@ -186,3 +186,21 @@ test('never prints keys it did not make: real ones in the environment are not re
   again.type('quit');
   await again.exit();
 });
+
+test('says in its log why it refused a signature, which the client only sees as 401 APIGW.0301, and prints no credential', async () => {
+  const emulator = EmulatorProcess.start(['--seed', '1']);
+  started.push(emulator);
+  const env = await emulator.environment();
+  const from = emulator.output.length;
+  const sdkDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const signature = 'ab'.repeat(32);
+  const res = await fetch(`${env.VPCEP_ENDPOINT}/v1/${env.HUAWEICLOUD_PROJECT_ID}/vpc-endpoint-services`, {
+    headers: { 'X-Sdk-Date': sdkDate, Authorization: `SDK-HMAC-SHA256 Access=${env.HUAWEICLOUD_SDK_AK}, SignedHeaders=host;x-sdk-date, Signature=${signature}` },
+  });
+  expect([res.status, ((await res.json()) as { error_code: string }).error_code]).toEqual([401, 'APIGW.0301']);
+  await emulator.waitFor(/refused GET \/v1\/[0-9a-f]{32}\/vpc-endpoint-services \(vpcep, HTTP 401\): signature mismatch\n/, from);
+  expect(emulator.output).not.toContain(signature);
+  expect(emulator.output.slice(from)).not.toContain(env.HUAWEICLOUD_SDK_SK!);
+  emulator.type('quit');
+  await emulator.exit();
+});

@@ -63,17 +63,17 @@ describe('publish', () => {
     expect([missing.status, missing.json.code, missing.json.message]).toEqual([404, 'SMN.0006', 'Topic not found.']);
   });
 
-  test('limits the subject to 512 bytes of UTF-8', async () => {
+  test('limits the subject to 512 bytes of UTF-8 (403 SMN.0008, subject invalid)', async () => {
     expect((await publish({ subject: '€'.repeat(170) + 'ab', message: 'x' })).status).toBe(200); // 512 bytes
     cloud.published.length = 0;
-    await expectRejected({ subject: '€'.repeat(171), message: 'x' }, 400, 'SMN.0007'); // 513 bytes, 171 chars
+    await expectRejected({ subject: '€'.repeat(171), message: 'x' }, 403, 'SMN.0008'); // 513 bytes, 171 chars
   });
 
-  test('limits the whole request body to 256 KiB, counted in bytes as sent', async () => {
+  test('limits the whole request body to 256 KiB, counted in bytes as sent (403 SMN.0009, message invalid)', async () => {
     const overhead = JSON.stringify({ message: '' }).length;
     expect((await publish({ message: 'a'.repeat(262_144 - overhead) })).status).toBe(200); // a body of exactly 262,144 bytes
     cloud.published.length = 0;
-    await expectRejected({ message: 'a'.repeat(262_144 - overhead - 1) + 'é' }, 400, 'SMN.0008'); // 262,145 bytes
+    await expectRejected({ message: 'a'.repeat(262_144 - overhead - 1) + 'é' }, 403, 'SMN.0009'); // 262,145 bytes
     const res = await publish({ message: 'a'.repeat(262_144) });
     expect(res.json.message).toBe('Parameter: Message is invalid: the request body is 262158 bytes, larger than 256 KB.');
   });
@@ -83,34 +83,34 @@ describe('publish', () => {
     const structure = JSON.stringify({ default: 'say "x"\n'.repeat(20_000) });
     expect(Buffer.byteLength(structure)).toBeLessThan(256 * 1024);
     expect(Buffer.byteLength(JSON.stringify({ message_structure: structure }))).toBeGreaterThan(256 * 1024);
-    await expectRejected({ message_structure: structure }, 400, 'SMN.0008');
+    await expectRejected({ message_structure: structure }, 403, 'SMN.0009');
   });
 
   test('measures the subject inside the body too', async () => {
     const overhead = JSON.stringify({ subject: 'x'.repeat(500), message: '' }).length;
-    await expectRejected({ subject: 'x'.repeat(500), message: 'a'.repeat(262_144 - overhead + 1) }, 400, 'SMN.0008');
+    await expectRejected({ subject: 'x'.repeat(500), message: 'a'.repeat(262_144 - overhead + 1) }, 403, 'SMN.0009');
   });
 
   test('requires one of message_structure, message_template_name or message', async () => {
-    await expectRejected({ subject: 'only a subject' }, 400, 'SMN.0008');
-    await expectRejected({ message: '' }, 400, 'SMN.0008');
+    await expectRejected({ subject: 'only a subject' }, 403, 'SMN.0009');
+    await expectRejected({ message: '' }, 403, 'SMN.0009');
   });
 
   test('has no message templates', async () => {
-    await expectRejected({ message_template_name: 'alert', tags: {} }, 404, 'SMN.0023');
+    await expectRejected({ message_template_name: 'alert', tags: {} }, 404, 'SMN.0027');
   });
 
   test('rejects a time_to_live that is not a string of digits', async () => {
-    await expectRejected({ message: 'x', time_to_live: 3600 }, 400, 'SMN.0009');
+    await expectRejected({ message: 'x', time_to_live: 3600 }, 403, 'SMN.0009');
   });
 
   test('rejects a body that is not a JSON object', async () => {
-    await expectRejected(['message'], 400, 'SMN.0001');
+    await expectRejected(['message'], 403, 'SMN.0009');
   });
 
   test('is 403 for another project in the path', async () => {
     const res = await publish({ message: 'x' }, topicUrn, { projectId: 'f'.repeat(32) });
-    expect(res.status).toBe(403);
+    expect([res.status, res.json.code]).toEqual([403, 'SMN.0001']);
   });
 });
 

@@ -1,8 +1,9 @@
 /** Local VPCEP: listing services and connections, paging, the accept/reject action, EndPoint.* errors. */
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
-import type { EmulatedConnection, LocalCloud } from '../../lib/emulator/index.js';
+import { type EmulatedConnection, type LocalCloud, offsetPastEndRefused, vpcepThrottled } from '../../lib/emulator/index.js';
 import { apigFetch, startCloud } from './helpers.js';
 
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 let now: Date;
 let cloud: LocalCloud;
 
@@ -46,17 +47,41 @@ describe('list endpoint services', () => {
     expect(services.map((s) => s.id)).toEqual([b.id, a.id]);
     expect(services[1]).toEqual({
       id: a.id,
+      port_id: expect.stringMatching(UUID),
       service_name: `${cloud.region}.alpha.${a.id}`,
-      status: 'available',
-      approval_enabled: true,
-      vpc_id: a.vpcId,
-      service_type: 'interface',
       server_type: 'VM',
+      vpc_id: a.vpcId,
+      approval_enabled: true,
+      status: 'available',
+      service_type: 'interface',
       created_at: a.createdAt,
       updated_at: a.createdAt,
       project_id: cloud.projectId,
+      domain_id: expect.stringMatching(/^[0-9a-f]{32}$/),
+      cidr_type: 'internal',
+      ports: [{ client_port: 443, server_port: 8443, protocol: 'TCP' }],
+      tags: [],
       connection_count: 3,
+      tcp_proxy: 'close',
+      error: [],
+      description: '',
+      public_border_group: 'center',
+      enable_policy: false,
     });
+    // One owner for the project's services; a port of its own for each, the same on every read.
+    expect(services[0]!.domain_id).toBe(services[1]!.domain_id);
+    expect(services[0]!.port_id).not.toBe(services[1]!.port_id);
+    expect(((await get('/vpc-endpoint-services')).json.endpoint_services as Record<string, unknown>[])[1]!.port_id).toBe(services[1]!.port_id);
+  });
+
+  test('carries every field of the SDK models (Go v3 ServiceList and ListServiceDetailsResponse, Node v3 ServiceList)', async () => {
+    cloud.addService();
+    const [service] = (await get('/vpc-endpoint-services')).json.endpoint_services as Record<string, unknown>[];
+    // vip_port_id is sent only for VIP services, and these are VM services.
+    const goServiceList = ['id', 'port_id', 'service_name', 'service_type', 'vpc_id', 'approval_enabled', 'status', 'server_type', 'created_at', 'updated_at', 'project_id', 'domain_id', 'ports', 'tags', 'connection_count', 'tcp_proxy', 'error'];
+    const goDetails = ['cidr_type'];
+    const nodeServiceList = ['description', 'public_border_group', 'enable_policy'];
+    expect(Object.keys(service!).sort()).toEqual([...goServiceList, ...goDetails, ...nodeServiceList].sort());
   });
 
   test('pages with limit (default 10) and offset, and filters by name', async () => {
@@ -168,7 +193,6 @@ describe('list connections', () => {
 
   test.each([
     [{ limit: '1001' }, 'EndPoint.0006'],
-    [{ limit: '0' }, 'EndPoint.0006'],
     [{ limit: '10.5' }, 'EndPoint.0006'],
     [{ offset: '-1' }, 'EndPoint.0010'],
     [{ offset: 'x' }, 'EndPoint.0010'],
@@ -182,30 +206,71 @@ describe('list connections', () => {
     expect(res.json).toEqual({ error_code: code, error_msg: expect.any(String) });
   });
 
-  test('an offset at or past the total is 400 EndPoint.0010; offset 0 of an empty list is not', async () => {
+  test('an offset at or past the total answers an empty page with the true total_count', async () => {
     const svc = cloud.addService();
     const path = `/vpc-endpoint-services/${svc.id}/connections`;
     const empty = await get(path, { offset: '0' });
     expect([empty.status, empty.json]).toEqual([200, { connections: [], total_count: 0 }]);
     cloud.addConnections(svc.id, 3);
-    expect((await get(path, { offset: '2' })).status).toBe(200);
+    expect(ids(await get(path, { offset: '2' }))).toHaveLength(1);
     for (const offset of ['3', '1000']) {
       const res = await get(path, { offset, limit: '1000' });
-      expect([res.status, res.json]).toEqual([400, { error_code: 'EndPoint.0010', error_msg: expect.stringMatching(/^Invalid offset/) }]);
+      expect([res.status, res.json]).toEqual([200, { connections: [], total_count: 3 }]);
     }
     // The total is the filtered one.
     const filtered = await get(path, { offset: '1', status: 'pendingAcceptance' });
-    expect([filtered.status, filtered.json.error_code]).toEqual([400, 'EndPoint.0010']);
+    expect([filtered.status, filtered.json]).toEqual([200, { connections: [], total_count: 0 }]);
+    const services = await get('/vpc-endpoint-services', { offset: '5' });
+    expect([services.status, services.json]).toEqual([200, { endpoint_services: [], total_count: 1 }]);
   });
 
-  test('a list that shrank between pages makes the next page 400 EndPoint.0010', async () => {
+  test('limit=0 answers the count only', async () => {
+    const svc = cloud.addService();
+    cloud.addConnections(svc.id, 4);
+    const res = await get(`/vpc-endpoint-services/${svc.id}/connections`, { limit: '0' });
+    expect([res.status, res.json]).toEqual([200, { connections: [], total_count: 4 }]);
+  });
+
+  test('a list that shrank between pages answers the next page empty, with the new total', async () => {
     const svc = cloud.addService();
     const seeded = cloud.addConnections(svc.id, 2500);
     const path = `/vpc-endpoint-services/${svc.id}/connections`;
     expect((await get(path, { limit: '1000' })).json.total_count).toBe(2500);
     for (const conn of seeded.slice(0, 1500)) cloud.removeConnection(svc.id, conn.id);
     const second = await get(path, { limit: '1000', offset: '1000' });
-    expect([second.status, second.json.error_code]).toEqual([400, 'EndPoint.0010']);
+    expect([second.status, second.json]).toEqual([200, { connections: [], total_count: 1000 }]);
+  });
+
+  test('offsetPastEndRefused: the stricter reading, 400 EndPoint.0010 at or past the end, as an injected fault', async () => {
+    const svc = cloud.addService();
+    cloud.addConnections(svc.id, 3);
+    cloud.addConnections(svc.id, 1, { status: 'pendingAcceptance' });
+    cloud.inject(offsetPastEndRefused(cloud));
+    const path = `/vpc-endpoint-services/${svc.id}/connections`;
+    for (const offset of ['4', '1000']) {
+      const res = await get(path, { offset });
+      expect([res.status, res.json]).toEqual([400, { error_code: 'EndPoint.0010', error_msg: 'Invalid offset.' }]);
+    }
+    expect(ids(await get(path, { offset: '3' }))).toHaveLength(1);
+    expect((await get(path, { offset: '0' })).status).toBe(200);
+    // Counted with the status filter, when the request arrives.
+    expect((await get(path, { offset: '1', status: 'pendingAcceptance' })).status).toBe(400);
+    cloud.addConnection(svc.id);
+    expect((await get(path, { offset: '4' })).status).toBe(200);
+    expect((await get(`/vpc-endpoint-services/${'0'.repeat(32)}/connections`, { offset: '1' })).json).toMatchObject({ error_code: 'EndPoint.0005' });
+  });
+
+  test('vpcepThrottled: VPCEP\'s own throttling, 400 EndPoint.0022, for as many requests as asked', async () => {
+    const svc = cloud.addService();
+    cloud.inject(vpcepThrottled({ api: 'vpcep:connections:list', times: 2 }));
+    const path = `/vpc-endpoint-services/${svc.id}/connections`;
+    for (let i = 0; i < 2; i++) {
+      const res = await get(path);
+      expect([res.status, res.json]).toEqual([400, { error_code: 'EndPoint.0022', error_msg: 'The number of requests exceeded the limit.' }]);
+    }
+    expect((await get(path)).status).toBe(200);
+    cloud.inject(vpcepThrottled());
+    expect((await get('/vpc-endpoint-services')).json).toMatchObject({ error_code: 'EndPoint.0022' });
   });
 
   test('limit 1000 is accepted', async () => {

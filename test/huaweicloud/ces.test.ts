@@ -77,7 +77,7 @@ describe('CesClient', () => {
     }));
     const at = now();
     const metrics = runMetrics({ projectId: cloud.projectId, services, unreadable: 0, undelivered: 0, durationMs: 4_000, now: at });
-    expect(metrics).toHaveLength(6_003);
+    expect(metrics).toHaveLength(6_004);
     await ces().send(NAMESPACE, metrics, at);
 
     const sizes = metricCalls().map((call) => Number(call.headers['content-length']));
@@ -89,7 +89,19 @@ describe('CesClient', () => {
     expect(cloud.metrics.map((m) => [m.metricName, m.dimensions[0]!.value, m.value])).toEqual(metrics.map((m) => [m.name, m.dimension.value, m.value]));
   });
 
-  it("keeps Cloud Eye's code and its specific message from the V1.0 error body, and does not retry a refusal", async () => {
+  // Both v1 bodies Cloud Eye's error-code pages show, as the local cloud sends them (see lib/emulator/ces.ts).
+  it.each(['http_code', 'element'] as const)("keeps Cloud Eye's code and its specific message from the v1 error body (%s shape), and does not retry a refusal", async (shape) => {
+    const local = shape === 'http_code' ? cloud : await LocalCloud.start({ credentials: [credentials], cesErrorShape: shape });
+    try {
+      await refusalsKeepTheirCode(local);
+    } finally {
+      if (local !== cloud) await local.stop();
+    }
+  });
+
+  async function refusalsKeepTheirCode(cloud: LocalCloud): Promise<void> {
+    const ces = () => new CesClient(new SignedClient({ endpoint: cloud.endpoints.ces, credentials, retry: fast, budget: UNLIMITED }), cloud.projectId);
+    const metricCalls = () => cloud.calls.filter((call) => call.api === 'ces:metricData:create');
     const error = await failure(ces().send(NAMESPACE, [metric({ dimension: { name: 'service_id', value: 'urn:smn' } })], now()));
     expect(error).toBeInstanceOf(ApiError);
     expect(error).toMatchObject({ status: 400, code: 'ces.0014', api: 'ces:metricData:create' });
@@ -102,7 +114,7 @@ describe('CesClient', () => {
     expect(system).toMatchObject({ status: 403, code: 'ces.0009' });
     expect(system.message).toContain('Adding SYS metric is not allowed');
     expect(cloud.metrics).toHaveLength(0);
-  });
+  }
 
   it("keeps the code of Cloud Eye's newer error page and of its v2 APIs", async () => {
     cloud.inject({ service: 'ces', kind: 'status', status: 403, body: { http_code: '403', message: { details: "Policy doesn't allow [ces:metricData:create] to be performed", code: 'ces.0017' } } });

@@ -48,6 +48,17 @@ describe('acquireLease', () => {
     expect(await acquireLease(objects, KEY, { runId: 'run-1', expiresAt: later }, now)).toEqual({ acquired: true });
   });
 
+  it('takes over a lease claiming more than the longest invocation plus a minute, and says whose it was', async () => {
+    const limit = new Date(now.getTime() + 960_000).toISOString();
+    const past = new Date(now.getTime() + 960_001).toISOString();
+    const objects = new FakeObjects();
+    objects.objects.set(KEY, JSON.stringify({ runId: 'run-0', expiresAt: limit }));
+    expect(await acquireLease(objects, KEY, { runId: 'run-1', expiresAt: later }, now)).toEqual({ acquired: false, holder: { runId: 'run-0', expiresAt: limit } });
+    objects.objects.set(KEY, JSON.stringify({ runId: 'run-0', expiresAt: past }));
+    expect(await acquireLease(objects, KEY, { runId: 'run-1', expiresAt: later }, now)).toEqual({ acquired: true, tookOver: { runId: 'run-0', expiresAt: past } });
+    expect(stored(objects)).toEqual({ runId: 'run-1', expiresAt: later });
+  });
+
   it('treats an unreadable lease as none, and overwrites it', async () => {
     for (const body of ['not json', '{"runId": 7}', 'null']) {
       const objects = new FakeObjects();

@@ -3,7 +3,8 @@ import { dimensionValue, RUN_METRICS, runMetrics, SERVICE_METRICS } from '../../
 
 // Cloud Eye's documented rules, written out here independently of the code under test.
 const METRIC_NAME = /^[A-Za-z][A-Za-z0-9_]{0,63}$/;
-const DIMENSION_VALUE = /^[A-Za-z0-9_.-]{1,256}$/;
+// Cloud Eye's rule: a letter or digit first, then letters, digits, _ or -; no dot.
+const DIMENSION_VALUE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,255}$/;
 const now = new Date('2026-11-26T12:00:00Z');
 
 describe('runMetrics', () => {
@@ -27,6 +28,7 @@ describe('runMetrics', () => {
       '0123456789abcdef0123456789abcdef/services_unreadable': 1,
       '0123456789abcdef0123456789abcdef/alerts_undelivered': 3,
       '0123456789abcdef0123456789abcdef/run_duration_ms': 1234,
+      '0123456789abcdef0123456789abcdef/run_skipped': 0,
     });
     for (const metric of metrics) {
       expect(metric.name).toMatch(METRIC_NAME);
@@ -51,6 +53,9 @@ describe('runMetrics', () => {
   it('cuts a dimension value to the characters Cloud Eye takes', () => {
     expect(dimensionValue('4c1a0d8e-8f0e-4d6b-9d0b-2b1f3c4d5e6f')).toBe('4c1a0d8e-8f0e-4d6b-9d0b-2b1f3c4d5e6f');
     expect(dimensionValue('a b/c:d')).toMatch(DIMENSION_VALUE);
+    expect(dimensionValue('v1.2')).toMatch(DIMENSION_VALUE);
+    expect(dimensionValue('_leading')).toMatch(DIMENSION_VALUE);
+    expect(dimensionValue('-'.repeat(300))).toMatch(DIMENSION_VALUE);
     expect(dimensionValue('')).toMatch(DIMENSION_VALUE);
     expect(dimensionValue('x'.repeat(400))).toHaveLength(256);
   });

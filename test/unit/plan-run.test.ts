@@ -8,6 +8,7 @@ import { encodeChunk } from '../../lib/monitor/records.js';
 import type { DueReminder, PendingBook } from '../../lib/monitor/reminders.js';
 import type { ScanResult, ServiceRead } from '../../lib/monitor/scan-all.js';
 import { emptyState, type MonitorState, type ServiceSnapshot } from '../../lib/monitor/state.js';
+import { ownerOf } from '../../lib/monitor/state-owner.js';
 import { connection } from '../fakes.js';
 
 const PROJECT = '0123456789abcdef0123456789abcdef';
@@ -25,6 +26,7 @@ const snapshot = (name = service.name): ServiceSnapshot => ({ name, scannedAt: '
 function previousState(): MonitorState {
   const state = emptyState();
   state.generation = 4;
+  state.owner = ownerOf(config());
   state.services.set(service.id, snapshot());
   return state;
 }
@@ -76,6 +78,15 @@ describe('planRun: whether the run writes anything', () => {
     const plan = planRun(config(), loaded(), scan(), context);
     expect(plan.mustSave).toBe(false);
     expect(plan.summary).toMatchObject({ runId: 'run-2', baseline: false, changes: 0, alerts: 0, actions: 0, reminders: 0, generation: 4 });
+  });
+
+  it('adopts a state written before owners were recorded: saves it once, stamped with this owner', () => {
+    const unowned = previousState();
+    delete unowned.owner;
+    const plan = planRun(config(), loaded(unowned), scan(), context);
+    expect(plan.mustSave).toBe(true);
+    expect(plan.next.owner).toEqual({ projectId: PROJECT, region: 'ap-southeast-1', services: '*', prefix: 'vpcep-monitor/' });
+    expect(plan.summary).toMatchObject({ changes: 0, alerts: 0 });
   });
 
   it('writes a baseline even when it found nothing', () => {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.js';
 import { UNLIMITED } from '../../lib/huaweicloud/budget.js';
-import { OverlapError, RunIncompleteError } from '../../lib/monitor/errors.js';
+import { ForeignStateError, LeaseHeldError, OverlapError, RunIncompleteError } from '../../lib/monitor/errors.js';
 import type { Checkpoint, MonitorDeps, SmnMessage } from '../../lib/monitor/ports.js';
 import { runMonitor } from '../../lib/monitor/run-monitor.js';
 import { countRecords } from '../../lib/monitor/records.js';
@@ -147,6 +147,46 @@ describe('runMonitor', () => {
     expect(w.state().services.has(SVC_B)).toBe(false);
   });
 
+  it('asks VPCEP about a service a listing left out: still there, it is read as usual; only a 404 removes it', async () => {
+    const w = world();
+    await w.pass();
+    set(w.vpcep, SVC_B, 'b1', 'failed');
+    w.vpcep.unlisted.add(SVC_B);
+    expect(await w.pass()).toMatchObject({ services: 2, changes: 1, alerts: 1 });
+    expect(w.vpcep.getServiceCalls).toEqual([SVC_B]);
+    expect(w.state().services.has(SVC_B)).toBe(true);
+    w.vpcep.getServiceFailure = Object.assign(new Error('vpcep:epservices:get failed: HTTP 503'), { status: 503 });
+    set(w.vpcep, SVC_B, 'b1', 'accepted', '2026-11-25T11:59:30Z');
+    expect(await w.pass()).toMatchObject({ services: 2, changes: 1, alerts: 0 }); // an error is not a 404
+    expect(w.state().services.has(SVC_B)).toBe(true);
+    expect(w.lines().some((line) => line.includes(SVC_B) && line.includes('not taken as deleted'))).toBe(true);
+  });
+
+  it('reads a service listed twice once', async () => {
+    const w = world();
+    w.vpcep.services.push({ id: SVC_B, name: 'orders' });
+    expect(await w.pass()).toMatchObject({ services: 2, connections: 3, alerts: 1 });
+    expect(w.vpcep.calls.filter((call) => call.serviceId === SVC_B)).toHaveLength(1);
+  });
+
+  it("leaves another monitor's state alone: no diff, no write, one notice, and every run fails naming both", async () => {
+    const w = world();
+    await w.pass();
+    const theirs = w.objects.objects.get('vpcep-monitor/state.json')!.replace(`"projectId":"${PROJECT}"`, '"projectId":"ffffffffffffffffffffffffffffffff"');
+    w.objects.objects.set('vpcep-monitor/state.json', theirs);
+    set(w.vpcep, SVC_B, 'b1', 'failed');
+    const sent = w.publisher.messages.length;
+    for (let run = 0; run < 2; run++) {
+      const error = (await w.pass().catch((e: unknown) => e)) as Error;
+      expect(error).toBeInstanceOf(ForeignStateError);
+      expect(error.message).toContain(`this monitor is project ${PROJECT}`);
+      expect(error.message).toContain('written for project ffffffffffffffffffffffffffffffff');
+      expect(error.message).toContain('set this one\'s OBS_PREFIX to vpcep-monitor/ap-southeast-1-');
+    }
+    expect(w.objects.objects.get('vpcep-monitor/state.json')).toBe(theirs);
+    expect(w.publisher.messages.slice(sent).map((m) => m.subject)).toEqual(['[VPCEP ap-southeast-1] monitor stopped: its state belongs to another monitor (project ffffffffffffffffffffffffffffffff)']);
+  });
+
   it('quarantines unreadable state, tells the operator once, and re-baselines without a flood', async () => {
     const w = world();
     w.objects.objects.set('vpcep-monitor/state.json', '{"schemaVersion":1,"generation":');
@@ -207,11 +247,45 @@ describe('runMonitor', () => {
       const puts = w.objects.puts.length;
       const summary = await w.pass();
       expect(summary.skipped).toContain('other');
-      expect(w.objects.puts.length).toBe(puts);
+      expect(w.objects.puts.slice(puts)).toEqual(['vpcep-monitor/lease-skipped.json']); // only the count of skipped runs
       expect(w.publisher.messages).toHaveLength(1);
       w.objects.objects.set('vpcep-monitor/lease.json', JSON.stringify({ runId: 'other', expiresAt: '2026-11-25T11:59:00Z' })); // expired
       expect(await w.pass()).toMatchObject({ alerts: 1, published: 1 });
       expect(w.objects.objects.has('vpcep-monitor/lease.json')).toBe(false);
+    });
+
+    it('the second run skipped for the same holder fails, with run_skipped sent, so a stuck lease is not silent', async () => {
+      const w = world({ METRICS_NAMESPACE: 'VPCEP.Monitor' });
+      const metrics = new FakeMetrics();
+      const pass = (runId: string) => runMonitor(w.config, { ...w.deps, metrics }, { runId, leaseExpiresAt: w.deps.now() });
+      await pass('first');
+      w.objects.objects.set('vpcep-monitor/lease.json', JSON.stringify({ runId: 'stuck', expiresAt: '2026-11-25T12:10:00Z' }));
+      set(w.vpcep, SVC_A, 'a1', 'failed');
+      expect(await pass('second')).toMatchObject({ skipped: 'lease held by stuck', undelivered: 1 });
+      const error = (await pass('third').catch((e: unknown) => e)) as LeaseHeldError;
+      expect(error).toBeInstanceOf(LeaseHeldError);
+      expect(error.message).toMatch(/lease is held by stuck until 2026-11-25T12:10:00Z, and 2 runs in a row found it so; 1 alert\(s\) wait .*delete vpcep-monitor\/lease\.json/);
+      expect(error.summary).toMatchObject({ undelivered: 1 });
+      const skippedSent = metrics.sent.flatMap((batch) => batch.metrics).filter((m) => m.name === 'run_skipped').map((m) => m.value);
+      expect(skippedSent).toEqual([0, 1, 1]);
+      // Another holder starts the count again.
+      w.objects.objects.set('vpcep-monitor/lease.json', JSON.stringify({ runId: 'next', expiresAt: '2026-11-25T12:10:00Z' }));
+      expect(await pass('fourth')).toMatchObject({ skipped: 'lease held by next' });
+    });
+
+    it('takes over a lease claiming more than any invocation runs, warning with its holder, and alerts in the same run', async () => {
+      const w = world();
+      await w.pass();
+      w.objects.objects.set('vpcep-monitor/lease.json', JSON.stringify({ runId: 'ctrl-c', expiresAt: '2027-11-25T12:00:00Z' }));
+      set(w.vpcep, SVC_A, 'a1', 'failed');
+      expect(await w.pass()).toMatchObject({ alerts: 1, published: 1 });
+      expect(w.lines().some((line) => line.includes('the state lease of ctrl-c claimed until 2027-11-25T12:00:00Z') && line.includes('taken over as stale'))).toBe(true);
+      // Nor does this monitor ever claim more than the longest invocation, whatever deadline it is given.
+      const claims: string[] = [];
+      const watching = { ...w.deps, checkpoint: (step: Checkpoint) => { if (step === 'lease-acquired') claims.push(w.objects.objects.get('vpcep-monitor/lease.json')!); } };
+      set(w.vpcep, SVC_A, 'a1', 'accepted');
+      await runMonitor(w.config, watching, { runId: 'long', leaseExpiresAt: new Date('2026-11-26T12:00:00Z') });
+      expect(claims.map((c) => JSON.parse(c) as unknown)).toEqual([{ runId: 'long', expiresAt: '2026-11-25T12:15:00.000Z' }]);
     });
 
     it('a run whose state was saved by another meanwhile stops without moving it back', async () => {

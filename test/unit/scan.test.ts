@@ -124,8 +124,9 @@ describe('scanService with a snapshot', () => {
     }
   });
 
-  it('reads a list that shrank past a later page again instead of failing (EndPoint.0010)', async () => {
+  it.each(['empty page', 'EndPoint.0010'] as const)('reads a list that shrank past a later page again instead of failing (past the end: %s)', async (pastEnd) => {
     const vpcep = new FakeVpcep();
+    vpcep.pastEnd = pastEnd;
     seed(vpcep, 's', 2700);
     let shrunk = false;
     vpcep.beforePage = (_id, offset) => {

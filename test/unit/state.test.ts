@@ -24,6 +24,23 @@ describe('state', () => {
     expect(parseState(text(serializeState(state)))).toEqual(state);
   });
 
+  it('records its owner in the header, reads it back, and shows it before any service is read', () => {
+    const state = sample();
+    state.owner = { projectId: 'p1', region: 'eu-west-101', services: ['a', 'b'], prefix: 'x/' };
+    const stored = text(serializeState(state));
+    expect(JSON.parse(stored.split('\n')[0]!)).toMatchObject({ owner: { projectId: 'p1', region: 'eu-west-101', services: ['a', 'b'], prefix: 'x/' } });
+    expect(parseState(stored)).toEqual(state);
+    const seen: unknown[] = [];
+    const reader = new StateReader((header) => seen.push(header.owner, header.services.size));
+    reader.line(stored.split('\n')[0]!);
+    expect(seen).toEqual([state.owner, 0]);
+    // A state without an owner (written before owners were) reads as one without.
+    expect(parseState(text(serializeState(sample()))).owner).toBeUndefined();
+    for (const bad of ['"p1"', '{"projectId":"p1","region":"r","services":"all","prefix":"x/"}', '{"projectId":1,"region":"r","services":"*","prefix":"x/"}']) {
+      expect(() => parseState(stored.replace(/"owner":\{[^}]*\}/, `"owner":${bad}`)), bad).toThrow(/malformed owner/);
+    }
+  });
+
   it('stores JSON Lines: a header, then each service and its record chunks, the same strings it holds', () => {
     const state = sample();
     const parts = serializeState(state);

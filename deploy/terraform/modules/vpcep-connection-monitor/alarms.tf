@@ -10,7 +10,7 @@ locals {
   # watches every service of the project, which Terraform cannot enumerate: the rules then use
   # ALL_INSTANCE and name the dimension without a value. Cloud Eye documents ALL_INSTANCE as an
   # alarm on all resources of the metric, but no page we found shows it on a custom namespace; the
-  # README says so. "" stands for "no value" in the one ALL_INSTANCE resource.
+  # docs/deploy.md says so. "" stands for "no value" in the one ALL_INSTANCE resource.
   alarm_all_services  = length(var.service_ids) == 0
   alarm_service_ids   = local.alarm_all_services ? [""] : var.service_ids
   pending_alarm_rules = local.metrics_enabled && var.pending_alarm_after != null ? 1 : 0

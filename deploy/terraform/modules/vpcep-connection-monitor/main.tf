@@ -120,7 +120,7 @@ resource "huaweicloud_identity_role" "regional" {
           # VPCEP list actions have no resource-level authorization: they cover the project the
           # role is granted in, which is the only scope available.
           Effect = "Allow"
-          Action = ["vpcep:epservices:list", "vpcep:connections:list"]
+          Action = ["vpcep:epservices:list", "vpcep:epservices:get", "vpcep:connections:list"]
         },
         {
           # Publish to any topic of this project, not only the module's: no SMN page documents a
@@ -128,7 +128,7 @@ resource "huaweicloud_identity_role" "regional" {
           # SMN custom-policy examples have no Resource ("Creating SMN Custom Policies",
           # usermanual-smn/smn_ug_0038) and the action table names no resource type
           # (api-smn/smn_api_80005); topic URNs appear only for identity policies
-          # (api-smn/smn_api_80015), a different IAM model. The README says what this allows.
+          # (api-smn/smn_api_80015), a different IAM model. docs/deploy.md says what this allows.
           Effect = "Allow"
           Action = ["smn:topic:publish"]
         },

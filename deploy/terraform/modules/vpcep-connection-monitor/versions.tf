@@ -1,6 +1,6 @@
 terraform {
   # Validations use startswith() (1.3+) and the trigger uses a precondition (1.2+); 1.5 is the
-  # floor the README documents and the examples were written against.
+  # floor docs/deploy.md documents and the examples were written against.
   required_version = ">= 1.5.0"
 
   required_providers {
