@@ -121,7 +121,7 @@ describe('deadLetter', () => {
     const [notice] = w.publisher.messages;
     expect(notice!.subject).toBe('[VPCEP ap-southeast-1] 22 alerts could not be delivered and were set aside');
     expect(notice!.message).toMatch(/^SMN refused these alerts of the VPC Endpoint connection monitor for good, so they were moved out of the outbox to obs:/);
-    const listed = notice!.message.split('\n').filter((line) => line.startsWith('  - '));
+    const listed = notice!.message!.split('\n').filter((line) => line.startsWith('  - '));
     expect(listed).toHaveLength(20);
     expect(listed[0]).toBe('  - c0 (accepted -> failed, event evt-c0): HTTP 400 SMN.0021 message refused (request id req-1)');
     expect(notice!.message).toContain('\n  ...and 2 more.\n');
