@@ -96,7 +96,7 @@ function world(shape: Shape, now: number): { state: MonitorState; runs: AuditRec
       const domainId = previous?.domainId ?? `domain-${i % 97}`;
       connections.set(connectionId, { status: to, updatedAt: at, domainId });
       const failed = to === 'failed' ? { errors: [{ code: 'EndPoint.2014', message: 'The subnet has no free IP addresses.' }] } : {};
-      run.push({ at, runId: `bench-${r}`, serviceId, serviceName: `ap-southeast-1.${serviceId}.${serviceId}`, connectionId, domainId, change: previous ? 'status' : 'added', from: previous?.status ?? null, to, eventId: `${r}-${i}`, alerted: to !== 'accepted', ...failed });
+      run.push({ at, runId: `bench-${r}`, serviceId, serviceName: `ap-southeast-1.${serviceId}.${serviceId}`, connectionId, domainId, change: previous ? 'status' : 'added', from: previous?.status ?? null, to, eventId: `${r}-${i}`, raised: to !== 'accepted', ...failed });
     }
     if (run.length > 0) runs.push(run);
   }

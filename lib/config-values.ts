@@ -83,6 +83,38 @@ function isLoopback(hostname: string): boolean {
   return host === 'localhost' || host.endsWith('.localhost') || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 }
 
+/**
+ * FunctionGraph keeps a function's environment variables as one `user_data` string, a JSON object
+ * of name/value pairs, and refuses one longer than 4 KB: CreateFunction's `user_data` "总长度不超过4KB"
+ * (api-functiongraph/functiongraph_06_0108), the user guide's "total length of the key and value
+ * cannot exceed 4096 characters" (usermanual-functiongraph/functiongraph_01_0154). The Terraform
+ * provider sends `user_data` as given, and the module gives `jsonencode(...)` of the settings, so
+ * that string's length in characters is what is counted, here and in the module's check.
+ */
+export const ENVIRONMENT_LIMIT = 4096;
+
+/** Characters of `{"NAME":"value",...}` for the settings in `names` that are set, as user_data. */
+export function environmentLength(names: readonly string[], read: (name: string) => string | undefined): number {
+  const set = names.flatMap((name) => {
+    const value = read(name);
+    return value === undefined ? [] : [[name, value] as const];
+  });
+  return [...JSON.stringify(Object.fromEntries(set))].length;
+}
+
+/** Refuses settings that together exceed what FunctionGraph stores, naming the largest one. */
+export function checkEnvironmentSize(names: readonly string[], read: (name: string) => string | undefined): void {
+  const total = environmentLength(names, read);
+  if (total <= ENVIRONMENT_LIMIT) return;
+  const sizes = names.map((name) => ({ name, size: [...(read(name) ?? '')].length }));
+  const largest = sizes.reduce((a, b) => (b.size > a.size ? b : a));
+  throw new ConfigError(
+    largest.name,
+    `Settings take ${total} characters together (as FunctionGraph's user_data JSON); FunctionGraph allows ${ENVIRONMENT_LIMIT}. ` +
+      `The largest is ${largest.name} (${largest.size} characters)`,
+  );
+}
+
 /** Quotes a user value for an error message, bounded so a pasted secret or blob stays short. */
 export function quote(value: string): string {
   return JSON.stringify(truncate(value, 120));
@@ -126,19 +158,23 @@ export function editDistance(a: string, b: string): number {
   return rows[a.length]![b.length]!;
 }
 
-// Cloud Eye custom namespaces: service.item, each part 3–32 characters starting with a letter, and
-// the service part not one Cloud Eye keeps for itself. The Terraform module validates the same way.
-const NAMESPACE = /^[A-Za-z][A-Za-z0-9_]{2,31}\.[A-Za-z][A-Za-z0-9_]{2,31}$/;
-const RESERVED_NAMESPACE_SERVICES = ['SYS', 'AGT', 'SERVICE'];
+// Cloud Eye custom namespaces (PutMetricData, "namespace"): service.item, each part a letter then
+// letters, digits or `_`; 3–32 characters IN TOTAL; the service part may not start with SYS, AGT or
+// SRE (Cloud Eye's own), and SERVICE.BMS is taken. Case is not documented for the prefixes, so they
+// are refused in any case: a refused name costs a rename, an accepted one that Cloud Eye refuses
+// costs every run's metrics. The Terraform module validates the same way (test/deploy/agreement).
+const NAMESPACE = /^[A-Za-z][A-Za-z0-9_]*\.[A-Za-z][A-Za-z0-9_]*$/;
+const RESERVED_NAMESPACE_PREFIXES = ['SYS', 'AGT', 'SRE'];
+const RESERVED_NAMESPACES = ['SERVICE.BMS'];
 
 export function metricsNamespace(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  if (!NAMESPACE.test(value) || RESERVED_NAMESPACE_SERVICES.includes(value.split('.')[0]!.toUpperCase())) {
-    throw new ConfigError(
-      'METRICS_NAMESPACE',
-      `Setting METRICS_NAMESPACE must be service.item (each part 3-32 letters, digits or _, starting with a letter; service not SYS, AGT or SERVICE): ${quote(value)}`,
-    );
-  }
+  const problem = !NAMESPACE.test(value) ? 'must be service.item: each part a letter, then letters, digits or _'
+    : value.length < 3 || value.length > 32 ? `is ${value.length} characters; Cloud Eye takes 3-32 in total`
+    : RESERVED_NAMESPACE_PREFIXES.some((prefix) => value.toUpperCase().startsWith(prefix)) ? 'starts with SYS, AGT or SRE, which Cloud Eye keeps for itself'
+    : RESERVED_NAMESPACES.includes(value.toUpperCase()) ? 'is SERVICE.BMS, which Cloud Eye keeps for itself'
+    : undefined;
+  if (problem !== undefined) throw new ConfigError('METRICS_NAMESPACE', `Setting METRICS_NAMESPACE ${problem}: ${quote(value)}`);
   return value;
 }
 

@@ -4,9 +4,9 @@
  * turned into a typed `Config`; anything missing or malformed throws a `ConfigError` that names the
  * setting, before a single network call is made.
  */
-import { isIP } from 'node:net';
 import { parseDuration } from './duration.js';
-import { ConfigError, DEFAULT_ALERT_STATUSES, list, metricsNamespace, oneOf, parseAlertStatuses, parseBoolean, parseEndpoint, quote } from './config-values.js';
+import { defaultEndpoint } from './region-endpoints.js';
+import { checkEnvironmentSize, ConfigError, DEFAULT_ALERT_STATUSES, list, metricsNamespace, oneOf, parseAlertStatuses, parseBoolean, parseEndpoint, quote } from './config-values.js';
 
 export { CONNECTION_STATUSES, ConfigError, DEFAULT_ALERT_STATUSES } from './config-values.js';
 
@@ -71,16 +71,16 @@ export const SETTINGS = [
   { name: 'SMN_TOPIC_URN', required: true, default: '(required)', example: 'urn:smn:ap-southeast-1:0a1b…f9:vpcep-alerts' },
   { name: 'ALERT_STATUSES', required: false, default: DEFAULT_ALERT_STATUSES.join(','), example: 'pendingAcceptance,failed' },
   { name: 'ALERT_ON_BASELINE', required: false, default: 'true', example: 'false' },
-  { name: 'VPCEP_ENDPOINT', required: false, default: 'https://vpcep.{region}.myhuaweicloud.com', example: 'http://127.0.0.1:9100' },
-  { name: 'SMN_ENDPOINT', required: false, default: 'https://smn.{region}.myhuaweicloud.com', example: 'http://127.0.0.1:9101' },
-  { name: 'OBS_ENDPOINT', required: false, default: 'https://obs.{region}.myhuaweicloud.com', example: 'http://127.0.0.1:9102' },
+  { name: 'VPCEP_ENDPOINT', required: false, default: 'https://vpcep.{region}.myhuaweicloud.com (.eu in eu-west-101)', example: 'http://127.0.0.1:9100' },
+  { name: 'SMN_ENDPOINT', required: false, default: 'https://smn.{region}.myhuaweicloud.com (.eu in eu-west-101, .cn in cn-north-2)', example: 'http://127.0.0.1:9101' },
+  { name: 'OBS_ENDPOINT', required: false, default: 'https://obs.{region}.myhuaweicloud.com (.eu in eu-west-101)', example: 'http://127.0.0.1:9102' },
   { name: 'LOG_LEVEL', required: false, default: 'info', example: 'debug' },
   { name: 'REMIND_PENDING_AFTER', required: false, default: 'off', example: '24h' },
   { name: 'APPROVAL_MODE', required: false, default: 'off', example: 'dry-run' },
   { name: 'AUTO_ACCEPT_DOMAINS', required: false, default: '(none)', example: '0a1b…f9,7c6d…21' },
   { name: 'AUTO_REJECT_DOMAINS', required: false, default: '(none)', example: '*' },
   { name: 'METRICS_NAMESPACE', required: false, default: '(off)', example: 'VPCEP.ConnectionMonitor' },
-  { name: 'CES_ENDPOINT', required: false, default: 'https://ces.{region}.myhuaweicloud.com', example: 'http://127.0.0.1:9103' },
+  { name: 'CES_ENDPOINT', required: false, default: 'https://ces.{region}.myhuaweicloud.com (.eu in eu-west-101)', example: 'http://127.0.0.1:9103' },
 ] as const;
 
 export type SettingName = (typeof SETTINGS)[number]['name'];
@@ -95,6 +95,7 @@ type Get = (name: string) => string | undefined;
 
 /** Everything a monitoring pass needs (the function, `vpcep-monitor run`). */
 export function loadConfig(read: SettingSource): Config {
+  checkEnvironmentSize(SETTINGS.map((s) => s.name), read);
   const get = trimmed(read);
   const smnTopicUrn = required(get, 'SMN_TOPIC_URN');
   const urnRegion = topicRegion(smnTopicUrn);
@@ -127,10 +128,10 @@ export function loadConfig(read: SettingSource): Config {
     alertStatuses,
     alertOnBaseline: parseBoolean('ALERT_ON_BASELINE', get('ALERT_ON_BASELINE'), true),
     endpoints: {
-      vpcep: parseEndpoint('VPCEP_ENDPOINT', get('VPCEP_ENDPOINT') ?? `https://vpcep.${region}.myhuaweicloud.com`),
-      smn: parseEndpoint('SMN_ENDPOINT', get('SMN_ENDPOINT') ?? `https://smn.${region}.myhuaweicloud.com`),
+      vpcep: parseEndpoint('VPCEP_ENDPOINT', get('VPCEP_ENDPOINT') ?? defaultEndpoint('vpcep', region)),
+      smn: parseEndpoint('SMN_ENDPOINT', get('SMN_ENDPOINT') ?? defaultEndpoint('smn', region)),
       obs: store.endpoints.obs,
-      ces: parseEndpoint('CES_ENDPOINT', get('CES_ENDPOINT') ?? `https://ces.${region}.myhuaweicloud.com`),
+      ces: parseEndpoint('CES_ENDPOINT', get('CES_ENDPOINT') ?? defaultEndpoint('ces', region)),
     },
     logLevel,
     remindPendingAfterMs,
@@ -158,8 +159,9 @@ export function loadStoreConfig(read: SettingSource): StoreConfig {
 
 function storeConfig(get: Get, region: () => string): StoreConfig {
   const obsBucket = required(get, 'OBS_BUCKET');
-  // OBS bucket names: 3–63 characters, lower-case letters, digits, `-` and `.`, no IP address form.
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(obsBucket) || isIP(obsBucket) !== 0) {
+  // OBS bucket names: 3–63 characters, lower-case letters, digits, `-` and `.`, no `..`, `.-` or
+  // `-.`, nothing shaped like an IP address (OBS refuses 999.1.1.1 too). As the Terraform module.
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(obsBucket) || /\.\.|\.-|-\./.test(obsBucket) || /^\d+\.\d+\.\d+\.\d+$/.test(obsBucket)) {
     throw new ConfigError('OBS_BUCKET', `Setting OBS_BUCKET is not a valid bucket name: ${quote(obsBucket)}`);
   }
 
@@ -169,7 +171,7 @@ function storeConfig(get: Get, region: () => string): StoreConfig {
   }
   if (!obsPrefix.endsWith('/')) obsPrefix += '/';
 
-  const obs = parseEndpoint('OBS_ENDPOINT', get('OBS_ENDPOINT') ?? `https://obs.${region()}.myhuaweicloud.com`);
+  const obs = parseEndpoint('OBS_ENDPOINT', get('OBS_ENDPOINT') ?? defaultEndpoint('obs', region()));
   return { obsBucket, obsPrefix, endpoints: { obs } };
 }
 

@@ -1,5 +1,5 @@
 /** `vpcep-monitor audit`: the audit trail, as a table for people or JSON Lines for machines. */
-import type { AuditRecord } from '../monitor/audit.js';
+import { alertRaised, type AuditRecord } from '../monitor/audit.js';
 import { cleanText, cleanToken } from '../monitor/sanitize.js';
 import { type Flags, type Io, terminalJson, UsageError } from './command.js';
 import { openObjectStore } from './object-store.js';
@@ -25,7 +25,7 @@ export async function auditCommand(values: Flags, io: Io, now: Date = new Date()
   const header = () => {
     if (json || headed) return;
     headed = true;
-    io.stdout.write(`${style.bold(`${'TIME'.padEnd(24)} ${'SERVICE'.padEnd(24)} ${'CONNECTION'.padEnd(36)} ${'CHANGE'.padEnd(7)} FROM -> TO`)}\n`);
+    io.stdout.write(`${style.bold(`${'TIME'.padEnd(24)} ${'SERVICE'.padEnd(24)} ${'CONNECTION'.padEnd(36)} ${'CHANGE'.padEnd(9)} FROM -> TO`)}\n`);
   };
   // The services in the range, by id, to list when --service names none of them.
   const services = new Map<string, string>();
@@ -45,8 +45,9 @@ export async function auditCommand(values: Flags, io: Io, now: Date = new Date()
     header();
     const service = cleanText(serviceLabel(record.serviceName, record.serviceId), 24);
     const transition = `${record.from === null ? '-' : cleanToken(record.from)} -> ${record.to === null ? '-' : cleanToken(record.to)}`;
-    const line = `${record.at.padEnd(24)} ${service.padEnd(24)} ${cleanToken(record.connectionId, 36).padEnd(36)} ${record.change.padEnd(7)} ${transition}${record.alerted ? ' (alerted)' : ''}`;
-    io.stdout.write(`${record.alerted ? style.yellow(line) : line}\n`);
+    const raised = alertRaised(record);
+    const line = `${record.at.padEnd(24)} ${service.padEnd(24)} ${cleanToken(record.connectionId, 36).padEnd(36)} ${record.change.padEnd(9)} ${transition}${outcome(record, raised)}`;
+    io.stdout.write(`${raised ? style.yellow(line) : line}\n`);
   }
 
   // An id with no changes in the range is a quiet service; a name that matches nothing is a typo.
@@ -59,4 +60,16 @@ export async function auditCommand(values: Flags, io: Io, now: Date = new Date()
     io.stdout.write(style.dim(`${count} record(s) from ${query.since.toISOString()} to ${query.until.toISOString()}\n`));
   }
   return 0;
+}
+
+/**
+ * What became of the alert, in the trail's own words: a change record says it was raised (older
+ * trails said "alerted", meaning the same); only a `delivered` record, written after SMN accepted
+ * the publish, names SMN's message id, and an `undeliverable` one SMN's refusal.
+ */
+function outcome(record: AuditRecord, raised: boolean): string {
+  if (record.change === 'delivered') return ` (SMN message ${cleanToken(record.messageId ?? 'unknown', 64)}, event ${cleanToken(record.eventId)})`;
+  if (record.change === 'undeliverable') return ` (refused by SMN: ${cleanText(record.error ?? 'no answer recorded', 120)}, event ${cleanToken(record.eventId)})`;
+  // An older trail's `alerted` is shown as what it always meant: raised, not known to be delivered.
+  return raised ? ` (alert raised, event ${cleanToken(record.eventId)})` : '';
 }

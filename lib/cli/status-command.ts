@@ -1,6 +1,7 @@
 /**
- * `vpcep-monitor status`: what the last snapshot says, and how many alerts SMN refused for good
- * (the dead-letter objects), read from OBS; makes no VPCEP call.
+ * `vpcep-monitor status`: what the last snapshot says, the alerts raised but not yet delivered (the
+ * outbox), the last delivery SMN confirmed (the trail's `delivered` records) and how many alerts SMN
+ * refused for good (the dead-letter objects), read from OBS; makes no VPCEP call.
  */
 import { formatDuration } from '../duration.js';
 import { deadLetterRoot, stateKey } from '../monitor/keys.js';
@@ -11,7 +12,7 @@ import { parseState } from '../monitor/state.js';
 import { type Io, terminalJson } from './command.js';
 import { openObjectStore } from './object-store.js';
 import { styleFor } from './style.js';
-import { serviceLabel } from './trail.js';
+import { lastDelivery, serviceLabel } from './trail.js';
 
 interface ServiceStatus {
   serviceId: string;
@@ -48,13 +49,17 @@ export async function statusCommand(json: boolean, io: Io, now: Date = new Date(
   });
   const deadLetters = deadLetterRoot(config.obsPrefix);
   const deadLettered = await countDeadLettered(store, deadLetters);
+  const delivery = await lastDelivery(store, config.obsPrefix, now);
 
   if (json) {
-    io.stdout.write(`${terminalJson({ savedAt: state.savedAt, generation: state.generation, undelivered: state.outbox.length, deadLettered, services })}\n`);
+    io.stdout.write(`${terminalJson({ savedAt: state.savedAt, generation: state.generation, undelivered: state.outbox.length, lastDelivery: delivery ?? null, deadLettered, services })}\n`);
     return 0;
   }
   const style = styleFor(io.stdout, io.env);
   io.stdout.write(`${style.bold('State')} saved ${state.savedAt} (generation ${state.generation}), ${state.outbox.length} alert(s) waiting for delivery, ${deadLettered} dead-lettered\n`);
+  io.stdout.write(delivery
+    ? `Last delivery ${delivery.at}: ${delivery.alerts} alert(s) accepted by SMN as message ${cleanToken(delivery.messageId)}\n`
+    : style.dim('No delivery recorded in the audit trail in the last 7 days\n'));
   if (deadLettered > 0) {
     io.stdout.write(`${style.yellow('dead-lettered')} ${deadLettered} alert(s) SMN refused for good, with SMN's answer: obs://${config.obsBucket}/${deadLetters}\n`);
   }

@@ -4,7 +4,7 @@
  */
 import { parseDuration } from '../duration.js';
 import type { AuditRecord } from '../monitor/audit.js';
-import { auditDayPrefix } from '../monitor/keys.js';
+import { auditDayPrefix, isDeliveredAuditKey } from '../monitor/keys.js';
 import type { ObjectStore } from '../monitor/ports.js';
 import { cleanText, cleanToken, displayServiceName } from '../monitor/sanitize.js';
 import { type Flags, UsageError } from './command.js';
@@ -119,6 +119,32 @@ function parseRecord(line: string, key: string, number: number): AuditRecord {
   } catch (error) {
     throw new Error(`audit object ${key} line ${number} is not JSON (${(error as Error).message})`);
   }
+}
+
+/** The newest delivery the trail records: when SMN accepted it, its message id, and the alerts it carried. */
+export interface LastDelivery {
+  at: string;
+  messageId: string;
+  alerts: number;
+}
+
+/**
+ * The newest `delivered` records within `days` of `now`, newest day first: only the objects named as
+ * delivery records are read, and only the newest of them, so this costs a few list requests.
+ */
+export async function lastDelivery(store: ObjectStore, obsPrefix: string, now: Date, days = 7): Promise<LastDelivery | undefined> {
+  for (let back = 0; back < days; back++) {
+    const day = new Date(startOfDay(now).getTime() - back * DAY_MS);
+    let newest: string | undefined;
+    for await (const { key } of store.list(auditDayPrefix(obsPrefix, day))) if (isDeliveredAuditKey(key)) newest = key;
+    if (newest === undefined) continue;
+    const lines = ((await store.get(newest))?.body ?? '').split('\n').filter((line) => line.trim() !== '');
+    const records = lines.map((line, index) => parseRecord(line, newest!, index + 1)).filter((record) => record.change === 'delivered');
+    const last = records.at(-1);
+    if (!last) continue;
+    return { at: last.at, messageId: last.messageId ?? 'unknown', alerts: records.filter((record) => record.messageId === last.messageId).length };
+  }
+  return undefined;
 }
 
 function startOfDay(date: Date): Date {

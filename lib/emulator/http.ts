@@ -4,6 +4,7 @@
  * reading with a size limit, and a listener that can be closed with requests still hanging.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createTlsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { ServiceError } from './errors.js';
 import type { ApiCall, CloudCredential, ServiceName } from './types.js';
@@ -184,9 +185,12 @@ export function sendTruncated(wire: ServerResponse, response: EmulatorResponse):
 export class Listener {
   private readonly server: Server;
   private readonly sockets = new Set<Socket>();
+  /** TLS handshakes completed (https only): a client that reuses its connections makes fewer than requests. */
+  handshakes = 0;
 
-  constructor(onRequest: (request: IncomingMessage, response: ServerResponse) => void) {
-    this.server = createServer(onRequest);
+  constructor(onRequest: (request: IncomingMessage, response: ServerResponse) => void, tls?: { cert: string; key: string }) {
+    this.server = tls === undefined ? createServer(onRequest) : createTlsServer({ ...tls, keepAliveTimeout: 5_000 }, onRequest);
+    this.server.on('secureConnection', () => this.handshakes++);
     this.server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));

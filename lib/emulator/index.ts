@@ -13,6 +13,7 @@ import { ObsEndpoint } from './obs.js';
 import { OBS_HOST_NAME } from './obs-routes.js';
 import { serveRequest, type PipelineHost } from './request-pipeline.js';
 import { SmnEndpoint } from './smn.js';
+import { TEST_LEAF_CERTIFICATE, TEST_LEAF_KEY } from './test-certificate.js';
 import type {
   ApiCall,
   CloudCredential,
@@ -26,6 +27,7 @@ import type {
   LocalCloudOptions,
   PublishedMessage,
   ReceivedMetric,
+  ServiceName,
   ServiceSeed,
 } from './types.js';
 import { VpcepEndpoint } from './vpcep.js';
@@ -35,6 +37,7 @@ import { WORLD_SCHEMA, type WorldSnapshot } from './world-snapshot.js';
 export { API } from './api-names.js';
 export { offsetPastEndRefused, vpcepThrottled, type NamedFaultOptions } from './named-faults.js';
 export { parseWorldSnapshot, WorldFileError, type WorldSnapshot } from './world-snapshot.js';
+export { TEST_CA_CERTIFICATE } from './test-certificate.js';
 export type {
   ApiCall,
   CloudCredential,
@@ -127,17 +130,25 @@ export class LocalCloud implements CloudWorld {
     };
     try {
       for (const [index, service] of cloud.services.entries()) {
-        const listener = new Listener((request, response) => void serveRequest(host, service, request, response));
+        const tls = options.tls ? { cert: TEST_LEAF_CERTIFICATE, key: TEST_LEAF_KEY } : undefined;
+        const listener = new Listener((request, response) => void serveRequest(host, service, request, response), tls);
         cloud.listeners.push(listener);
         const port = await listener.listen(base === 0 ? 0 : base + index);
-        cloud.endpoints[service.name] = `http://127.0.0.1:${port}`;
-        if (service.name === 'obs') cloud.endpoints.obsHost = `http://${OBS_HOST_NAME}:${port}`;
+        const scheme = tls ? 'https' : 'http';
+        cloud.endpoints[service.name] = `${scheme}://127.0.0.1:${port}`;
+        if (service.name === 'obs') cloud.endpoints.obsHost = `${scheme}://${OBS_HOST_NAME}:${port}`;
       }
     } catch (error) {
       await cloud.stop();
       throw error;
     }
     return cloud;
+  }
+
+  /** TLS handshakes each host completed (with `tls`); 0 over plain http. */
+  handshakes(service: ServiceName): number {
+    const index = this.services.findIndex((candidate) => candidate.name === service);
+    return this.listeners[index]?.handshakes ?? 0;
   }
 
   /** Closes the listeners and destroys every open socket, hung requests included. */

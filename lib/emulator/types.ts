@@ -46,6 +46,12 @@ export interface LocalCloudOptions {
    * milliseconds of `clock`; default 1500. `settleConnections()` completes them at once.
    */
   acceptDelayMs?: number;
+  /**
+   * Serve every host over https with the local cloud's own certificate (`test-certificate.ts`),
+   * which no platform trusts: a client trusts it only through NODE_EXTRA_CA_CERTS or its own CA
+   * option. Default false (plain http on loopback).
+   */
+  tls?: boolean;
 }
 
 export interface CloudEndpoints {

@@ -5,7 +5,8 @@ import type { Budget } from './budget.js';
 import { CesClient } from './ces.js';
 import type { Credentials } from './credentials.js';
 import { ObsStore } from './obs.js';
-import type { RetryNotice, RetryPolicy } from './retry.js';
+import type { RetryPolicy } from './retry.js';
+import { retryLogger } from './retry-log.js';
 import { SignedClient } from './signed-client.js';
 import { SmnClient } from './smn.js';
 import { VpcepClient } from './vpcep.js';
@@ -23,9 +24,7 @@ export interface Budgets {
 const METRICS_RETRY_POLICY: RetryPolicy = { retries: 1, minDelayMs: 200, maxDelayMs: 1_000, requestTimeoutMs: 2_500 };
 
 export function createAdapters(config: Config, credentials: Credentials, budgets: Budgets, logger: Logger) {
-  const onRetry = ({ api, attempt, retriesLeft, waitMs, error }: RetryNotice): void => {
-    logger.warn({ api, attempt, retriesLeft, waitMs, err: error }, `${api} attempt ${attempt} failed (${error.message}); retrying`);
-  };
+  const onRetry = retryLogger(logger);
   const client = (endpoint: string, budget: Budget, retry?: RetryPolicy) => new SignedClient({ endpoint, credentials, budget, onRetry, retry });
   return {
     vpcep: new VpcepClient(client(config.endpoints.vpcep, budgets.scan), config.projectId, client(config.endpoints.vpcep, budgets.write)),

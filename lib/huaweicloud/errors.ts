@@ -43,9 +43,14 @@ export class ApiError extends CloudError {
     );
   }
 
-  /** Throttling (HTTP 429 or the gateway's APIG.0308 on any status) and server errors are retried. */
+  /** Throttling (HTTP 429, or a throttling code on any status) and server errors are retried. */
   override get retryable(): boolean {
-    return this.status === 429 || this.status >= 500 || isThrottlingCode(this.code);
+    return this.throttled || this.status >= 500;
+  }
+
+  /** The service said "too many requests", whatever status it chose to say it with. */
+  get throttled(): boolean {
+    return this.status === 429 || isThrottlingCode(this.code);
   }
 }
 
@@ -61,8 +66,11 @@ export class NetworkError extends CloudError {
 // person reading "could not connect" needs to know which host and which setting to check.
 const ENDPOINT_SETTINGS: Record<string, string> = { vpcep: 'VPCEP_ENDPOINT', smn: 'SMN_ENDPOINT', obs: 'OBS_ENDPOINT', ces: 'CES_ENDPOINT' };
 
+// A peer certificate that TLS verification refused, as OpenSSL and Node name it
+// (UNABLE_TO_VERIFY_LEAF_SIGNATURE, SELF_SIGNED_CERT_IN_CHAIN, CERT_HAS_EXPIRED, ERR_TLS_CERT_ALTNAME_INVALID…).
+const CERT_FAILURE = /^(ERR_TLS_CERT\w*|\w*CERT\w*|\w*SELF_SIGNED\w*|UNABLE_TO_\w+)$/;
 // Failures before a connection was made (no request reached the service), as Node and undici name them.
-const CONNECT_FAILURE = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|EHOSTDOWN|ETIMEDOUT|UND_ERR_CONNECT_TIMEOUT|ERR_TLS_\w+|\w*CERT\w*|\w*SELF_SIGNED\w*)$/;
+const CONNECT_FAILURE = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNREACH|EHOSTDOWN|ETIMEDOUT|UND_ERR_CONNECT_TIMEOUT|ERR_TLS_\w+)$/;
 
 /**
  * A transport failure calling `api` at `endpoint`, saying where and what to check:
@@ -72,9 +80,30 @@ const CONNECT_FAILURE = /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|EHOSTUNREACH|ENETUNR
 export function networkError(api: string, endpoint: string, error: unknown): NetworkError {
   const reason = transportReason(error);
   const where = endpointOrigin(endpoint);
-  const what = CONNECT_FAILURE.test(reason) ? `could not connect to ${where}` : `the connection to ${where} failed`;
   const setting = ENDPOINT_SETTINGS[api.split(':')[0] ?? ''] ?? 'the endpoint';
+  if (CERT_FAILURE.test(reason)) return new CertificateError(api, where, setting, reason, { cause: error });
+  const what = CONNECT_FAILURE.test(reason) ? `could not connect to ${where}` : `the connection to ${where} failed`;
   return new NetworkError(`${api} failed: ${what} (${reason}): check ${setting} and the network`, api, { cause: error });
+}
+
+/**
+ * The peer's TLS certificate was refused: the handshake failed, so no request was sent. Not
+ * retried: the same certificate would be refused again, and someone may be in the middle.
+ */
+export class CertificateError extends NetworkError {
+  override name = 'CertificateError';
+  constructor(api: string, where: string, setting: string, reason: string, options?: { cause?: unknown }) {
+    super(
+      `${api} failed: the TLS certificate of ${where} was refused (${reason}); nothing was sent. ` +
+        `Check ${setting}; a private CA is trusted through NODE_EXTRA_CA_CERTS`,
+      api,
+      options,
+    );
+  }
+
+  override get retryable(): boolean {
+    return false;
+  }
 }
 
 /** `scheme://host:port`, the port spelt out even when it is the scheme's default. */
@@ -93,7 +122,7 @@ function transportReason(error: unknown): string {
   let message: string | undefined;
   for (let current = error, depth = 0; current !== undefined && current !== null && depth < 4; depth++) {
     const { code, message: text, cause } = current as { code?: unknown; message?: unknown; cause?: unknown };
-    if (typeof code === 'string' && (/^E[A-Z]+$/.test(code) || CONNECT_FAILURE.test(code))) return code;
+    if (typeof code === 'string' && (/^E[A-Z]+$/.test(code) || CONNECT_FAILURE.test(code) || CERT_FAILURE.test(code))) return code;
     if (typeof text === 'string' && text !== '') message = text;
     current = cause;
   }
@@ -113,11 +142,34 @@ export class ResponseShapeError extends CloudError {
   override name = 'ResponseShapeError';
 }
 
+/**
+ * The answer was larger than the ceiling for its kind (`limits.ts`): it was not read further, and
+ * asking again would only fetch it again.
+ */
+export class ResponseTooLargeError extends CloudError {
+  override name = 'ResponseTooLargeError';
+  constructor(api: string, endpoint: string, limitBytes: number, options?: { cause?: unknown }) {
+    super(
+      `${api} failed: the answer from ${endpointOrigin(endpoint)} is larger than ${Math.round(limitBytes / 1024 / 1024)} MiB, ` +
+        'the most this monitor reads of it; it was refused unread (a proxy or the service is misbehaving)',
+      api,
+      options,
+    );
+  }
+}
+
 /** The run's time budget cannot fit another attempt; nothing was retried. */
 export class DeadlineError extends CloudError {
   override name = 'DeadlineError';
 }
 
+/**
+ * The documented throttling codes: the API gateway's `APIG.0308`/`APIGW.0308` ("retry after 2–5 s",
+ * in front of every service) and VPCEP's own `EndPoint.0022` "The number of requests exceeded the
+ * limit", which VPCEP answers with HTTP 400, so the status alone would call it a bad request.
+ */
+const THROTTLING_CODES: ReadonlySet<string> = new Set(['APIG.0308', 'APIGW.0308', 'EndPoint.0022']);
+
 export function isThrottlingCode(code: string | undefined): boolean {
-  return code === 'APIG.0308' || code === 'APIGW.0308';
+  return code !== undefined && THROTTLING_CODES.has(code);
 }

@@ -12,12 +12,20 @@ export interface HttpAnswer {
   text: string;
 }
 
+/** Thrown when the answer's body passes `maxBodyBytes`: the read stops there and the socket is closed. */
+export class HttpBodyTooLargeError extends Error {
+  override name = 'BodyTooLargeError';
+  constructor(readonly limitBytes: number) {
+    super(`the answer is larger than ${limitBytes} bytes`);
+  }
+}
+
 /** Thrown when the time limit ends the exchange: the transport's "timed out", by name. */
 export class HttpTimeoutError extends Error {
   override name = 'TimeoutError';
 }
 
-export function sendHttp(url: string, options: { method: string; headers: Record<string, string>; body?: string; timeoutMs: number }): Promise<HttpAnswer> {
+export function sendHttp(url: string, options: { method: string; headers: Record<string, string>; body?: string; timeoutMs: number; maxBodyBytes: number }): Promise<HttpAnswer> {
   const target = new URL(url);
   const transport = target.protocol === 'https:' ? https : http;
   const headers = options.body === undefined ? options.headers : { ...options.headers, 'Content-Length': String(Buffer.byteLength(options.body, 'utf8')) };
@@ -34,7 +42,18 @@ export function sendHttp(url: string, options: { method: string; headers: Record
     const timer = setTimeout(() => fail(new HttpTimeoutError(`no complete answer within ${options.timeoutMs} ms`)), options.timeoutMs);
     const onResponse = (response: http.IncomingMessage): void => {
       const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      let received = 0;
+      // A declared length past the ceiling is refused before a byte of it is read.
+      const declared = Number(response.headers['content-length'] ?? 0);
+      if (declared > options.maxBodyBytes) {
+        fail(new HttpBodyTooLargeError(options.maxBodyBytes));
+        return;
+      }
+      response.on('data', (chunk: Buffer) => {
+        received += chunk.length;
+        if (received > options.maxBodyBytes) fail(new HttpBodyTooLargeError(options.maxBodyBytes));
+        else chunks.push(chunk);
+      });
       response.on('error', fail);
       // A body cut short ends in 'close' without 'end' (or with `complete` false).
       response.on('close', () => {

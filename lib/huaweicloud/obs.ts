@@ -7,11 +7,14 @@
 import { Readable } from 'node:stream';
 import type ObsClient from 'esdk-obs-nodejs';
 import { lookup as dnsLookup } from 'node:dns';
-import { Agent } from 'node:http';
+import { Agent, type ClientRequest } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import type { LookupFunction } from 'node:net';
 import type { Budget } from './budget.js';
-import type { Credentials } from './credentials.js';
-import { ApiError, CloudError, endpointOrigin, networkError, TimeoutError } from './errors.js';
+import { checkHeaderSafe, CREDENTIAL_NAMES, type Credentials } from './credentials.js';
+import { ApiError, CloudError, endpointOrigin, networkError, ResponseTooLargeError, TimeoutError } from './errors.js';
+import { MAX_OBJECT_BYTES, MAX_STATE_BYTES } from './limits.js';
+import { bodyCeiling, bounded } from './obs-bodies.js';
 import { IAM_ACTIONS } from './iam-actions.js';
 import { DEFAULT_RETRY_POLICY, type RetryNotice, type RetryPolicy, withRetry } from './retry.js';
 
@@ -42,10 +45,12 @@ export class ObsStore {
   private readonly budget: Budget;
   private readonly retry: RetryPolicy;
   private readonly onRetry: ((notice: RetryNotice) => void) | undefined;
+  private readonly credentials: Credentials;
   private client: Promise<ObsClient> | undefined;
 
   constructor(options: ObsStoreOptions) {
     this.bucket = options.bucket;
+    this.credentials = options.credentials;
     this.budget = options.budget;
     this.retry = options.retry ?? DEFAULT_RETRY_POLICY;
     this.onRetry = options.onRetry;
@@ -58,18 +63,25 @@ export class ObsStore {
       // call. A loopback IP endpoint makes the SDK switch to path style and v2 signing by itself.
       signature: 'obs',
       is_signature_negotiation: false,
-      http_agent: loopbackAwareAgent(),
+      http_agent: new Agent({ keepAlive: true, lookup: loopbackAwareLookup }),
+      // The SDK verifies no https peer unless told to (`rejectUnauthorized: this.sslVerify || false`
+      // in its lib/utils.js): anyone on the path could read and rewrite the state and the trail.
+      // `true` (not a CA path) keeps Node's own trust store, NODE_EXTRA_CA_CERTS included.
+      ssl_verify: true,
+      // Without its own https agent the SDK opens a new TLS connection for every call.
+      https_agent: new HttpsAgent({ keepAlive: true, lookup: loopbackAwareLookup, rejectUnauthorized: true }),
       timeout: Math.ceil(this.retry.requestTimeoutMs / 1000),
       max_retry_count: 0,
     };
   }
 
+  /** The whole body, at most MAX_OBJECT_BYTES of it: read as a stream so a larger one is never held. */
   async get(key: string): Promise<StoredObject | undefined> {
-    const result = await this.call(IAM_ACTIONS.getObject, (client) => client.getObject({ Bucket: this.bucket, Key: key }), [404]);
-    if (result.CommonMsg.Status === 404) return undefined;
-    const content = result.InterfaceResult?.Content;
-    const body = typeof content === 'string' ? content : Buffer.isBuffer(content) ? content.toString('utf8') : '';
-    return { body, etag: etagOf(result) };
+    const stored = await this.openStream(key, MAX_OBJECT_BYTES);
+    if (stored === undefined) return undefined;
+    const pieces: Buffer[] = [];
+    for await (const piece of stored.body) pieces.push(Buffer.from(piece));
+    return { body: Buffer.concat(pieces).toString('utf8'), etag: stored.etag };
   }
 
   /**
@@ -77,20 +89,26 @@ export class ObsStore {
    * its pieces, their concatenation and its text at once (30 MB for a 100,000-connection state).
    * Each piece must arrive within the request timeout, or the read fails as a timeout.
    */
-  async getStream(key: string): Promise<{ body: AsyncIterable<Uint8Array>; etag: string } | undefined> {
+  getStream(key: string): Promise<{ body: AsyncIterable<Uint8Array>; etag: string } | undefined> {
+    return this.openStream(key, MAX_STATE_BYTES);
+  }
+
+  private async openStream(key: string, maxBytes: number): Promise<{ body: AsyncIterable<Uint8Array>; etag: string } | undefined> {
     const api = IAM_ACTIONS.getObject;
-    const result = await this.call(api, (client) => client.getObject({ Bucket: this.bucket, Key: key, SaveAsStream: true }), [404]);
+    const server = this.clientOptions.server;
+    const result = await this.call(api, (client) => client.getObject({ Bucket: this.bucket, Key: key, SaveAsStream: true }), [404], false);
     if (result.CommonMsg.Status === 404) return undefined;
     const content = result.InterfaceResult?.Content;
     if (!(content instanceof Readable)) throw new TypeError(`${api}: the OBS SDK answered SaveAsStream without a stream`);
-    return {
-      body: idleBounded(api, this.clientOptions.server, content, this.retry.requestTimeoutMs),
-      etag: etagOf(result),
-    };
+    if (Number(result.InterfaceResult?.ContentLength ?? 0) > maxBytes) {
+      content.destroy();
+      throw new ResponseTooLargeError(api, server, maxBytes);
+    }
+    return { body: bounded(api, server, content, this.retry.requestTimeoutMs, maxBytes), etag: etagOf(result) };
   }
 
   async head(key: string): Promise<string | undefined> {
-    const result = await this.call(IAM_ACTIONS.getObject, (client) => client.getObjectMetadata({ Bucket: this.bucket, Key: key }), [404]);
+    const result = await this.call(IAM_ACTIONS.getObject, (client, hook) => client.getObjectMetadata({ Bucket: this.bucket, Key: key, ...hook }), [404]);
     if (result.CommonMsg.Status === 404) return undefined;
     return etagOf(result);
   }
@@ -102,8 +120,9 @@ export class ObsStore {
    */
   async put(key: string, body: string | readonly string[], contentType = 'application/json'): Promise<void> {
     const length = typeof body === 'string' ? undefined : body.reduce((sum, part) => sum + Buffer.byteLength(part, 'utf8'), 0);
-    await this.call(IAM_ACTIONS.putObject, (client) =>
+    await this.call(IAM_ACTIONS.putObject, (client, hook) =>
       client.putObject({
+        ...hook,
         Bucket: this.bucket,
         Key: key,
         // A fresh stream for every attempt: a retry must send the whole body again.
@@ -115,14 +134,14 @@ export class ObsStore {
   }
 
   async delete(key: string): Promise<void> {
-    await this.call(IAM_ACTIONS.deleteObject, (client) => client.deleteObject({ Bucket: this.bucket, Key: key }), [404]);
+    await this.call(IAM_ACTIONS.deleteObject, (client, hook) => client.deleteObject({ Bucket: this.bucket, Key: key, ...hook }), [404]);
   }
 
   async *list(prefix: string, startAfter?: string): AsyncIterable<ObjectInfo> {
     let marker = startAfter;
     for (;;) {
-      const result = await this.call(IAM_ACTIONS.listObjects, (client) =>
-        client.listObjects({ Bucket: this.bucket, Prefix: prefix, MaxKeys: 1000, ...(marker ? { Marker: marker } : {}) }),
+      const result = await this.call(IAM_ACTIONS.listObjects, (client, hook) =>
+        client.listObjects({ ...hook, Bucket: this.bucket, Prefix: prefix, MaxKeys: 1000, ...(marker ? { Marker: marker } : {}) }),
       );
       const page = result.InterfaceResult;
       const contents = page?.Contents ?? [];
@@ -142,24 +161,36 @@ export class ObsStore {
    * checked its configuration rather than before (see `npm run bench`).
    */
   private connect(): Promise<ObsClient> {
-    this.client ??= import('esdk-obs-nodejs').then(({ default: Client }) => {
-      const client = new Client(this.clientOptions);
-      // The SDK finishes constructing asynchronously; a call made in the same tick can throw.
-      return new Promise<ObsClient>((resolve) => setImmediate(() => resolve(client)));
-    });
+    // A credential Node cannot put in a header would make the SDK throw from inside its own
+    // callbacks, past every catch: refuse it here, as a rejected call.
+    this.client ??= Promise.resolve()
+      .then(() => checkHeaderSafe(this.credentials, CREDENTIAL_NAMES))
+      .then(() => import('esdk-obs-nodejs'))
+      .then(({ default: Client }) => {
+        const client = new Client(this.clientOptions);
+        // The SDK finishes constructing asynchronously; a call made in the same tick can throw.
+        return new Promise<ObsClient>((resolve) => setImmediate(() => resolve(client)));
+      });
     return this.client;
   }
 
+  /**
+   * One SDK call, retried as ours are. `capBody`: the SDK reads the answer whole, so its size is
+   * held to MAX_OBJECT_BYTES through the request hook; a streamed body (SaveAsStream) is counted
+   * by its reader instead, since a second reader here would start it flowing before ours.
+   */
   private async call<T extends { CommonMsg: { Status: number; Code?: string; Message?: string; RequestId?: string } }>(
     api: string,
-    send: (client: ObsClient) => Promise<T>,
+    send: (client: ObsClient, hook: { RequestHook?: (request: ClientRequest) => void }) => Promise<T>,
     acceptedStatuses: number[] = [],
+    capBody = true,
   ): Promise<T> {
     const client = await this.connect();
+    const hook = capBody ? { RequestHook: bodyCeiling(api, this.clientOptions.server, MAX_OBJECT_BYTES) } : {};
     return withRetry(
       api,
       async (timeoutMs) => {
-        const result = await withTimeout(api, this.clientOptions.server, send(client), timeoutMs);
+        const result = await withTimeout(api, this.clientOptions.server, send(client, hook), timeoutMs);
         const { Status, Code, Message, RequestId } = result.CommonMsg;
         if (Status >= 300 && !acceptedStatuses.includes(Status)) {
           throw new ApiError(api, Status, Code || undefined, Message || undefined, RequestId || undefined);
@@ -174,24 +205,21 @@ export class ObsStore {
 }
 
 /**
- * The agent for http:// endpoints, which config allows only on loopback. With a host name endpoint
- * the SDK addresses buckets as `{bucket}.{host}`; for `obs.localhost` (the local cloud's OBS in the
+ * Name resolution for both agents (keep-alive, like the agent the SDK builds for itself when given
+ * long_conn_param). Config allows http:// only on loopback. With a host name endpoint the SDK
+ * addresses buckets as `{bucket}.{host}`; for `obs.localhost` (the local cloud's OBS in the
  * production dialect) that is `{bucket}.obs.localhost`, loopback by RFC 6761, but glibc's resolver
  * does not answer it, so `*.localhost` goes to 127.0.0.1 here and every other name to dns.lookup.
- * Keep-alive like the agent the SDK builds for itself when given long_conn_param.
  */
-function loopbackAwareAgent(): Agent {
-  const lookup: LookupFunction = (hostname, options, callback) => {
-    if (!hostname.endsWith('.localhost')) {
-      dnsLookup(hostname, options, callback);
-      return;
-    }
-    // Node asks for every address (`all`) when it tries address families in turn.
-    if (options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
-    else callback(null, '127.0.0.1', 4);
-  };
-  return new Agent({ keepAlive: true, lookup });
-}
+const loopbackAwareLookup: LookupFunction = (hostname, options, callback) => {
+  if (!hostname.endsWith('.localhost')) {
+    dnsLookup(hostname, options, callback);
+    return;
+  }
+  // Node asks for every address (`all`) when it tries address families in turn.
+  if (options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
+  else callback(null, '127.0.0.1', 4);
+};
 
 // The SDK only knows a client-wide timeout; the run's deadline needs a per-call one.
 async function withTimeout<T>(api: string, endpoint: string, promise: Promise<T>, timeoutMs: number): Promise<T> {
@@ -207,25 +235,6 @@ async function withTimeout<T>(api: string, endpoint: string, promise: Promise<T>
     throw networkError(api, endpoint, error);
   } finally {
     clearTimeout(timer);
-  }
-}
-
-/** The stream's pieces, failing as a timeout when one does not come within `ms`, and closed however the reader stops. */
-async function* idleBounded(api: string, endpoint: string, stream: Readable, ms: number): AsyncGenerator<Uint8Array> {
-  const arm = (): NodeJS.Timeout => setTimeout(() => stream.destroy(new TimeoutError(`${api} timed out after ${ms} ms without data from ${endpointOrigin(endpoint)}`, api)), ms);
-  let timer = arm();
-  try {
-    for await (const piece of stream) {
-      clearTimeout(timer);
-      yield piece as Uint8Array;
-      timer = arm();
-    }
-  } catch (error) {
-    if (error instanceof CloudError) throw error;
-    throw networkError(api, endpoint, error);
-  } finally {
-    clearTimeout(timer);
-    stream.destroy();
   }
 }
 

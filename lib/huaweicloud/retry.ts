@@ -1,6 +1,6 @@
 import pRetry, { AbortError } from 'p-retry';
 import type { Budget } from './budget.js';
-import { ApiError, CloudError, DeadlineError, isThrottlingCode } from './errors.js';
+import { ApiError, CloudError, DeadlineError } from './errors.js';
 
 /**
  * Explicit retry bounds. p-retry's defaults (10 retries from 1 s, doubling) would outlast any
@@ -23,8 +23,10 @@ export const DEFAULT_RETRY_POLICY: RetryPolicy = {
 };
 
 // The API gateway's throttling answer says "retry after 2–5 s"; a throttled request that names no
-// Retry-After waits at least this long, so our retries do not feed the throttle.
+// Retry-After waits at least this long, plus up to THROTTLE_JITTER_MS at random so that the
+// requests throttled together (four pages in flight) do not all come back in the same instant.
 const THROTTLE_MIN_WAIT_MS = 2_000;
+const THROTTLE_JITTER_MS = 1_000;
 // An attempt started with less time than this left would only time out: give up instead.
 const MIN_ATTEMPT_MS = 250;
 
@@ -86,7 +88,7 @@ export async function withRetry<T>(
 function serverRequestedWaitMs(error: CloudError): number {
   if (!(error instanceof ApiError)) return 0;
   if (error.retryAfterSeconds !== undefined) return error.retryAfterSeconds * 1000;
-  return isThrottlingCode(error.code) || error.status === 429 ? THROTTLE_MIN_WAIT_MS : 0;
+  return error.throttled ? THROTTLE_MIN_WAIT_MS + Math.floor(Math.random() * THROTTLE_JITTER_MS) : 0;
 }
 
 function sleep(ms: number): Promise<void> {

@@ -7,9 +7,10 @@
  */
 import type { AKSKSigner } from '@huaweicloud/huaweicloud-sdk-core/auth/AKSKSigner';
 import type { Budget } from './budget.js';
-import { type HttpAnswer, HttpTimeoutError, sendHttp } from './http-send.js';
-import type { Credentials } from './credentials.js';
-import { ApiError, type CloudError, endpointOrigin, networkError, ResponseShapeError, TimeoutError } from './errors.js';
+import { type HttpAnswer, HttpBodyTooLargeError, HttpTimeoutError, sendHttp } from './http-send.js';
+import { MAX_API_RESPONSE_BYTES } from './limits.js';
+import { checkHeaderSafe, CREDENTIAL_NAMES, type Credentials } from './credentials.js';
+import { ApiError, type CloudError, endpointOrigin, networkError, ResponseShapeError, ResponseTooLargeError, TimeoutError } from './errors.js';
 import { DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryNotice, type RetryPolicy, withRetry } from './retry.js';
 import { truncate } from '../text.js';
 
@@ -80,6 +81,8 @@ export class SignedClient {
     // Temporary credentials only work when the token is sent and covered by the signature.
     if (this.credentials.securityToken) headers['X-Security-Token'] = this.credentials.securityToken;
 
+    // Node would refuse such a header while building the request, and the error would blame the network.
+    checkHeaderSafe(this.credentials, CREDENTIAL_NAMES);
     const url = this.endpoint + request.path;
     const signer = await loadSigner();
     const signed = signer.sign(
@@ -96,7 +99,7 @@ export class SignedClient {
 
     let response: HttpAnswer;
     try {
-      response = await sendHttp(search ? `${url}?${search}` : url, { method: request.method, headers: signed, body: payload, timeoutMs });
+      response = await sendHttp(search ? `${url}?${search}` : url, { method: request.method, headers: signed, body: payload, timeoutMs, maxBodyBytes: MAX_API_RESPONSE_BYTES });
     } catch (error) {
       throw transportError(request.api, this.endpoint, error, timeoutMs);
     }
@@ -123,6 +126,7 @@ export class SignedClient {
 }
 
 function transportError(api: string, endpoint: string, error: unknown, timeoutMs: number): CloudError {
+  if (error instanceof HttpBodyTooLargeError) return new ResponseTooLargeError(api, endpoint, error.limitBytes, { cause: error });
   if (error instanceof HttpTimeoutError) {
     return new TimeoutError(`${api} timed out after ${timeoutMs} ms waiting for ${endpointOrigin(endpoint)}`, api, { cause: error });
   }

@@ -8,7 +8,7 @@ import type { Change } from './diff.js';
 import { auditKey, auditPartKey } from './keys.js';
 import type { Connection, ConnectionError, EndpointService, ObjectStore } from './ports.js';
 
-export type AuditChange = 'added' | 'removed' | 'status' | 'action' | 'undeliverable';
+export type AuditChange = 'added' | 'removed' | 'status' | 'action' | 'delivered' | 'undeliverable';
 
 /** One line of the trail. docs/audit-and-report.md documents these fields; keep them in step. */
 export interface AuditRecord {
@@ -23,8 +23,20 @@ export interface AuditRecord {
   from: string | null;
   to: string | null;
   eventId: string;
-  /** Whether this change raised an alert. */
-  alerted: boolean;
+  /**
+   * On change and `action` records: whether the change raised an alert, i.e. put it in the outbox.
+   * Raised is not delivered: only a `delivered` record (written after SMN accepted the publish)
+   * says an alert reached the topic, and an `undeliverable` one that it was set aside.
+   */
+  raised?: boolean;
+  /**
+   * The same, as trails written before `raised` and `delivered` records existed named it. It never
+   * meant that SMN accepted the alert; readers take it as `raised` (see `alertRaised`).
+   */
+  alerted?: boolean;
+  /** On `delivered` records: SMN's id of the message that carried the event, and its request id. */
+  messageId?: string;
+  requestId?: string;
   /**
    * On added and status records of connections that need someone (pending, failed, rejected, or
    * with errors), from this version on: the consumer's words (untrusted) and VPCEP's errors.
@@ -40,11 +52,16 @@ export interface AuditRecord {
   error?: string;
 }
 
+/** Whether a record says its change raised an alert, in this trail's words or an older one's. */
+export function alertRaised(record: AuditRecord): boolean {
+  return record.raised ?? record.alerted ?? false;
+}
+
 /**
- * What a record says of an alert event that something befell (an approval action, a refusal by
- * SMN): the event's own fields, under the same names as every other line of the trail.
+ * What a record says of an alert event that something befell (an approval action, delivery, a
+ * refusal by SMN): the event's own fields, under the same names as every other line of the trail.
  */
-export function eventRecord(event: AlertEvent, runId: string, at: string, change: 'action' | 'undeliverable', alerted: boolean): AuditRecord {
+export function eventRecord(event: AlertEvent, runId: string, at: string, change: 'action' | 'delivered' | 'undeliverable'): AuditRecord {
   return {
     at,
     runId,
@@ -56,8 +73,12 @@ export function eventRecord(event: AlertEvent, runId: string, at: string, change
     from: event.from,
     to: event.to,
     eventId: event.id,
-    alerted,
   };
+}
+
+/** The record written once SMN accepted the publish that carried `event`: the only claim of delivery. */
+export function deliveredRecord(event: AlertEvent, runId: string, at: string, receipt: { messageId: string; requestId: string | undefined }): AuditRecord {
+  return { ...eventRecord(event, runId, at, 'delivered'), messageId: receipt.messageId, ...(receipt.requestId ? { requestId: receipt.requestId } : {}) };
 }
 
 /** The record of an approval policy action: `to` is the status the action asks for. */
@@ -65,7 +86,8 @@ export function actionRecord(event: AlertEvent, runId: string): AuditRecord {
   const { action } = event;
   if (!action) throw new TypeError(`event ${event.id} reports no approval policy action`);
   return {
-    ...eventRecord(event, runId, event.detectedAt, 'action', true),
+    ...eventRecord(event, runId, event.detectedAt, 'action'),
+    raised: true,
     action: action.type,
     mode: action.mode,
     outcome: action.outcome,
@@ -78,7 +100,7 @@ export function* auditRecords(
   service: EndpointService,
   changes: Iterable<Change>,
   kept: ReadonlyMap<string, Connection>,
-  context: { at: string; runId: string; alertedIds: ReadonlySet<string> },
+  context: { at: string; runId: string; raisedIds: ReadonlySet<string> },
 ): Generator<AuditRecord> {
   for (const change of changes) {
     const { record } = change;
@@ -96,7 +118,7 @@ export function* auditRecords(
       from,
       to,
       eventId: id,
-      alerted: context.alertedIds.has(id),
+      raised: context.raisedIds.has(id),
       ...(change.kind === 'removed' ? {} : details(kept.get(record.id))),
     };
   }
@@ -152,7 +174,7 @@ export async function recordRun(
   obsPrefix: string,
   changed: readonly { service: EndpointService; changes: () => Iterable<Change>; kept: ReadonlyMap<string, Connection> }[],
   actions: readonly AlertEvent[],
-  context: { at: string; runId: string; alertedIds: ReadonlySet<string> },
+  context: { at: string; runId: string; raisedIds: ReadonlySet<string> },
 ): Promise<string | undefined> {
   const records = function* (): Generator<AuditRecord> {
     for (const { service, changes, kept } of changed) yield* auditRecords(service, changes(), kept, context);

@@ -38,8 +38,8 @@ export async function deadLetter(config: Config, deps: MonitorDeps, refusals: re
   const letters = refusals.map(({ event, failure }): DeadLetter => ({ refusedAt: at.toISOString(), runId, event, smn: { ...failure } }));
   await deps.objects.put(key, `${letters.map((letter) => JSON.stringify(letter)).join('\n')}\n`, 'application/x-ndjson');
   await deps.publisher.publish(notice(config, refusals, key, runId));
-  const records = refusals.map(({ event, failure }): AuditRecord => ({ ...eventRecord(event, runId, at.toISOString(), 'undeliverable', false), error: describeFailure(failure) }));
-  await writeAudit(deps.objects, auditKey(config.obsPrefix, at, `${runId}-dead-letter`), records);
+  const records = refusals.map(({ event, failure }): AuditRecord => ({ ...eventRecord(event, runId, at.toISOString(), 'undeliverable'), error: describeFailure(failure) }));
+  await writeAudit(deps.objects, auditKey(config.obsPrefix, at, runId, 'dead-letter'), records);
   deps.logger.error(
     { key, events: refusals.map(({ event, failure }) => ({ eventId: event.id, connectionId: event.connectionId, smn: failure })) },
     `SMN refused ${refusals.length} alert(s) for good; set aside in ${key} and announced to the topic`,
@@ -49,15 +49,19 @@ export async function deadLetter(config: Config, deps: MonitorDeps, refusals: re
 /** Whether SMN refused the message itself, rather than failing as a channel. */
 export function refusesMessage(error: unknown): boolean {
   const { status, code } = callFailure(error);
-  if (status === undefined || status < 400 || status > 499) return false;
+  if (status === undefined) return false;
+  // SMN's "subject is invalid" and "message is invalid" are about this message whatever the status:
+  // its error table gives them HTTP 403, which alone would read as a permission failure.
+  if (code === 'SMN.0008' || code === 'SMN.0009') return true;
+  if (status < 400 || status > 499) return false;
   // Authentication, permission, a missing topic and throttling are the channel's problems: every
   // message would meet them, so the alerts wait in the outbox instead.
   if (status === 401 || status === 403 || status === 404 || status === 429) return false;
   if (code === undefined) return true;
-  // SMN.0005 is an invalid topic URN and SMN.0006 a missing topic, whatever the status. Codes from
-  // the API gateway in front are about the request's route, signature or rate, except its "request
-  // entity too large" (APIGW.0201), which is about this message.
-  if (code === 'SMN.0005' || code === 'SMN.0006') return false;
+  // SMN.0001 is "no permission", SMN.0005 an invalid topic URN and SMN.0006 a missing topic,
+  // whatever the status. Codes from the API gateway in front are about the request's route,
+  // signature or rate, except its "request entity too large" (APIGW.0201), which is about this message.
+  if (code === 'SMN.0001' || code === 'SMN.0005' || code === 'SMN.0006') return false;
   if (/^APIGW?\./.test(code)) return /^APIGW?\.0201$/.test(code);
   return true;
 }

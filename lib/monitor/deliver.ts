@@ -5,14 +5,23 @@
  *
  * A publish SMN refuses as a message (too large by its reckoning, or its content) is split in two
  * and each half tried, down to single events; a single event refused for good is dead-lettered
- * (`dead-letter.ts`). A failure of the channel (throttling, authentication, a missing topic, 5xx,
- * the network) stops delivery: the rest waits in the outbox for the next run.
+ * (`dead-letter.ts`), but only while SMN accepts at least as many events of the same delivery as it
+ * refuses: when it refuses every event, or most of them, the channel is at fault (a topic policy, a
+ * template), not the events, and they all wait in the outbox. A failure of the channel
+ * (throttling, authentication, a missing topic, 5xx, the network) stops delivery: the rest waits in
+ * the outbox for the next run.
+ *
+ * The trail learns of a delivery only from SMN's answer: each event of an accepted publish gets a
+ * `delivered` record with SMN's message id, written before the outbox lets the event go.
  */
 import type { Config } from '../config.js';
+import { type AuditRecord, deliveredRecord, writeAudit } from './audit.js';
 import { deadLetter, type Refusal, refusesMessage } from './dead-letter.js';
 import type { Notification } from './notify.js';
 import { messagesFor } from './plan-run.js';
-import { callFailure, type Checkpoint, type MonitorDeps } from './ports.js';
+import { ChannelRefusedError } from './errors.js';
+import { auditKey } from './keys.js';
+import { callFailure, type Checkpoint, type MonitorDeps, type PublishReceipt } from './ports.js';
 import { type DueReminder, markReminded } from './reminders.js';
 import { saveState } from './state-store.js';
 import type { MonitorState } from './state.js';
@@ -44,11 +53,18 @@ export async function deliver(
   let remindersRefused = false;
   const delivery: Delivery = { published: 0, undelivered: 0, deadLettered: 0 };
   const queue = messagesFor(state.outbox, reminders, config, context.runId);
+  const offered = queue.reduce((sum, notification) => sum + notification.eventIds.length, 0);
+  // What SMN accepted, as the trail will say it: the only records that claim a delivery.
+  // One receipt per accepted publish, shared by its events: a burst of 100,000 holds no record
+  // objects until they are written, a part at a time.
+  const receipts = new Map<string, { at: string } & PublishReceipt>();
   for (let notification = queue.shift(); notification; notification = queue.shift()) {
     const isReminder = notification.kind === 'reminder';
     try {
       const receipt = await deps.publisher.publish(notification.message);
       logger.info({ messageId: receipt.messageId, requestId: receipt.requestId, events: notification.eventIds.length }, 'notification published');
+      const answered = { at: deps.now().toISOString(), ...receipt };
+      for (const id of notification.eventIds) receipts.set(id, answered);
     } catch (error) {
       if (refusesMessage(error)) {
         if (isReminder) {
@@ -56,6 +72,9 @@ export async function deliver(
           remindersRefused = true;
         }
         queue.unshift(...refused(notification, error, refusals, config, context.runId, deps));
+        // Once SMN has refused more than it could still accept, the verdict below is the channel's
+        // fault whatever the rest does: splitting the rest down to single events proves nothing more.
+        if (refusals.length > offered - refusals.length) break;
         continue;
       }
       delivery.error = error;
@@ -69,10 +88,38 @@ export async function deliver(
     if (isReminder) markReminded(state.pending, reminders, deps.now().toISOString());
     await context.step('published');
   }
-  // Even when delivery stopped on something else (the channel, the deadline), what SMN refused for
-  // good is set aside now: otherwise the next run would split the same burst again. The notice that
-  // goes with it proves the channel works; if it does not, the events stay in the outbox.
-  if (refusals.length > 0) {
+  if (receipts.size > 0) {
+    const records = function* (): Generator<AuditRecord> {
+      for (const event of state.outbox) {
+        const receipt = receipts.get(event.id);
+        if (receipt) yield deliveredRecord(event, context.runId, receipt.at, receipt);
+      }
+    };
+    try {
+      await writeAudit(deps.objects, auditKey(config.obsPrefix, deps.now(), context.runId, 'delivered'), records());
+    } catch (error) {
+      // SMN has the alerts: keeping them in the outbox would only send them twice. The trail then
+      // says they were raised, never that they were delivered; the log keeps SMN's message ids.
+      delivery.error ??= error;
+      // Bounded: a burst's receipts are few messages but may be 100,000 events.
+      const messageIds = [...new Set([...receipts.values()].map(({ messageId }) => messageId))];
+      const eventIds = [...receipts.keys()].slice(0, 100);
+      logger.error({ err: error, messageIds, eventIds }, `recording ${receipts.size} delivered alert(s) in the audit trail failed (${(error as Error).message}); SMN accepted them, so they leave the outbox`);
+    }
+  }
+  const accepted = receipts.size;
+  if (refusals.length > accepted) {
+    // SMN refused every event it was offered, or most of them: the channel is the problem (a topic
+    // policy, a template, a setting of the account), not the events. None is set aside.
+    const channel = new ChannelRefusedError(
+      `SMN refused ${refusals.length} alert(s) as messages and accepted ${accepted} (${describe(refusals)}); refusing most of a delivery points at the topic or the account, not the alerts, so none is set aside and all stay in the outbox`,
+    );
+    delivery.error ??= channel;
+    logger.error({ err: channel, refused: refusals.length, accepted }, channel.message);
+  } else if (refusals.length > 0) {
+    // Even when delivery stopped on something else (the channel, the deadline), what SMN refused for
+    // good is set aside now: otherwise the next run would split the same burst again. The notice that
+    // goes with it proves the channel works; if it does not, the events stay in the outbox.
     try {
       await deadLetter(config, deps, refusals, context.runId);
       for (const { event } of refusals) delivered.add(event.id);
@@ -109,4 +156,10 @@ function refused(notification: Notification, error: unknown, refusals: Refusal[]
   deps.logger.warn({ err: error, events: events.length }, `SMN refused a publish of ${events.length} alerts (${(error as Error).message}); trying it in two halves`);
   const half = Math.ceil(events.length / 2);
   return [...messagesFor(events.slice(0, half), [], config, runId), ...messagesFor(events.slice(half), [], config, runId)];
+}
+
+/** SMN's first answer among the refusals, as a reader can recognise it. */
+function describe(refusals: readonly Refusal[]): string {
+  const { status, code, message } = refusals[0]!.failure;
+  return [status === undefined ? undefined : `HTTP ${status}`, code, message].filter(Boolean).join(' ');
 }

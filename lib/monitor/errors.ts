@@ -60,6 +60,16 @@ interface RunSummaryLike {
 }
 
 /**
+ * SMN refused most of what it was offered as messages in one delivery (every event, or more than
+ * the events it accepted). Such a pattern says the channel is at fault (a topic policy, a template,
+ * a subscription or account setting), not the alerts: none is set aside, every one stays in the
+ * outbox, and the run fails so the function's error metric fires.
+ */
+export class ChannelRefusedError extends MonitorError {
+  override name = 'ChannelRefusedError';
+}
+
+/**
  * Another invocation saved the state while this one worked (the lease was lost to a race or
  * outlived). This run stops without saving or publishing; the next run diffs against the newer
  * state, so nothing is lost and the snapshot does not move backwards.

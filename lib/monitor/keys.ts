@@ -6,6 +6,8 @@
  *   {prefix}lease-skipped.json                           runs that found the lease held, and by whom
  *   {prefix}notices/foreign-state-{owner}.json           a state of another monitor was reported
  *   {prefix}audit/YYYY/MM/DD/{time}-{runId}.jsonl        the trail, one object per run (+ ~0002 parts)
+ *   {prefix}audit/YYYY/MM/DD/{time}-{runId}.delivered.jsonl     what SMN accepted, with its message ids
+ *   {prefix}audit/YYYY/MM/DD/{time}-{runId}.dead-letter.jsonl   what SMN refused for good
  *   {prefix}quarantine/state-{time}.json                 unreadable state, set aside
  *   {prefix}dead-letter/YYYY/MM/DD/{time}-{runId}.jsonl  alerts SMN refused for good
  *
@@ -39,8 +41,19 @@ export function auditDayPrefix(prefix: string, date: Date): string {
  * Keys sort by time within a day, and carry the run id so two runs in the same millisecond
  * (overlapping invocations) still write two objects rather than one over the other.
  */
-export function auditKey(prefix: string, at: Date, runId: string): string {
-  return `${auditDayPrefix(prefix, at)}${stamp(at)}-${safeRunId(runId)}.jsonl`;
+export function auditKey(prefix: string, at: Date, runId: string, kind?: AuditObjectKind): string {
+  return `${auditDayPrefix(prefix, at)}${stamp(at)}-${safeRunId(runId)}${kind ? `.${kind}` : ''}.jsonl`;
+}
+
+/**
+ * The trail objects written after SMN answered, beside the run's own object of changes. The kind
+ * follows a `.`, which no cleaned run id contains, so a key's kind is never ambiguous.
+ */
+export type AuditObjectKind = 'delivered' | 'dead-letter';
+
+/** Whether an audit key (or one of its parts) holds `delivered` records. */
+export function isDeliveredAuditKey(key: string): boolean {
+  return /\.delivered(~\d+)?\.jsonl$/.test(key);
 }
 
 /** Part `n` (2, 3, …) of a run's audit object: sorts right after the first. */

@@ -6,7 +6,7 @@
  */
 import { truncate } from '../text.js';
 import type { AlertEvent } from './alerts.js';
-import { cleanText, cleanToken, displayServiceName } from './sanitize.js';
+import { cleanStrings, cleanText, cleanToken, displayServiceName } from './sanitize.js';
 
 export const PAYLOAD_SCHEMA = 'vpcep-connection-monitor/v1';
 export const SMS_MAX_CHARS = 490;
@@ -94,9 +94,12 @@ export function smsSafe(text: string): string {
   return truncate(text.replace(/[[\]【】]/g, ''), SMS_MAX_CHARS);
 }
 
-/** The event as machines receive it: stable field names, documented in docs/messages.md. */
+/**
+ * The event as machines receive it: stable field names, documented in docs/messages.md. Every text
+ * in it is cleaned as the e-mail's are (a machine's JSON is read by people too, in consoles and tickets).
+ */
 export function payloadEvent(event: AlertEvent): Record<string, unknown> {
-  return {
+  return cleanStrings({
     id: event.id,
     serviceId: event.serviceId,
     serviceName: event.serviceName,
@@ -109,7 +112,7 @@ export function payloadEvent(event: AlertEvent): Record<string, unknown> {
     description: event.description,
     error: event.errors.length > 0 ? event.errors : null,
     ...(event.action ? { action: event.action } : {}),
-  };
+  });
 }
 
 export function serviceLabel(serviceName: string, serviceId: string): string {

@@ -5,7 +5,7 @@
 import { formatDuration } from '../duration.js';
 import { idList, PAYLOAD_SCHEMA, serviceLabel, smsSafe } from './message-text.js';
 import { type Notification, type ProtocolTexts, PUBLISH_BODY_MAX_BYTES, publishBodyBytes } from './notify.js';
-import { cleanText, cleanToken } from './sanitize.js';
+import { cleanStrings, cleanText, cleanToken } from './sanitize.js';
 
 /** A pending request that has waited past REMIND_PENDING_AFTER. */
 export interface Reminder {
@@ -34,7 +34,7 @@ export function buildReminder(reminders: readonly Reminder[], context: { project
     const more = shown < count ? `  ...and ${count - shown} more.\n` : '';
     const payload = JSON.stringify({
       schema: PAYLOAD_SCHEMA, type: 'reminder', runId: context.runId, projectId: context.projectId, region: context.region,
-      events: ordered.slice(0, shown).map((r) => ({ serviceId: r.serviceId, serviceName: r.serviceName, connectionId: r.connectionId, domainId: r.domainId, status: 'pendingAcceptance', since: r.since, waitingSeconds: Math.round(r.waitingMs / 1000), description: r.description })),
+      events: ordered.slice(0, shown).map((r) => cleanStrings({ serviceId: r.serviceId, serviceName: r.serviceName, connectionId: r.connectionId, domainId: r.domainId, status: 'pendingAcceptance', since: r.since, waitingSeconds: Math.round(r.waitingMs / 1000), description: r.description })),
     });
     return { default: payload, email: `${intro}${lines.slice(0, shown).join('\n')}\n${more}\nRun ${cleanToken(context.runId, 80)}.\n`, sms };
   };

@@ -67,7 +67,7 @@ export async function runMonitor(config: Config, deps: MonitorDeps, options: Run
     await step('lease-acquired');
     const actions = await carryOutActions(plan.actions, config, deps, startedAt);
     next.outbox = mergeOutbox(next.outbox, actions);
-    summary.auditKey = await recordRun(deps.objects, config.obsPrefix, scan.changed, actions, { at: startedAt, runId, alertedIds: new Set(plan.alerts.map((alert) => alert.id)) });
+    summary.auditKey = await recordRun(deps.objects, config.obsPrefix, scan.changed, actions, { at: startedAt, runId, raisedIds: new Set(plan.alerts.map((alert) => alert.id)) });
     if (summary.auditKey) await step('audit-written');
     await assertStateUnchanged(config, deps.objects, loaded.etag);
     await saveState(config, deps, next);

@@ -9,12 +9,12 @@
  */
 import { createHash } from 'node:crypto';
 import { formatDuration } from '../duration.js';
-import type { AuditRecord } from '../monitor/audit.js';
+import { alertRaised } from '../monitor/audit.js';
 import { displayServiceName } from '../monitor/sanitize.js';
 import { renderChart, statusClass } from './chart.js';
 import { formatCount, formatTime, plural } from './format.js';
 import { type Html, html, type HtmlPart, trustedHtml, untrusted } from './html.js';
-import type { FailedConnection, PendingRequest, ReportModel, ServiceReport } from './report-model.js';
+import type { ChangeRow, FailedConnection, PendingRequest, ReportModel, ServiceReport } from './report-model.js';
 import { REPORT_CSS } from './report-style.js';
 
 const STYLE_HASH = createHash('sha256').update(REPORT_CSS).digest('base64');
@@ -168,11 +168,12 @@ ${service.changes.map(changeRow)}</tbody>
 </table></div>`;
 }
 
-function changeRow(record: AuditRecord): Html {
+function changeRow(record: ChangeRow): Html {
   const change = record.change === 'action'
     ? html`policy: ${untrusted(record.action ?? '', 16)}${record.mode === 'dry-run' ? ' (dry run)' : null}${record.outcome ? html` <span class="tag">${untrusted(record.outcome, 16)}</span>` : null}`
     : html`${untrusted(record.change, 16)}`;
-  const alerted = record.alerted && record.change !== 'action' ? html` <span class="tag">alerted</span>` : null;
+  // Raised is what the change record says; delivered only what SMN's acceptance, recorded later, says.
+  const alerted = alertRaised(record) && record.change !== 'action' ? html` <span class="tag">${record.delivered ? 'alert delivered' : 'alert raised'}</span>` : null;
   return html`<tr>${td('When', formatTime(record.at), 'when')}${td('Connection', untrusted(record.connectionId, 64), 'mono')}${td('Consumer', untrusted(record.domainId, 64), 'mono')}${td('Change', html`${change}${alerted}`)}${td('From → to', html`${status(record.from)} → ${status(record.to)}`)}</tr>
 `;
 }

@@ -2,7 +2,7 @@
  * What the report shows, worked out from the state and the period's audit trail. Pure: plain data
  * in (the parsed state, the records, the clock), plain data out; the renderer only lays it out.
  */
-import type { AuditRecord } from '../monitor/audit.js';
+import { alertRaised, type AuditRecord } from '../monitor/audit.js';
 import { type ConnectionRecord, decodeRecords } from '../monitor/records.js';
 import type { MonitorState } from '../monitor/state.js';
 import { addToRuns, changesCounts, reconstructTimeline, type RunDelta, type Timeline } from './timeline.js';
@@ -75,10 +75,16 @@ export interface ServiceReport {
   failed: FailedConnection[];
   failedCount: number;
   /** Newest first, at most `maxChanges`. */
-  changes: AuditRecord[];
+  changes: ChangeRow[];
   /** All of this service's records in the period. */
   changeCount: number;
 }
+
+/**
+ * A record of the trail as the changes table shows it: `delivered` when the period's trail holds a
+ * `delivered` record (SMN's acceptance) for the alert this change raised.
+ */
+export type ChangeRow = AuditRecord & { delivered?: true };
 
 export interface ReportModel {
   generatedAt: Date;
@@ -111,6 +117,8 @@ export class ReportBuilder {
   private readonly trails = new Map<string, ServiceTrail>();
   private readonly keep: number;
   private recordCount = 0;
+  /** Events the period's `delivered` records name: SMN accepted the alert they raised. */
+  private readonly delivered = new Set<string>();
   /** Per shown service, the snapshot's failed and pending connections: the ones a record is looked up for. */
   private readonly needy = new Map<string, Map<string, ConnectionRecord>>();
   /** Per shown service, its connections by status now: counted in the same pass over the snapshot. */
@@ -137,6 +145,11 @@ export class ReportBuilder {
     if (serviceId !== undefined && record.serviceId !== serviceId) return;
     const at = Date.parse(record.at);
     if (!(at >= since.getTime() && at <= now.getTime())) return;
+    // A delivery is not a change: it only tells what became of the alert a change raised.
+    if (record.change === 'delivered') {
+      this.delivered.add(record.eventId);
+      return;
+    }
     this.recordCount += 1;
     let trail = this.trails.get(record.serviceId);
     if (!trail) this.trails.set(record.serviceId, (trail = { name: record.serviceName, runs: [], newest: [], count: 0, latest: new Map() }));
@@ -215,7 +228,8 @@ export class ReportBuilder {
     const pending = share(services.filter((service) => service.pendingCount > 0).length);
     const failed = share(services.filter((service) => service.failedCount > 0).length);
     for (const service of services) {
-      service.changes = (this.trails.get(service.id)?.newest ?? []).slice(-changes).reverse();
+      service.changes = (this.trails.get(service.id)?.newest ?? []).slice(-changes).reverse()
+        .map((record) => (alertRaised(record) && this.delivered.has(record.eventId) ? { ...record, delivered: true as const } : record));
       service.pending = service.pending.slice(0, pending);
       service.failed = service.failed.slice(0, failed);
     }

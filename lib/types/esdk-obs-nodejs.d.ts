@@ -13,6 +13,17 @@ declare module 'esdk-obs-nodejs' {
     max_retry_count?: number;
     /** The agent for http:// endpoints; without one (and without long_conn_param) every request opens a new connection. */
     http_agent?: import('node:http').Agent;
+    /** The agent for https:// endpoints; the SDK uses it instead of http_agent there, and builds none by default. */
+    https_agent?: import('node:https').Agent;
+    /**
+     * Whether https peers are verified: the SDK's default is false (its request options say
+     * `rejectUnauthorized: this.sslVerify || false`). A path to a CA file is read as the only CA.
+     */
+    ssl_verify?: boolean | string;
+  }
+  /** Every call takes it: called with the ClientRequest before it is sent. */
+  interface Hooked {
+    RequestHook?: (request: import('node:http').ClientRequest) => void;
   }
   interface CommonMsg {
     Status: number;
@@ -27,12 +38,12 @@ declare module 'esdk-obs-nodejs' {
   class ObsClient {
     constructor(options: ObsClientOptions);
     /** With `SaveAsStream`, `Content` is the response stream (a Readable) rather than the whole body. */
-    getObject(params: { Bucket: string; Key: string; SaveAsStream?: boolean }): Promise<ObsResult<{ Content?: string | Buffer | NodeJS.ReadableStream; ETag?: string }>>;
+    getObject(params: Hooked & { Bucket: string; Key: string; SaveAsStream?: boolean }): Promise<ObsResult<{ Content?: string | Buffer | NodeJS.ReadableStream; ETag?: string; ContentLength?: string }>>;
     /** A stream body is piped; `ContentLength` (decimal) is then sent as Content-Length. */
-    putObject(params: { Bucket: string; Key: string; Body: string | NodeJS.ReadableStream; ContentLength?: string; ContentType?: string }): Promise<ObsResult<{ ETag?: string; VersionId?: string }>>;
-    getObjectMetadata(params: { Bucket: string; Key: string }): Promise<ObsResult<{ ETag?: string }>>;
-    deleteObject(params: { Bucket: string; Key: string }): Promise<ObsResult>;
-    listObjects(params: { Bucket: string; Prefix?: string; Marker?: string; MaxKeys?: number }): Promise<
+    putObject(params: Hooked & { Bucket: string; Key: string; Body: string | NodeJS.ReadableStream; ContentLength?: string; ContentType?: string }): Promise<ObsResult<{ ETag?: string; VersionId?: string }>>;
+    getObjectMetadata(params: Hooked & { Bucket: string; Key: string }): Promise<ObsResult<{ ETag?: string }>>;
+    deleteObject(params: Hooked & { Bucket: string; Key: string }): Promise<ObsResult>;
+    listObjects(params: Hooked & { Bucket: string; Prefix?: string; Marker?: string; MaxKeys?: number }): Promise<
       ObsResult<{ IsTruncated?: string | boolean; NextMarker?: string; Contents?: { Key: string; LastModified?: string; Size?: string | number; ETag?: string }[] }>
     >;
     close(): void;

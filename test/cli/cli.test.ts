@@ -63,28 +63,36 @@ describe('vpcep-monitor audit', () => {
     const { code, out } = await cli('audit', '--json');
     expect(code).toBe(0);
     const all = records(out);
-    expect(all).toHaveLength(8 + 3);
+    expect(all).toHaveLength(8 + 3 + 2); // the baseline, the changes, the two alerts SMN accepted
     expect(all.filter((r) => r.change === 'added' && r.from === null)).toHaveLength(9);
-    expect(all.find((r) => r.connectionId === changedId && r.change === 'status')).toMatchObject({ from: 'accepted', to: 'failed', alerted: true, serviceId: payments });
-    expect(all.find((r) => r.connectionId === removedId && r.change === 'removed')).toMatchObject({ from: 'accepted', to: null, alerted: false });
-    expect(all.find((r) => r.connectionId === pendingId)).toMatchObject({ change: 'added', to: 'pendingAcceptance', alerted: true });
+    const failed = all.find((r) => r.connectionId === changedId && r.change === 'status')!;
+    expect(failed).toMatchObject({ from: 'accepted', to: 'failed', raised: true, serviceId: payments });
+    expect(all.find((r) => r.connectionId === removedId && r.change === 'removed')).toMatchObject({ from: 'accepted', to: null, raised: false });
+    const pending = all.find((r) => r.connectionId === pendingId && r.change === 'added')!;
+    expect(pending).toMatchObject({ to: 'pendingAcceptance', raised: true });
+    const delivered = all.filter((r) => r.change === 'delivered');
+    expect(delivered.map((r) => r.eventId).sort()).toEqual([failed.eventId, pending.eventId].sort());
+    expect(new Set(delivered.map((r) => r.messageId)).size).toBe(1);
+    expect(delivered[0]!.messageId).toMatch(/\S/);
+    const fields = ['at', 'change', 'connectionId', 'domainId', 'eventId', 'from', 'runId', 'serviceId', 'serviceName', 'to'];
     for (const record of all) {
-      expect(Object.keys(record).sort()).toEqual(['alerted', 'at', 'change', 'connectionId', 'domainId', 'eventId', 'from', 'runId', 'serviceId', 'serviceName', 'to'].sort());
+      const extra = record.change === 'delivered' ? ['messageId', ...('requestId' in record ? ['requestId'] : [])] : ['raised'];
+      expect(Object.keys(record).sort()).toEqual([...fields, ...extra].sort());
     }
   });
 
   it('filters by service, connection, status and time', async () => {
     expect(records((await cli('audit', '--json', '--service', orders)).out).every((r) => r.serviceId === orders)).toBe(true);
-    expect(records((await cli('audit', '--json', '--service', orders)).out)).toHaveLength(4);
-    expect(records((await cli('audit', '--json', '--connection', changedId)).out).map((r) => r.change)).toEqual(['added', 'status']);
-    expect(records((await cli('audit', '--json', '--status', 'failed')).out).map((r) => r.connectionId)).toEqual([changedId]);
+    expect(records((await cli('audit', '--json', '--service', orders)).out)).toHaveLength(5);
+    expect(records((await cli('audit', '--json', '--connection', changedId)).out).map((r) => r.change)).toEqual(['added', 'status', 'delivered']);
+    expect(records((await cli('audit', '--json', '--status', 'failed')).out).map((r) => [r.connectionId, r.change])).toEqual([[changedId, 'status'], [changedId, 'delivered']]);
     expect(records((await cli('audit', '--json', '--since', '2020-01-01T00:00:00Z', '--until', '2020-01-02T00:00:00Z')).out)).toHaveLength(0);
-    expect(records((await cli('audit', '--json', '--since', '1h')).out)).toHaveLength(11);
+    expect(records((await cli('audit', '--json', '--since', '1h')).out)).toHaveLength(13);
   });
 
   it('takes the service name shown in the SERVICE column as well as the id', async () => {
     const byName = records((await cli('audit', '--json', '--service', 'orders')).out);
-    expect(byName).toHaveLength(4);
+    expect(byName).toHaveLength(5);
     expect(byName.every((r) => r.serviceId === orders)).toBe(true);
     const table = await cli('audit', '--service', 'payments', '--status', 'failed');
     expect(table.out).toContain(changedId);
@@ -113,7 +121,7 @@ describe('vpcep-monitor audit', () => {
     try {
       const audit = await cli('audit', '--json');
       expect(audit).toMatchObject({ code: 0, err: '' });
-      expect(records(audit.out)).toHaveLength(11);
+      expect(records(audit.out)).toHaveLength(13);
       const status = await cli('status', '--json');
       expect(status).toMatchObject({ code: 0, err: '' });
       expect((JSON.parse(status.out) as { services: unknown[] }).services).toHaveLength(2);
@@ -129,15 +137,16 @@ describe('vpcep-monitor audit', () => {
     expect(code).toBe(0);
     const lines = out.trim().split('\n');
     expect(lines[0]).toMatch(/^TIME\s+SERVICE\s+CONNECTION\s+CHANGE\s+FROM -> TO$/);
-    expect(lines[2]).toContain('accepted -> failed (alerted)');
+    expect(lines[2]).toMatch(/accepted -> failed \(alert raised, event \w+\)$/);
+    expect(lines[3]).toMatch(/delivered accepted -> failed \(SMN message \S+, event \w+\)$/);
     expect(lines[2]).toContain(changedId);
-    expect(lines.at(-1)).toMatch(/^2 record\(s\) from /);
+    expect(lines.at(-1)).toMatch(/^3 record\(s\) from /);
     expect(out).not.toContain('\u001b[');
   });
 
   it('never rewrites an audit object', () => {
     const keys = cloud.objectKeys('cli-bucket', 'vpcep-monitor/audit/');
-    expect(keys).toHaveLength(2); // the quiet run wrote none
+    expect(keys).toHaveLength(3); // the baseline, the changes and what SMN accepted of them; the quiet run wrote none
     for (const key of keys) expect(cloud.objectWrites('cli-bucket', key)).toBe(1);
   });
 
@@ -161,6 +170,12 @@ describe('vpcep-monitor status', () => {
     const table = await cli('status');
     expect(table.out).toContain(`pending ${pendingId}`);
     expect(table.out).toMatch(/waiting \d+s \(since /);
+  });
+
+  it('shows the last delivery SMN confirmed, from the trail', async () => {
+    const { lastDelivery } = JSON.parse((await cli('status', '--json')).out) as { lastDelivery: { at: string; messageId: string; alerts: number } };
+    expect(lastDelivery).toMatchObject({ alerts: 2, messageId: expect.stringMatching(/\S/) });
+    expect((await cli('status')).out).toContain(`Last delivery ${lastDelivery.at}: 2 alert(s) accepted by SMN as message ${lastDelivery.messageId}\n`);
   });
 
   it('counts the alerts set aside in dead-letter objects, one per line, across days, each event once', async () => {
@@ -229,6 +244,18 @@ describe('errors', () => {
     for (const line of lines.slice(0, -1)) expect(JSON.parse(line)).toMatchObject({ level: 'warn', err: { type: 'NetworkError' } });
     expect(stderr).not.toContain('"stack"');
     expect(stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe('an older trail (written before raised and delivered records)', () => {
+  it('reads its "alerted" as raised, never as delivered', async () => {
+    const old = { at: '2025-03-01T10:00:00.000Z', runId: 'old', serviceId: payments, serviceName: 'payments', connectionId: 'legacy-1', domainId: 'd', change: 'status', from: 'accepted', to: 'failed', eventId: 'e0ld', alerted: true };
+    cloud.putObject('cli-bucket', 'vpcep-monitor/audit/2025/03/01/20250301T100000000Z-old.jsonl', `${JSON.stringify(old)}\n`);
+    const range = ['--since', '2025-03-01T00:00:00Z', '--until', '2025-03-02T00:00:00Z'];
+    const { code, out } = await cli('audit', ...range);
+    expect(code).toBe(0);
+    expect(out).toMatch(/legacy-1\s+status\s+accepted -> failed \(alert raised, event e0ld\)\n/);
+    expect(records((await cli('audit', '--json', ...range)).out)).toEqual([old]);
   });
 });
 

@@ -79,6 +79,25 @@ export function expressionOf(value: unknown): string | undefined {
   return match?.[1];
 }
 
+/**
+ * `expr` with every `local.<name>` replaced by that local's text, recursively: user_data is
+ * `jsonencode(local.environment)`, which merges `local.optional_settings` (settings.tf).
+ */
+export function withLocals(config: TerraformConfig, expr: string, depth = 0): string {
+  if (depth > 5) throw new Error(`locals nest deeper than 5 in ${expr.slice(0, 80)}`);
+  const locals = Object.assign({}, ...config.locals) as Record<string, unknown>;
+  return expr.replace(/\blocal\.([A-Za-z_][A-Za-z0-9_]*)/g, (whole, name: string) => {
+    const text = expressionOf(locals[name]);
+    return text === undefined || !/[{}]/.test(text) ? whole : `(${withLocals(config, text, depth + 1)})`;
+  });
+}
+
+/** The function's environment as one expression: user_data with its locals spelled out. */
+export function environmentExpression(config: TerraformConfig): string {
+  const [, fn] = resourcesOfType(config, 'huaweicloud_fgs_function')[0]!;
+  return withLocals(config, expressionOf(fn.user_data)!);
+}
+
 // --- Checks --------------------------------------------------------------------------------------
 
 export interface Setting {
@@ -99,7 +118,7 @@ export function checkUserData(config: TerraformConfig, settings: readonly Settin
   const expr = expressionOf(fn.user_data);
   if (!expr || !/^\s*jsonencode\(/.test(expr)) return ['user_data is not a jsonencode(...) expression'];
 
-  const keys = objectKeys(expr);
+  const keys = objectKeys(withLocals(config, expr));
   const byName = new Map<string, ObjectKey[]>();
   for (const key of keys) byName.set(key.name, [...(byName.get(key.name) ?? []), key]);
 

@@ -11,11 +11,12 @@ import { join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { SETTINGS } from '../../lib/config';
 import { IAM_ACTIONS } from '../../lib/huaweicloud/iam-actions';
-import { auditKey, deadLetterKey, leaseKey, quarantineKey, stateKey } from '../../lib/monitor/keys';
+import * as keys from '../../lib/monitor/keys';
 import {
   checkPolicies,
   checkTimerEventData,
   checkUserData,
+  environmentExpression,
   expressionOf,
   loadBroken,
   loadModule,
@@ -63,7 +64,8 @@ describe('module files', () => {
 
   it('pins the huaweicloud provider and a Terraform version', () => {
     const terraform = config.terraform[0] as { required_version?: string; required_providers?: Record<string, { source: string; version: string }>[] };
-    expect(terraform.required_version).toMatch(/>=\s*1\.5/);
+    // 1.9: validations that read other variables (approval_mode needs a domain).
+    expect(terraform.required_version).toMatch(/>=\s*1\.9/);
     const provider = terraform.required_providers?.[0]?.huaweicloud;
     expect(provider?.source).toBe('huaweicloud/huaweicloud');
     expect(provider?.version).toMatch(/\d+\.\d+/);
@@ -85,7 +87,7 @@ describe('module files', () => {
 describe('function settings (user_data)', () => {
   it('passes every setting of lib/config.ts, required ones unconditionally', () => {
     expect(checkUserData(config, SETTINGS)).toEqual([]);
-    const keys = objectKeys(expressionOf(fn().user_data)!);
+    const keys = objectKeys(environmentExpression(config));
     for (const setting of SETTINGS.filter((s) => s.required)) {
       expect(keys.some((k) => k.name === setting.name && !k.conditional), setting.name).toBe(true);
     }
@@ -104,13 +106,13 @@ describe('function settings (user_data)', () => {
 
   it('check fails when a required setting is only conditional or a key is misspelled', async () => {
     const required = SETTINGS.find((s) => s.required)!;
-    // Move the required key into the filtered `for` map of optional settings.
+    // Move the required key into the filtered `for` map of optional settings (settings.tf).
     const line = new RegExp(`^(\\s*)${required.name}(\\s*=.*)\\n`, 'm');
     const [, , value] = line.exec(mainTf)!;
-    const conditional = mainTf
-      .replace(line, '')
-      .replace(/(for setting, value in \{\n)/, `$1        ${required.name}${value}\n`);
-    const moved = await loadModule(MODULE_DIR, { 'main.tf': conditional });
+    const settingsTf = await readFile(join(MODULE_DIR, 'settings.tf'), 'utf8');
+    const conditional = settingsTf.replace(/(for setting, value in \{\n)/, `$1      ${required.name}${value}\n`);
+    expect(conditional).not.toBe(settingsTf);
+    const moved = await loadModule(MODULE_DIR, { 'main.tf': mainTf.replace(line, ''), 'settings.tf': conditional });
     expect(checkUserData(moved, SETTINGS)).toContain(`required setting ${required.name} is only conditionally in user_data`);
 
     const misspelled = await loadModule(MODULE_DIR, { 'main.tf': mainTf.replace(line, `$1${required.name}S$2\n`) });
@@ -118,6 +120,7 @@ describe('function settings (user_data)', () => {
       expect.arrayContaining([`setting ${required.name} is missing from user_data`, `user_data key ${required.name}S is not a setting in lib/config.ts`]),
     );
   });
+
 });
 
 describe('runtime and handler', () => {
@@ -274,20 +277,58 @@ describe('notifications and state', () => {
     expect(state?.noncurrent_version_expiration?.[0]?.days).toBe('${var.noncurrent_version_retention_days}');
   });
 
-  it('puts the lifecycle rules on the keys lib/monitor actually writes', () => {
+  it('puts every key lib/monitor writes under exactly one lifecycle rule that expires its old versions', () => {
+    type Rule = { name: string; prefix: string; expiration?: { days: unknown }[]; noncurrent_version_expiration?: { days: unknown }[] };
+    const [, bucket] = resourcesOfType(config, 'huaweicloud_obs_bucket')[0]!;
     const locals = Object.assign({}, ...config.locals) as Record<string, string>;
-    const prefix = 'team-a/vpcep-monitor/';
-    const render = (template: string | undefined) => template?.replaceAll('${var.obs_prefix}', prefix);
-    expect(render(locals.state_key)).toBe(stateKey(prefix));
-    const audit = render(locals.audit_prefix)!;
-    expect(audit.startsWith(prefix)).toBe(true);
-    expect(auditKey(prefix, new Date('2026-06-01T08:30:00Z'), 'run-1').startsWith(audit)).toBe(true);
-    // OBS refuses lifecycle rules with overlapping prefixes.
-    expect(render(locals.state_key)!.startsWith(audit) || audit.startsWith(render(locals.state_key)!)).toBe(false);
-    // The audit rule expires what it matches: no other key the monitor keeps may fall under it.
     const at = new Date('2026-06-01T08:30:00Z');
-    for (const key of [stateKey(prefix), leaseKey(prefix), quarantineKey(prefix, at), deadLetterKey(prefix, at, 'run-1')]) {
-      expect(key.startsWith(audit), key).toBe(false);
+    // One sample of every kind of key keys.ts builds; a new *Key function there fails this test
+    // until it is added here, with the rule it belongs under.
+    const samples: Record<string, (prefix: string) => string> = {
+      stateKey: (p) => keys.stateKey(p),
+      leaseKey: (p) => keys.leaseKey(p),
+      leaseSkipsKey: (p) => keys.leaseSkipsKey(p),
+      foreignStateNoticeKey: (p) => keys.foreignStateNoticeKey(p, '0123456789abcdef0123'),
+      auditKey: (p) => keys.auditKey(p, at, 'run-1'),
+      auditPartKey: (p) => keys.auditPartKey(keys.auditKey(p, at, 'run-1'), 2),
+      'auditKey:delivered': (p) => keys.auditKey(p, at, 'run-1', 'delivered'),
+      'auditKey:dead-letter': (p) => keys.auditKey(p, at, 'run-1', 'dead-letter'),
+      quarantineKey: (p) => keys.quarantineKey(p, at),
+      deadLetterKey: (p) => keys.deadLetterKey(p, at, 'run-1'),
+    };
+    // Builders are the *Key functions; is*Key ones are predicates about a key.
+    const builders = Object.keys(keys).filter((name) => name.endsWith('Key') && !name.startsWith('is'));
+    expect(builders.sort()).toEqual(Object.keys(samples).sort().filter((name) => !name.includes(':')));
+    // Which rule each kind belongs under, and whether its current version may expire: the
+    // snapshot, the skip count and the notices never; the lease after a day (it ends with its run);
+    // audit, quarantine and dead letters with the audit trail.
+    const expected: Record<string, { rule: string; current: unknown }> = {
+      stateKey: { rule: 'snapshot-history', current: undefined },
+      leaseKey: { rule: 'lease-history', current: 1 },
+      leaseSkipsKey: { rule: 'lease-skips-history', current: undefined },
+      foreignStateNoticeKey: { rule: 'notices-history', current: undefined },
+      auditKey: { rule: 'audit-retention', current: '${var.audit_retention_days}' },
+      auditPartKey: { rule: 'audit-retention', current: '${var.audit_retention_days}' },
+      'auditKey:delivered': { rule: 'audit-retention', current: '${var.audit_retention_days}' },
+      'auditKey:dead-letter': { rule: 'audit-retention', current: '${var.audit_retention_days}' },
+      quarantineKey: { rule: 'quarantine-retention', current: '${var.audit_retention_days}' },
+      deadLetterKey: { rule: 'dead-letter-retention', current: '${var.audit_retention_days}' },
+    };
+    for (const prefix of ['vpcep-monitor/', 'team-a/vpcep-monitor/']) {
+      const rules = (bucket.lifecycle_rule as Rule[]).map((rule) => ({
+        ...rule,
+        rendered: rule.prefix.replace(/\$\{local\.([a-z_]+)\}/, (_, name: string) => locals[name]!).replaceAll('${var.obs_prefix}', prefix),
+      }));
+      for (const [kind, sample] of Object.entries(samples)) {
+        const key = sample(prefix);
+        const matching = rules.filter((rule) => key.startsWith(rule.rendered));
+        expect(matching.map((r) => r.name), `${kind}: ${key}`).toEqual([expected[kind]!.rule]);
+        const [rule] = matching;
+        expect(rule!.noncurrent_version_expiration?.[0]?.days, `${kind}: old versions expire`).toBe('${var.noncurrent_version_retention_days}');
+        expect(rule!.expiration?.[0]?.days, `${kind}: current version`).toBe(expected[kind]!.current);
+      }
+      // OBS refuses rules whose prefixes overlap.
+      for (const a of rules) for (const b of rules) if (a !== b) expect(b.rendered.startsWith(a.rendered), `${a.name} overlaps ${b.name}`).toBe(false);
     }
   });
 
@@ -296,7 +337,7 @@ describe('notifications and state', () => {
     // consecutive slashes (/), and cannot contain the following special characters: \\:*?"<>|".
     const locals = Object.assign({}, ...config.locals) as Record<string, string>;
     for (const prefix of ['vpcep-monitor/', 'team-a/vpcep-monitor/']) {
-      for (const template of [locals.audit_prefix, locals.state_key]) {
+      for (const template of [locals.audit_prefix, locals.state_key, locals.lease_key, locals.lease_skips_key, locals.notices_prefix, locals.quarantine_prefix, locals.dead_letter_prefix]) {
         const rendered = template!.replaceAll('${var.obs_prefix}', prefix);
         expect(rendered, rendered).not.toMatch(/^\/|\/$|\/\/|[\\:*?"<>|]/);
       }

@@ -140,7 +140,7 @@ describe('what the real cloud does, against the built bundle', () => {
     expect(notice.message).toContain(poison.id);
     expect(notice.message).toContain(`obs://${BUCKET}/${keys[0]}`);
     expect(auditRecords().filter((record) => record.change === 'undeliverable')).toEqual([
-      expect.objectContaining({ runId: summary.runId, connectionId: poison.id, to: 'failed', alerted: false, error: expect.stringContaining('HTTP 400 SMN.0021') }),
+      expect.objectContaining({ runId: summary.runId, connectionId: poison.id, to: 'failed', error: expect.stringContaining('HTTP 400 SMN.0021') }),
     ]);
     expect(stateOf().outbox).toHaveLength(0);
     expect(await statusJson()).toMatchObject({ undelivered: 0, deadLettered: 1 });
@@ -180,7 +180,7 @@ describe('what the real cloud does, against the built bundle', () => {
     expect(reads.find((call) => call.query.offset === '2000')!.status).toBe(pastEnd === 'EndPoint.0010' ? 400 : 200);
     expect(world.published).toHaveLength(published);
     const trail = auditRecords().filter((record) => record.runId === summary.runId);
-    expect(trail.every((record) => record.change === 'removed' && !record.alerted)).toBe(true);
+    expect(trail.every((record) => record.change === 'removed' && record.raised === false)).toBe(true);
     expect(trail.map((record) => record.connectionId).sort()).toEqual([...doomed].sort());
     expect(snapshotSize(serviceId)).toBe(1200);
     expect(await invoke()).toMatchObject({ changes: 0, alerts: 0, published: 0 });
@@ -223,9 +223,12 @@ describe('what the real cloud does, against the built bundle', () => {
     const said = world.published.flatMap(payloadEvents).filter((event) => event.connectionId === trusted);
     expect(said.map((event) => [event.to, event.action?.type, event.action?.outcome])).toEqual([['pendingAcceptance', undefined, undefined], ['accepted', 'receive', 'done']]);
     const trail = auditRecords().filter((record) => record.connectionId === trusted);
-    expect(trail.map((record) => [record.runId, record.change, record.from, record.to, record.alerted])).toEqual([
+    expect(trail.map((record) => [record.runId, record.change, record.from, record.to, record.raised])).toEqual([
       [receiving.runId, 'added', null, 'pendingAcceptance', true],
       [receiving.runId, 'action', 'pendingAcceptance', 'accepted', true],
+      // One publish carried both; SMN accepted it, and only then does the trail say so.
+      [receiving.runId, 'delivered', null, 'pendingAcceptance', undefined],
+      [receiving.runId, 'delivered', 'pendingAcceptance', 'accepted', undefined],
       [creating.runId, 'status', 'pendingAcceptance', 'creating', false],
       [accepted.runId, 'status', 'creating', 'accepted', false],
     ]);

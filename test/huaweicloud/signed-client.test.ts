@@ -1,7 +1,8 @@
 /** The signed client and adapters against the local cloud, asserting on what went over the wire. */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { budgetUntil, UNLIMITED } from '../../lib/huaweicloud/budget.js';
-import { ApiError, endpointOrigin, NetworkError, ResponseShapeError, TimeoutError } from '../../lib/huaweicloud/errors.js';
+import { createServer } from 'node:http';
+import { ApiError, endpointOrigin, NetworkError, ResponseShapeError, ResponseTooLargeError, TimeoutError } from '../../lib/huaweicloud/errors.js';
 import { ObsStore } from '../../lib/huaweicloud/obs.js';
 import type { RetryPolicy } from '../../lib/huaweicloud/retry.js';
 import { SignedClient } from '../../lib/huaweicloud/signed-client.js';
@@ -34,11 +35,46 @@ const vpcep = (credentials: { ak: string; sk: string; securityToken?: string }, 
   new VpcepClient(new SignedClient({ endpoint: cloud.endpoints.vpcep, credentials, retry, budget }), cloud.projectId);
 
 describe('SignedClient', () => {
+  it('retries VPCEP throttling answered as HTTP 400 EndPoint.0022, as it retries 429', async () => {
+    cloud.inject({ service: 'vpcep', kind: 'status', status: 400, body: { error_code: 'EndPoint.0022', error_msg: 'The number of requests exceeded the limit' } });
+    expect((await vpcep(permanent).listConnections(serviceId, 0, 10)).totalCount).toBe(3);
+    expect(cloud.calls.map((call) => call.status)).toEqual([400, 200]);
+  }, 10_000);
+
+  it('stops reading an answer past its ceiling, chunked or declared, and does not ask again', async () => {
+    let requests = 0;
+    const server = createServer((_request, response) => {
+      requests++;
+      response.writeHead(200, { 'Content-Type': 'application/json' }); // chunked: no length to refuse up front
+      const piece = Buffer.alloc(64 * 1024, 0x20);
+      let sent = 0;
+      const pump = (): void => {
+        while (sent < 64 * 1024 * 1024 && response.write(piece)) sent += piece.length;
+        if (sent < 64 * 1024 * 1024) response.once('drain', pump);
+        else response.end();
+      };
+      pump();
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+      const client = new SignedClient({ endpoint, credentials: permanent, retry: fast, budget: UNLIMITED });
+      const error = await failure(client.request({ api: 'vpcep:connections:list', method: 'GET', path: '/v1/x' }));
+      expect(error).toBeInstanceOf(ResponseTooLargeError);
+      expect(error.message).toBe(`vpcep:connections:list failed: the answer from ${endpointOrigin(endpoint)} is larger than 4 MiB, the most this monitor reads of it; it was refused unread (a proxy or the service is misbehaving)`);
+      expect(requests).toBe(1);
+    } finally {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
   it('fails a request Node refuses to send (a header with a line break) once, with no error left to fire later', async () => {
     const broken = { ...temporary, securityToken: 'token\nInjected: header' };
     const client = vpcep(broken, { retries: 0, minDelayMs: 10, maxDelayMs: 20, requestTimeoutMs: 100 });
     const error = await failure(client.listServices());
-    expect(error.message).not.toContain('token');
+    expect(error.message).toMatch(/^Credential the security token holds a line feed \(LF\)/);
+    expect(error.message).not.toContain('Injected');
     // The request's timer would fire here if it had been left armed; vitest reports an error thrown by it.
     await new Promise((resolve) => setTimeout(resolve, 250));
   });
@@ -161,6 +197,23 @@ describe('SmnClient', () => {
 describe('ObsStore', () => {
   const store = (credentials: { ak: string; sk: string; securityToken?: string } = temporary) =>
     new ObsStore({ endpoint: cloud.endpoints.obs, bucket: 'bucket', credentials, budget: UNLIMITED, retry: fast });
+
+  it('refuses an object or a listing past its ceiling, read whole or streamed, without asking again', async () => {
+    const obs = store();
+    cloud.putObject('bucket', 'big/part.jsonl', Buffer.alloc(17 * 1024 * 1024, 0x20));
+    expect(await failure(obs.get('big/part.jsonl'))).toBeInstanceOf(ResponseTooLargeError);
+    const streamed = (await obs.getStream('big/part.jsonl'))!; // 17 MiB is within the state's ceiling
+    let bytes = 0;
+    for await (const piece of streamed.body) bytes += piece.length;
+    expect(bytes).toBe(17 * 1024 * 1024);
+    cloud.inject({ service: 'obs', kind: 'malformed', body: ' '.repeat(17 * 1024 * 1024) });
+    const listing = await failure((async () => {
+      for await (const _ of obs.list('big/')) void _;
+    })());
+    expect(listing).toBeInstanceOf(ResponseTooLargeError);
+    expect(listing.message).toMatch(/^obs:bucket:ListBucket failed: the answer from http:\/\/127\.0\.0\.1:\d+ is larger than 16 MiB/);
+    expect(cloud.calls.filter((call) => call.path.includes('big') || call.query.prefix === 'big/')).toHaveLength(3);
+  });
 
   it('puts, gets, lists by prefix across pages, and deletes', async () => {
     const obs = store();

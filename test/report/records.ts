@@ -13,7 +13,7 @@ export function record(fields: Partial<AuditRecord> & Pick<AuditRecord, 'at' | '
     from: null,
     to: null,
     eventId: 'e',
-    alerted: false,
+    raised: false,
     ...fields,
   };
 }

@@ -107,6 +107,20 @@ describe('renderReport', () => {
     expect(rows).toEqual(['2026-11-19 00:00:00 UTC', '2026-11-15 00:00:00 UTC']);
   });
 
+  it('tags a raised alert as delivered only where the trail records SMN accepting it; an older trail’s "alerted" reads as raised', () => {
+    const state = stateWith({ s1: { name: 'svc', connections: { f: ['failed', '2026-11-19T00:00:00Z', 'd'], g: ['failed', '2026-11-19T00:00:00Z', 'd'], h: ['failed', '2026-11-19T00:00:00Z', 'd'] } } });
+    const records = [
+      record({ at: '2026-11-19T00:00:00Z', serviceId: 's1', connectionId: 'f', from: 'accepted', to: 'failed', raised: true, eventId: 'ef' }),
+      record({ at: '2026-11-19T00:00:01Z', serviceId: 's1', connectionId: 'g', from: 'accepted', to: 'failed', raised: true, eventId: 'eg' }),
+      { ...record({ at: '2026-11-19T00:00:02Z', serviceId: 's1', connectionId: 'h', from: 'accepted', to: 'failed', eventId: 'eh' }), raised: undefined, alerted: true },
+      record({ at: '2026-11-19T00:00:05Z', serviceId: 's1', connectionId: 'f', from: 'accepted', to: 'failed', change: 'delivered', eventId: 'ef', messageId: 'm-1' }),
+    ];
+    const html = page({ now, since, state, records });
+    const tags = [...html.matchAll(/data-label="Connection" class="mono">(\w)<\/td>.*?<span class="tag">([^<]+)<\/span>/g)].map((match) => [match[1], match[2]]);
+    expect(tags).toEqual([['h', 'alert raised'], ['g', 'alert raised'], ['f', 'alert delivered']]);
+    expect(html).toContain('3 changes in the trail'); // the delivery record is not a change
+  });
+
   it('says honestly when a failure\'s error is not in the trail', () => {
     const state = stateWith({ s1: { name: 'svc', connections: { early: ['failed', '2026-10-01T00:00:00Z', 'd'], old: ['failed', '2026-11-19T00:00:00Z', 'd'] } } });
     const older = record({ at: '2026-11-19T00:00:00Z', serviceId: 's1', connectionId: 'old', from: 'accepted', to: 'failed' });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { actionRecord, AUDIT_PART_RECORDS, type AuditRecord, auditRecords, eventRecord, writeAudit } from '../../lib/monitor/audit.js';
+import { actionRecord, alertRaised, AUDIT_PART_RECORDS, type AuditRecord, auditRecords, deliveredRecord, eventRecord, writeAudit } from '../../lib/monitor/audit.js';
 import { type AlertEvent, eventId } from '../../lib/monitor/alerts.js';
 import { auditKey } from '../../lib/monitor/keys.js';
 import { diffRecords } from '../../lib/monitor/diff.js';
@@ -13,13 +13,14 @@ describe('auditRecords', () => {
     const before = [encodeChunk([connection('a', 'accepted'), connection('gone', 'accepted', { domainId: 'dg' })])];
     const after = [connection('a', 'failed', { errors: [{ code: 'EndPoint.2014', message: 'No IP left.' }] }), connection('new', 'pendingAcceptance', { description: 'team <b>' })];
     const kept = new Map(after.map((c) => [c.id, c]));
-    const records = [...auditRecords(service, diffRecords(before, [encodeChunk(after)]), kept, { at: 'T', runId: 'r', alertedIds: new Set() })];
+    const records = [...auditRecords(service, diffRecords(before, [encodeChunk(after)]), kept, { at: 'T', runId: 'r', raisedIds: new Set(['never']) })];
     expect(records.map((r) => [r.connectionId, r.change, r.from, r.to])).toEqual([
       ['a', 'status', 'accepted', 'failed'],
       ['new', 'added', null, 'pendingAcceptance'],
       ['gone', 'removed', 'accepted', null],
     ]);
-    expect(records[2]).toMatchObject({ domainId: 'dg', at: 'T', runId: 'r', serviceName: 'payments', alerted: false });
+    expect(records[2]).toMatchObject({ domainId: 'dg', at: 'T', runId: 'r', serviceName: 'payments', raised: false });
+    expect(records.some((r) => 'alerted' in r)).toBe(false);
     // What the report shows of connections that need someone; nothing of the others.
     expect(records[0]).toMatchObject({ errors: [{ code: 'EndPoint.2014', message: 'No IP left.' }] });
     expect(records[1]).toMatchObject({ description: 'team <b>' });
@@ -31,7 +32,7 @@ describe('auditRecords', () => {
 
   it('gives a removal the same id every version has given it', () => {
     const before = [encodeChunk([connection('gone', 'failed')])];
-    const [removed] = [...auditRecords(service, diffRecords(before, []), new Map(), { at: 'T', runId: 'r', alertedIds: new Set() })];
+    const [removed] = [...auditRecords(service, diffRecords(before, []), new Map(), { at: 'T', runId: 'r', raisedIds: new Set() })];
     expect(removed!.eventId).toBe(eventId('svc', 'gone', 'failed', 'removed', '2026-11-01T00:00:00Z'));
   });
 });
@@ -45,21 +46,39 @@ describe('records of what befell an alert event', () => {
 
   it('writes an action line with the event’s fields first, in the order of every other line', () => {
     expect(JSON.stringify(actionRecord(event, 'r'))).toBe(
-      '{"at":"T","runId":"r","serviceId":"svc","serviceName":"payments","connectionId":"c1","domainId":"d1","change":"action","from":"pendingAcceptance","to":"rejected","eventId":"e1","alerted":true,' +
+      '{"at":"T","runId":"r","serviceId":"svc","serviceName":"payments","connectionId":"c1","domainId":"d1","change":"action","from":"pendingAcceptance","to":"rejected","eventId":"e1","raised":true,' +
         '"action":"reject","mode":"enforce","outcome":"failed","reason":"the consumer domain is on AUTO_REJECT_DOMAINS","error":"HTTP 403"}',
     );
     expect(() => actionRecord({ ...event, action: undefined }, 'r')).toThrow(new TypeError('event e1 reports no approval policy action'));
   });
 
   it('writes the same fields for an event SMN refused, at the time it was refused', () => {
-    expect(eventRecord(event, 'r', 'V', 'undeliverable', false)).toEqual({
-      at: 'V', runId: 'r', serviceId: 'svc', serviceName: 'payments', connectionId: 'c1', domainId: 'd1', change: 'undeliverable', from: 'pendingAcceptance', to: 'rejected', eventId: 'e1', alerted: false,
+    expect(eventRecord(event, 'r', 'V', 'undeliverable')).toEqual({
+      at: 'V', runId: 'r', serviceId: 'svc', serviceName: 'payments', connectionId: 'c1', domainId: 'd1', change: 'undeliverable', from: 'pendingAcceptance', to: 'rejected', eventId: 'e1',
     });
+  });
+
+  it('writes a delivered line with SMN’s message id, and claims nothing else', () => {
+    expect(deliveredRecord(event, 'r', 'W', { messageId: 'm-1', requestId: 'q-1' })).toEqual({
+      at: 'W', runId: 'r', serviceId: 'svc', serviceName: 'payments', connectionId: 'c1', domainId: 'd1', change: 'delivered', from: 'pendingAcceptance', to: 'rejected', eventId: 'e1', messageId: 'm-1', requestId: 'q-1',
+    });
+    expect(deliveredRecord(event, 'r', 'W', { messageId: 'm-1', requestId: undefined })).not.toHaveProperty('requestId');
+  });
+});
+
+describe('alertRaised', () => {
+  const base: AuditRecord = { at: 'T', runId: 'r', serviceId: 's', serviceName: 'n', connectionId: 'c', domainId: 'd', change: 'status', from: 'accepted', to: 'failed', eventId: 'e' };
+  it('reads raised, and an older trail’s alerted the same way', () => {
+    expect(alertRaised({ ...base, raised: true })).toBe(true);
+    expect(alertRaised({ ...base, raised: false })).toBe(false);
+    expect(alertRaised({ ...base, alerted: true })).toBe(true);
+    expect(alertRaised({ ...base, alerted: false })).toBe(false);
+    expect(alertRaised(base)).toBe(false);
   });
 });
 
 describe('writeAudit', () => {
-  const record = (n: number): AuditRecord => ({ at: 'T', runId: 'r', serviceId: 's', serviceName: 'n', connectionId: `c${n}`, domainId: 'd', change: 'added', from: null, to: 'accepted', eventId: `e${n}`, alerted: false });
+  const record = (n: number): AuditRecord => ({ at: 'T', runId: 'r', serviceId: 's', serviceName: 'n', connectionId: `c${n}`, domainId: 'd', change: 'added', from: null, to: 'accepted', eventId: `e${n}`, raised: false });
   const key = auditKey('p/', new Date('2026-11-25T10:00:00Z'), 'run-1');
 
   it('writes one JSON Lines object per run under the day prefix', async () => {

@@ -100,15 +100,53 @@ describe('loadConfig', () => {
     expect(load({ ...minimal, METRICS_NAMESPACE: 'VPCEP.ConnectionMonitor' }).metricsNamespace).toBe('VPCEP.ConnectionMonitor');
   });
 
-  it('holds METRICS_NAMESPACE to Cloud Eye\'s rules for custom namespaces', () => {
-    for (const good of ['VPCEP.ConnectionMonitor', 'abc.def', `A${'b'.repeat(31)}.x_9`, 'Sys_x.items']) {
+  it('holds METRICS_NAMESPACE to Cloud Eye\'s rules: 3-32 characters in total, no reserved service', () => {
+    const at32 = `A${'b'.repeat(29)}.x`;
+    expect(at32).toHaveLength(32);
+    for (const good of ['VPCEP.ConnectionMonitor', 'abc.def', 'a.b', 'ab.cde', at32, 'SERVICE.ECS', 'Service_x.items']) {
       expect(load({ ...minimal, METRICS_NAMESPACE: good }).metricsNamespace, good).toBe(good);
     }
-    for (const bad of ['VPCEP', 'ab.cde', 'abc.de', `A${'b'.repeat(32)}.xyz`, '1bc.def', 'abc.9ef', 'a-c.def', 'abc.def.ghi', 'SYS.ECS', 'agt.mine', 'SERVICE.BMS']) {
+    const cases: [string, string][] = [
+      ['VPCEP', 'service.item'],
+      ['a.', 'service.item'],
+      ['1bc.def', 'service.item'],
+      ['abc.9ef', 'service.item'],
+      ['a-c.def', 'service.item'],
+      ['abc.def.ghi', 'service.item'],
+      [`${at32}y`, '33 characters'],
+      [`A${'b'.repeat(16)}.${'c'.repeat(16)}`, '34 characters'],
+      ['SYS.ECS', 'SYS, AGT or SRE'],
+      ['Sys_x.items', 'SYS, AGT or SRE'],
+      ['agt.mine', 'SYS, AGT or SRE'],
+      ['SRE.x', 'SYS, AGT or SRE'],
+      ['SYSTEM.metrics', 'SYS, AGT or SRE'],
+      ['SERVICE.BMS', 'SERVICE.BMS'],
+      ['service.bms', 'SERVICE.BMS'],
+    ];
+    for (const [bad, why] of cases) {
       const error = failure({ ...minimal, METRICS_NAMESPACE: bad });
       expect(error.setting, bad).toBe('METRICS_NAMESPACE');
-      expect(error.message).toContain('service.item');
+      expect(error.message, bad).toContain(why);
     }
+  });
+
+  it('refuses settings longer together than FunctionGraph\'s 4096-character user_data, naming the largest', () => {
+    const domains = (n: number) => Array.from({ length: n }, (_, i) => i.toString(16).padStart(32, '0')).join(',');
+    const withDomains = (list: string) => ({ ...minimal, APPROVAL_MODE: 'enforce', AUTO_ACCEPT_DOMAINS: list });
+    // user_data is the JSON of every set setting: fill it to exactly 4096, then one character more.
+    const base = JSON.stringify({ ...withDomains('') }).length;
+    const fill = (room: number) => { let list = domains(Math.floor((room + 1) / 33)); while (list.length < room) list = `${list},`; return list; };
+    const exact = withDomains(fill(4096 - base));
+    expect(JSON.stringify(exact)).toHaveLength(4096);
+    expect(load(exact).approval.acceptDomains.size).toBeGreaterThan(100);
+    const over = withDomains(fill(4097 - base));
+    expect(JSON.stringify(over)).toHaveLength(4097);
+    const error = failure(over);
+    expect(error.setting).toBe('AUTO_ACCEPT_DOMAINS');
+    expect(error.message).toMatch(/^Settings take 4097 characters together .*allows 4096\. The largest is AUTO_ACCEPT_DOMAINS \(\d+ characters\)$/);
+    // A 5 KB list: refused before its entries are even read.
+    expect(failure(withDomains(domains(155))).setting).toBe('AUTO_ACCEPT_DOMAINS');
+    expect(failure({ ...minimal, VPCEP_SERVICE_IDS: Array(120).fill('4c1a2b3c-0000-4000-8000-00000000e201').join(',') }).setting).toBe('VPCEP_SERVICE_IDS');
   });
 
   it('quotes a pasted value bounded by characters, never cutting one in half', () => {
@@ -176,7 +214,7 @@ describe('loadStoreConfig', () => {
     expect(loadStore({ ...store, HUAWEICLOUD_REGION: 'eu-west-101' })).toEqual({
       obsBucket: 'monitor-state',
       obsPrefix: 'vpcep-monitor/',
-      endpoints: { obs: 'https://obs.eu-west-101.myhuaweicloud.com' },
+      endpoints: { obs: 'https://obs.eu-west-101.myhuaweicloud.eu' },
     });
     expect(loadStore({ ...store, OBS_ENDPOINT: 'http://127.0.0.1:9102', OBS_PREFIX: 'p' })).toMatchObject({ obsPrefix: 'p/', endpoints: { obs: 'http://127.0.0.1:9102' } });
     expect(loadStore({ ...store, SMN_TOPIC_URN: URN }).endpoints.obs).toBe('https://obs.ap-southeast-1.myhuaweicloud.com');

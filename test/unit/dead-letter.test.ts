@@ -77,16 +77,16 @@ describe('deadLetter', () => {
     expect(types).toEqual(['application/x-ndjson']);
   });
 
-  it('records each refused event in an audit object of its own, as undeliverable and not alerted, with SMN\'s answer', async () => {
+  it('records each refused event in an audit object of its own, as undeliverable, with SMN\'s answer', async () => {
     const w = deps(new FakeObjects());
     await deadLetter(config, w.deps, [refusal('bad'), { event: event('worse'), failure: { code: 'SMN.0021', message: 'too long' } }], 'run-1');
     const at = new Date('2026-11-25T12:00:00Z');
     // Not the run's own audit object, which this would overwrite.
     expect(w.objects.objects.has(auditKey(config.obsPrefix, at, 'run-1'))).toBe(false);
-    const records = w.objects.objects.get(auditKey(config.obsPrefix, at, 'run-1-dead-letter'))!.trim().split('\n').map((line) => JSON.parse(line) as AuditRecord);
+    const records = w.objects.objects.get(auditKey(config.obsPrefix, at, 'run-1', 'dead-letter'))!.trim().split('\n').map((line) => JSON.parse(line) as AuditRecord);
     expect(records).toEqual([
-      expect.objectContaining({ connectionId: 'bad', change: 'undeliverable', alerted: false, eventId: 'evt-bad', error: 'HTTP 400 SMN.0021 message refused (request id req-1)' }),
-      expect.objectContaining({ connectionId: 'worse', change: 'undeliverable', alerted: false, error: 'SMN.0021 too long' }),
+      expect.objectContaining({ connectionId: 'bad', change: 'undeliverable', eventId: 'evt-bad', error: 'HTTP 400 SMN.0021 message refused (request id req-1)' }),
+      expect.objectContaining({ connectionId: 'worse', change: 'undeliverable', error: 'SMN.0021 too long' }),
     ]);
   });
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { auditDayPrefix, auditKey, auditPartKey, deadLetterDayPrefix, deadLetterKey, deadLetterRoot, leaseKey, quarantineKey, stateKey } from '../../lib/monitor/keys.js';
+import { auditDayPrefix, auditKey, auditPartKey, deadLetterDayPrefix, deadLetterKey, deadLetterRoot, isDeliveredAuditKey, leaseKey, quarantineKey, stateKey } from '../../lib/monitor/keys.js';
 
 const at = new Date('2026-11-25T12:00:00.123Z');
 
@@ -50,5 +50,14 @@ describe('the bucket layout', () => {
     expect(deadLetterKey('p/', at, 'x'.repeat(200))).toBe(`p/dead-letter/2026/11/25/20261125T120000123Z-${'x'.repeat(80)}.jsonl`);
     // Two runs in the same millisecond still write two objects.
     expect(auditKey('p/', at, 'run-a')).not.toBe(auditKey('p/', at, 'run-b'));
+  });
+
+  it('names the objects written after SMN answered by their kind, whatever the length of the run id', () => {
+    const long = 'x'.repeat(200);
+    expect(auditKey('p/', at, 'run-1', 'delivered')).toBe('p/audit/2026/11/25/20261125T120000123Z-run-1.delivered.jsonl');
+    expect(isDeliveredAuditKey(auditKey('p/', at, long, 'delivered'))).toBe(true);
+    expect(isDeliveredAuditKey(auditPartKey(auditKey('p/', at, 'r', 'delivered'), 2))).toBe(true);
+    expect(isDeliveredAuditKey(auditKey('p/', at, long, 'dead-letter'))).toBe(false);
+    expect(isDeliveredAuditKey(auditKey('p/', at, 'run-delivered-x'))).toBe(false);
   });
 });

@@ -50,6 +50,28 @@ describe('buildNotifications', () => {
     ]);
   });
 
+  it('cleans every text of the machines’ JSON as the e-mail’s: no control, bidi or zero-width character survives', () => {
+    const hostile = 'ok\r\nX-Injected: 1\u0000\u001b[31m\u202etxt.exe\u200b\u2066\ufeff\u0085 end';
+    const [only] = buildNotifications([event(1, {
+      description: hostile, domainId: `dom\n${hostile}`, connectionId: 'conn\u202e-1', serviceName: `pay\u200bments`,
+      errors: [{ code: 'E\u0007', message: hostile }],
+      action: { type: 'reject', mode: 'enforce', outcome: 'failed', reason: `why\r\n${hostile}`, error: hostile },
+    })], context);
+    const json = only!.message.structure.default;
+    const visible = (text: string) => expect(text).not.toMatch(/[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/);
+    // The escaped forms too: JSON.stringify writes some controls as \uXXXX, which a parser turns back.
+    expect(json).not.toMatch(/\\u00[01][0-9a-f]|\\u202e|\\r|\\n/i);
+    const [parsed] = (JSON.parse(json) as { events: Record<string, unknown>[] }).events;
+    visible(JSON.stringify(parsed));
+    const walk = (value: unknown): void => {
+      if (typeof value === 'string') visible(value);
+      else if (value && typeof value === 'object') Object.values(value).forEach(walk);
+    };
+    walk(parsed);
+    expect(parsed!.description).toBe('ok X-Injected: 1 [31m txt.exe end');
+    expect(parsed!.description).toBe(cleanText(hostile, 512));
+  });
+
   it('keeps SMS within 490 characters, without brackets, with counts and the most urgent ids first', () => {
     const events = [
       ...Array.from({ length: 40 }, (_, n) => event(n, { to: 'pendingAcceptance', connectionId: `pend-${n}-aaaaaaaa-bbbb-cccc-dddd` })),
@@ -199,6 +221,13 @@ describe('buildReminder', () => {
     expect(listed[0]).toMatch(/^ {2}- c2999 /);
     expect(reminder.message.structure.email).toContain(`\n  ...and ${3000 - listed.length} more.\n`);
     expect(reminder.message.subject).toContain('3000 connection requests');
+  });
+
+  it('cleans the tenant’s text in the machines’ JSON too', () => {
+    const reminder = buildReminder([
+      { serviceId: 's', serviceName: 'payments', connectionId: 'c', domainId: 'd\u202e', description: 'a\r\nb\u200b\u0000c', since: '2026-11-01T00:00:00Z', waitingMs: 25 * 3_600_000 },
+    ], { projectId: context.projectId, region: context.region, runId: 'r' }, 24 * 3_600_000);
+    expect(JSON.parse(reminder.message.structure.default)).toMatchObject({ events: [{ domainId: 'd', description: 'a b c' }] });
   });
 });
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.js';
 import { UNLIMITED } from '../../lib/huaweicloud/budget.js';
-import { ForeignStateError, LeaseHeldError, OverlapError, RunIncompleteError } from '../../lib/monitor/errors.js';
+import { ChannelRefusedError, ForeignStateError, LeaseHeldError, OverlapError, RunIncompleteError } from '../../lib/monitor/errors.js';
 import type { Checkpoint, MonitorDeps, SmnMessage } from '../../lib/monitor/ports.js';
 import { runMonitor } from '../../lib/monitor/run-monitor.js';
 import { countRecords } from '../../lib/monitor/records.js';
@@ -234,7 +234,9 @@ describe('runMonitor', () => {
       expect(w.publisher.messages).toHaveLength(1);
       expect(await w.pass()).toMatchObject({ alerts: 1, published: 1 });
       const trail = [...w.objects.objects.keys()].filter((k) => k.includes('/audit/'));
-      expect(trail).toHaveLength(3); // baseline, the crashed run, its repeat
+      expect(trail.filter((k) => !k.includes('.delivered'))).toHaveLength(3); // baseline, the crashed run, its repeat
+      // Delivery recorded once per publish SMN accepted: the baseline's and the repeat's, never the crashed run's.
+      expect(trail.filter((k) => k.includes('.delivered')).map((k) => /-(run-\d+)\.delivered/.exec(k)![1])).toEqual(['run-1', 'run-3']);
     });
   });
 
@@ -371,6 +373,7 @@ describe('delivering what SMN refuses', () => {
     const w = world();
     await w.pass();
     set(w.vpcep, SVC_A, 'bad', 'failed');
+    set(w.vpcep, SVC_A, 'good', 'failed');
     w.publisher.refuse = refuseConnection('bad');
     const put = w.objects.put.bind(w.objects);
     w.objects.put = async (key, parts) => {
@@ -382,9 +385,6 @@ describe('delivering what SMN refuses', () => {
     expect(error).toBeInstanceOf(RunIncompleteError);
     expect(w.state().outbox.map((e) => e.connectionId)).toEqual(['bad']);
     expect(w.publisher.messages.filter((m) => m.subject.includes('could not be delivered'))).toEqual([]);
-    w.objects.put = put;
-    expect(await w.pass()).toMatchObject({ undelivered: 0, deadLettered: 1 });
-    expect(w.state().outbox).toEqual([]);
   });
 
   it('a reminder SMN refuses comes due again one period later, not in every run', async () => {
@@ -409,18 +409,124 @@ describe('delivering what SMN refuses', () => {
   });
 
   it.each([
+    ['subject is invalid', 403, 'SMN.0008'],
+    ['message is invalid', 403, 'SMN.0009'],
+    ['message is invalid, under another status', 400, 'SMN.0009'],
+  ])('takes "%s" (HTTP %i %s) as a refusal of that message: it is dead-lettered while the others arrive', async (_what, status, code) => {
+    const w = world();
+    await w.pass();
+    set(w.vpcep, SVC_A, 'bad', 'failed');
+    set(w.vpcep, SVC_A, 'good', 'failed');
+    set(w.vpcep, SVC_B, 'other', 'pendingAcceptance');
+    w.publisher.refuse = (message) => (message.structure && payloadIds(message).includes('bad') ? { status, code } : undefined);
+    expect(await w.pass()).toMatchObject({ alerts: 3, undelivered: 0, deadLettered: 1 });
+    expect(w.publisher.messages.filter((m) => m.structure).slice(1).flatMap(payloadIds).sort()).toEqual(['good', 'other']);
+    expect(w.state().outbox).toEqual([]);
+  });
+
+  describe('when SMN refuses most of a delivery, the channel is at fault and nothing is set aside', () => {
+    const deadLetters = (w: ReturnType<typeof world>) => [...w.objects.objects.keys()].filter((k) => k.includes('dead-letter'));
+
+    it('refusing every structured publish: the run fails, every alert stays, all arrive once SMN accepts again', async () => {
+      const w = world();
+      await w.pass();
+      for (let i = 0; i < 6; i++) set(w.vpcep, SVC_A, `f${i}`, 'failed');
+      w.publisher.refuse = (message) => (message.structure ? { status: 400, code: 'SMN.0021' } : undefined);
+      const error = await w.pass().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(RunIncompleteError);
+      expect((error as Error).cause).toBeInstanceOf(ChannelRefusedError);
+      expect((error as Error).message).toMatch(/6 alert\(s\) not delivered \(SMN refused \d+ alert\(s\) as messages and accepted 0/);
+      expect(deadLetters(w)).toEqual([]);
+      expect(w.publisher.messages.filter((m) => !m.structure)).toEqual([]); // no notice claims they were set aside
+      expect(w.state().outbox).toHaveLength(6);
+      w.publisher.refuse = undefined;
+      expect(await w.pass()).toMatchObject({ published: 1, undelivered: 0, deadLettered: 0 });
+      expect(payloadIds(w.publisher.messages.at(-1)!).sort()).toEqual(['f0', 'f1', 'f2', 'f3', 'f4', 'f5']);
+    });
+
+    it('refusing the only alert of a delivery: it waits (one event alone cannot tell a bad message from a bad channel)', async () => {
+      const w = world();
+      await w.pass();
+      set(w.vpcep, SVC_A, 'a1', 'failed');
+      w.publisher.refuse = (message) => (message.structure ? { status: 403, code: 'SMN.0009' } : undefined);
+      await expect(w.pass()).rejects.toBeInstanceOf(RunIncompleteError);
+      expect(deadLetters(w)).toEqual([]);
+      expect(w.state().outbox).toHaveLength(1);
+    });
+
+    it('refusing more than half of a burst: nothing is set aside, the accepted ones leave the outbox', async () => {
+      const w = world();
+      await w.pass();
+      for (const id of ['r1', 'r2', 'ok']) set(w.vpcep, SVC_A, id, 'failed');
+      w.publisher.refuse = (message) => (message.structure && !payloadIds(message).every((id) => id === 'ok') ? { status: 400, code: 'SMN.0021' } : undefined);
+      const error = await w.pass().catch((e: unknown) => e);
+      expect((error as Error).cause).toBeInstanceOf(ChannelRefusedError);
+      expect(deadLetters(w)).toEqual([]);
+      expect(w.state().outbox.map((e) => e.connectionId)).toEqual(expect.arrayContaining(['r1', 'r2']));
+    });
+
+    it('stops splitting once the refusals outnumber what could still be accepted', async () => {
+      const w = world();
+      await w.pass();
+      for (let i = 0; i < 64; i++) set(w.vpcep, SVC_A, `f${i}`, 'failed');
+      w.publisher.refuse = (message) => (message.structure ? { status: 400, code: 'SMN.0021' } : undefined);
+      const before = w.publisher.attempts.length;
+      await expect(w.pass()).rejects.toBeInstanceOf(RunIncompleteError);
+      // Splitting all 64 down to single events takes 127 publishes; the verdict is clear after 33 refusals.
+      expect(w.publisher.attempts.length - before).toBeLessThan(80);
+      expect(w.state().outbox).toHaveLength(64);
+    });
+  });
+
+  describe('the trail', () => {
+    const trail = (w: ReturnType<typeof world>) => [...w.objects.objects.entries()].filter(([k]) => k.includes('/audit/')).flatMap(([, body]) => body.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>));
+
+    it('says an alert was raised when it is detected, and delivered (with SMN’s message id) only once SMN accepted it', async () => {
+      const w = world();
+      await w.pass();
+      set(w.vpcep, SVC_A, 'a1', 'failed');
+      w.publisher.failNext = 1;
+      await expect(w.pass()).rejects.toBeInstanceOf(RunIncompleteError);
+      const raised = trail(w).filter((r) => r.connectionId === 'a1' && r.runId === 'run-2');
+      expect(raised).toEqual([expect.objectContaining({ change: 'status', raised: true })]);
+      expect(raised[0]).not.toHaveProperty('alerted');
+      await w.pass();
+      const delivered = trail(w).filter((r) => r.connectionId === 'a1' && r.change === 'delivered');
+      expect(delivered).toEqual([expect.objectContaining({ eventId: raised[0]!.eventId, messageId: 'm2', runId: 'run-3' })]);
+    });
+
+    it('a failed write of the delivery records fails the run but lets the delivered alerts go: SMN has them', async () => {
+      const w = world();
+      await w.pass();
+      set(w.vpcep, SVC_A, 'a1', 'failed');
+      const put = w.objects.put.bind(w.objects);
+      w.objects.put = async (key, body) => (key.includes('.delivered') ? Promise.reject(new Error('HTTP 503')) : put(key, body));
+      await expect(w.pass()).rejects.toThrow(/1 alert\(s\)|HTTP 503/);
+      expect(w.state().outbox).toEqual([]);
+      expect(trail(w).filter((r) => r.change === 'delivered' && r.connectionId === 'a1')).toEqual([]);
+      expect(w.lines().join('\n')).toMatch(/recording 1 delivered alert\(s\) in the audit trail failed/);
+    });
+  });
+
+  it.each([
     ['a missing topic', 404, 'SMN.0006'],
     ['an invalid topic URN', 400, 'SMN.0005'],
     ['a refused signature', 401, 'APIGW.0301'],
     ['throttling', 429, 'APIGW.0308'],
+    ['no permission', 403, 'SMN.0001'],
+    ['no permission, under another status', 400, 'SMN.0001'],
+    ['an IAM refusal', 403, 'IAM.0002'],
+    ['an unauthorised API call', 403, 'APIGW.0302'],
   ])('never dead-letters on %s: the alerts wait in the outbox', async (_what, status, code) => {
     const w = world();
     await w.pass();
     set(w.vpcep, SVC_A, 'a1', 'failed');
+    set(w.vpcep, SVC_B, 'b1', 'failed');
     w.publisher.refuse = () => ({ status, code });
     await expect(w.pass()).rejects.toBeInstanceOf(RunIncompleteError);
-    expect(w.state().outbox).toHaveLength(1);
+    expect(w.state().outbox).toHaveLength(2);
     expect([...w.objects.objects.keys()].some((k) => k.includes('dead-letter'))).toBe(false);
+    // A channel failure stops at the first publish: a message refusal would split it in two.
     expect(w.publisher.attempts).toHaveLength(2);
   });
 });
@@ -666,12 +772,13 @@ describe('delivery, as the run reports and logs it', () => {
     expect(reminded()).toBe(2);
   });
 
-  it('a run whose only alert is set aside saves it out of the outbox, and the next run sends nothing', async () => {
+  it('a run that sets a refused alert aside saves it out of the outbox, and the next run sends nothing', async () => {
     const w = world();
     await w.pass();
     set(w.vpcep, SVC_A, 'bad', 'failed');
-    w.publisher.refuse = (message) => (message.structure ? { status: 400, code: 'SMN.0021' } : undefined);
-    expect(await w.pass()).toMatchObject({ published: 0, deadLettered: 1, undelivered: 0 });
+    set(w.vpcep, SVC_A, 'good', 'failed');
+    w.publisher.refuse = (message) => (message.structure && message.structure.default.includes('"bad"') ? { status: 400, code: 'SMN.0021' } : undefined);
+    expect(await w.pass()).toMatchObject({ published: 1, deadLettered: 1, undelivered: 0 });
     expect(w.state().outbox).toEqual([]);
     const attempts = w.publisher.attempts.length;
     expect(await w.pass()).toMatchObject({ published: 0, deadLettered: 0 });
@@ -709,7 +816,9 @@ describe('delivery, as the run reports and logs it', () => {
     const w = world();
     await w.pass();
     set(w.vpcep, SVC_A, 'bad', 'failed');
-    w.publisher.refuse = () => ({ status: 400, code: 'SMN.0021' });
+    set(w.vpcep, SVC_A, 'good', 'failed');
+    // The alert carrying "bad" is refused, and so is the notice that would set it aside.
+    w.publisher.refuse = (message) => (!message.structure || message.structure.default.includes('"bad"') ? { status: 400, code: 'SMN.0021' } : undefined);
     await expect(w.pass()).rejects.toBeInstanceOf(RunIncompleteError);
     expect(logged(w).some((line) => line.level === 50 && line.msg.startsWith('setting 1 refused alert(s) aside failed (smn:topic:publish failed: HTTP 400 SMN.0021); they stay in the outbox'))).toBe(true);
   });

@@ -6,7 +6,7 @@
 #   terraform apply -var bucket_name=<globally unique name> -var alert_email=<you@example.com>
 
 terraform {
-  required_version = ">= 1.5.0"
+  required_version = ">= 1.9.0"
 
   required_providers {
     huaweicloud = {
@@ -40,6 +40,12 @@ module "vpcep_connection_monitor" {
   subscriptions = [
     { protocol = "email", endpoint = var.alert_email },
   ]
+
+  # Every 5 minutes by default. FunctionGraph's cron starts with SECONDS, so 08:00 on weekdays,
+  # Shanghai time, is:
+  #   schedule_type = "Cron"
+  #   schedule      = "CRON_TZ=Asia/Shanghai 0 0 8 ? * MON-FRI"
+  # (a five-field "0 8 * * 1-5" would run at minute 8 of every hour, January to May).
 }
 
 output "function_urn" {

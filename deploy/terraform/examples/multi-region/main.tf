@@ -10,7 +10,7 @@
 #                   -var alert_email=ops@example.com
 
 terraform {
-  required_version = ">= 1.5.0"
+  required_version = ">= 1.9.0"
 
   required_providers {
     huaweicloud = {

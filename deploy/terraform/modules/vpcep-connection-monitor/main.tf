@@ -16,10 +16,6 @@ locals {
   # Only an enforcing approval policy writes to VPCEP; dry-run and off need no update permission.
   approval_enforced = var.approval_mode == "enforce"
 
-  # Cloud Eye metrics are on unless metrics_namespace is empty; the permission to send them and the
-  # alarm rules on them (alarms.tf) follow this switch.
-  metrics_enabled = var.metrics_namespace != ""
-
   # FunctionGraph's timer schedules by schedule_type, for the trigger's precondition. The variable's
   # own validation (variables.tf) cannot read locals, so it spells the same patterns out;
   # test/deploy runs both against the same cases.
@@ -27,16 +23,36 @@ locals {
     Rate = ["^(([1-9]|[1-5][0-9]|60)m|([1-9]|1[0-9]|2[0-4])h|([1-9]|[12][0-9]|30)d)$"]
     Cron = [
       "^(CRON_TZ=[A-Za-z0-9_+/-]+ +)?[0-9A-Za-z*?/,#-]+( +[0-9A-Za-z*?/,#-]+){4,5}$",
-      "^@every +([0-9]+(\\.[0-9]+)?(ns|us|ms|s|m|h))+$",
+      "^@every +([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$",
     ]
   }
 
-  # Where lib/monitor writes (auditKey() and stateKey()); test/deploy checks these agree. The
-  # provider documents that a lifecycle prefix may not end with '/', so the audit rule's prefix
-  # stops at "audit": nothing else the monitor writes starts with it (test/deploy checks that too).
-  bucket       = huaweicloud_obs_bucket.state.bucket
-  audit_prefix = "${var.obs_prefix}audit"
-  state_key    = "${var.obs_prefix}state.json"
+  # Where lib/monitor writes (lib/monitor/keys.ts); test/deploy renders these and checks every key
+  # the monitor writes falls under exactly one rule. The provider documents that a lifecycle prefix
+  # may not end with '/', so the folder rules stop at the folder's name: nothing else the monitor
+  # writes starts with it (test/deploy checks that too).
+  bucket             = huaweicloud_obs_bucket.state.bucket
+  audit_prefix       = "${var.obs_prefix}audit"
+  state_key          = "${var.obs_prefix}state.json"
+  lease_key          = "${var.obs_prefix}lease.json"
+  lease_skips_key    = "${var.obs_prefix}lease-skipped.json"
+  notices_prefix     = "${var.obs_prefix}notices"
+  quarantine_prefix  = "${var.obs_prefix}quarantine"
+  dead_letter_prefix = "${var.obs_prefix}dead-letter"
+
+  # The function's environment (user_data): the settings only the resources here know, then the
+  # optional ones (settings.tf). FunctionGraph presets RUNTIME_PROJECT_ID too; setting the project
+  # from the topic makes the function independent of that preset.
+  environment = merge(
+    {
+      HUAWEICLOUD_REGION     = local.region
+      HUAWEICLOUD_PROJECT_ID = local.project_id
+      OBS_BUCKET             = local.bucket
+      OBS_PREFIX             = var.obs_prefix
+      SMN_TOPIC_URN          = huaweicloud_smn_topic.alerts.topic_urn
+    },
+    local.optional_settings,
+  )
 }
 
 # --- Notifications --------------------------------------------------------------------------------
@@ -73,8 +89,15 @@ resource "huaweicloud_obs_bucket" "state" {
   force_destroy = var.force_destroy
   tags          = var.tags
 
-  # OBS refuses lifecycle rules whose prefixes overlap, so audit records and the snapshot each get
-  # their own rule and nothing is set on obs_prefix as a whole.
+  # OBS refuses lifecycle rules whose prefixes overlap, so each kind of object gets its own rule
+  # and nothing is set on obs_prefix as a whole. In this versioned bucket an expiry only adds a
+  # delete marker and turns the object into a noncurrent version; noncurrent_version_expiration is
+  # what frees it. The provider (docs/resources/obs_bucket.md) has no expired_object_delete_marker:
+  # OBS removes a delete marker that is an object's only version when the rule has an expiration
+  # (OBS's lifecycle documentation: "If the current object version is the only version of the
+  # object and has a delete marker, OBS will delete the current object version"; OBS's own
+  # "remove expired delete markers" switch, usermanual-obs/obs_03_082104, is not in the provider),
+  # so every rule on keys that get deleted has one.
   lifecycle_rule {
     name    = "audit-retention"
     prefix  = local.audit_prefix
@@ -84,17 +107,86 @@ resource "huaweicloud_obs_bucket" "state" {
       days = var.audit_retention_days
     }
 
-    # In a versioned bucket, expiry only adds a delete marker and turns the record into a
-    # noncurrent version; this is what actually frees it.
+    noncurrent_version_expiration {
+      days = var.noncurrent_version_retention_days
+    }
+  }
+
+  # The current snapshot never expires; its earlier versions are the rollback history.
+  lifecycle_rule {
+    name    = "snapshot-history"
+    prefix  = local.state_key
+    enabled = true
+
+    noncurrent_version_expiration {
+      days = var.noncurrent_version_retention_days
+    }
+  }
+
+  # The lease is written and deleted by every run that saves: each run leaves a noncurrent version
+  # and a delete marker. A lease ends with its holder's FunctionGraph timeout (at most 900 s), so a
+  # lease object a day old is over by its own terms and expiring it changes nothing.
+  lifecycle_rule {
+    name    = "lease-history"
+    prefix  = local.lease_key
+    enabled = true
+
+    expiration {
+      days = 1
+    }
+
+    noncurrent_version_expiration {
+      days = var.noncurrent_version_retention_days
+    }
+  }
+
+  # Small records that are overwritten, never deleted, and must stay while they matter: the count
+  # of runs skipped for a held lease, and the notes that a foreign state was already reported
+  # (expiring one would repeat its notice). Only their old versions go.
+  lifecycle_rule {
+    name    = "lease-skips-history"
+    prefix  = local.lease_skips_key
+    enabled = true
+
     noncurrent_version_expiration {
       days = var.noncurrent_version_retention_days
     }
   }
 
   lifecycle_rule {
-    name    = "snapshot-history"
-    prefix  = local.state_key
+    name    = "notices-history"
+    prefix  = local.notices_prefix
     enabled = true
+
+    noncurrent_version_expiration {
+      days = var.noncurrent_version_retention_days
+    }
+  }
+
+  # Quarantined state and dead letters wait for a person, so they are kept as long as the audit
+  # trail they belong with; once deleted or expired, their versions go like any other.
+  lifecycle_rule {
+    name    = "quarantine-retention"
+    prefix  = local.quarantine_prefix
+    enabled = true
+
+    expiration {
+      days = var.audit_retention_days
+    }
+
+    noncurrent_version_expiration {
+      days = var.noncurrent_version_retention_days
+    }
+  }
+
+  lifecycle_rule {
+    name    = "dead-letter-retention"
+    prefix  = local.dead_letter_prefix
+    enabled = true
+
+    expiration {
+      days = var.audit_retention_days
+    }
 
     noncurrent_version_expiration {
       days = var.noncurrent_version_retention_days
@@ -242,35 +334,8 @@ resource "huaweicloud_fgs_function" "monitor" {
   max_instance_num = 1
 
   # Every setting in lib/config.ts SETTINGS, by the name the function reads (test/deploy checks
-  # this). Optional settings are left out when null so the function's defaults apply.
-  user_data = jsonencode(merge(
-    {
-      HUAWEICLOUD_REGION = local.region
-      # FunctionGraph presets RUNTIME_PROJECT_ID too; setting it from the provider's project
-      # makes the function independent of that preset.
-      HUAWEICLOUD_PROJECT_ID = local.project_id
-      OBS_BUCKET             = local.bucket
-      OBS_PREFIX             = var.obs_prefix
-      SMN_TOPIC_URN          = huaweicloud_smn_topic.alerts.topic_urn
-    },
-    {
-      for setting, value in {
-        VPCEP_SERVICE_IDS    = length(var.service_ids) > 0 ? join(",", var.service_ids) : null
-        ALERT_STATUSES       = var.alert_statuses == null ? null : join(",", var.alert_statuses)
-        ALERT_ON_BASELINE    = var.alert_on_baseline == null ? null : tostring(var.alert_on_baseline)
-        LOG_LEVEL            = var.log_level
-        VPCEP_ENDPOINT       = var.vpcep_endpoint
-        SMN_ENDPOINT         = var.smn_endpoint
-        OBS_ENDPOINT         = var.obs_endpoint
-        REMIND_PENDING_AFTER = var.remind_pending_after
-        APPROVAL_MODE        = var.approval_mode == "off" ? null : var.approval_mode
-        AUTO_ACCEPT_DOMAINS  = length(var.auto_accept_domains) > 0 ? join(",", var.auto_accept_domains) : null
-        AUTO_REJECT_DOMAINS  = length(var.auto_reject_domains) > 0 ? join(",", var.auto_reject_domains) : null
-        METRICS_NAMESPACE    = local.metrics_enabled ? var.metrics_namespace : null
-        CES_ENDPOINT         = var.ces_endpoint
-      } : setting => value if value != null
-    },
-  ))
+  # this): the five that come from resources here, the optional ones from settings.tf.
+  user_data = jsonencode(local.environment)
 
   log_group_id    = var.lts_enabled ? huaweicloud_lts_group.monitor[0].id : null
   log_group_name  = var.lts_enabled ? huaweicloud_lts_group.monitor[0].group_name : null
@@ -278,6 +343,15 @@ resource "huaweicloud_fgs_function" "monitor" {
   log_stream_name = var.lts_enabled ? huaweicloud_lts_stream.monitor[0].stream_name : null
 
   tags = var.tags
+
+  lifecycle {
+    precondition {
+      # variables.tf checks the planned size with the region and project at their longest; this is
+      # the exact size, known once the topic (and with it the region and project) is.
+      condition     = length(jsonencode(local.environment)) <= 4096
+      error_message = "The function's settings take ${length(jsonencode(local.environment))} characters as user_data; FunctionGraph allows 4096 for all environment variables together. Shorten service_ids, auto_accept_domains or auto_reject_domains."
+    }
+  }
 }
 
 resource "huaweicloud_fgs_function_trigger" "timer" {

@@ -89,22 +89,25 @@ variable "schedule_type" {
 }
 
 variable "schedule" {
-  description = "For Rate: 1m-60m, 1h-24h or 1d-30d. For Cron: five or six fields (with six, seconds come first: \"0 */5 * * * *\"), optionally after CRON_TZ=<zone> (\"CRON_TZ=Asia/Shanghai 0 8 * * 1-5\"), or \"@every <duration>\" (\"@every 5m\", \"@every 1.5h\"). Runs cannot overlap: the function is limited to one instance."
+  description = "For Rate: 1m-60m, 1h-24h or 1d-30d. For Cron: FunctionGraph's cron, which always starts with seconds: \"seconds minutes hours day-of-month month [day-of-week]\" (five fields leave out day-of-week, they do not drop seconds), optionally after CRON_TZ=<zone>: \"CRON_TZ=Asia/Shanghai 0 0 8 ? * MON-FRI\" is 08:00 Shanghai time on weekdays, \"0 */5 * * * *\" every five minutes. Or \"@every <duration>\" (\"@every 5m\", \"@every 1.5h\"), a positive duration. Runs cannot overlap: the function is limited to one instance."
   type        = string
   default     = "5m"
 
   validation {
-    # FunctionGraph's timer rules: Rate is a whole number of minutes (1-60), hours (1-24) or days
-    # (1-30). Cron takes five or six fields after an optional CRON_TZ=<zone> prefix, or
-    # @every <Go duration> (units ns, us, ms, s, m, h; decimals allowed). An empty @every is refused.
+    # FunctionGraph's timer rules ("Cron Expressions for a Function Timer Trigger",
+    # usermanual-functiongraph/functiongraph_01_0908): Rate is a whole number of minutes (1-60),
+    # hours (1-24) or days (1-30). Cron is "seconds minutes hours day-of-month month day-of-week"
+    # with day-of-week optional, so five or six fields, after an optional CRON_TZ=<zone> prefix; or
+    # @every <duration> (units ns, us/µs, ms, s, m, h; decimals allowed) that is not zero: an empty
+    # @every and @every 0s are refused.
     # The same patterns appear in the trigger's precondition in main.tf, which pairs them with
     # schedule_type; test/deploy runs both against the same cases.
     condition = (
       can(regex("^(([1-9]|[1-5][0-9]|60)m|([1-9]|1[0-9]|2[0-4])h|([1-9]|[12][0-9]|30)d)$", var.schedule)) ||
       can(regex("^(CRON_TZ=[A-Za-z0-9_+/-]+ +)?[0-9A-Za-z*?/,#-]+( +[0-9A-Za-z*?/,#-]+){4,5}$", var.schedule)) ||
-      can(regex("^@every +([0-9]+(\\.[0-9]+)?(ns|us|ms|s|m|h))+$", var.schedule))
+      (can(regex("^@every +([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$", var.schedule)) && can(regex("[1-9]", var.schedule)))
     )
-    error_message = "schedule must be a Rate (1m-60m, 1h-24h, 1d-30d) or a Cron expression: five or six fields, optionally after CRON_TZ=<zone> and a space, or @every <duration> such as @every 5m."
+    error_message = "schedule must be a Rate (1m-60m, 1h-24h, 1d-30d) or a Cron expression: seconds minutes hours day-of-month month [day-of-week], optionally after CRON_TZ=<zone> and a space, or @every <positive duration> such as @every 5m."
   }
 }
 
@@ -263,42 +266,44 @@ variable "log_level" {
   default     = null
 
   validation {
-    condition     = var.log_level == null || contains(["fatal", "error", "warn", "info", "debug", "trace", "silent"], coalesce(var.log_level, "info"))
+    # The function takes the level in any case (LOG_LEVEL=DEBUG), so the module does too.
+    condition     = var.log_level == null || contains(["fatal", "error", "warn", "info", "debug", "trace", "silent"], lower(coalesce(var.log_level, "info")))
     error_message = "log_level must be one of fatal, error, warn, info, debug, trace or silent."
   }
 }
 
 variable "vpcep_endpoint" {
-  description = "VPCEP_ENDPOINT: override of https://vpcep.<region>.myhuaweicloud.com, e.g. a private endpoint. Null uses the public regional endpoint."
+  description = "VPCEP_ENDPOINT: override of https://vpcep.<region>.myhuaweicloud.com (.eu in eu-west-101), e.g. a private endpoint. Null uses the public regional endpoint."
   type        = string
   default     = null
 
   validation {
     # The function itself allows plain http only to loopback (local testing), which is useless
-    # in the cloud, so only bare https origins are accepted here.
-    condition     = var.vpcep_endpoint == null || can(regex("^https://[^/?#@\\s]+$", var.vpcep_endpoint))
+    # in the cloud, so only bare https origins are accepted here; a port must be one URL parsing
+    # takes (the function refuses https://host:99999).
+    condition     = var.vpcep_endpoint == null || (can(regex("^https://[^/?#@\\s:]+(:[0-9]{1,5})?$", var.vpcep_endpoint)) && try(tonumber(regex(":([0-9]+)$", var.vpcep_endpoint)[0]) <= 65535, true))
     error_message = "vpcep_endpoint must be a bare https:// origin (no path, query or credentials)."
   }
 }
 
 variable "smn_endpoint" {
-  description = "SMN_ENDPOINT: override of https://smn.<region>.myhuaweicloud.com. Null uses the public regional endpoint."
+  description = "SMN_ENDPOINT: override of https://smn.<region>.myhuaweicloud.com (.eu in eu-west-101). Null uses the public regional endpoint."
   type        = string
   default     = null
 
   validation {
-    condition     = var.smn_endpoint == null || can(regex("^https://[^/?#@\\s]+$", var.smn_endpoint))
+    condition     = var.smn_endpoint == null || (can(regex("^https://[^/?#@\\s:]+(:[0-9]{1,5})?$", var.smn_endpoint)) && try(tonumber(regex(":([0-9]+)$", var.smn_endpoint)[0]) <= 65535, true))
     error_message = "smn_endpoint must be a bare https:// origin (no path, query or credentials)."
   }
 }
 
 variable "obs_endpoint" {
-  description = "OBS_ENDPOINT: override of https://obs.<region>.myhuaweicloud.com. Null uses the public regional endpoint."
+  description = "OBS_ENDPOINT: override of https://obs.<region>.myhuaweicloud.com (.eu in eu-west-101). Null uses the public regional endpoint."
   type        = string
   default     = null
 
   validation {
-    condition     = var.obs_endpoint == null || can(regex("^https://[^/?#@\\s]+$", var.obs_endpoint))
+    condition     = var.obs_endpoint == null || (can(regex("^https://[^/?#@\\s:]+(:[0-9]{1,5})?$", var.obs_endpoint)) && try(tonumber(regex(":([0-9]+)$", var.obs_endpoint)[0]) <= 65535, true))
     error_message = "obs_endpoint must be a bare https:// origin (no path, query or credentials)."
   }
 }
@@ -314,10 +319,17 @@ variable "approval_mode" {
     condition     = contains(["off", "dry-run", "enforce"], var.approval_mode)
     error_message = "approval_mode must be off, dry-run or enforce."
   }
+
+  validation {
+    # The function refuses a policy that names nobody (APPROVAL_MODE without AUTO_ACCEPT_DOMAINS or
+    # AUTO_REJECT_DOMAINS): every run would fail at start.
+    condition     = var.approval_mode == "off" || length(var.auto_accept_domains) + length(var.auto_reject_domains) > 0
+    error_message = "approval_mode ${var.approval_mode} needs at least one domain on auto_accept_domains or auto_reject_domains (or auto_reject_domains = [\"*\"])."
+  }
 }
 
 variable "auto_accept_domains" {
-  description = "AUTO_ACCEPT_DOMAINS: consumer domain ids (32 hex digits) whose pending requests the policy accepts. Wins over auto_reject_domains."
+  description = "AUTO_ACCEPT_DOMAINS: consumer domain ids (32 hex digits) whose pending requests the policy accepts. Wins over auto_reject_domains. Each id takes 33 of the 4096 characters FunctionGraph allows for all settings together (about 110 fit)."
   type        = list(string)
   default     = []
 
@@ -345,37 +357,41 @@ variable "remind_pending_after" {
   default     = null
 
   validation {
-    condition     = var.remind_pending_after == null || can(regex("^[0-9]{1,7}[smhd]$", var.remind_pending_after))
-    error_message = "remind_pending_after is a number followed by s, m, h or d, e.g. 24h."
+    # As the function reads REMIND_PENDING_AFTER: up to 7 digits and a unit, and not zero.
+    condition     = var.remind_pending_after == null || (can(regex("^[0-9]{1,7}[smhd]$", var.remind_pending_after)) && can(regex("[1-9]", var.remind_pending_after)))
+    error_message = "remind_pending_after is a positive whole number (up to 7 digits) followed by s, m, h or d, e.g. 24h."
   }
 }
 
 # --- Cloud Eye metrics and alarms (alarms.tf) -------------------------------------------------------
 
 variable "metrics_namespace" {
-  description = "METRICS_NAMESPACE: Cloud Eye namespace the function sends its custom metrics to, as service.item. An empty string turns metrics off, and with them the ces:metricData:create permission and the alarm rules."
+  description = "METRICS_NAMESPACE: Cloud Eye namespace the function sends its custom metrics to, as service.item (3-32 characters in total; not SYS*, AGT*, SRE* or SERVICE.BMS). An empty string turns metrics off, and with them the ces:metricData:create permission and the alarm rules."
   type        = string
   default     = "VPCEP.ConnectionMonitor"
 
   validation {
-    # Cloud Eye's custom namespaces: service.item, each part 3-32 characters, a letter first, then
-    # letters, digits or '_'; the service part must not be one of Cloud Eye's own (SYS, AGT,
-    # SERVICE). lib/config.ts applies the same rules; test/deploy runs both on the same cases.
+    # Cloud Eye's custom namespaces: service.item, each part a letter then letters, digits or '_';
+    # 3-32 characters in total; the service part may not start with SYS, AGT or SRE (in any case:
+    # the documents do not say), and SERVICE.BMS is taken. lib/config-values.ts applies the same
+    # rules; test/deploy/terraform-agreement.test.ts runs both, through Terraform, on one table.
     condition = var.metrics_namespace == "" || (
-      can(regex("^[A-Za-z][A-Za-z0-9_]{2,31}\\.[A-Za-z][A-Za-z0-9_]{2,31}$", var.metrics_namespace)) &&
-      !contains(["SYS", "AGT", "SERVICE"], upper(try(split(".", var.metrics_namespace)[0], "")))
+      can(regex("^[A-Za-z][A-Za-z0-9_]*\\.[A-Za-z][A-Za-z0-9_]*$", var.metrics_namespace)) &&
+      can(regex("^.{3,32}$", var.metrics_namespace)) &&
+      !can(regex("^(SYS|AGT|SRE)", upper(var.metrics_namespace))) &&
+      try(upper(var.metrics_namespace) != "SERVICE.BMS", false)
     )
-    error_message = "metrics_namespace must be \"\" (metrics off) or service.item: each part 3-32 letters, digits or '_', starting with a letter, and the service part not SYS, AGT or SERVICE."
+    error_message = "metrics_namespace must be \"\" (metrics off) or service.item: 3-32 characters in total, each part a letter then letters, digits or '_', not starting with SYS, AGT or SRE, and not SERVICE.BMS."
   }
 }
 
 variable "ces_endpoint" {
-  description = "CES_ENDPOINT: override of https://ces.<region>.myhuaweicloud.com. Null uses the public regional endpoint."
+  description = "CES_ENDPOINT: override of https://ces.<region>.myhuaweicloud.com (.eu in eu-west-101). Null uses the public regional endpoint."
   type        = string
   default     = null
 
   validation {
-    condition     = var.ces_endpoint == null || can(regex("^https://[^/?#@\\s]+$", var.ces_endpoint))
+    condition     = var.ces_endpoint == null || (can(regex("^https://[^/?#@\\s:]+(:[0-9]{1,5})?$", var.ces_endpoint)) && try(tonumber(regex(":([0-9]+)$", var.ces_endpoint)[0]) <= 65535, true))
     error_message = "ces_endpoint must be a bare https:// origin (no path, query or credentials)."
   }
 }

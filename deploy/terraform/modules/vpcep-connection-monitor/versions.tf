@@ -1,7 +1,7 @@
 terraform {
-  # Validations use startswith() (1.3+) and the trigger uses a precondition (1.2+); 1.5 is the
-  # floor docs/deploy.md documents and the examples were written against.
-  required_version = ">= 1.5.0"
+  # Validations that read other variables (approval_mode needs a domain) need 1.9; before it,
+  # such a module does not load. docs/deploy.md documents the same floor.
+  required_version = ">= 1.9.0"
 
   required_providers {
     huaweicloud = {
