@@ -46,4 +46,29 @@ describe('alertsFor', () => {
     expect(eventId('svc', 'c', null, 'failed', 't1')).not.toBe(id);
     expect(id).toMatch(/^[0-9a-f]{24}$/);
   });
+
+  it('keeps the ids of earlier versions, and never lets two fields run into each other', () => {
+    // Subscribers drop ids they have seen: an id that changed with an upgrade would repeat alerts.
+    expect(eventId('svc', 'c', null, 'failed', 't1')).toBe('054deda599dc50387e96b048');
+    expect(eventId('svc', 'c', '', 'failed', 't1')).toBe('054deda599dc50387e96b048');
+    expect(eventId('ab', 'c', null, 'failed', 't1')).not.toBe(eventId('a', 'bc', null, 'failed', 't1'));
+  });
+
+  it('never alerts on a removal, even of a connection that was in an alert state', () => {
+    const before = [encodeChunk([connection('gone', 'failed')])];
+    expect(alertsFor(service, diffRecords(before, []), new Map(), ALERT, 'now')).toEqual([]);
+  });
+
+  it('marks nothing as baseline unless told', () => {
+    const after = [connection('a', 'failed')];
+    expect(alertsFor(service, diffRecords([], [encodeChunk(after)]), kept(after), ALERT, 'now')[0]).not.toHaveProperty('baseline');
+  });
+
+  it('takes the words from the connection as read, and falls back to the record without it', () => {
+    const after = [connection('a', 'failed', 't2', { domainId: 'record-domain' })];
+    const changes = [...diffRecords([], [encodeChunk(after)])];
+    const read = new Map([['a', connection('a', 'failed', 't2', { domainId: 'read-domain', description: 'as read', errors: [{ code: 'E', message: 'm' }] })]]);
+    expect(alertsFor(service, changes, read, ALERT, 'now')[0]).toMatchObject({ domainId: 'read-domain', description: 'as read', errors: [{ code: 'E', message: 'm' }] });
+    expect(alertsFor(service, changes, new Map(), ALERT, 'now')[0]).toMatchObject({ domainId: 'record-domain', description: '', errors: [] });
+  });
 });

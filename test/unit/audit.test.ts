@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { actionRecord, alertRaised, AUDIT_PART_RECORDS, type AuditRecord, auditRecords, deliveredRecord, eventRecord, writeAudit } from '../../lib/monitor/audit.js';
-import type { AlertEvent } from '../../lib/monitor/alerts.js';
+import { type AlertEvent, eventId } from '../../lib/monitor/alerts.js';
 import { auditKey } from '../../lib/monitor/keys.js';
 import { diffRecords } from '../../lib/monitor/diff.js';
 import { encodeChunk } from '../../lib/monitor/records.js';
@@ -25,6 +25,15 @@ describe('auditRecords', () => {
     expect(records[0]).toMatchObject({ errors: [{ code: 'EndPoint.2014', message: 'No IP left.' }] });
     expect(records[1]).toMatchObject({ description: 'team <b>' });
     expect(records[2]).not.toHaveProperty('description');
+    // Only what there is: no empty errors list for a connection VPCEP found nothing wrong with.
+    expect(records[1]).not.toHaveProperty('errors');
+    expect(records[0]).not.toHaveProperty('description');
+  });
+
+  it('gives a removal the same id every version has given it', () => {
+    const before = [encodeChunk([connection('gone', 'failed')])];
+    const [removed] = [...auditRecords(service, diffRecords(before, []), new Map(), { at: 'T', runId: 'r', raisedIds: new Set() })];
+    expect(removed!.eventId).toBe(eventId('svc', 'gone', 'failed', 'removed', '2026-11-01T00:00:00Z'));
   });
 });
 
@@ -40,7 +49,7 @@ describe('records of what befell an alert event', () => {
       '{"at":"T","runId":"r","serviceId":"svc","serviceName":"payments","connectionId":"c1","domainId":"d1","change":"action","from":"pendingAcceptance","to":"rejected","eventId":"e1","raised":true,' +
         '"action":"reject","mode":"enforce","outcome":"failed","reason":"the consumer domain is on AUTO_REJECT_DOMAINS","error":"HTTP 403"}',
     );
-    expect(() => actionRecord({ ...event, action: undefined }, 'r')).toThrow(TypeError);
+    expect(() => actionRecord({ ...event, action: undefined }, 'r')).toThrow(new TypeError('event e1 reports no approval policy action'));
   });
 
   it('writes the same fields for an event SMN refused, at the time it was refused', () => {

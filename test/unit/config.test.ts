@@ -58,6 +58,18 @@ describe('loadConfig', () => {
     expect(failure({ ...minimal, HUAWEICLOUD_PROJECT_ID: 'not-a-project' }).setting).toBe('HUAWEICLOUD_PROJECT_ID');
   });
 
+  it('prefers HUAWEICLOUD_PROJECT_ID over RUNTIME_PROJECT_ID over HUAWEICLOUD_SDK_PROJECT_ID when several are set', () => {
+    // FunctionGraph sets RUNTIME_PROJECT_ID to the function's own project; an operator who names
+    // another project explicitly must win, or the monitor would watch the wrong project.
+    const runtime = 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa';
+    const sdk = 'bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb';
+    expect(load({ ...minimal, RUNTIME_PROJECT_ID: runtime, HUAWEICLOUD_SDK_PROJECT_ID: sdk }).projectId).toBe(PROJECT);
+    expect(load({ ...minimal, HUAWEICLOUD_PROJECT_ID: undefined, RUNTIME_PROJECT_ID: runtime, HUAWEICLOUD_SDK_PROJECT_ID: sdk }).projectId).toBe(runtime);
+    // The setting named in an error is the one that was read, not a valid one behind it.
+    expect(failure({ ...minimal, HUAWEICLOUD_PROJECT_ID: 'not-a-project', RUNTIME_PROJECT_ID: runtime }).setting).toBe('HUAWEICLOUD_PROJECT_ID');
+    expect(failure({ ...minimal, HUAWEICLOUD_PROJECT_ID: undefined, RUNTIME_PROJECT_ID: 'nope', HUAWEICLOUD_SDK_PROJECT_ID: sdk }).setting).toBe('RUNTIME_PROJECT_ID');
+  });
+
   it('rejects endpoints that are not URLs, and plain http to anything but loopback', () => {
     expect(failure({ ...minimal, VPCEP_ENDPOINT: 'vpcep.example' }).setting).toBe('VPCEP_ENDPOINT');
     expect(failure({ ...minimal, SMN_ENDPOINT: 'http://smn.example.com' }).message).toContain('loopback');

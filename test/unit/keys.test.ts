@@ -36,6 +36,8 @@ describe('the bucket layout', () => {
     expect(part10).toBe('p/audit/2026/11/25/20261125T120000123Z-run-1~0010.jsonl');
     const written = [nextRun, part10, first, part2];
     expect([...written].sort()).toEqual([first, part2, part10, nextRun]);
+    // Only the key's own ending is numbered, whatever the prefix holds.
+    expect(auditPartKey(auditKey('logs.jsonl/', at, 'run-1'), 2)).toBe('logs.jsonl/audit/2026/11/25/20261125T120000123Z-run-1~0002.jsonl');
   });
 
   it('sorts runs by time within a day, to the millisecond', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { AlertEvent } from '../../lib/monitor/alerts.js';
-import { buildNotifications, PAYLOAD_SCHEMA, SMS_MAX_CHARS } from '../../lib/monitor/notify.js';
+import { buildNotifications, PAYLOAD_SCHEMA, publishBodyBytes, SMS_MAX_CHARS } from '../../lib/monitor/notify.js';
 import { buildReminder } from '../../lib/monitor/reminder-message.js';
 import { cleanText, displayServiceName } from '../../lib/monitor/sanitize.js';
 
@@ -135,6 +135,58 @@ describe('buildNotifications', () => {
   });
 });
 
+describe('buildNotifications at the edges', () => {
+  const action = (n: number): AlertEvent => event(n, { from: 'pendingAcceptance', to: 'accepted', action: { type: 'receive', mode: 'enforce', outcome: 'done', reason: 'r' } });
+
+  it('heads a message of policy actions alone with their count', () => {
+    expect(buildNotifications([action(1)], context)[0]!.message.subject).toBe('[VPCEP ap-southeast-1] 1 approval policy action');
+    expect(buildNotifications([action(1), action(2)], context)[0]!.message.subject).toBe('[VPCEP ap-southeast-1] 2 approval policy actions');
+    expect(buildNotifications([action(1), event(2)], context)[0]!.message.subject).toBe('[VPCEP ap-southeast-1] 1 connection changed: 1 failed; 1 approval policy action');
+  });
+
+  it('names the first 25 services of a burst and counts the rest', () => {
+    const events = Array.from({ length: 3000 }, (_, n) => event(n, { description: 'x'.repeat(500), serviceId: `svc-${n % 30}` }));
+    const [first] = buildNotifications(events, context);
+    expect(first!.message.structure.email).toContain('\n  ...and 5 more services.\n');
+  });
+
+  it('sends an event too large for any publish on its own, for SMN to refuse and delivery to set aside', () => {
+    const huge = event(1, { description: 'y'.repeat(300_000) });
+    const parts = buildNotifications([huge, event(2)], context);
+    expect(parts.map((part) => part.eventIds)).toEqual([['id-1'], ['id-2']]);
+    expect(bodyBytes(parts[0]!.message)).toBeGreaterThan(LIMIT);
+    expect(bodyBytes(parts[1]!.message)).toBeLessThanOrEqual(LIMIT);
+  });
+});
+
+describe('the words of a notice when something is missing', () => {
+  it('says "no new alerts" when there are only policy actions, and counts them for SMS', () => {
+    const action = event(1, { from: 'pendingAcceptance', to: 'accepted', action: { type: 'receive', mode: 'enforce', outcome: 'done', reason: 'r' } });
+    const [message] = buildNotifications([action], context);
+    expect(message!.message.structure.email).toContain('Project 0123456789abcdef0123456789abcdef, region ap-southeast-1: no new alerts.\n');
+    expect(message!.message.structure.sms).toMatch(/^VPCEP ap-southeast-1: no new alerts; 1 policy action\b/);
+  });
+
+  it('names an unknown consumer, error code and service rather than print nothing', () => {
+    const [message] = buildNotifications([event(1, { domainId: '', serviceName: '', errors: [{ code: '', message: 'boom' }] })], context);
+    const email = message!.message.structure.email;
+    expect(email).toContain('  - conn-1: accepted -> failed at 2026-11-01T00:00:00Z, consumer unknown, error unknown: boom (event id-1)');
+    expect(email.split('\n')).toContain('Service (svc-1)');
+  });
+
+  it('marks a first run in SMS', () => {
+    const [message] = buildNotifications([event(1, { from: null, baseline: true, to: 'failed' })], { ...context, baseline: true });
+    expect(message!.message.structure.sms).toMatch(/^VPCEP ap-southeast-1 first run: /);
+  });
+});
+
+describe('publishBodyBytes', () => {
+  it('measures a plain message as the adapter sends it', () => {
+    expect(publishBodyBytes({ subject: 'é', message: 'ab' })).toBe(Buffer.byteLength(JSON.stringify({ subject: 'é', message: 'ab' })));
+    expect(publishBodyBytes({ subject: 's' })).toBe(Buffer.byteLength(JSON.stringify({ subject: 's', message: '' })));
+  });
+});
+
 describe('buildReminder', () => {
   it('lists the waiting requests, longest first, for every protocol', () => {
     const reminder = buildReminder([
@@ -149,6 +201,26 @@ describe('buildReminder', () => {
     expect(JSON.parse(reminder.message.structure.default)).toMatchObject({ type: 'reminder', events: [{ connectionId: 'c-long', waitingSeconds: 73 * 3600 }, { connectionId: 'c-short' }] });
     expect(Array.from(reminder.message.structure.sms).length).toBeLessThanOrEqual(SMS_MAX_CHARS);
     expect(reminder.eventIds).toEqual([]);
+  });
+
+  it('names an unknown consumer, and says one request in the singular', () => {
+    const reminder = buildReminder([{ serviceId: 's', serviceName: 'payments', connectionId: 'c1', domainId: '', description: '', since: 'S', waitingMs: 3_600_000 }], { projectId: context.projectId, region: context.region, runId: 'r' }, 3_600_000);
+    expect(reminder.message.subject).toBe('[VPCEP ap-southeast-1] 1 connection request still waiting for acceptance');
+    expect(reminder.message.structure.email).toContain('  - c1 to payments: waiting 1h (since S), consumer unknown\n');
+    expect(reminder.message.structure.email).not.toContain('more.');
+  });
+
+  it('lists the longest-waiting requests of a backlog too large for one publish, and counts the rest', () => {
+    const many = Array.from({ length: 3000 }, (_, n) => ({ serviceId: 's', serviceName: 'payments', connectionId: `c${n}`, domainId: 'd', description: 'z'.repeat(300), since: 'S', waitingMs: (n + 1) * 3_600_000 }));
+    const reminder = buildReminder(many, { projectId: context.projectId, region: context.region, runId: 'r' }, 3_600_000);
+    expect(bodyBytes(reminder.message)).toBeLessThanOrEqual(LIMIT);
+    expect(bodyBytes(reminder.message)).toBeGreaterThan(LIMIT * 0.7);
+    const listed = reminder.message.structure.email.split('\n').filter((line) => line.startsWith('  - '));
+    const payload = JSON.parse(reminder.message.structure.default) as { events: { connectionId: string }[] };
+    expect(payload.events.map((e) => e.connectionId)).toEqual(listed.map((line) => line.split(' ')[3]));
+    expect(listed[0]).toMatch(/^ {2}- c2999 /);
+    expect(reminder.message.structure.email).toContain(`\n  ...and ${3000 - listed.length} more.\n`);
+    expect(reminder.message.subject).toContain('3000 connection requests');
   });
 
   it('cleans the tenant’s text in the machines’ JSON too', () => {

@@ -327,6 +327,18 @@ describe('runMonitor', () => {
       expect(w.publisher.messages).toHaveLength(1);
       expect(await w.pass()).toMatchObject({ alerts: 1, published: 1 });
     });
+
+    it('of two first runs racing, the one that saves second stops without saving over the first', async () => {
+      // Neither loaded a state, so there is no ETag to compare: "none" must still mean "none".
+      const first = world();
+      await first.pass();
+      const saved = first.objects.objects.get('vpcep-monitor/state.json')!;
+      const w = world();
+      const error = await runMonitor(w.config, { ...w.deps, checkpoint: (step) => { if (step === 'lease-acquired') w.objects.objects.set('vpcep-monitor/state.json', saved); } }, { runId: 'second', leaseExpiresAt: w.deps.now() }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(OverlapError);
+      expect(w.objects.objects.get('vpcep-monitor/state.json')).toBe(saved);
+      expect(w.publisher.messages).toEqual([]);
+    });
   });
 });
 
@@ -385,6 +397,24 @@ describe('delivering what SMN refuses', () => {
     expect(w.state().outbox.map((e) => e.connectionId)).toEqual(['a1']);
     w.publisher.refuse = undefined;
     expect(await w.pass()).toMatchObject({ published: 1, undelivered: 0, deadLettered: 0 });
+  });
+
+  it('keeps a refused alert in the outbox, announces nothing and fails the run when its dead-letter object cannot be written', async () => {
+    const w = world();
+    await w.pass();
+    set(w.vpcep, SVC_A, 'bad', 'failed');
+    set(w.vpcep, SVC_A, 'good', 'failed');
+    w.publisher.refuse = refuseConnection('bad');
+    const put = w.objects.put.bind(w.objects);
+    w.objects.put = async (key, parts) => {
+      await new Promise((resolve) => setImmediate(resolve)); // fails later, as a network write does
+      if (key.includes('/dead-letter/')) throw Object.assign(new Error('obs:putObject failed: HTTP 503 ServiceUnavailable'), { status: 503 });
+      return put(key, parts);
+    };
+    const error = await w.pass().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RunIncompleteError);
+    expect(w.state().outbox.map((e) => e.connectionId)).toEqual(['bad']);
+    expect(w.publisher.messages.filter((m) => m.subject.includes('could not be delivered'))).toEqual([]);
   });
 
   it('a reminder SMN refuses comes due again one period later, not in every run', async () => {
@@ -567,6 +597,16 @@ describe('Cloud Eye metrics', () => {
     expect(value(quiet!, PROJECT, 'services_unreadable')).toBe(0);
   });
 
+  it('reports how long the oldest pending request of each service has waited', async () => {
+    const w = withMetrics();
+    w.vpcep.connections.get(SVC_A)!.push(connection('a3', 'pendingAcceptance', { updatedAt: '2026-11-20T00:00:00Z' }), connection('a4', 'pendingAcceptance', { updatedAt: 'not a time' }));
+    await w.pass();
+    const [sent] = w.metrics.sent;
+    // a2 waits since 2026-11-01T00:00:00Z; the run is at 2026-11-25T12:00:00Z.
+    expect(value(sent!, SVC_A, 'pending_oldest_seconds')).toBe((24 * 24 + 12) * 3600);
+    expect(value(sent!, SVC_B, 'pending_oldest_seconds')).toBe(0);
+  });
+
   it('leaves out a service it could not read, and counts it as unreadable', async () => {
     const w = withMetrics();
     await w.pass();
@@ -660,5 +700,169 @@ describe('reading the state and the pages at once', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     // At most the requests already in flight (four) went out, not the twelve services' pages.
     expect(w.vpcep.calls.length - calls).toBeLessThanOrEqual(4);
+  });
+});
+
+describe('runMonitor at its edges', () => {
+  it('a dry run writes and publishes nothing, and says what it would publish', async () => {
+    const w = world();
+    await w.pass();
+    set(w.vpcep, SVC_A, 'a1', 'failed');
+    const puts = w.objects.puts.length;
+    const summary = await runMonitor(w.config, w.deps, { runId: 'dry', dryRun: true });
+    expect(summary).toMatchObject({ alerts: 1, undelivered: 0 });
+    expect(summary.wouldPublish).toHaveLength(1);
+    expect(w.objects.puts.length).toBe(puts);
+    expect(w.publisher.attempts).toHaveLength(1);
+  });
+
+  it('without a known deadline, holds the lease for FunctionGraph\'s longest invocation', async () => {
+    const w = world();
+    let lease: unknown;
+    await runMonitor(w.config, { ...w.deps, checkpoint: (step) => { if (step === 'lease-acquired') lease = JSON.parse(w.objects.objects.get('vpcep-monitor/lease.json')!); } }, { runId: 'r' });
+    expect(lease).toMatchObject({ runId: 'r', expiresAt: '2026-11-25T12:15:00.000Z' });
+  });
+
+  it('a lease it cannot release is logged and left to expire; the run still succeeds', async () => {
+    const w = world();
+    w.objects.delete = async () => { throw new Error('obs:deleteObject failed: HTTP 503'); };
+    expect(await w.pass()).toMatchObject({ baseline: true, published: 1 });
+    expect(w.lines().some((line) => line.includes('releasing the state lease failed (obs:deleteObject failed: HTTP 503); it expires on its own at 2026-11-25T12:00:00.000Z'))).toBe(true);
+  });
+
+  it('fails with the listing\'s own error when the services cannot be listed, writing nothing', async () => {
+    const w = world();
+    w.vpcep.listServices = async () => { throw new Error('vpcep:services:list failed: HTTP 500'); };
+    await expect(w.pass()).rejects.toThrow('vpcep:services:list failed: HTTP 500');
+    expect(w.objects.puts).toEqual([]);
+  });
+
+  it('near its deadline, leaves the services it has no time for to the next run, with a warning, not an error', async () => {
+    const w = world();
+    await w.pass();
+    const error = await runMonitor(w.config, { ...w.deps, budget: { remainingMs: () => 500 } }, { runId: 'late', leaseExpiresAt: w.deps.now() }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RunIncompleteError);
+    expect((error as Error).message).toContain(`could not read service(s) ${SVC_A}, ${SVC_B}`);
+    const postponed = w.lines().map((line) => JSON.parse(line) as { level: number; msg: string; serviceId?: string }).filter((line) => line.msg.includes('nearly up'));
+    expect(postponed.map((line) => [line.level, line.serviceId])).toEqual([[40, SVC_A], [40, SVC_B]]);
+    expect(countRecords(w.state().services.get(SVC_A)!.chunks)).toBe(2);
+  });
+
+  it('says the reminder was not delivered when the channel fails it', async () => {
+    const w = world({ REMIND_PENDING_AFTER: '10m' });
+    let now = Date.parse('2026-11-25T12:00:00Z');
+    const pass = (runId: string) => runMonitor(w.config, { ...w.deps, now: () => new Date(now) }, { runId, leaseExpiresAt: new Date(now) });
+    await pass('r1');
+    now += 11 * 60_000;
+    w.publisher.failNext = 1;
+    const error = await pass('r2').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RunIncompleteError);
+    expect((error as Error).message).toBe('monitoring pass incomplete: the reminder was not delivered (injected SMN failure). State saved; the next run retries.');
+  });
+});
+
+describe('delivery, as the run reports and logs it', () => {
+  const logged = (w: ReturnType<typeof world>) => w.lines().map((line) => JSON.parse(line) as { level: number; msg: string; events?: number; messageId?: string });
+
+  it('a channel failure keeps the alerts, says how many, and logs what happens next', async () => {
+    const w = world();
+    await w.pass();
+    set(w.vpcep, SVC_B, 'b1', 'rejected');
+    w.publisher.failNext = 1;
+    const error = await w.pass().catch((e: unknown) => e);
+    expect((error as Error).message).toBe('monitoring pass incomplete: 1 alert(s) not delivered (injected SMN failure). State saved; the next run retries.');
+    const failed = logged(w).filter((line) => line.level === 50 && line.msg.startsWith('publishing to'));
+    expect(failed).toEqual([expect.objectContaining({ events: 1, msg: `publishing to ${w.config.smnTopicUrn} failed: injected SMN failure; the alerts stay in the outbox and the next run sends them again` })]);
+  });
+
+  it('logs each publish with its message id and how many events it carried', async () => {
+    const w = world();
+    await w.pass();
+    expect(logged(w).filter((line) => line.msg === 'notification published')).toEqual([expect.objectContaining({ level: 30, messageId: 'm1', events: 1 })]);
+  });
+
+  it('a reminder the channel fails is reminded again next run, and the log says so', async () => {
+    const w = world({ REMIND_PENDING_AFTER: '10m' });
+    let now = Date.parse('2026-11-25T12:00:00Z');
+    let n = 0;
+    const pass = () => runMonitor(w.config, { ...w.deps, now: () => new Date(now) }, { runId: `r${++n}`, leaseExpiresAt: new Date(now) });
+    const reminded = () => w.publisher.messages.filter((m) => m.subject.includes('still waiting')).length;
+    await pass();
+    now += 11 * 60_000;
+    w.publisher.failNext = 1;
+    await expect(pass()).rejects.toBeInstanceOf(RunIncompleteError);
+    expect(logged(w).some((line) => line.level === 50 && line.msg.endsWith('failed: injected SMN failure; the next run reminds again'))).toBe(true);
+    now += 60_000;
+    await pass();
+    expect(reminded()).toBe(1);
+  });
+
+  it('a delivered reminder is not repeated before its period is over', async () => {
+    const w = world({ REMIND_PENDING_AFTER: '10m' });
+    let now = Date.parse('2026-11-25T12:00:00Z');
+    let n = 0;
+    const pass = () => runMonitor(w.config, { ...w.deps, now: () => new Date(now) }, { runId: `r${++n}`, leaseExpiresAt: new Date(now) });
+    const reminded = () => w.publisher.messages.filter((m) => m.subject.includes('still waiting')).length;
+    await pass();
+    now += 11 * 60_000;
+    await pass();
+    expect(reminded()).toBe(1);
+    now += 60_000;
+    await pass();
+    expect(reminded()).toBe(1);
+    now += 10 * 60_000;
+    await pass();
+    expect(reminded()).toBe(2);
+  });
+
+  it('a run that sets a refused alert aside saves it out of the outbox, and the next run sends nothing', async () => {
+    const w = world();
+    await w.pass();
+    set(w.vpcep, SVC_A, 'bad', 'failed');
+    set(w.vpcep, SVC_A, 'good', 'failed');
+    w.publisher.refuse = (message) => (message.structure && message.structure.default.includes('"bad"') ? { status: 400, code: 'SMN.0021' } : undefined);
+    expect(await w.pass()).toMatchObject({ published: 1, deadLettered: 1, undelivered: 0 });
+    expect(w.state().outbox).toEqual([]);
+    const attempts = w.publisher.attempts.length;
+    expect(await w.pass()).toMatchObject({ published: 0, deadLettered: 0 });
+    expect(w.publisher.attempts).toHaveLength(attempts);
+  });
+
+  it('keeps in the outbox exactly the alerts not delivered when a split publish stops half way', async () => {
+    const w = world();
+    await w.pass();
+    set(w.vpcep, SVC_A, 'x1', 'failed');
+    set(w.vpcep, SVC_A, 'x2', 'failed');
+    let call = 0;
+    // The pair is too large, the first half goes through, then the channel fails.
+    w.publisher.refuse = () => [{ status: 413, code: 'APIGW.0201' }, undefined, { status: 503, code: 'SMN.0500' }][call++];
+    await expect(w.pass()).rejects.toBeInstanceOf(RunIncompleteError);
+    expect(w.state().outbox.map((e) => e.connectionId)).toEqual(['x2']);
+    expect(logged(w).some((line) => line.level === 40 && line.msg === 'SMN refused a publish of 2 alerts (smn:topic:publish failed: HTTP 413 APIGW.0201); trying it in two halves')).toBe(true);
+  });
+
+  it('logs a reminder SMN refuses as a message, and does not split it', async () => {
+    const w = world({ REMIND_PENDING_AFTER: '10m' });
+    let now = Date.parse('2026-11-25T12:00:00Z');
+    const pass = (runId: string) => runMonitor(w.config, { ...w.deps, now: () => new Date(now) }, { runId, leaseExpiresAt: new Date(now) });
+    await pass('r1');
+    now += 11 * 60_000;
+    w.publisher.refuse = (m) => (m.subject.includes('still waiting') ? { status: 400, code: 'SMN.0021' } : undefined);
+    await pass('r2');
+    expect(w.publisher.attempts.filter((m) => m.subject.includes('still waiting'))).toHaveLength(1);
+    expect(logged(w).filter((line) => line.level === 50 && line.msg.startsWith('SMN refused the reminder')).map((line) => line.msg)).toEqual([
+      'SMN refused the reminder (smn:topic:publish failed: HTTP 400 SMN.0021); the requests are reminded about again next period',
+    ]);
+  });
+
+  it('logs why refused alerts stay in the outbox when setting them aside fails', async () => {
+    const w = world();
+    await w.pass();
+    set(w.vpcep, SVC_A, 'bad', 'failed');
+    set(w.vpcep, SVC_A, 'good', 'failed');
+    // The alert carrying "bad" is refused, and so is the notice that would set it aside.
+    w.publisher.refuse = (message) => (!message.structure || message.structure.default.includes('"bad"') ? { status: 400, code: 'SMN.0021' } : undefined);
+    await expect(w.pass()).rejects.toBeInstanceOf(RunIncompleteError);
+    expect(logged(w).some((line) => line.level === 50 && line.msg.startsWith('setting 1 refused alert(s) aside failed (smn:topic:publish failed: HTTP 400 SMN.0021); they stay in the outbox'))).toBe(true);
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UNLIMITED } from '../../lib/huaweicloud/budget.js';
-import { ScanError } from '../../lib/monitor/errors.js';
+import { ScanError, ScanPostponedError } from '../../lib/monitor/errors.js';
 import { createLimiter } from '../../lib/monitor/limiter.js';
 import { decodeRecords, encodeChunk, type RecordChunks } from '../../lib/monitor/records.js';
 import { scanService, type ServiceScan } from '../../lib/monitor/scan-service.js';
@@ -82,6 +82,17 @@ describe('scanService', () => {
     seed(vpcep, 's', 10);
     vpcep.failService.add('s');
     await expect(scanService(vpcep, 's', options())).rejects.toThrow(/service s: reading connections at offset 0 failed: injected failure/);
+  });
+
+  it('postpones a service whose turn comes with under a second of the run left, asking VPCEP nothing', async () => {
+    const vpcep = new FakeVpcep();
+    seed(vpcep, 's', 10);
+    const left = (ms: number) => ({ ...options(), budget: { remainingMs: () => ms } });
+    const error = await scanService(vpcep, 's', left(999)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ScanPostponedError);
+    expect((error as Error).message).toContain("not scanned: the run's time is nearly up; next run will scan it");
+    expect(vpcep.calls).toEqual([]);
+    expect((await scanService(vpcep, 's', left(1000))).total).toBe(10);
   });
 });
 

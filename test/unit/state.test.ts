@@ -104,6 +104,26 @@ describe('state', () => {
     expect(() => parseState(`${good}"extra"\n`)).toThrow(StateFormatError);
   });
 
+  it('names what is wrong with a header, a service line or where the state ends', () => {
+    const header = (fields: Record<string, unknown>) => JSON.stringify({ schemaVersion: 3, generation: 1, savedAt: 's', runId: 'r', outbox: [], services: 0, ...fields });
+    const refused = (lines: string[], why: string) => {
+      expect(() => parseState(lines.join('\n'))).toThrow(StateFormatError);
+      expect(() => parseState(lines.join('\n'))).toThrow(why);
+    };
+    for (const generation of [-1, 1.5, '1', undefined]) refused([header({ generation })], 'state has no valid generation');
+    expect(parseState(header({ generation: 0 })).generation).toBe(0);
+    refused([header({ savedAt: undefined })], 'state is missing savedAt or runId');
+    refused([header({ runId: 7 })], 'state is missing savedAt or runId');
+    for (const services of [-1, 0.5, '1', undefined]) refused([header({ services })], 'state does not say how many services it holds');
+    refused([header({ services: 1 }), '{"service":"svc","name":"n","scannedAt":"t","chunks":-1}'], 'state does not say how many chunks service "svc" has');
+    refused([header({ services: 1 }), '{"service":"svc","name":"n","chunks":0}'], 'state has a malformed service line');
+    refused([header({ services: 2 }), '{"service":"svc","name":"n","scannedAt":"t","chunks":0}', '{"service":"svc","name":"n","scannedAt":"t","chunks":0}'], 'state holds service "svc" twice');
+    refused([header({ services: 1 }), '{"service":"svc","name":"n","scannedAt":"t","chunks":2}', '"c1,accepted,u,d"'], 'state ends inside service "svc"');
+    refused([header({ services: 2 }), '{"service":"svc","name":"n","scannedAt":"t","chunks":0}'], 'state ends after 1 of its 2 services');
+    const v1 = JSON.stringify({ schemaVersion: 1, generation: 1, savedAt: 's', runId: 'r', outbox: [], services: {} });
+    refused([v1, '{"service":"svc","name":"n","scannedAt":"t","chunks":0}'], 'state has lines after a schema 1 or 2 document');
+  });
+
   it('never lets a value with a separator corrupt its neighbours', () => {
     const state = emptyState();
     state.services.set('svc', { name: 'n', scannedAt: 't', chunks: [encodeChunk([{ id: 'c;1', status: 'acc,epted', updatedAt: 'u', domainId: 'd' }, { id: 'c2', status: 'failed', updatedAt: 'u', domainId: 'd' }])] });
