@@ -56,7 +56,8 @@ describe('deadLetter', () => {
     expect(letters).toHaveLength(1);
     expect(JSON.parse(letters[0]![1].trim())).toMatchObject({ runId: 'run-1', event: { connectionId: 'bad' }, smn: { status: 400, code: 'SMN.0021' } });
     expect(w.publisher.messages).toHaveLength(1);
-    expect(w.publisher.messages[0]!.message).toContain(letters[0]![0]);
+    expect(w.publisher.messages[0]!.structure!.email).toContain(letters[0]![0]);
+    expect(JSON.parse(w.publisher.messages[0]!.structure!.default)).toMatchObject({ type: 'dead-lettered', deadLetterKey: letters[0]![0] });
   });
 
   it('writes one JSON line per refused event, as NDJSON, with SMN\'s whole answer', async () => {
@@ -107,10 +108,10 @@ describe('deadLetter', () => {
     const [notice] = w.publisher.messages;
     const key = [...w.objects.objects.keys()].find((k) => k.includes('/dead-letter/'))!;
     expect(notice!.subject).toBe('[VPCEP ap-southeast-1] 1 alert could not be delivered and was set aside');
-    expect(notice!.message).toBe(
+    expect(notice!.structure!.email).toBe(
       'SMN refused this alert of the VPC Endpoint connection monitor for good, so it was moved out of the outbox ' +
         `to obs://bucket/${key} (every other alert was delivered as usual):\n  - bad (new -> failed, event evt-bad): HTTP 400 refused\n\n` +
-        'Read them with "vpcep-monitor status" and the object above; the audit trail records them as undeliverable.\nRun run-1.\n',
+        'Read them with "npm exec --no -- vpcep-monitor status" (in the monitor\'s checkout) and the object above; the audit trail records them as undeliverable.\nRun run-1.\n',
     );
   });
 
@@ -120,14 +121,14 @@ describe('deadLetter', () => {
     await deadLetter(config, w.deps, many(22), 'run-1');
     const [notice] = w.publisher.messages;
     expect(notice!.subject).toBe('[VPCEP ap-southeast-1] 22 alerts could not be delivered and were set aside');
-    expect(notice!.message).toMatch(/^SMN refused these alerts of the VPC Endpoint connection monitor for good, so they were moved out of the outbox to obs:/);
-    const listed = notice!.message!.split('\n').filter((line) => line.startsWith('  - '));
+    expect(notice!.structure!.email).toMatch(/^SMN refused these alerts of the VPC Endpoint connection monitor for good, so they were moved out of the outbox to obs:/);
+    const listed = notice!.structure!.email!.split('\n').filter((line) => line.startsWith('  - '));
     expect(listed).toHaveLength(20);
     expect(listed[0]).toBe('  - c0 (accepted -> failed, event evt-c0): HTTP 400 SMN.0021 message refused (request id req-1)');
-    expect(notice!.message).toContain('\n  ...and 2 more.\n');
+    expect(notice!.structure!.email).toContain('\n  ...and 2 more.\n');
     const exactly = deps(new FakeObjects());
     await deadLetter(config, exactly.deps, many(20), 'run-1');
-    expect(exactly.publisher.messages[0]!.message).not.toContain('more.');
+    expect(exactly.publisher.messages[0]!.structure!.email).not.toContain('more.');
   });
 
   it('rejects, announces nothing and records nothing when the dead-letter object cannot be written', async () => {

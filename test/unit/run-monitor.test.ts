@@ -820,8 +820,9 @@ describe('delivery, as the run reports and logs it', () => {
     await w.pass();
     set(w.vpcep, SVC_A, 'bad', 'failed');
     set(w.vpcep, SVC_A, 'good', 'failed');
-    w.publisher.refuse = (message) => (message.structure && message.structure.default.includes('"bad"') ? { status: 400, code: 'SMN.0021' } : undefined);
-    expect(await w.pass()).toMatchObject({ published: 1, deadLettered: 1, undelivered: 0 });
+    // Alert payloads carry `events`; the dead-letter notice names the refused ids but carries none.
+    w.publisher.refuse = (message) => (message.structure && message.structure.default.includes('"events"') && message.structure.default.includes('"bad"') ? { status: 400, code: 'SMN.0021' } : undefined);
+    expect(await w.pass()).toMatchObject({ published: 2, deadLettered: 1, undelivered: 0 }); // the good alert and the notice
     expect(w.state().outbox).toEqual([]);
     const attempts = w.publisher.attempts.length;
     expect(await w.pass()).toMatchObject({ published: 0, deadLettered: 0 });

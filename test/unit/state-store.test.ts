@@ -5,6 +5,7 @@ import { UNLIMITED } from '../../lib/huaweicloud/budget.js';
 import type { MonitorDeps } from '../../lib/monitor/ports.js';
 import { emptyState, serializeState } from '../../lib/monitor/state.js';
 import { assertStateUnchanged, loadState, saveState } from '../../lib/monitor/state-store.js';
+import { ownerOf } from '../../lib/monitor/state-owner.js';
 import { FakeObjects, FakePublisher, FakeVpcep, memoryLogger } from '../fakes.js';
 
 const PROJECT = '0123456789abcdef0123456789abcdef';
@@ -59,7 +60,7 @@ describe('loadState', () => {
 
   it('starts a baseline when there is no state yet', async () => {
     const w = world();
-    expect(await loadState(config, w.deps, { runId: 'r' })).toEqual({ state: emptyState(), baseline: true, quarantined: false, etag: undefined });
+    expect(await loadState(config, w.deps, { runId: 'r' })).toEqual({ state: emptyState(), baseline: true, quarantined: false, etag: undefined, published: 0, owner: ownerOf(config) });
   });
 
   it('reads a saved state with its ETag, the last line with or without its newline', async () => {
@@ -79,14 +80,14 @@ describe('loadState', () => {
     const w = world();
     w.objects.objects.set(KEY, '{"schemaVersion":1,"generation":');
     const loaded = await loadState(config, w.deps, { runId: 'run-7' });
-    expect(loaded).toMatchObject({ baseline: true, quarantined: true, etag: await w.objects.head(KEY) });
+    expect(loaded).toMatchObject({ baseline: true, quarantined: true, etag: await w.objects.head(KEY), published: 1 });
     expect(loaded.state).toEqual(emptyState());
     expect(w.objects.objects.get(ASIDE)).toBe('{"schemaVersion":1,"generation":');
     expect(w.publisher.messages).toHaveLength(1);
     expect(w.publisher.messages[0]!.subject).toBe('[VPCEP ap-southeast-1] monitor state was unreadable and has been reset');
-    expect(w.publisher.messages[0]!.message).toContain(`could not read its state object ${KEY} (`);
-    expect(w.publisher.messages[0]!.message).toContain(`The object was copied to ${ASIDE} and a new baseline is being recorded.`);
-    expect(w.publisher.messages[0]!.message).toContain('Run run-7.');
+    expect(w.publisher.messages[0]!.structure!.email).toContain(`could not read its state object ${KEY} (`);
+    expect(w.publisher.messages[0]!.structure!.email).toContain(`The object was copied to ${ASIDE} and a new baseline is being recorded.`);
+    expect(w.publisher.messages[0]!.structure!.email).toContain('Run run-7.');
     const [line] = w.lines().map((text) => JSON.parse(text) as { level: number; key: string; quarantineKey: string; msg: string });
     expect(line).toMatchObject({ level: 50, key: KEY, quarantineKey: ASIDE });
     expect(line!.msg).toMatch(/^state vpcep-monitor\/state.json is unreadable \(.+\); moved aside to vpcep-monitor\/quarantine\/state-2026-11-25T12-00-00-000Z.json, recording a new baseline without alerts$/);
