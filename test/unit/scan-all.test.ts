@@ -89,8 +89,9 @@ describe('scanAll: changes', () => {
     expect(result.changed.map((changed) => changed.service.id)).toEqual(['s']);
   });
 
-  it('counts a baseline without keeping its changes or picking out those of the kept connections', async () => {
+  it.each(['no snapshot', 'an empty snapshot'])('counts a baseline (%s) without keeping its changes or picking out those of the kept connections', async (from) => {
     const w = world();
+    if (from === 'an empty snapshot') w.remember('s', []);
     w.service('s', [...many('c', 10_000), connection('p', 'pendingAcceptance')]);
     const entry = read(await w.scan(), 's');
     expect(entry.count).toBe(10_001);
