@@ -54,7 +54,7 @@ describe('scanAll: what it keeps whole', () => {
       connection('pending', 'pendingAcceptance'),
       connection('failed', 'failed'),
       connection('creating', 'creating'),
-      connection('erring', 'accepted', { errors: [{ errorCode: 'E1', errorMessage: 'boom' }] as never }),
+      connection('erring', 'accepted', { errors: [{ code: 'E1', message: 'boom' }] }),
     ]);
     const result = await w.scan();
     expect([...read(result, 's').kept.keys()].sort()).toEqual(['creating', 'erring', 'failed', 'pending']);
