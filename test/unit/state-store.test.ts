@@ -118,7 +118,7 @@ describe('loadState', () => {
 
   it('sets aside an empty object when the unreadable state is gone by the time it is copied', async () => {
     const w = world();
-    w.objects.getStream = async () => ({ etag: 'e', body: (async function* () { yield 'not json\n'; })() });
+    w.objects.getStream = async () => ({ etag: 'e', body: (async function* () { yield Buffer.from('not json\n'); })() });
     expect(await loadState(config, w.deps, { runId: 'r' })).toMatchObject({ baseline: true, quarantined: true, published: 1 });
     expect(w.objects.objects.get(ASIDE)).toBe('');
   });
@@ -210,7 +210,7 @@ describe('loadState and the owner of the state', () => {
       const w = world();
       store(w, other);
       const text = w.objects.objects.get(KEY);
-      const error = await loadState(config, w.deps, { runId: 'run-9', deployment: 'pkg/fn' }).catch((caught: unknown) => caught as Error);
+      const error = await loadState(config, w.deps, { runId: 'run-9', deployment: 'pkg/fn' }).then(() => new Error('loaded'), (caught: unknown) => caught as Error);
       expect(error).toBeInstanceOf(ForeignStateError);
       expect(error.message).toContain(`(prefix ${'p'.repeat(200)}); `);
       expect(error.message).not.toContain('tail-of-prefix');
