@@ -150,3 +150,118 @@ describe('scanService with a snapshot', () => {
     await expect(scanService(vpcep, 's', options())).rejects.toThrow(/offset 1000 failed: HTTP 400 EndPoint.0002/);
   });
 });
+
+describe('scanService: lists that move, and stops', () => {
+  const movesOnce = (vpcep: FakeVpcep) => {
+    let moved = false;
+    vpcep.beforePage = (_id, offset) => {
+      if (offset === 1000 && !moved) {
+        moved = true;
+        vpcep.connections.get('s')!.unshift(connection('s-new', 'pendingAcceptance'));
+      }
+    };
+  };
+  const http400 = (code?: string) => Object.assign(new Error(`HTTP 400 ${code ?? ''}`), { status: 400, code });
+
+  it('reads a moved list again only with five seconds of the run left', async () => {
+    for (const [ms, reread] of [[4999, false], [5000, true]] as const) {
+      const vpcep = new FakeVpcep();
+      seed(vpcep, 's', 1500);
+      movesOnce(vpcep);
+      const result = await scanService(vpcep, 's', { ...options(), budget: { remainingMs: () => ms } }).catch((e: unknown) => e);
+      if (reread) expect((result as ServiceScan).total).toBe(1501);
+      else expect((result as Error).message).toMatch(/the connection list moved while paging \(total_count went from 1500 to 1501\); keeping the previous snapshot/);
+      expect(vpcep.calls).toHaveLength(reread ? 4 : 2);
+    }
+  });
+
+  it('asks VPCEP nothing once the run has stopped', async () => {
+    const vpcep = new FakeVpcep();
+    seed(vpcep, 's', 10);
+    const controller = new AbortController();
+    controller.abort();
+    const error = await scanService(vpcep, 's', { ...options(), signal: controller.signal }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ScanPostponedError);
+    expect((error as Error).message).toContain('not read: the run has stopped');
+    expect(vpcep.calls).toEqual([]);
+  });
+
+  it('keeps the failure of a page as the cause of its ScanError', async () => {
+    const vpcep = new FakeVpcep();
+    seed(vpcep, 's', 10);
+    const cause = new Error('HTTP 503');
+    vpcep.beforePage = () => {
+      throw cause;
+    };
+    const error = await scanService(vpcep, 's', options()).catch((e: unknown) => e);
+    expect((error as Error).cause).toBe(cause);
+  });
+
+  /** 2700 connections, cut to `to` once the first page is read; the page at 2000 then fails with `failure`. */
+  const shrinks = (vpcep: FakeVpcep, to: number, failure: Error) => {
+    seed(vpcep, 's', 2700);
+    let shrunk = false;
+    vpcep.beforePage = (_id, offset) => {
+      if (offset === 1000 && !shrunk) {
+        shrunk = true;
+        vpcep.connections.get('s')!.splice(to);
+      } else if (offset === 2000) throw failure;
+    };
+  };
+
+  it('takes a 400 without a code at an offset past the end of a later, shorter page as the list moving', async () => {
+    const vpcep = new FakeVpcep();
+    shrinks(vpcep, 2000, http400());
+    const result = await scanService(vpcep, 's', options());
+    expect(result.total).toBe(2000);
+    const again = new FakeVpcep();
+    shrinks(again, 2000, http400());
+    await expect(scanService(again, 's', { ...options(), rereads: 0 })).rejects.toThrow(
+      'the connection list moved while paging (offset 2000 is past the end of a list that shrank (HTTP 400)); keeping the previous snapshot',
+    );
+  });
+
+  it('names the code of a 400 past the end in the problem', async () => {
+    const vpcep = new FakeVpcep();
+    shrinks(vpcep, 1500, http400('EndPoint.0010'));
+    await expect(scanService(vpcep, 's', { ...options(), rereads: 0 })).rejects.toThrow('(offset 2000 is past the end of a list that shrank (EndPoint.0010))');
+  });
+
+  it('still fails on an answer other than 400 past the end of a shorter page', async () => {
+    const vpcep = new FakeVpcep();
+    shrinks(vpcep, 1500, Object.assign(new Error('HTTP 503'), { status: 503 }));
+    await expect(scanService(vpcep, 's', options())).rejects.toThrow(/offset 2000 failed: HTTP 503/);
+  });
+
+  it('takes EndPoint.0010 as the list moving even at an offset every page says exists', async () => {
+    const vpcep = new FakeVpcep();
+    seed(vpcep, 's', 2500);
+    let refused = false;
+    vpcep.beforePage = (_id, offset) => {
+      if (offset === 1000 && !refused) {
+        refused = true;
+        throw http400('EndPoint.0010');
+      }
+    };
+    expect((await scanService(vpcep, 's', options())).total).toBe(2500);
+    expect(vpcep.calls).toHaveLength(6);
+  });
+
+  it('says how total_count moved when it gives up', async () => {
+    const vpcep = new FakeVpcep();
+    seed(vpcep, 's', 1500);
+    movesOnce(vpcep);
+    await expect(scanService(vpcep, 's', { ...options(), rereads: 0 })).rejects.toThrow('(total_count went from 1500 to 1501)');
+  });
+
+  it('builds new chunks when the list lost its last pages though the others equal the snapshot', async () => {
+    const vpcep = new FakeVpcep();
+    const list = Array.from({ length: 2500 }, (_, i) => connection(`c${i}`, 'accepted'));
+    const previous = snapshotOf(list);
+    vpcep.connections.set('s', list.slice(0, 2000));
+    const result = await scanService(vpcep, 's', { ...options(), previous });
+    expect(result.total).toBe(2000);
+    expect(result.chunks).toEqual(previous.slice(0, 2));
+    expect(new Set(ids(result)).size).toBe(2000);
+  });
+});
