@@ -76,9 +76,9 @@ class FailingObjects extends FakeObjects {
   constructor(private readonly failing: string) {
     super();
   }
-  override async put(key: string, parts: string | readonly string[], contentType?: string): Promise<void> {
+  override async put(key: string, parts: string | readonly string[]): Promise<void> {
     if (key.includes(this.failing)) throw new Error(`obs:putObject failed: HTTP 403 AccessDenied (${key})`);
-    return super.put(key, parts, contentType);
+    return super.put(key, parts);
   }
 }
 
