@@ -154,7 +154,7 @@ describe('deadLetter', () => {
     await expect(deadLetter(config, w.deps, [refusal('bad')], 'run-1')).rejects.toThrow(/SMN\.0021/);
     const key = [...w.objects.objects.keys()].find((k) => k.includes('/dead-letter/'))!;
     const lines = w.lines().map((text) => JSON.parse(text) as { level: number; key?: string; err?: { message: string } });
-    expect(lines).toEqual([expect.objectContaining({ level: 40, key, err: expect.objectContaining({ message: 'obs:deleteObject failed: HTTP 503' }) })]);
+    expect(lines).toEqual([expect.objectContaining({ level: 40, key, msg: `removing ${key} after its notice was refused failed; its events stay in the outbox all the same`, err: expect.objectContaining({ message: 'obs:deleteObject failed: HTTP 503' }) })]);
   });
 
   it('rejects, announces nothing and records nothing when the dead-letter object cannot be written', async () => {
