@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { auditDayPrefix, auditKey, auditKeyTime, auditPartKey, auditRoot, deadLetterDayPrefix, deadLetterKey, deadLetterRoot, isDeliveredAuditKey, leaseKey, quarantineKey, stateKey } from '../../lib/monitor/keys.js';
+import { auditDayPrefix, auditKey, auditKeyTime, auditPartKey, auditRoot, deadLetterDayPrefix, deadLetterKey, deadLetterRoot, foreignStateNoticeKey, isDeliveredAuditKey, leaseKey, quarantineKey, stateKey, statePrefixOf } from '../../lib/monitor/keys.js';
 
 const at = new Date('2026-11-25T12:00:00.123Z');
 
@@ -59,6 +59,30 @@ describe('the bucket layout', () => {
     expect(isDeliveredAuditKey(auditPartKey(auditKey('p/', at, 'r', 'delivered'), 2))).toBe(true);
     expect(isDeliveredAuditKey(auditKey('p/', at, long, 'dead-letter'))).toBe(false);
     expect(isDeliveredAuditKey(auditKey('p/', at, 'run-delivered-x'))).toBe(false);
+    // Only the key's own ending counts, not a `.delivered.jsonl` somewhere in the prefix.
+    expect(isDeliveredAuditKey(auditKey('x.delivered.jsonl/', at, 'r'))).toBe(false);
+  });
+
+  it('names the foreign-state notice of a monitor by the first 16 hex digits of its owner digest', () => {
+    expect(foreignStateNoticeKey('prod/', '0123456789abcdef0123456789abcdef')).toBe('prod/notices/foreign-state-0123456789abcdef.json');
+    // Only hex digits reach the key, whatever the digest holds.
+    expect(foreignStateNoticeKey('', '../AB:01ef')).toBe('notices/foreign-state-01ef.json');
+  });
+});
+
+describe('statePrefixOf', () => {
+  it('reads back the prefix of a state key, the bucket root included', () => {
+    expect(statePrefixOf(stateKey('prod/'))).toBe('prod/');
+    expect(statePrefixOf(stateKey('a/b/'))).toBe('a/b/');
+    expect(statePrefixOf(stateKey(''))).toBe('');
+  });
+
+  it('answers undefined for a key that is not a state object', () => {
+    expect(statePrefixOf('prod/lease.json')).toBeUndefined();
+    expect(statePrefixOf('state.json/lease.json')).toBeUndefined();
+    expect(statePrefixOf(quarantineKey('prod/', at))).toBeUndefined();
+    expect(statePrefixOf('prod/mystate.json')).toBeUndefined();
+    expect(statePrefixOf('mystate.json')).toBeUndefined();
   });
 });
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { acquireLease, releaseLease } from '../../lib/monitor/lease.js';
-import { FakeObjects } from '../fakes.js';
+import { loadConfig } from '../../lib/config.js';
+import { acquireLease, releaseLease, takeLease } from '../../lib/monitor/lease.js';
+import { FakeObjects, memoryLogger } from '../fakes.js';
 
 const KEY = 'p/lease.json';
 const now = new Date('2026-11-25T12:00:00Z');
@@ -72,6 +73,92 @@ describe('acquireLease', () => {
     const rival = { runId: 'run-2', expiresAt: later };
     const objects = new RacedObjects(JSON.stringify(rival));
     expect(await acquireLease(objects, KEY, { runId: 'run-1', expiresAt: later }, now)).toEqual({ acquired: false, holder: rival });
+  });
+
+  it('holds the lease when what it reads back is no lease: gone, or missing its run or its expiry', async () => {
+    for (const rival of [undefined, JSON.stringify({ runId: 'run-2' }), JSON.stringify({ expiresAt: later })]) {
+      const objects = new (class extends FakeObjects {
+        override async put(key: string, parts: string | readonly string[]): Promise<void> {
+          await super.put(key, parts);
+          if (rival === undefined) this.objects.delete(key);
+          else this.objects.set(key, rival);
+        }
+      })();
+      expect(await acquireLease(objects, KEY, { runId: 'run-1', expiresAt: later }, now), String(rival)).toEqual({ acquired: true });
+    }
+  });
+});
+
+describe('takeLease', () => {
+  const PROJECT = '0123456789abcdef0123456789abcdef';
+  const config = loadConfig((name) => ({ OBS_BUCKET: 'bucket', SMN_TOPIC_URN: `urn:smn:ap-southeast-1:${PROJECT}:alerts`, HUAWEICLOUD_PROJECT_ID: PROJECT })[name]);
+  const LEASE = 'vpcep-monitor/lease.json';
+  const SKIPS = 'vpcep-monitor/lease-skipped.json';
+  const holder = { runId: 'run-0', expiresAt: later };
+  const world = (objects = new FakeObjects()) => {
+    const { logger, lines } = memoryLogger();
+    const logged = () => lines().map((text) => JSON.parse(text) as Record<string, unknown> & { level: number; msg: string });
+    return { objects, logged, deps: { objects, logger, now: () => now } };
+  };
+  const run = { runId: 'run-1', startedAt: now.toISOString() };
+
+  it('skips while another run holds the lease, counting the runs in a row it kept out, and says so', async () => {
+    const w = world();
+    w.objects.objects.set(LEASE, JSON.stringify(holder));
+    expect(await takeLease(config, w.deps, run)).toEqual({ acquired: false, holder, inARow: 1, key: LEASE });
+    expect(await takeLease(config, w.deps, { ...run, runId: 'run-2' })).toMatchObject({ acquired: false, inARow: 2 });
+    expect(JSON.parse(w.objects.objects.get(SKIPS)!)).toEqual({ holder, skipped: 2, lastRunId: 'run-2', at: now.toISOString() });
+    const [first] = w.logged();
+    expect(first).toMatchObject({ level: 40, holder, skippedInARow: 1 });
+    expect(first!.msg).toBe(`another invocation (run-0) holds the state lease until ${later}; this run writes and publishes nothing, the holder or the next run reports these changes (run 1 skipped for it)`);
+  });
+
+  it('counts again from one for another holder, or another claim of the same one', async () => {
+    for (const counted of [{ runId: 'run-9', expiresAt: later }, { runId: 'run-0', expiresAt: earlier }]) {
+      const w = world();
+      w.objects.objects.set(LEASE, JSON.stringify(holder));
+      w.objects.objects.set(SKIPS, JSON.stringify({ holder: counted, skipped: 5, lastRunId: 'run-x', at: earlier }));
+      expect(await takeLease(config, w.deps, run), JSON.stringify(counted)).toMatchObject({ acquired: false, inARow: 1 });
+    }
+  });
+
+  it('counts the skipped run as the first when the count cannot be written, and says why', async () => {
+    const objects = new (class extends FakeObjects {
+      override async put(key: string, parts: string | readonly string[]): Promise<void> {
+        if (key === SKIPS) throw new Error('obs:putObject failed: HTTP 503');
+        await super.put(key, parts);
+      }
+    })();
+    const w = world(objects);
+    objects.objects.set(LEASE, JSON.stringify(holder));
+    expect(await takeLease(config, w.deps, run)).toMatchObject({ acquired: false, inARow: 1 });
+    const [warning] = w.logged();
+    expect(warning).toMatchObject({ level: 40, err: { message: 'obs:putObject failed: HTTP 503' } });
+    expect(warning!.msg).toBe('counting this skipped run failed (obs:putObject failed: HTTP 503)');
+  });
+
+  it('takes over a stale lease and names whose it was', async () => {
+    const w = world();
+    const stale = { runId: 'run-0', expiresAt: new Date(now.getTime() + 3_600_000).toISOString() };
+    w.objects.objects.set(LEASE, JSON.stringify(stale));
+    expect(await takeLease(config, w.deps, run)).toMatchObject({ acquired: true });
+    const [warning] = w.logged();
+    expect(warning).toMatchObject({ level: 40, holder: stale });
+    expect(warning!.msg).toBe(`the state lease of run-0 claimed until ${stale.expiresAt}, longer than any invocation runs (900 s); taken over as stale`);
+  });
+
+  it('releases its lease, and only warns when releasing fails, naming when the lease expires', async () => {
+    const w = world();
+    const taken = await takeLease(config, w.deps, run);
+    expect(JSON.parse(w.objects.objects.get(LEASE)!)).toEqual({ runId: 'run-1', expiresAt: '2026-11-25T12:15:00.000Z' });
+    if (!taken.acquired) throw new Error('not acquired');
+    w.objects.delete = async () => {
+      throw new Error('obs:deleteObject failed: HTTP 503');
+    };
+    await expect(taken.release()).resolves.toBeUndefined();
+    const [warning] = w.logged();
+    expect(warning).toMatchObject({ level: 40, err: { message: 'obs:deleteObject failed: HTTP 503' } });
+    expect(warning!.msg).toBe('releasing the state lease failed (obs:deleteObject failed: HTTP 503); it expires on its own at 2026-11-25T12:15:00.000Z');
   });
 });
 
