@@ -88,6 +88,18 @@ describe('writeAudit', () => {
     expect(objects.objects.get(key)!.trim().split('\n').map((line) => JSON.parse(line).connectionId)).toEqual(['c1', 'c2']);
   });
 
+  it('writes its objects as NDJSON', async () => {
+    const types: (string | undefined)[] = [];
+    const objects = new (class extends FakeObjects {
+      override async put(k: string, parts: string | readonly string[], contentType?: string): Promise<void> {
+        types.push(contentType);
+        return super.put(k, parts);
+      }
+    })();
+    await writeAudit(objects, key, [record(1)]);
+    expect(types).toEqual(['application/x-ndjson']);
+  });
+
   it('writes nothing for a run without changes', async () => {
     const objects = new FakeObjects();
     expect(await writeAudit(objects, key, [])).toBeUndefined();
@@ -103,5 +115,8 @@ describe('writeAudit', () => {
     const all = objects.puts.flatMap((k) => objects.objects.get(k)!.trim().split('\n'));
     expect(all).toHaveLength(n);
     expect(JSON.parse(all.at(-1)!).connectionId).toBe(`c${n - 1}`);
+    // Every part starts afresh: whole records only, each a JSON line, 10,000 to a full part.
+    expect(objects.puts.map((k) => objects.objects.get(k)!.trim().split('\n').length)).toEqual([AUDIT_PART_RECORDS, AUDIT_PART_RECORDS, 5]);
+    expect(all.map((line) => (JSON.parse(line) as AuditRecord).connectionId)).toEqual(Array.from({ length: n }, (_, i) => `c${i}`));
   });
 });

@@ -131,6 +131,32 @@ describe('deadLetter', () => {
     expect(exactly.publisher.messages[0]!.structure!.email).not.toContain('more.');
   });
 
+  it('says on SMS how many were set aside, in the singular or the plural, and lists at most 20 in the details', async () => {
+    const one = deps(new FakeObjects());
+    await deadLetter(config, one.deps, [refusal('bad')], 'run-1');
+    expect(one.publisher.messages[0]!.structure!.sms).toBe('VPCEP ap-southeast-1: 1 alert SMN refused for good was set aside; see the e-mail or vpcep-monitor status. Run run-1.');
+    const many = deps(new FakeObjects());
+    await deadLetter(config, many.deps, Array.from({ length: 22 }, (_, i) => refusal(`c${i}`)), 'run-1');
+    expect(many.publisher.messages[0]!.structure!.sms).toBe('VPCEP ap-southeast-1: 22 alerts SMN refused for good were set aside; see the e-mail or vpcep-monitor status. Run run-1.');
+    const details = JSON.parse(many.publisher.messages[0]!.structure!.default) as { count: number; refused: { connectionId: string }[] };
+    expect(details.count).toBe(22);
+    expect(details.refused.map((r) => r.connectionId)).toEqual(Array.from({ length: 20 }, (_, i) => `c${i}`));
+  });
+
+  it('rejects with SMN\'s refusal, and warns naming the object, when the object cannot be removed after its notice was refused', async () => {
+    const objects = new (class extends FakeObjects {
+      override async delete(): Promise<void> {
+        throw new Error('obs:deleteObject failed: HTTP 503');
+      }
+    })();
+    const w = deps(objects);
+    w.publisher.refuse = () => ({ status: 400, code: 'SMN.0021' });
+    await expect(deadLetter(config, w.deps, [refusal('bad')], 'run-1')).rejects.toThrow(/SMN\.0021/);
+    const key = [...w.objects.objects.keys()].find((k) => k.includes('/dead-letter/'))!;
+    const lines = w.lines().map((text) => JSON.parse(text) as { level: number; key?: string; err?: { message: string } });
+    expect(lines).toEqual([expect.objectContaining({ level: 40, key, msg: `removing ${key} after its notice was refused failed; its events stay in the outbox all the same`, err: expect.objectContaining({ message: 'obs:deleteObject failed: HTTP 503' }) })]);
+  });
+
   it('rejects, announces nothing and records nothing when the dead-letter object cannot be written', async () => {
     // Otherwise the events would leave the outbox with no copy anywhere, and the write's failure
     // would surface later as an unhandled rejection.
@@ -183,6 +209,9 @@ describe('refusesMessage', () => {
     expect(refusesMessage(error(400, 'APIGW.0101'))).toBe(false);
     expect(refusesMessage(error(400, 'APIG.0308'))).toBe(false);
     expect(refusesMessage(error(413, 'APIGW.02011'))).toBe(false);
+    // Only a code that starts with the gateway's prefix is the gateway's.
+    expect(refusesMessage(error(400, 'APIG.X.APIG.0201'))).toBe(false);
+    expect(refusesMessage(error(400, 'X.APIG.0101'))).toBe(true);
   });
 
   it('never counts a server error, a network failure or a success as a refusal', () => {

@@ -1,14 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { ForeignStateError, LeaseHeldError, MonitorError, OverlapError, RunIncompleteError, ScanError, ScanPostponedError, StateFormatError } from '../../lib/monitor/errors.js';
+import { ChannelRefusedError, ForeignStateError, LeaseHeldError, MonitorError, OverlapError, RunIncompleteError, ScanError, ScanPostponedError, StateFormatError } from '../../lib/monitor/errors.js';
 
 describe('the monitor\'s errors', () => {
   it('say their own name, which the logs and FunctionGraph show, and keep their cause', () => {
     const cause = new Error('HTTP 503');
     const errors = [
       new MonitorError('m'), new ScanError('svc-1', 'm', { cause }), new ScanPostponedError('svc-1', 'm'), new StateFormatError('m'),
-      new RunIncompleteError('m', { failedServices: [], undelivered: 0 }), new OverlapError('m'), new ForeignStateError('m'), new LeaseHeldError('m', { failedServices: [], undelivered: 0 }),
+      new RunIncompleteError('m', { failedServices: [], undelivered: 0 }), new OverlapError('m'), new ForeignStateError('m'), new LeaseHeldError('m', { failedServices: [], undelivered: 0 }), new ChannelRefusedError('m'),
     ];
-    expect(errors.map((error) => error.name)).toEqual(['MonitorError', 'ScanError', 'ScanPostponedError', 'StateFormatError', 'RunIncompleteError', 'OverlapError', 'ForeignStateError', 'LeaseHeldError']);
+    expect(errors.map((error) => error.name)).toEqual(['MonitorError', 'ScanError', 'ScanPostponedError', 'StateFormatError', 'RunIncompleteError', 'OverlapError', 'ForeignStateError', 'LeaseHeldError', 'ChannelRefusedError']);
     expect(errors.every((error) => error instanceof MonitorError)).toBe(true);
     expect(errors[1]!.cause).toBe(cause);
   });

@@ -86,4 +86,8 @@ describe('createLimiter', () => {
   it('refuses a concurrency that is not a positive whole number', () => {
     for (const bad of [0, -1, 1.5, Number.NaN]) expect(() => createLimiter(bad), String(bad)).toThrow(RangeError);
   });
+
+  it('says which concurrency it refused', () => {
+    expect(() => createLimiter(0)).toThrow('concurrency must be a positive integer, got 0');
+  });
 });

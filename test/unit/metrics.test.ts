@@ -54,6 +54,8 @@ describe('runMetrics', () => {
     expect(dimensionValue('4c1a0d8e-8f0e-4d6b-9d0b-2b1f3c4d5e6f')).toBe('4c1a0d8e-8f0e-4d6b-9d0b-2b1f3c4d5e6f');
     expect(dimensionValue('a b/c:d')).toMatch(DIMENSION_VALUE);
     expect(dimensionValue('v1.2')).toMatch(DIMENSION_VALUE);
+    // Each refused character becomes an underscore, so distinct values stay distinct.
+    expect(dimensionValue('a b/c:d')).toBe('a_b_c_d');
     expect(dimensionValue('_leading')).toMatch(DIMENSION_VALUE);
     expect(dimensionValue('-'.repeat(300))).toMatch(DIMENSION_VALUE);
     expect(dimensionValue('')).toMatch(DIMENSION_VALUE);

@@ -111,4 +111,15 @@ describe('counting and listing', () => {
     expect([...decodeRecords(chunks)]).toEqual(records);
     expect(chunksOf([])).toEqual([]);
   });
+
+  it('bounds the record it names when refusing one', () => {
+    const long = `c1,${'x'.repeat(500)}`;
+    expect(() => decodeRecord(long)).toThrow(`malformed connection record ${JSON.stringify(long.slice(0, 80))}`);
+  });
+
+  it('does not match a chunk whose first field differs or lacks its separator, whatever follows', () => {
+    // "aa,t,d" read from its second character would be the fields a, t, d.
+    expect(chunkMatches('aa,t,d', [{ id: 'b', status: 'a', updatedAt: 't', domainId: 'd' }])).toBe(false);
+    expect(chunkMatches('aa,t,d', [{ id: 'a', status: 'a', updatedAt: 't', domainId: 'd' }])).toBe(false);
+  });
 });

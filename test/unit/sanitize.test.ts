@@ -50,4 +50,9 @@ describe('displayServiceName', () => {
   it('cleans and bounds what is left, as any tenant text', () => {
     expect(displayServiceName(`cn-north-4.${'n'.repeat(200)}\u202e.id`, 'id')).toBe(`${'n'.repeat(127)}…`);
   });
+
+  it('cleanText still trims edge spaces and folds runs of spaces in a text with nothing else to clean', () => {
+    expect(cleanText(' a  b ', 100)).toBe('a b');
+    expect(cleanText('a ', 100)).toBe('a');
+  });
 });

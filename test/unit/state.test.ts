@@ -120,6 +120,18 @@ describe('state', () => {
     refused([header({ services: 2 }), '{"service":"svc","name":"n","scannedAt":"t","chunks":0}', '{"service":"svc","name":"n","scannedAt":"t","chunks":0}'], 'state holds service "svc" twice');
     refused([header({ services: 1 }), '{"service":"svc","name":"n","scannedAt":"t","chunks":2}', '"c1,accepted,u,d"'], 'state ends inside service "svc"');
     refused([header({ services: 2 }), '{"service":"svc","name":"n","scannedAt":"t","chunks":0}'], 'state ends after 1 of its 2 services');
+    for (const line of ['5', '{"service":7,"name":"n","scannedAt":"t","chunks":0}', '{"service":"svc","scannedAt":"t","chunks":0}']) refused([header({ services: 1 }), line], 'state has a malformed service line');
+    for (const chunks of [1.5, '1']) refused([header({ services: 1 }), JSON.stringify({ service: 'svc', name: 'n', scannedAt: 't', chunks })], 'state does not say how many chunks service "svc" has');
+    // A service id in a message is cut at 64 characters: the state is not the place to dump from.
+    const long = 's'.repeat(100);
+    const named = JSON.stringify(long.slice(0, 64));
+    const line = (chunks: unknown) => JSON.stringify({ service: long, name: 'n', scannedAt: 't', chunks });
+    refused([header({ services: 1 }), line(-1)], `state does not say how many chunks service ${named} has`);
+    refused([header({ services: 2 }), line(0), line(0)], `state holds service ${named} twice`);
+    refused([header({ services: 1 }), line(1)], `state ends inside service ${named}`);
+    refused([header({ services: 1 }), line(1), '"c1,'], `state is not valid JSON in a record chunk of service ${named} (`);
+    refused(['{"schemaVersion":'], 'state is not valid JSON in its first line (');
+    refused([header({ services: 1 }), '{"service":'], 'state is not valid JSON in a service line (');
     const v1 = JSON.stringify({ schemaVersion: 1, generation: 1, savedAt: 's', runId: 'r', outbox: [], services: {} });
     refused([v1, '{"service":"svc","name":"n","scannedAt":"t","chunks":0}'], 'state has lines after a schema 1 or 2 document');
   });
@@ -136,5 +148,11 @@ describe('state', () => {
     const state = emptyState();
     state.services.set('svc', { name: 'n', scannedAt: 't', chunks: [encodeChunk([{ id: 'c"1', status: 'accepted', updatedAt: 'u', domainId: 'd\\' }])] });
     expect([...decodeRecords(parseState(text(serializeState(state))).services.get('svc')!.chunks)]).toEqual([{ id: 'c"1', status: 'accepted', updatedAt: 'u', domainId: 'd\\' }]);
+  });
+});
+
+describe('emptyState', () => {
+  it('is a state never saved: generation 0, no time, no run, nothing held', () => {
+    expect(emptyState()).toEqual({ schemaVersion: 3, generation: 0, savedAt: '', runId: '', services: new Map(), outbox: [], pending: new Map() });
   });
 });
