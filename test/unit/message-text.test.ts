@@ -74,6 +74,8 @@ describe('idList', () => {
     // ` 0` (2) and ` +9 more` (8) fit exactly in the last 10 characters; a second id does not.
     expect(idList(ids, SMS_MAX_CHARS - 10)).toBe(' 0 +9 more');
     expect(idList(ids, SMS_MAX_CHARS - 9)).toBe(' +10 more');
+    // ` 0, 1` (5) and ` +8 more` (8) fit exactly in the last 13.
+    expect(idList(ids, SMS_MAX_CHARS - 13)).toBe(' 0, 1 +8 more');
   });
 });
 
