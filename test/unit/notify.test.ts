@@ -312,3 +312,26 @@ describe('buildNotifications, word for word', () => {
     expect(lines.slice(lines.indexOf('By service:') + 1, lines.indexOf('  ...and 5 more services.'))).toEqual(Array.from({ length: 25 }, (_, n) => `  name-${n}: 100 failed`));
   });
 });
+
+describe('buildNotifications at 256,000 bytes', () => {
+  // Every byte of a description past the 512 the e-mail shows adds one byte to the body (in the JSON).
+  const sized = (events: (size: number) => AlertEvent[], bytes: number) => {
+    const measured = bodyBytes(buildNotifications(events(1000), context)[0]!.message);
+    return events(1000 + bytes - measured);
+  };
+
+  it('publishes a message of exactly 256,000 bytes of body whole', () => {
+    const events = sized((size) => [event(1, { description: 'd'.repeat(size) })], LIMIT);
+    const parts = buildNotifications(events, context);
+    expect(parts).toHaveLength(1);
+    expect(bodyBytes(parts[0]!.message)).toBe(LIMIT);
+    expect(parts[0]!.message.subject).toBe('[VPCEP ap-southeast-1] 1 connection changed: 1 failed');
+  });
+
+  it('splits a message one byte over, though its events alone would fit', () => {
+    const events = sized((size) => [event(1, { description: 'a'.repeat(100_000) }), event(2, { description: 'b'.repeat(size) })], LIMIT + 1);
+    const parts = buildNotifications(events, context);
+    expect(parts.map((part) => part.eventIds)).toEqual([['id-1'], ['id-2']]);
+    for (const part of parts) expect(bodyBytes(part.message)).toBeLessThanOrEqual(LIMIT);
+  });
+});

@@ -40,3 +40,25 @@ describe('buildReminder', () => {
     expect(reminder.message.structure.sms).toBe('VPCEP ap-southeast-1: 1 request waiting over 1h: c1');
   });
 });
+
+describe('buildReminder at 256,000 bytes', () => {
+  const LIMIT = 256_000;
+  const bodyBytes = (message: { subject: string; structure?: object }) =>
+    Buffer.byteLength(JSON.stringify({ subject: message.subject, message_structure: JSON.stringify(message.structure) }), 'utf8');
+  const listed = (reminder: ReturnType<typeof buildReminder>) => (JSON.parse(reminder.message.structure.default) as { events: unknown[] }).events.length;
+
+  it('lists every request of a reminder of exactly 256,000 bytes of body', () => {
+    // Past the 200 characters the e-mail shows, each byte of a description adds one to the body.
+    const requests = (size: number) => [request('c1', 2 * HOUR, { description: 'z'.repeat(size) }), request('c2', HOUR)];
+    const measured = bodyBytes(buildReminder(requests(1000), context, HOUR).message);
+    const reminder = buildReminder(requests(1000 + LIMIT - measured), context, HOUR);
+    expect(bodyBytes(reminder.message)).toBe(LIMIT);
+    expect(listed(reminder)).toBe(2);
+  });
+
+  it('sends a single request too large for any publish as it is, for SMN to refuse', () => {
+    const reminder = buildReminder([request('c1', 2 * HOUR, { description: 'z'.repeat(300_000) })], context, HOUR);
+    expect(bodyBytes(reminder.message)).toBeGreaterThan(LIMIT);
+    expect(listed(reminder)).toBe(1);
+  });
+});
