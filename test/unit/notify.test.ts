@@ -335,3 +335,19 @@ describe('buildNotifications at 256,000 bytes', () => {
     for (const part of parts) expect(bodyBytes(part.message)).toBeLessThanOrEqual(LIMIT);
   });
 });
+
+describe('buildNotifications packs a burst tightly', () => {
+  it('fills every part but the last until the next event would not fit', () => {
+    const events = Array.from({ length: 3000 }, (_, n) => event(n, { description: 'x'.repeat(500), serviceId: `svc-${n % 3}` }));
+    const parts = buildNotifications(events, context);
+    // What one more event costs a part: its JSON escaped in the structure and the body, and a comma.
+    const cost = (id: string) => {
+      const payload = JSON.parse(parts.find((part) => part.eventIds.includes(id))!.message.structure.default) as { events: { id: string }[] };
+      return Buffer.byteLength(JSON.stringify(JSON.stringify(JSON.stringify(payload.events.find((e) => e.id === id)))), 'utf8') - 6 + 1;
+    };
+    parts.slice(0, -1).forEach((part, index) => {
+      const next = parts[index + 1]!.eventIds[0]!;
+      expect(LIMIT - bodyBytes(part.message)).toBeLessThan(cost(next) + 32);
+    });
+  });
+});
