@@ -9,6 +9,7 @@ import type { DueReminder, PendingBook } from '../../lib/monitor/reminders.js';
 import type { ScanResult, ServiceRead } from '../../lib/monitor/scan-all.js';
 import { emptyState, type MonitorState, type ServiceSnapshot } from '../../lib/monitor/state.js';
 import { ownerOf } from '../../lib/monitor/state-owner.js';
+import { buildReminder } from '../../lib/monitor/reminder-message.js';
 import { connection } from '../fakes.js';
 
 const PROJECT = '0123456789abcdef0123456789abcdef';
@@ -202,5 +203,65 @@ describe('messagesFor', () => {
   it('sends nothing for an empty outbox and no reminders', () => {
     expect(messagesFor([], [], config(), 'run-2')).toEqual([]);
     expect(messagesFor([event('only-base', { baseline: true })], [], config(), 'run-2').map((m) => m.eventIds)).toEqual([['only-base']]);
+  });
+});
+
+describe('planRun: which changes are walked, and what a dry-run policy plans', () => {
+  const dryRun = (settings: Record<string, string> = {}) => config({ APPROVAL_MODE: 'dry-run', AUTO_ACCEPT_DOMAINS: FRIEND, ...settings });
+  const waiting = (id: string) => connection(id, 'pendingAcceptance', { domainId: FRIEND });
+  const becamePending = (id: string, kind: 'added' | 'status' | 'removed' = 'status'): Change =>
+    kind === 'added'
+      ? { kind, record: { id, status: 'pendingAcceptance', updatedAt: '2026-11-25T11:59:00Z', domainId: FRIEND } }
+      : ({ kind, from: 'accepted', record: { id, status: 'pendingAcceptance', updatedAt: '2026-11-25T11:59:00Z', domainId: FRIEND } } as Change);
+  const planned = (plan: { actions: readonly { connection: { id: string } }[] }) => plan.actions.map((action) => action.connection.id);
+
+  it('plans in a dry run only for the connections that became pending in this run and were kept whole', () => {
+    const pending = [waiting('new'), waiting('added'), waiting('old'), waiting('not-kept')];
+    const changes = [becamePending('new'), becamePending('added', 'added'), becamePending('not-kept'), { kind: 'status', from: 'pendingAcceptance', record: { ...toFailed.record, id: 'old', status: 'failed' } } as Change];
+    const plan = planRun(dryRun(), loaded(), scan({ changes, kept: [waiting('new'), waiting('added'), waiting('old')], pending }), context);
+    expect(planned(plan)).toEqual(['new', 'added']);
+    expect(plan.summary.actions).toBe(2);
+  });
+
+  it('does not take a removed connection for a newly pending one', () => {
+    const removed = { kind: 'removed', record: { id: 'gone', status: 'pendingAcceptance', updatedAt: '2026-11-25T11:59:00Z', domainId: FRIEND } } as unknown as Change;
+    expect(planned(planRun(dryRun(), loaded(), scan({ changes: [removed], kept: [waiting('gone')], pending: [waiting('gone')] }), context))).toEqual([]);
+  });
+
+  it('walks the changes for a dry-run policy even on a silent baseline', () => {
+    const silent = dryRun({ ALERT_ON_BASELINE: 'false' });
+    const plan = planRun(silent, loaded(emptyState(), { baseline: true }), scan({ changes: [becamePending('new', 'added')], kept: [waiting('new')], pending: [waiting('new')] }), context);
+    expect(plan.alerts).toEqual([]);
+    expect(planned(plan)).toEqual(['new']);
+  });
+
+  it('does not walk the changes on a silent baseline under an enforcing policy, nor for a service with nothing kept or nothing changed', () => {
+    const unwalkable = (options: { kept: Connection[]; count?: number }): ScanResult => {
+      const result = scan({ kept: options.kept, pending: options.kept });
+      const entry = result.read[0]!;
+      result.read[0] = { ...entry, count: options.count ?? 1, changes: () => { throw new Error('walked'); } };
+      return result;
+    };
+    const enforce = config({ APPROVAL_MODE: 'enforce', AUTO_ACCEPT_DOMAINS: FRIEND, ALERT_ON_BASELINE: 'false' });
+    expect(planned(planRun(enforce, loaded(emptyState(), { baseline: true }), unwalkable({ kept: [waiting('c9')] }), context))).toEqual(['c9']);
+    expect(planRun(config(), loaded(), unwalkable({ kept: [] }), context).alerts).toEqual([]);
+    expect(planRun(config(), loaded(), unwalkable({ kept: [failedNow], count: 0 }), context).alerts).toEqual([]);
+  });
+
+  it('uses the changes of the kept connections the count already walked, without walking again', () => {
+    const result = scan({ kept: [failedNow] });
+    result.read[0] = { ...result.read[0]!, count: 5, changes: () => { throw new Error('walked'); }, keptChanges: [toFailed] };
+    const plan = planRun(config(), loaded(), result, context);
+    expect(plan.alerts.map((alert) => alert.connectionId)).toEqual(['c1']);
+  });
+});
+
+describe('messagesFor: what each message says', () => {
+  it('marks baseline findings as such and change alerts as changes, and names the reminder period', () => {
+    const settings = config({ REMIND_PENDING_AFTER: '24h' });
+    const due: DueReminder = { key: { serviceId: service.id, connectionId: 'c9' }, serviceId: service.id, serviceName: service.name, connectionId: 'c9', domainId: FRIEND, description: '', since: '2026-11-24T00:00:00.000Z', waitingMs: 36 * 3_600_000 };
+    const messages = messagesFor([event('change-1'), event('base-1', { baseline: true })], [due], settings, 'run-2');
+    expect(messages.slice(0, 2).map((message) => JSON.parse(message.message.structure.default).type)).toEqual(['changes', 'baseline']);
+    expect(messages[2]).toEqual(buildReminder([due], { projectId: PROJECT, region: 'ap-southeast-1', runId: 'run-2' }, 24 * 3_600_000));
   });
 });

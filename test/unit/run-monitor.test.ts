@@ -867,3 +867,50 @@ describe('delivery, as the run reports and logs it', () => {
     expect(logged(w).some((line) => line.level === 50 && line.msg.startsWith('setting 1 refused alert(s) aside failed (smn:topic:publish failed: HTTP 400 SMN.0021); they stay in the outbox'))).toBe(true);
   });
 });
+
+describe('runMonitor: its checkpoints and its lease on a failure', () => {
+  const LEASE = 'vpcep-monitor/lease.json';
+  const recording = (w: ReturnType<typeof world>, runId: string, onStep: (step: Checkpoint) => void = () => undefined) => {
+    const steps: Checkpoint[] = [];
+    const run = runMonitor(w.config, { ...w.deps, checkpoint: (step) => { steps.push(step); onStep(step); } }, { runId, leaseExpiresAt: new Date('2026-11-25T12:10:00Z') });
+    return { steps, run };
+  };
+
+  it('passes its checkpoints in order, the trail one only when it wrote a trail', async () => {
+    const w = world();
+    const first = recording(w, 'first');
+    await first.run;
+    expect(first.steps).toEqual(['state-loaded', 'lease-acquired', 'audit-written', 'outbox-saved', 'published', 'delivered-saved']);
+    // A renamed service alone is saved, with no change to record in the trail.
+    w.vpcep.services = [{ id: SVC_A, name: 'payments-v2' }, { id: SVC_B, name: 'orders' }];
+    const renamed = recording(w, 'renamed');
+    expect(await renamed.run).toMatchObject({ changes: 0, alerts: 0 });
+    expect(renamed.steps).not.toContain('audit-written');
+    expect(renamed.steps).toContain('outbox-saved');
+  });
+
+  it('leaves the lease of a run that died between steps, as a dead process would', async () => {
+    const w = world();
+    const { run } = recording(w, 'dies', (step) => { if (step === 'audit-written') throw new SimulatedCrash(step); });
+    await expect(run).rejects.toBeInstanceOf(SimulatedCrash);
+    expect(JSON.parse(w.objects.objects.get(LEASE)!)).toMatchObject({ runId: 'dies' });
+  });
+
+  it('releases its lease when a step after taking it fails', async () => {
+    const w = world();
+    await w.pass();
+    set(w.vpcep, SVC_A, 'a1', 'failed');
+    const newer = w.objects.objects.get('vpcep-monitor/state.json')!.replace(/"generation":\d+/, '"generation":7');
+    const { run } = recording(w, 'late', (step) => { if (step === 'lease-acquired') w.objects.objects.set('vpcep-monitor/state.json', newer); });
+    await expect(run).rejects.toBeInstanceOf(OverlapError);
+    expect(w.objects.objects.has(LEASE)).toBe(false);
+  });
+
+  it('names the services it could not read in its error', async () => {
+    const w = world();
+    await w.pass();
+    w.vpcep.failService.add(SVC_A);
+    const error = await w.pass().catch((e: unknown) => e);
+    expect((error as Error).message).toBe(`monitoring pass incomplete: could not read service(s) ${SVC_A}. State saved; the next run retries.`);
+  });
+});

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { StateFormatError } from '../../lib/monitor/errors.js';
-import { judgeOwner, ownerChanged, readOwner, serializeOwner, type StateOwner, suggestedPrefix } from '../../lib/monitor/state-owner.js';
+import { describeOwner, describeServices, judgeOwner, ownerChanged, ownerOf, readOwner, serializeOwner, type StateOwner, suggestedPrefix } from '../../lib/monitor/state-owner.js';
 
 const FUNCTION = 'default/vpcep-connection-monitor';
 const function_ = (extra: Partial<StateOwner> = {}): StateOwner => ({ projectId: 'p1', region: 'ap-southeast-1', services: ['a', 'b'], prefix: 'vpcep-monitor/', deployment: FUNCTION, ...extra });
@@ -76,5 +76,77 @@ describe('the owner record', () => {
     expect(suggestedPrefix(function_())).toBe('vpcep-monitor/ap-southeast-1-p1-vpcep-connection-monitor/');
     expect(suggestedPrefix(function_({ deployment: 'default/copy' }))).toBe('vpcep-monitor/ap-southeast-1-p1-copy/');
     expect(suggestedPrefix(cli({ services: '*' }))).toBe('vpcep-monitor/ap-southeast-1-p1-all/');
+  });
+});
+
+describe('ownerOf', () => {
+  const config = { projectId: 'p1', region: 'ap-southeast-1', obsPrefix: 'vpcep-monitor/' };
+  it('records the filter sorted and without repeats, all services for none, and the deployment only when there is one', () => {
+    expect(ownerOf({ ...config, serviceIds: ['b', 'a', 'b'] }, FUNCTION)).toStrictEqual(function_());
+    expect(ownerOf({ ...config, serviceIds: [] })).toStrictEqual(cli({ services: '*' }));
+    expect(ownerOf({ ...config, serviceIds: ['a'] }, '')).toStrictEqual(cli({ services: ['a'] }));
+  });
+});
+
+describe('judgeOwner, stamps', () => {
+  it('records no deployment when neither side names one', () => {
+    const verdict = judgeOwner(cli(), cli());
+    expect(verdict.kind === 'foreign' ? undefined : Object.keys(verdict.stamp)).not.toContain('deployment');
+  });
+
+  it('tells two lists of services apart', () => {
+    expect(judgeOwner(function_({ services: ['a'] }), function_())).toEqual({ kind: 'reconfigured', stamp: function_() });
+    expect(judgeOwner(cli({ services: ['a'] }), cli())).toEqual({ kind: 'foreign' });
+  });
+});
+
+describe('ownerChanged, no owner', () => {
+  it('sees no change from no owner to no owner, and a change from an owner to none', () => {
+    expect(ownerChanged(undefined, undefined)).toBe(false);
+    expect(ownerChanged(function_(), undefined)).toBe(true);
+  });
+});
+
+describe('describeOwner and describeServices', () => {
+  it('names project, region, filter and function, bounded', () => {
+    expect(describeOwner(function_())).toBe(`project p1 in ap-southeast-1, watching service(s) a, b (function ${FUNCTION})`);
+    expect(describeOwner(cli({ services: '*' }))).toBe('project p1 in ap-southeast-1, watching all services');
+    const long = describeOwner(function_({ projectId: 'p'.repeat(100), region: 'r'.repeat(100), deployment: 'd'.repeat(200) }));
+    expect(long).toBe(`project ${'p'.repeat(64)} in ${'r'.repeat(32)}, watching service(s) a, b (function ${'d'.repeat(128)})`);
+  });
+
+  it('lists at most five services of at most 64 characters and counts the rest', () => {
+    expect(describeServices('*')).toBe('all services');
+    expect(describeServices(['a'])).toBe('service(s) a');
+    expect(describeServices(['a', 'b', 'c', 'd', 'e'])).toBe('service(s) a, b, c, d, e');
+    expect(describeServices(['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'])).toBe('service(s) a, b, c, d, e and 3 more');
+    expect(describeServices(['x'.repeat(100)])).toBe(`service(s) ${'x'.repeat(64)}`);
+  });
+});
+
+describe('suggestedPrefix, bounds', () => {
+  it('names a CLI prefix after its one service or its count of services', () => {
+    expect(suggestedPrefix(cli({ services: ['svc-1'] }))).toBe('vpcep-monitor/ap-southeast-1-p1-svc-1/');
+    expect(suggestedPrefix(cli({ services: ['a', 'b', 'c'] }))).toBe('vpcep-monitor/ap-southeast-1-p1-3-services/');
+    expect(suggestedPrefix(cli({ services: ['s'.repeat(100)] }))).toBe(`vpcep-monitor/ap-southeast-1-p1-${'s'.repeat(40)}/`);
+  });
+
+  it('bounds the project and the function name and replaces characters a key should not hold', () => {
+    expect(suggestedPrefix(function_({ projectId: 'p'.repeat(100), deployment: `default/${'f'.repeat(100)}` }))).toBe(`vpcep-monitor/ap-southeast-1-${'p'.repeat(32)}-${'f'.repeat(64)}/`);
+    expect(suggestedPrefix(function_({ deployment: 'default/my fn+1' }))).toBe('vpcep-monitor/ap-southeast-1-p1-my_fn_1/');
+  });
+});
+
+describe('readOwner, malformed records', () => {
+  it('reads all services, and no deployment as none', () => {
+    expect(readOwner({ ...cli(), services: '*' })).toStrictEqual(cli({ services: '*' }));
+    expect(readOwner(JSON.parse(serializeOwner(cli())))).toStrictEqual(cli());
+    expect(readOwner(undefined)).toBeUndefined();
+  });
+
+  it('refuses what is no owner record with a StateFormatError', () => {
+    for (const value of [null, 'owner', 7, { ...cli(), projectId: 1 }, { ...cli(), region: 1 }, { ...cli(), prefix: 1 }, { ...cli(), services: 'a' }, { ...cli(), services: ['a', 7] }, { ...cli(), services: [7] }]) {
+      expect(() => readOwner(value), JSON.stringify(value)).toThrow(new StateFormatError('state has a malformed owner record'));
+    }
   });
 });
