@@ -337,6 +337,12 @@ describe('buildNotifications at 256,000 bytes', () => {
 });
 
 describe('buildNotifications packs a burst tightly', () => {
+  it('sends an event too large for any publish alone, and packs the rest of the burst as usual', () => {
+    const parts = buildNotifications([event(0, { description: 'y'.repeat(300_000) }), ...Array.from({ length: 300 }, (_, n) => event(n + 1))], context);
+    expect(parts.map((part) => part.eventIds.length)).toEqual([1, 300]);
+    expect(bodyBytes(parts[1]!.message)).toBeLessThanOrEqual(LIMIT);
+  });
+
   it('fills every part but the last until the next event would not fit', () => {
     const events = Array.from({ length: 3000 }, (_, n) => event(n, { description: 'x'.repeat(500), serviceId: `svc-${n % 3}` }));
     const parts = buildNotifications(events, context);
