@@ -92,10 +92,11 @@ function renderBurst(events: readonly AlertEvent[], context: MessageContext, cos
       const part = { index: index + 1, count: groups.length };
       return render(group, context, people(part), part);
     });
-    const overshoot = Math.max(...parts.map((part) => publishBodyBytes(part.message) - PUBLISH_BODY_MAX_BYTES));
     // One event per publish is as small as it gets; one still too large is SMN's to refuse, and
-    // delivery then sets it aside rather than looping here.
-    if (overshoot <= 0 || groups.every((group) => group.length === 1)) return parts;
+    // delivery then sets it aside rather than looping here. Only parts of several events can shrink,
+    // so only they set the room: an oversized event must not split the rest of the burst apart.
+    const overshoot = Math.max(0, ...parts.map((part, index) => (groups[index]!.length > 1 ? publishBodyBytes(part.message) - PUBLISH_BODY_MAX_BYTES : 0)));
+    if (overshoot === 0) return parts;
     room -= overshoot;
   }
 }

@@ -3,6 +3,7 @@ import type { AlertEvent } from '../../lib/monitor/alerts.js';
 import { buildNotifications, PAYLOAD_SCHEMA, publishBodyBytes, SMS_MAX_CHARS } from '../../lib/monitor/notify.js';
 import { buildReminder } from '../../lib/monitor/reminder-message.js';
 import { cleanText, displayServiceName } from '../../lib/monitor/sanitize.js';
+import { LOCAL_CLI } from '../../lib/text.js';
 
 const context = { projectId: '0123456789abcdef0123456789abcdef', region: 'ap-southeast-1', runId: 'run-1', baseline: false };
 const event = (n: number, extra: Partial<AlertEvent> = {}): AlertEvent => ({
@@ -243,5 +244,116 @@ describe('displayServiceName', () => {
     expect(displayServiceName('ap-southeast-1.payments.4c1a-11', '4c1a-11')).toBe('payments');
     expect(displayServiceName('my.dotted.name', 'x')).toBe('my.dotted.name');
     expect(displayServiceName('cn-north-4.a\nb.id', 'id')).toBe('a b');
+  });
+});
+
+describe('buildNotifications, word for word', () => {
+  const pid = context.projectId;
+  const action = (n: number): AlertEvent => event(n, { from: 'pendingAcceptance', to: 'accepted', action: { type: 'receive', mode: 'enforce', outcome: 'done', reason: 'r' } });
+
+  it('counts a first run of several connections, and its policy actions, in the subject', () => {
+    const baseline = { ...context, baseline: true };
+    const found = (n: number) => event(n, { from: null, baseline: true });
+    expect(buildNotifications([found(1), found(2), action(3)], baseline)[0]!.message.subject).toBe('[VPCEP ap-southeast-1] 2 connections need attention (first run); 1 approval policy action');
+  });
+
+  it('marks the JSON of changes as changes, and of a single publish without part numbers', () => {
+    const payload = JSON.parse(buildNotifications([event(1)], context)[0]!.message.structure.default) as Record<string, unknown>;
+    expect(payload.type).toBe('changes');
+    expect(payload).not.toHaveProperty('part');
+    expect(payload).not.toHaveProperty('parts');
+  });
+
+  it('gives people of every part of a burst the same summary, and machines the part numbers', () => {
+    const long = 'x'.repeat(500);
+    const events = Array.from({ length: 3000 }, (_, n) => event(n, { description: long, serviceId: `svc-${n % 3}` }));
+    const parts = buildNotifications(events, context);
+    const count = parts.length;
+    parts.forEach((part, index) => {
+      expect(JSON.parse(part.message.structure.default)).toMatchObject({ type: 'changes', part: index + 1, parts: count });
+      expect(part.message.subject).toBe(`[VPCEP ap-southeast-1] 3000 connections changed: 3000 failed (part ${index + 1} of ${count})`);
+      expect(part.message.structure.email).toBe([
+        'VPC Endpoint connections entered alert states.',
+        `Project ${pid}, region ap-southeast-1: 3000 failed.`,
+        '',
+        `This burst is too large for one message: 3000 events in ${count} messages (this is part ${index + 1}). People get this summary in each; the JSON for HTTP/HTTPS/FunctionGraph subscribers carries every event, and so does the audit trail ("${LOCAL_CLI} audit").`,
+        '',
+        'By service:',
+        '  payments: 1000 failed',
+        '  payments: 1000 failed',
+        '  payments: 1000 failed',
+        '',
+        'Most urgent 25:',
+        'payments (svc-0)',
+        ...Array.from({ length: 25 }, (_, k) => `  - conn-${3 * k}: accepted -> failed at 2026-11-01T00:00:00Z, consumer dom-1, description "${long}" (event id-${3 * k})`),
+        '  ...and 2975 more.',
+        '',
+        'Run run-1. Each event id is stable: if a message repeats an id you have seen, it is a repeat delivery.',
+        '',
+      ].join('\n'));
+    });
+  });
+
+  it('lists all of a burst of exactly 25 events in 25 services, with nothing left to count', () => {
+    const events = Array.from({ length: 25 }, (_, n) => event(n, { description: 'y'.repeat(12_000), serviceId: `svc-${n}`, serviceName: `name-${n}` }));
+    const parts = buildNotifications(events, context);
+    expect(parts.length).toBeGreaterThan(1);
+    const email = parts[0]!.message.structure.email;
+    const lines = email.split('\n');
+    const byService = lines.slice(lines.indexOf('By service:') + 1, lines.indexOf('Most urgent 25:') - 1);
+    expect(byService).toEqual(Array.from({ length: 25 }, (_, n) => `  name-${n}: 1 failed`));
+    expect(email).not.toContain('more');
+    expect(email).toContain(`(event id-24)\n\n\nRun run-1.`);
+  });
+
+  it('names at most 25 services in a burst', () => {
+    const events = Array.from({ length: 3000 }, (_, n) => event(n, { description: 'x'.repeat(500), serviceId: `svc-${n % 30}`, serviceName: `name-${n % 30}` }));
+    const lines = buildNotifications(events, context)[0]!.message.structure.email.split('\n');
+    expect(lines.slice(lines.indexOf('By service:') + 1, lines.indexOf('  ...and 5 more services.'))).toEqual(Array.from({ length: 25 }, (_, n) => `  name-${n}: 100 failed`));
+  });
+});
+
+describe('buildNotifications at 256,000 bytes', () => {
+  // Every byte of a description past the 512 the e-mail shows adds one byte to the body (in the JSON).
+  const sized = (events: (size: number) => AlertEvent[], bytes: number) => {
+    const measured = bodyBytes(buildNotifications(events(1000), context)[0]!.message);
+    return events(1000 + bytes - measured);
+  };
+
+  it('publishes a message of exactly 256,000 bytes of body whole', () => {
+    const events = sized((size) => [event(1, { description: 'd'.repeat(size) })], LIMIT);
+    const parts = buildNotifications(events, context);
+    expect(parts).toHaveLength(1);
+    expect(bodyBytes(parts[0]!.message)).toBe(LIMIT);
+    expect(parts[0]!.message.subject).toBe('[VPCEP ap-southeast-1] 1 connection changed: 1 failed');
+  });
+
+  it('splits a message one byte over, though its events alone would fit', () => {
+    const events = sized((size) => [event(1, { description: 'a'.repeat(100_000) }), event(2, { description: 'b'.repeat(size) })], LIMIT + 1);
+    const parts = buildNotifications(events, context);
+    expect(parts.map((part) => part.eventIds)).toEqual([['id-1'], ['id-2']]);
+    for (const part of parts) expect(bodyBytes(part.message)).toBeLessThanOrEqual(LIMIT);
+  });
+});
+
+describe('buildNotifications packs a burst tightly', () => {
+  it('sends an event too large for any publish alone, and packs the rest of the burst as usual', () => {
+    const parts = buildNotifications([event(0, { description: 'y'.repeat(300_000) }), ...Array.from({ length: 300 }, (_, n) => event(n + 1))], context);
+    expect(parts.map((part) => part.eventIds.length)).toEqual([1, 300]);
+    expect(bodyBytes(parts[1]!.message)).toBeLessThanOrEqual(LIMIT);
+  });
+
+  it('fills every part but the last until the next event would not fit', () => {
+    const events = Array.from({ length: 3000 }, (_, n) => event(n, { description: 'x'.repeat(500), serviceId: `svc-${n % 3}` }));
+    const parts = buildNotifications(events, context);
+    // What one more event costs a part: its JSON escaped in the structure and the body, and a comma.
+    const cost = (id: string) => {
+      const payload = JSON.parse(parts.find((part) => part.eventIds.includes(id))!.message.structure.default) as { events: { id: string }[] };
+      return Buffer.byteLength(JSON.stringify(JSON.stringify(JSON.stringify(payload.events.find((e) => e.id === id)))), 'utf8') - 6 + 1;
+    };
+    parts.slice(0, -1).forEach((part, index) => {
+      const next = parts[index + 1]!.eventIds[0]!;
+      expect(LIMIT - bodyBytes(part.message)).toBeLessThan(cost(next) + 32);
+    });
   });
 });
