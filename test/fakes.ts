@@ -17,6 +17,7 @@ import type {
   VpcepApi,
 } from '../lib/monitor/ports.js';
 
+import type { AlertEvent } from '../lib/monitor/alerts.js';
 import type { Metric } from '../lib/monitor/metrics.js';
 
 /** What a test's checkpoint hook throws to stop a run dead between two steps, as a crash would. */
@@ -166,4 +167,21 @@ export function memoryLogger(): { logger: pino.Logger; lines: () => string[] } {
   const chunks: string[] = [];
   const stream = new Writable({ write(chunk, _encoding, done) { chunks.push(String(chunk)); done(); } });
   return { logger: pino({ level: 'debug' }, stream), lines: () => chunks.join('').split('\n').filter(Boolean) };
+}
+
+/** One alert event of an accepted connection that failed, as the delivery tests hand to the core. */
+export function failedEvent(connectionId: string): AlertEvent {
+  return {
+    id: `evt-${connectionId}`,
+    serviceId: 'svc-1',
+    serviceName: 'payments',
+    connectionId,
+    domainId: 'domain-1',
+    from: 'accepted',
+    to: 'failed',
+    at: '2026-11-25T11:59:00Z',
+    detectedAt: '2026-11-25T12:00:00Z',
+    description: '',
+    errors: [],
+  };
 }

@@ -1,29 +1,16 @@
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../../lib/config.js';
 import { UNLIMITED } from '../../lib/huaweicloud/budget.js';
-import type { AlertEvent } from '../../lib/monitor/alerts.js';
 import { type AuditRecord } from '../../lib/monitor/audit.js';
 import { type DeadLetter, deadLetter, type Refusal, refusesMessage } from '../../lib/monitor/dead-letter.js';
 import { auditKey } from '../../lib/monitor/keys.js';
 import type { MonitorDeps } from '../../lib/monitor/ports.js';
-import { FakeObjects, FakePublisher, FakeVpcep, memoryLogger } from '../fakes.js';
+import { failedEvent, FakeObjects, FakePublisher, FakeVpcep, memoryLogger } from '../fakes.js';
 
 const PROJECT = '0123456789abcdef0123456789abcdef';
 const config = loadConfig((name) => ({ OBS_BUCKET: 'bucket', SMN_TOPIC_URN: `urn:smn:ap-southeast-1:${PROJECT}:alerts`, HUAWEICLOUD_PROJECT_ID: PROJECT })[name]);
 
-const event = (connectionId: string): AlertEvent => ({
-  id: `evt-${connectionId}`,
-  serviceId: 'svc-1',
-  serviceName: 'payments',
-  connectionId,
-  domainId: 'domain-1',
-  from: 'accepted',
-  to: 'failed',
-  at: '2026-11-25T11:59:00Z',
-  detectedAt: '2026-11-25T12:00:00Z',
-  description: '',
-  errors: [],
-});
+const event = failedEvent;
 
 const refusal = (connectionId: string): Refusal => ({ event: event(connectionId), failure: { status: 400, code: 'SMN.0021', message: 'message refused', requestId: 'req-1' } });
 

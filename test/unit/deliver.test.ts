@@ -7,26 +7,14 @@ import { ChannelRefusedError } from '../../lib/monitor/errors.js';
 import type { Checkpoint, MonitorDeps, PublishReceipt, Publisher, SmnMessage } from '../../lib/monitor/ports.js';
 import type { DueReminder } from '../../lib/monitor/reminders.js';
 import { emptyState, type MonitorState } from '../../lib/monitor/state.js';
-import { FakeObjects, FakeVpcep, memoryLogger } from '../fakes.js';
+import { failedEvent, FakeObjects, FakeVpcep, memoryLogger } from '../fakes.js';
 
 const PROJECT = '0123456789abcdef0123456789abcdef';
 const config = loadConfig((name) => ({ OBS_BUCKET: 'bucket', SMN_TOPIC_URN: `urn:smn:ap-southeast-1:${PROJECT}:alerts`, HUAWEICLOUD_PROJECT_ID: PROJECT })[name]);
 const NOW = new Date('2026-11-25T12:00:00Z');
 const EARLIER = '2026-11-20T12:00:00.000Z';
 
-const event = (connectionId: string): AlertEvent => ({
-  id: `evt-${connectionId}`,
-  serviceId: 'svc-1',
-  serviceName: 'payments',
-  connectionId,
-  domainId: 'domain-1',
-  from: 'accepted',
-  to: 'failed',
-  at: '2026-11-25T11:59:00Z',
-  detectedAt: '2026-11-25T12:00:00Z',
-  description: '',
-  errors: [],
-});
+const event = failedEvent;
 
 const reminder: DueReminder = {
   key: { serviceId: 'svc-1', connectionId: 'p1' },
