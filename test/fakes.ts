@@ -185,3 +185,10 @@ export function failedEvent(connectionId: string): AlertEvent {
     errors: [],
   };
 }
+
+/** Everything an async iterable yields, in order. */
+export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
+}

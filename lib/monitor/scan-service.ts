@@ -1,13 +1,24 @@
 /**
  * Reading every connection of one endpoint service, completely and consistently, or not at all.
- * Each page is turned into its compact form as it arrives and its objects are dropped: a page equal
- * to the snapshot's chunk at the same position costs a comparison and nothing else, and only the
- * connections worth their details (`keep`) stay whole.
+ * Each page is turned into its compact form as it arrives and its objects are dropped. A page whose
+ * digest is the one the snapshot lists costs a hash and nothing else; a page that differs is
+ * written (as the new snapshot's page) and diffed against the stored page at its position, so a run
+ * holds the pages in flight and the changes, never the snapshot.
  */
+import { type Change, diffAlignedPage, diffRecords } from './diff.js';
 import { ScanError, ScanPostponedError } from './errors.js';
 import type { Limiter } from './limiter.js';
+import { digestOf, PageMissingError, pageDigest } from './pages.js';
 import { type Budget, callFailure, CONNECTIONS_PAGE_SIZE, type Connection, type ConnectionPage, type VpcepApi } from './ports.js';
-import { chunkMatches, encodeChunk, type RecordChunks, recordIds } from './records.js';
+import { encodeChunk } from './records.js';
+import type { ServiceSnapshot } from './state.js';
+
+/** The stored pages of this service: read where a page differs, written as the new snapshot's. */
+export interface PageAccess {
+  read(index: number, name: string): Promise<string>;
+  /** Stores a page of the new snapshot and gives its name (a dry run stores nothing and only names it). */
+  write(index: number, digest: string, chunk: string): Promise<string>;
+}
 
 export interface ScanOptions {
   limiter: Limiter;
@@ -16,7 +27,8 @@ export interface ScanOptions {
    * The service's snapshot. It may still be arriving (the state is read while the first pages are):
    * pages are compared with it when it is in.
    */
-  previous?: RecordChunks | Promise<RecordChunks | undefined>;
+  previous?: ServiceSnapshot | Promise<ServiceSnapshot | undefined>;
+  pages: PageAccess;
   /** Which connections to keep whole (alerting, reminders and the approval policy need them). */
   keep: (connection: Connection) => boolean;
   /** Whole re-reads allowed when the list moved while paging. */
@@ -26,11 +38,19 @@ export interface ScanOptions {
 }
 
 export interface ServiceScan {
-  /** The list as read, in chunks; `previous` itself when nothing in it changed. */
-  chunks: RecordChunks;
   total: number;
   kept: Connection[];
   byStatus: Map<string, number>;
+  /** The list's page names; the previous snapshot's own array when nothing in it changed. */
+  pages: readonly string[];
+  /**
+   * What changed against the previous snapshot: the changes; `all-added` when there was none (every
+   * connection is new, and the pages written hold them); `unknown` when a stored page the diff
+   * needed was missing or damaged, so the service was read afresh as a new baseline, never diffed.
+   */
+  changes: Change[] | 'all-added' | 'unknown';
+  /** Why the changes are `unknown`. */
+  repaired?: PageMissingError;
 }
 
 /** A service is not started with less time left than this; it keeps its snapshot for next run. */
@@ -53,27 +73,43 @@ export async function scanService(vpcep: VpcepApi, serviceId: string, options: S
   let problem = '';
   for (let attempt = 0; attempt <= rereads; attempt++) {
     if (attempt > 0 && options.budget.remainingMs() < MIN_REREAD_MS) break;
-    const result = await readOnce(vpcep, serviceId, options);
+    let result: ServiceScan | { problem: string };
+    try {
+      result = await readOnce(vpcep, serviceId, options);
+    } catch (error) {
+      if (!(error instanceof PageMissingError)) throw error;
+      // The snapshot cannot be diffed against: read the service afresh, writing every page, and
+      // record it as a new baseline of this service rather than guess at what changed.
+      result = await readOnce(vpcep, serviceId, { ...options, previous: undefined });
+      if (!('problem' in result)) return { ...result, changes: 'unknown', repaired: error };
+    }
     if (!('problem' in result)) return result;
     problem = result.problem;
   }
   throw new ScanError(serviceId, `the connection list moved while paging (${problem}); keeping the previous snapshot`);
 }
 
-/** One page in its compact form: whether it equals the snapshot's chunk, and what it kept. */
+/** One page in its compact form: its name, whether the snapshot lists it, and what it kept. */
 interface PageDigest {
-  chunk: string;
+  /** The page's name in the next state: the stored one when it is the same page. */
+  name: string;
   same: boolean;
   totalCount: number;
   count: number;
   kept: Connection[];
   byStatus: Map<string, number>;
+  /** Two 32-bit hashes of each connection's id: what the distinct-id check sorts. */
+  idHashes: Uint32Array;
+  /** A changed page holding the same connections as the stored one: its status changes. */
+  changes?: Change[];
+  /** A changed page that does not line up with the stored one (a connection came or went): diffed as a stretch. */
+  unaligned?: { before: string | undefined; after: string };
 }
 
 type PageOutcome = PageDigest | { offset: number; error: unknown };
 
 async function readOnce(vpcep: VpcepApi, serviceId: string, options: ScanOptions): Promise<ServiceScan | { problem: string }> {
-  const { keep, signal } = options;
+  const { keep, signal, pages } = options;
   const snapshot = Promise.resolve(options.previous);
   // If the state fails to load, the run fails on it elsewhere; here it must not go unhandled.
   snapshot.catch(() => undefined);
@@ -81,7 +117,7 @@ async function readOnce(vpcep: VpcepApi, serviceId: string, options: ScanOptions
     if (signal?.aborted) return Promise.reject(new ScanPostponedError(serviceId, 'not read: the run has stopped'));
     return vpcep.listConnections(serviceId, offset, CONNECTIONS_PAGE_SIZE);
   };
-  const compare = async (page: ConnectionPage, offset: number): Promise<PageDigest> => digest(page, (await snapshot)?.[offset / CONNECTIONS_PAGE_SIZE], keep);
+  const compare = async (page: ConnectionPage, offset: number): Promise<PageDigest> => comparePage(page, offset / CONNECTIONS_PAGE_SIZE, await snapshot, keep, pages);
   // A page is compared inside its slot of the limiter: while the snapshot is still arriving, at
   // most as many pages wait for it as there are requests in flight.
   const read = (offset: number): Promise<PageOutcome> =>
@@ -99,47 +135,124 @@ async function readOnce(vpcep: VpcepApi, serviceId: string, options: ScanOptions
     const offsets: number[] = [];
     for (let offset = CONNECTIONS_PAGE_SIZE; offset < page.totalCount; offset += CONNECTIONS_PAGE_SIZE) offsets.push(offset);
     const others = Promise.all(offsets.map(read));
-    return { first: await compare(page, 0), rest: others };
+    return { first: await compare(page, 0).catch((error: unknown) => {
+      throw error instanceof PageMissingError ? error : failed(0, error);
+    }), rest: others };
   });
-  const pages = await rest;
+  const outcomes = await rest;
   const previous = await snapshot;
   const total = first.totalCount;
 
   // VPCEP refuses an offset that is not less than the total (400 EndPoint.0010). A later page can
   // ask for one when the list shrank after the first page: that is the list moving, not a failure.
-  const shortest = Math.min(total, ...pages.flatMap((result) => ('totalCount' in result ? [result.totalCount] : [])));
-  for (const result of pages) {
+  const shortest = Math.min(total, ...outcomes.flatMap((result) => ('totalCount' in result ? [result.totalCount] : [])));
+  for (const result of outcomes) {
     if ('totalCount' in result) continue;
+    if (result.error instanceof PageMissingError) throw result.error;
     const { status, code } = callFailure(result.error);
     if (status === 400 && (code === 'EndPoint.0010' || result.offset >= shortest)) return { problem: `offset ${result.offset} is past the end of a list that shrank (${code ?? 'HTTP 400'})` };
     throw failed(result.offset, result.error);
   }
 
-  const all = [first, ...(pages as PageDigest[])];
+  const all = [first, ...(outcomes as PageDigest[])];
   let count = 0;
   for (const page of all) {
     if (page.totalCount !== total) return { problem: `total_count went from ${total} to ${page.totalCount}` };
     count += page.count;
   }
-  const unchanged = previous !== undefined && previous.length === all.length && all.every((page) => page.same);
-  const chunks = unchanged ? previous : total === 0 ? [] : all.map((page) => page.chunk);
+  const before = previous?.pages ?? [];
+  const unchanged = previous !== undefined && before.length === all.length && all.every((page) => page.same);
   // The snapshot's ids are distinct, so a list equal to it is too; any other is counted.
-  const distinct = unchanged ? count : new Set(recordIds(chunks)).size;
+  const distinct = unchanged ? count : distinctIds(all);
   if (count !== total || distinct !== total) return { problem: `${distinct} distinct connections read, total_count says ${total}` };
-  return { chunks, total, kept: all.flatMap((page) => page.kept), byStatus: mergeCounts(all) };
+  const kept = all.flatMap((page) => page.kept);
+  const byStatus = mergeCounts(all);
+  if (unchanged) return { total, kept, byStatus, pages: before, changes: [] };
+  const listed = total === 0 ? [] : all.map((page) => page.name);
+  if (before.length === 0) return { total, kept, byStatus, pages: listed, changes: 'all-added' };
+  return { total, kept, byStatus, pages: listed, changes: await changesOf(all, before, pages) };
 }
 
 /** Runs as each page arrives, so its objects can go as soon as it is done. */
-function digest(page: ConnectionPage, previousChunk: string | undefined, keep: (connection: Connection) => boolean): PageDigest {
+async function comparePage(page: ConnectionPage, index: number, previous: ServiceSnapshot | undefined, keep: (connection: Connection) => boolean, pages: PageAccess): Promise<PageDigest> {
   const { connections } = page;
-  const same = previousChunk !== undefined && chunkMatches(previousChunk, connections);
+  const chunk = encodeChunk(connections);
+  const digest = connections.length === 0 ? '' : pageDigest(chunk);
+  const stored = previous?.pages[index];
+  // An empty page is the one of a service without connections, which lists no page.
+  const same = stored === undefined ? connections.length === 0 : digestOf(stored) === digest;
   const kept: Connection[] = [];
   const byStatus = new Map<string, number>();
-  for (const connection of connections) {
+  const idHashes = new Uint32Array(connections.length * 2);
+  for (const [i, connection] of connections.entries()) {
     byStatus.set(connection.status, (byStatus.get(connection.status) ?? 0) + 1);
     if (keep(connection)) kept.push(connection);
+    hashId(connection.id, idHashes, i * 2);
   }
-  return { chunk: same ? previousChunk : encodeChunk(connections), same, totalCount: page.totalCount, count: connections.length, kept, byStatus };
+  const result: PageDigest = { name: same ? (stored ?? '') : '', same, totalCount: page.totalCount, count: connections.length, kept, byStatus, idHashes };
+  if (same) return result;
+  if (connections.length > 0) result.name = await pages.write(index, digest, chunk);
+  if (previous === undefined || previous.pages.length === 0) return result;
+  const before = stored === undefined ? undefined : await pages.read(index, stored);
+  const aligned = before === undefined ? undefined : diffAlignedPage(before, chunk);
+  if (aligned) result.changes = aligned;
+  else result.unaligned = { before, after: chunk };
+  return result;
+}
+
+/**
+ * The changes of a service that changed. Pages equal at the same position hold the same
+ * connections on both sides, so only the pages that differ can hold a change: those that line up
+ * gave their status changes as they came; the others (and stored pages past the new end) are
+ * diffed together, as one stretch, which holds only them.
+ */
+async function changesOf(all: readonly PageDigest[], before: readonly string[], pages: PageAccess): Promise<Change[]> {
+  const changes: Change[] = [];
+  const stretchBefore: string[] = [];
+  const stretchAfter: string[] = [];
+  for (const page of all) {
+    if (page.changes) changes.push(...page.changes);
+    if (page.unaligned) {
+      if (page.unaligned.before !== undefined) stretchBefore.push(page.unaligned.before);
+      stretchAfter.push(page.unaligned.after);
+    }
+  }
+  for (let index = all.length; index < before.length; index++) stretchBefore.push(await pages.read(index, before[index]!));
+  if (stretchBefore.length > 0 || stretchAfter.length > 0) changes.push(...diffRecords(stretchBefore, stretchAfter));
+  return changes;
+}
+
+/**
+ * How many distinct ids the pages hold, by their 64-bit hashes: 8 bytes a connection instead of a
+ * set of strings. Two ids sharing a hash would count as one and fail the check (the list is read
+ * again, then the service keeps its snapshot); at a million connections that is a 1 in 30 million
+ * chance.
+ */
+function distinctIds(pages: readonly PageDigest[]): number {
+  const hashes = new BigUint64Array(pages.reduce((sum, page) => sum + page.count, 0));
+  let at = 0;
+  for (const page of pages) {
+    const h = page.idHashes;
+    for (let i = 0; i < h.length; i += 2) hashes[at++] = (BigInt(h[i]!) << 32n) | BigInt(h[i + 1]!);
+  }
+  hashes.sort();
+  let distinct = hashes.length === 0 ? 0 : 1;
+  for (let i = 1; i < hashes.length; i++) if (hashes[i] !== hashes[i - 1]) distinct += 1;
+  return distinct;
+}
+
+/** FNV-1a and a differently seeded multiplicative hash of `id`, into `out` at `at` and `at + 1`. */
+function hashId(id: string, out: Uint32Array, at: number): void {
+  let a = 0x811c9dc5;
+  let b = 0x9e3779b9;
+  for (let i = 0; i < id.length; i++) {
+    const c = id.charCodeAt(i);
+    a = Math.imul(a ^ c, 0x01000193);
+    b = Math.imul(b ^ c, 0x5bd1e995);
+    b ^= b >>> 15;
+  }
+  out[at] = a >>> 0;
+  out[at + 1] = (b ^ id.length) >>> 0;
 }
 
 function mergeCounts(pages: readonly PageDigest[]): Map<string, number> {
