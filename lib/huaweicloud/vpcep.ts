@@ -110,7 +110,9 @@ export class VpcepClient {
       api,
       method: 'GET',
       path: `/v1/${this.projectId}/vpc-endpoint-services/${encodeURIComponent(serviceId)}/connections`,
-      query: { limit, offset },
+      // Oldest first (by creation, the default key): a new connection then lands on the last page,
+      // so only that page of the snapshot changes, instead of every page moving down one place.
+      query: { limit, offset, sort_dir: 'asc' },
     });
     const page = objectOf(body, api);
     return {
