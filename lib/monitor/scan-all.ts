@@ -118,7 +118,7 @@ export async function scanAll(
     // longer configured is simply not tracked any more (it is no candidate here).
     const snapshot = previous.services.get(id);
     if (snapshot && snapshot.total > 0) {
-      const records = storedRecords(deps, config.obsPrefix, id, snapshot.pages);
+      const records = storedRecords(pageAccess(deps, context, id, state), snapshot.pages);
       result.changed.push({ service: { id, name: snapshot.name }, count: snapshot.total, changes: () => asChanges('removed', records()), kept: new Map(), keptChanges: [] });
     }
   }
@@ -179,9 +179,9 @@ async function readService(
 ): Promise<ServiceOutcome> {
   const { logger } = deps;
   let scan: ServiceScan;
+  const pages = pageAccess(deps, context, service.id, state);
   try {
     const previous = state.then((loaded) => loaded.services.get(service.id));
-    const pages = pageAccess(deps, context, service.id, state.then((loaded) => loaded.generation + 1));
     scan = await scanService(deps.vpcep, service.id, { limiter: context.limiter, budget: deps.budget, previous, pages, keep: context.keep, signal: context.signal });
   } catch (error) {
     // A state that could not be loaded fails the run, not this service; nor does a run that stopped.
@@ -200,18 +200,24 @@ async function readService(
   const book = updatePending(previous.pending.get(service.id), pending, context.startedAt);
   return {
     read: true,
-    entry: { service, ...changesOf(scan, kept, storedRecords(deps, context.prefix, service.id, scan.pages)), kept, pending, counts: countsOf(service.id, scan, pending, book) },
+    entry: { service, ...changesOf(scan, kept, storedRecords(pages, scan.pages)), kept, pending, counts: countsOf(service.id, scan, pending, book) },
     snapshot: { name: service.name, scannedAt: deps.now().toISOString(), total: scan.total, pages: scan.pages },
     book,
   };
 }
 
-/** The service's pages in OBS, as the scan reads and writes them; a dry run writes none. */
-function pageAccess(deps: MonitorDeps, context: ReadContext, serviceId: string, generation: Promise<number>): PageAccess {
+/**
+ * The service's pages in OBS, as the scan reads and writes them; a dry run writes none. A state
+ * migrated from schema 3 still holds its pages itself: they are read from there.
+ */
+function pageAccess(deps: MonitorDeps, context: ReadContext, serviceId: string, state: Promise<MonitorState>): PageAccess {
   return {
-    read: (index, name) => readPage(deps.objects, context.prefix, serviceId, index, name),
+    read: async (index, name) => {
+      const held = (await state).held.find((page) => page.serviceId === serviceId && page.index === index && page.name === name);
+      return held?.chunk ?? readPage(deps.objects, context.prefix, serviceId, index, name);
+    },
     write: async (index, digest, chunk) => {
-      const name = pageName(await generation, digest);
+      const name = pageName((await state).generation + 1, digest);
       if (!context.dryRun) await writePage(deps.objects, context.prefix, serviceId, index, name, chunk);
       return name;
     },
@@ -239,9 +245,9 @@ async function* asChanges(kind: 'added' | 'removed' | undefined, items: Iterable
 }
 
 /** The records of stored pages, read a page at a time when walked (they were written in this run or named by the state). */
-function storedRecords(deps: MonitorDeps, prefix: string, serviceId: string, pages: readonly string[]): () => AsyncIterable<ConnectionRecord> {
+function storedRecords(access: PageAccess, pages: readonly string[]): () => AsyncIterable<ConnectionRecord> {
   return async function* () {
-    for (const [index, name] of pages.entries()) yield* decodeRecords([await readPage(deps.objects, prefix, serviceId, index, name)]);
+    for (const [index, name] of pages.entries()) yield* decodeRecords([await access.read(index, name)]);
   };
 }
 
