@@ -157,6 +157,8 @@ function servicesDiffer(previous: MonitorState, next: MonitorState): boolean {
   for (const [id, snapshot] of next.services) {
     const before = previous.services.get(id);
     if (!before || before.name !== snapshot.name || !samePages(before.pages, snapshot.pages)) return true;
+    // New answers (a description edited, or the first run to keep them) spare the next runs a parse.
+    if (before.answers !== snapshot.answers && snapshot.answers !== undefined) return true;
   }
   return false;
 }

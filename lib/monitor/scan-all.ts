@@ -76,7 +76,7 @@ export async function scanAll(
   const keep = (connection: Connection): boolean =>
     NEEDS_ATTENTION.has(connection.status) || config.alertStatuses.has(connection.status) || connection.errors.length > 0;
   const state = Promise.resolve(loading);
-  const context: ReadContext = { limiter, keep, startedAt: options.startedAt, signal: options.signal, prefix: config.obsPrefix, dryRun: options.dryRun === true };
+  const context: ReadContext = { limiter, keep, keepSignature: keepSignature(config), startedAt: options.startedAt, signal: options.signal, prefix: config.obsPrefix, dryRun: options.dryRun === true };
   const reads = Promise.all(services.map((service) => readService(service, deps, state, context)));
   const listed = new Set(services.map((service) => service.id));
   const unlisted = readUnlisted(config, deps, state, listed, context);
@@ -164,6 +164,7 @@ async function readUnlisted(
 interface ReadContext {
   limiter: Limiter;
   keep: (connection: Connection) => boolean;
+  keepSignature: string;
   startedAt: string;
   signal: AbortSignal | undefined;
   prefix: string;
@@ -182,7 +183,7 @@ async function readService(
   const pages = pageAccess(deps, context, service.id, state);
   try {
     const previous = state.then((loaded) => loaded.services.get(service.id));
-    scan = await scanService(deps.vpcep, service.id, { limiter: context.limiter, budget: deps.budget, previous, pages, keep: context.keep, signal: context.signal });
+    scan = await scanService(deps.vpcep, service.id, { limiter: context.limiter, budget: deps.budget, previous, pages, keep: context.keep, keepSignature: context.keepSignature, signal: context.signal });
   } catch (error) {
     // A state that could not be loaded fails the run, not this service; nor does a run that stopped.
     await state;
@@ -201,7 +202,7 @@ async function readService(
   return {
     read: true,
     entry: { service, ...changesOf(scan, kept, storedRecords(pages, scan.pages)), kept, pending, counts: countsOf(service.id, scan, pending, book) },
-    snapshot: { name: service.name, scannedAt: deps.now().toISOString(), total: scan.total, pages: scan.pages },
+    snapshot: { name: service.name, scannedAt: deps.now().toISOString(), total: scan.total, pages: scan.pages, answers: scan.answers, answersFor: context.keepSignature },
     book,
   };
 }
@@ -259,6 +260,11 @@ function countsOf(serviceId: string, scan: ServiceScan, pending: readonly Connec
     if (Number.isFinite(since) && (oldest === undefined || since < oldest)) oldest = since;
   }
   return { serviceId, total: scan.total, byStatus: scan.byStatus, ...(oldest === undefined ? {} : { oldestPendingSince: oldest }) };
+}
+
+/** Which connections a scan keeps whole, as a name: page answers kept under another choice are not used. */
+function keepSignature(config: Config): string {
+  return [...new Set([...NEEDS_ATTENTION, ...config.alertStatuses])].sort().join(',');
 }
 
 /**

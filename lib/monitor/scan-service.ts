@@ -9,9 +9,10 @@ import { type Change, diffAlignedPage, diffRecords } from './diff.js';
 import { ScanError, ScanPostponedError } from './errors.js';
 import type { Limiter } from './limiter.js';
 import { digestOf, PageMissingError, pageDigest } from './pages.js';
-import { type Budget, callFailure, CONNECTIONS_PAGE_SIZE, type Connection, type ConnectionPage, type VpcepApi } from './ports.js';
+import { type Budget, callFailure, CONNECTIONS_PAGE_SIZE, type Connection, type ConnectionPage, type SamePage, type VpcepApi } from './ports.js';
 import { encodeChunk } from './records.js';
-import type { ServiceSnapshot } from './state.js';
+import { distinctIds, hashId } from './distinct-ids.js';
+import type { PageAnswer, ServiceSnapshot } from './state.js';
 
 /** The stored pages of this service: read where a page differs, written as the new snapshot's. */
 export interface PageAccess {
@@ -31,6 +32,8 @@ export interface ScanOptions {
   pages: PageAccess;
   /** Which connections to keep whole (alerting, reminders and the approval policy need them). */
   keep: (connection: Connection) => boolean;
+  /** Names that choice: a snapshot's page answers kept under another are not used. */
+  keepSignature?: string;
   /** Whole re-reads allowed when the list moved while paging. */
   rereads?: number;
   /** Aborted when the run has failed: no further page is asked for. */
@@ -51,7 +54,12 @@ export interface ServiceScan {
   changes: Change[] | 'all-added' | 'unknown';
   /** Why the changes are `unknown`. */
   repaired?: PageMissingError;
+  /** Per page, VPCEP's answer as the next state keeps it; the previous snapshot's own array when no answer changed. */
+  answers: readonly (PageAnswer | null)[];
 }
+
+/** A page keeps at most this many connections whole in its answer; one with more is parsed every time. */
+const MAX_KEPT_PER_ANSWER = 50;
 
 /** A service is not started with less time left than this; it keeps its snapshot for next run. */
 const MIN_SCAN_MS = 1_000;
@@ -98,8 +106,10 @@ interface PageDigest {
   count: number;
   kept: Connection[];
   byStatus: Map<string, number>;
-  /** Two 32-bit hashes of each connection's id: what the distinct-id check sorts. */
-  idHashes: Uint32Array;
+  /** Two 32-bit hashes of each connection's id: what the distinct-id check sorts (absent for an answer not parsed). */
+  idHashes?: Uint32Array;
+  /** The answer as the next state keeps it. */
+  answer: PageAnswer | null;
   /** A changed page holding the same connections as the stored one: its status changes. */
   changes?: Change[];
   /** A changed page that does not line up with the stored one (a connection came or went): diffed as a stretch. */
@@ -113,11 +123,19 @@ async function readOnce(vpcep: VpcepApi, serviceId: string, options: ScanOptions
   const snapshot = Promise.resolve(options.previous);
   // If the state fails to load, the run fails on it elsewhere; here it must not go unhandled.
   snapshot.catch(() => undefined);
-  const fetch = (offset: number): Promise<ConnectionPage> => {
-    if (signal?.aborted) return Promise.reject(new ScanPostponedError(serviceId, 'not read: the run has stopped'));
-    return vpcep.listConnections(serviceId, offset, CONNECTIONS_PAGE_SIZE);
+  const answers = snapshot.then((previous) => (previous?.answersFor !== undefined && previous.answersFor === options.keepSignature ? previous.answers : undefined));
+  answers.catch(() => undefined);
+  const fetch = async (offset: number): Promise<ConnectionPage | SamePage> => {
+    if (signal?.aborted) throw new ScanPostponedError(serviceId, 'not read: the run has stopped');
+    const known = (await answers)?.[offset / CONNECTIONS_PAGE_SIZE]?.digest;
+    return vpcep.listConnections(serviceId, offset, CONNECTIONS_PAGE_SIZE, known);
   };
-  const compare = async (page: ConnectionPage, offset: number): Promise<PageDigest> => comparePage(page, offset / CONNECTIONS_PAGE_SIZE, await snapshot, keep, pages);
+  const compare = async (page: ConnectionPage | SamePage, offset: number): Promise<PageDigest> => {
+    const index = offset / CONNECTIONS_PAGE_SIZE;
+    const previous = await snapshot;
+    if ('same' in page) return sameAnswer(previous!, index, (await answers)![index]!);
+    return comparePage(page, index, previous, keep, pages);
+  };
   // A page is compared inside its slot of the limiter: while the snapshot is still arriving, at
   // most as many pages wait for it as there are requests in flight.
   const read = (offset: number): Promise<PageOutcome> =>
@@ -132,8 +150,10 @@ async function readOnce(vpcep: VpcepApi, serviceId: string, options: ScanOptions
     const page = await fetch(0).catch((error: unknown) => {
       throw failed(0, error);
     });
+    // An answer the same as last time holds the total it held then.
+    const listed = 'same' in page ? (await snapshot)!.total : page.totalCount;
     const offsets: number[] = [];
-    for (let offset = CONNECTIONS_PAGE_SIZE; offset < page.totalCount; offset += CONNECTIONS_PAGE_SIZE) offsets.push(offset);
+    for (let offset = CONNECTIONS_PAGE_SIZE; offset < listed; offset += CONNECTIONS_PAGE_SIZE) offsets.push(offset);
     const others = Promise.all(offsets.map(read));
     return { first: await compare(page, 0).catch((error: unknown) => {
       throw error instanceof PageMissingError ? error : failed(0, error);
@@ -163,14 +183,25 @@ async function readOnce(vpcep: VpcepApi, serviceId: string, options: ScanOptions
   const before = previous?.pages ?? [];
   const unchanged = previous !== undefined && before.length === all.length && all.every((page) => page.same);
   // The snapshot's ids are distinct, so a list equal to it is too; any other is counted.
-  const distinct = unchanged ? count : distinctIds(all);
+  const distinct = unchanged ? count : await distinctIds(all, pages);
   if (count !== total || distinct !== total) return { problem: `${distinct} distinct connections read, total_count says ${total}` };
   const kept = all.flatMap((page) => page.kept);
   const byStatus = mergeCounts(all);
-  if (unchanged) return { total, kept, byStatus, pages: before, changes: [] };
+  const answered = total === 0 ? [] : all.map((page) => page.answer);
+  const sameAnswers = previous?.answers !== undefined && previous.answers.length === answered.length && answered.every((answer, i) => answer?.digest === previous.answers![i]?.digest);
+  const scanned = { total, kept, byStatus, answers: sameAnswers ? previous!.answers! : answered };
+  if (unchanged) return { ...scanned, pages: before, changes: [] };
   const listed = total === 0 ? [] : all.map((page) => page.name);
-  if (before.length === 0) return { total, kept, byStatus, pages: listed, changes: 'all-added' };
-  return { total, kept, byStatus, pages: listed, changes: await changesOf(all, before, pages) };
+  if (before.length === 0) return { ...scanned, pages: listed, changes: 'all-added' };
+  return { ...scanned, pages: listed, changes: await changesOf(all, before, pages) };
+}
+
+/** A page VPCEP answered byte for byte as last time: what the snapshot kept of it stands for it. */
+function sameAnswer(previous: ServiceSnapshot, index: number, answer: PageAnswer): PageDigest {
+  const byStatus = new Map(answer.counts);
+  let count = 0;
+  for (const [, n] of answer.counts) count += n;
+  return { name: previous.pages[index]!, same: true, totalCount: previous.total, count, kept: [...answer.kept], byStatus, answer };
 }
 
 /** Runs as each page arrives, so its objects can go as soon as it is done. */
@@ -189,7 +220,8 @@ async function comparePage(page: ConnectionPage, index: number, previous: Servic
     if (keep(connection)) kept.push(connection);
     hashId(connection.id, idHashes, i * 2);
   }
-  const result: PageDigest = { name: same ? (stored ?? '') : '', same, totalCount: page.totalCount, count: connections.length, kept, byStatus, idHashes };
+  const answer = page.answerDigest !== undefined && kept.length <= MAX_KEPT_PER_ANSWER ? { digest: page.answerDigest, counts: [...byStatus], kept } : null;
+  const result: PageDigest = { name: same ? (stored ?? '') : '', same, totalCount: page.totalCount, count: connections.length, kept, byStatus, idHashes, answer };
   if (same) return result;
   if (connections.length > 0) result.name = await pages.write(index, digest, chunk);
   if (previous === undefined || previous.pages.length === 0) return result;
@@ -220,39 +252,6 @@ async function changesOf(all: readonly PageDigest[], before: readonly string[], 
   for (let index = all.length; index < before.length; index++) stretchBefore.push(await pages.read(index, before[index]!));
   if (stretchBefore.length > 0 || stretchAfter.length > 0) changes.push(...diffRecords(stretchBefore, stretchAfter));
   return changes;
-}
-
-/**
- * How many distinct ids the pages hold, by their 64-bit hashes: 8 bytes a connection instead of a
- * set of strings. Two ids sharing a hash would count as one and fail the check (the list is read
- * again, then the service keeps its snapshot); at a million connections that is a 1 in 30 million
- * chance.
- */
-function distinctIds(pages: readonly PageDigest[]): number {
-  const hashes = new BigUint64Array(pages.reduce((sum, page) => sum + page.count, 0));
-  let at = 0;
-  for (const page of pages) {
-    const h = page.idHashes;
-    for (let i = 0; i < h.length; i += 2) hashes[at++] = (BigInt(h[i]!) << 32n) | BigInt(h[i + 1]!);
-  }
-  hashes.sort();
-  let distinct = hashes.length === 0 ? 0 : 1;
-  for (let i = 1; i < hashes.length; i++) if (hashes[i] !== hashes[i - 1]) distinct += 1;
-  return distinct;
-}
-
-/** FNV-1a and a differently seeded multiplicative hash of `id`, into `out` at `at` and `at + 1`. */
-function hashId(id: string, out: Uint32Array, at: number): void {
-  let a = 0x811c9dc5;
-  let b = 0x9e3779b9;
-  for (let i = 0; i < id.length; i++) {
-    const c = id.charCodeAt(i);
-    a = Math.imul(a ^ c, 0x01000193);
-    b = Math.imul(b ^ c, 0x5bd1e995);
-    b ^= b >>> 15;
-  }
-  out[at] = a >>> 0;
-  out[at + 1] = (b ^ id.length) >>> 0;
 }
 
 function mergeCounts(pages: readonly PageDigest[]): Map<string, number> {

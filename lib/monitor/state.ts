@@ -4,11 +4,12 @@
  *
  * Schema 4 keeps a service's connections out of the state object: each VPCEP page of a snapshot is
  * an object of its own, named by the digest of its records (`pages.ts`), and the state lists the
- * digests. The state object stays small (about 35 bytes per thousand connections), a pass that
+ * digests. The state object stays small (about 130 bytes per thousand connections), a pass that
  * changed nothing reads no page, and a change rewrites only the pages it touched. It is JSON Lines:
  *
  *   {"schemaVersion":4,"generation":…,"savedAt":…,"runId":…,"owner":{…},"services":N,"outbox":[…],"pending":{…}}
- *   {"service":"<id>","name":…,"scannedAt":…,"total":T,"pages":["<digest>",…]}      one line per service
+ *   {"service":"<id>","name":…,"scannedAt":…,"total":T,"pages":["<generation>-<digest>",…],"answersFor":…,"answers":[…]}
+ *                                                                                 one line per service
  *
  * The header says how many services follow, so a state cut short is refused, not read as fewer
  * services. The state object is the commit point: pages are written before it, under names no other
@@ -22,7 +23,7 @@ import { pageKey } from './keys.js';
 import { isPageName, pageDigest, pageName } from './pages.js';
 import { countRecords, type RecordChunks } from './records.js';
 import type { PendingBook } from './reminders.js';
-import { checkChunk, isObject, readOutbox, readPending } from './state-checks.js';
+import { checkChunk, isObject, type PageAnswer, readAnswers, readOutbox, readPending } from './state-checks.js';
 import { legacyServices } from './state-legacy.js';
 import { readOwner, serializeOwner, type StateOwner } from './state-owner.js';
 
@@ -36,7 +37,16 @@ export interface ServiceSnapshot {
   total: number;
   /** The name (`{generation}-{digest}`) of each page of the list, in listing order (`keys.ts` pageKey). */
   pages: readonly string[];
+  /**
+   * Per page, what VPCEP's answer was when it was read (`null` where it is not kept): a page
+   * answered byte for byte the same again is not parsed, its counts and connections are these.
+   */
+  answers?: readonly (PageAnswer | null)[];
+  /** Which connections the answers keep whole (`scan-all.ts` keepSignature): answers kept for another choice are not used. */
+  answersFor?: string;
 }
+
+export type { PageAnswer } from './state-checks.js';
 
 /** A page known to the state but not yet in OBS (a state migrated from schema 3): written before the next save. */
 export interface HeldPage {
@@ -86,8 +96,9 @@ export function serializeState(state: MonitorState): string[] {
       `"services":${state.services.size},"outbox":${JSON.stringify(state.outbox)},"pending":${JSON.stringify(pending)}}\n`,
   ];
   for (const [id, snapshot] of state.services) {
+    const answers = snapshot.answers === undefined || snapshot.answersFor === undefined ? '' : `,"answersFor":${JSON.stringify(snapshot.answersFor)},"answers":${JSON.stringify(snapshot.answers)}`;
     parts.push(
-      `{"service":${JSON.stringify(id)},"name":${JSON.stringify(snapshot.name)},"scannedAt":${JSON.stringify(snapshot.scannedAt)},"total":${snapshot.total},"pages":${JSON.stringify(snapshot.pages)}}\n`,
+      `{"service":${JSON.stringify(id)},"name":${JSON.stringify(snapshot.name)},"scannedAt":${JSON.stringify(snapshot.scannedAt)},"total":${snapshot.total},"pages":${JSON.stringify(snapshot.pages)}${answers}}\n`,
     );
   }
   return parts;
@@ -173,7 +184,9 @@ export class StateReader {
     if (!Array.isArray(raw.pages) || !raw.pages.every(isPageName)) throw new StateFormatError(`state has malformed pages for service ${id}`);
     if ((raw.total === 0) !== (raw.pages.length === 0)) throw new StateFormatError(`state gives service ${id} ${raw.total} connections in ${raw.pages.length} pages`);
     if (this.state!.services.has(raw.service)) throw new StateFormatError(`state holds service ${id} twice`);
-    this.state!.services.set(raw.service, { name: raw.name, scannedAt: raw.scannedAt, total: raw.total, pages: raw.pages });
+    const answers = raw.answers === undefined ? undefined : readAnswers(raw.answers, raw.pages.length, id);
+    if (answers !== undefined && typeof raw.answersFor !== 'string') throw new StateFormatError(`state has answers for service ${id} without saying what they keep`);
+    this.state!.services.set(raw.service, { name: raw.name, scannedAt: raw.scannedAt, total: raw.total, pages: raw.pages, ...(answers ? { answers, answersFor: raw.answersFor as string } : {}) });
   }
 
   /** Schema 3: a service line announcing its chunks, then the chunks, one JSON string per line. */

@@ -48,7 +48,7 @@ describe('what a run writes', () => {
     await invoke();
     expect(pageKeys()).toHaveLength(100);
     expect(state().services.get(service)).toMatchObject({ total: 100_000 });
-    expect(stored()!.length).toBeLessThan(10_000);
+    expect(stored()!.length).toBeLessThan(20_000);
 
     cloud.resetCalls();
     expect(await invoke()).toMatchObject({ changes: 0, published: 0 });
