@@ -6,11 +6,14 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ctsRefused, LocalCloud } from '../../lib/emulator/index.js';
+import { loadConfig } from '../../lib/config.js';
+import { createAdapters } from '../../lib/huaweicloud/adapters.js';
 import { UNLIMITED } from '../../lib/huaweicloud/budget.js';
 import { CtsClient, MAX_TRACE_PAGES } from '../../lib/huaweicloud/cts.js';
 import { MAX_API_RESPONSE_BYTES } from '../../lib/huaweicloud/limits.js';
 import { SignedClient } from '../../lib/huaweicloud/signed-client.js';
 import type { CtsApi } from '../../lib/monitor/ports.js';
+import { memoryLogger } from '../fakes.js';
 import { failure } from '../support.js';
 
 const credentials = { ak: 'CTSADAPTERAK00000001', sk: 'cts-adapter-secret-key-000000000000001' };
@@ -159,5 +162,19 @@ describe('CtsClient.listTraces', () => {
   it('is the CtsApi port the monitor declares', () => {
     const port: CtsApi = client;
     expect(typeof port.listTraces).toBe('function');
+  });
+});
+
+describe('createAdapters', () => {
+  it('wires a CTS client on CTS_ENDPOINT only when CTS_ATTRIBUTION is on, and logs skipped traces once as a warning', async () => {
+    const settings = (extra: Record<string, string>) => loadConfig((name) => ({ OBS_BUCKET: 'state', SMN_TOPIC_URN: `urn:smn:${cloud.region}:${cloud.projectId}:alerts`, HUAWEICLOUD_PROJECT_ID: cloud.projectId, CTS_ENDPOINT: cloud.endpoints.cts, ...extra })[name]);
+    const { logger, lines } = memoryLogger();
+    const budgets = { scan: UNLIMITED, write: UNLIMITED };
+    expect(createAdapters(settings({ CTS_ATTRIBUTION: 'off' }), credentials, budgets, logger).cts).toBeUndefined();
+    const adapters = createAdapters(settings({}), credentials, budgets, logger);
+    cloud.inject({ service: 'cts', kind: 'malformed', body: raw([trace(), { trace_id: 'x' }, 'junk']) });
+    expect(await adapters.cts!.listTraces(hour())).toHaveLength(1);
+    const warnings = lines().map((line) => JSON.parse(line) as { level: number; msg: string; skipped?: number });
+    expect(warnings).toEqual([expect.objectContaining({ level: 40, skipped: 2, msg: 'cts:trace:list: 2 trace(s) could not be read and were skipped (first: trace x without resource_id)' })]);
   });
 });
