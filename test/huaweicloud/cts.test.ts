@@ -87,6 +87,15 @@ describe('CtsClient.listTraces', () => {
     expect(calls.map((call) => call.query.next)).toEqual([undefined, traces[199]!.traceId, traces[399]!.traceId]);
   });
 
+  it('asks for at most the seven days CTS keeps, and nothing for an empty window', async () => {
+    const to = now.getTime();
+    await client.listTraces({ fromMs: to - 30 * 86_400_000, toMs: to });
+    expect(cloud.calls.at(-1)).toMatchObject({ status: 200, query: { from: String(to - 7 * 86_400_000), to: String(to) } });
+    cloud.resetCalls();
+    expect(await client.listTraces({ fromMs: to + 1, toMs: to })).toEqual([]);
+    expect(cloud.calls).toEqual([]);
+  });
+
   it('stops on a marker it was just given, or a page without meta_data, rather than asking again', async () => {
     cloud.inject({ service: 'cts', kind: 'malformed', body: raw([trace()], 'm-1') });
     cloud.inject({ service: 'cts', kind: 'malformed', body: raw([trace({ trace_id: 'a1b2c3d4-0000-4000-8000-000000000002' })], 'm-1') });
