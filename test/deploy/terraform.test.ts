@@ -35,11 +35,13 @@ const BUNDLE = join(ROOT, 'dist/connection-monitor/index.js');
 /**
  * Accepting or rejecting connections (VPCEP spells accept `receive`) is the one write to VPCEP the
  * monitor may do, and only with the approval policy enforcing; Cloud Eye metrics are sent only
- * when a namespace is set.
+ * when a namespace is set; CTS traces and whitelists are read only with their features on.
  */
 const switches = {
   'local.approval_enforced': [IAM_ACTIONS.connectionAction],
   'local.metrics_enabled': [IAM_ACTIONS.putMetricData],
+  'local.cts_attribution_enabled': [IAM_ACTIONS.listTraces],
+  'local.posture_checks_enabled': [IAM_ACTIONS.listPermissions],
 };
 
 let config: TerraformConfig;
@@ -211,6 +213,10 @@ describe('agency permissions', () => {
       `action ${IAM_ACTIONS.connectionAction} is granted unconditionally; it belongs behind local.approval_enforced`,
     );
     expect(await variant('local.metrics_enabled ?', 'true ?')).toContain(`role regional grants ${IAM_ACTIONS.putMetricData} under an unexpected condition: true`);
+    expect(await variant('local.cts_attribution_enabled ?', 'true ?')).toContain(`role regional grants ${IAM_ACTIONS.listTraces} under an unexpected condition: true`);
+    expect(await variant('local.posture_checks_enabled ?', 'local.cts_attribution_enabled ?')).toContain(
+      `action ${IAM_ACTIONS.listPermissions} is granted under local.cts_attribution_enabled, which is not its switch`,
+    );
     expect(await variant('local.metrics_enabled ?', 'local.approval_enforced ?')).toContain(
       `action ${IAM_ACTIONS.putMetricData} is granted under local.approval_enforced, which is not its switch`,
     );
