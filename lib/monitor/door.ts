@@ -159,13 +159,28 @@ export function acceptedWithoutReview(service: { id: string; name: string }, cha
   return events;
 }
 
-/** Door figures for Cloud Eye: services with approval off, and services open to every account. */
-export function doorCounts(doors: ReadonlyMap<string, DoorState> | undefined): { withoutApproval: number; openToAll: number } {
-  let withoutApproval = 0;
-  let openToAll = 0;
+/**
+ * Door figures for Cloud Eye: services with approval off, and services open to every account. A
+ * figure nothing is known of (no door listed with approval, no whitelist read yet) is absent, not 0.
+ */
+export function doorCounts(doors: ReadonlyMap<string, DoorState> | undefined): { withoutApproval?: number; openToAll?: number } {
+  let withoutApproval: number | undefined;
+  let openToAll: number | undefined;
   for (const door of doors?.values() ?? []) {
-    if (door.approvalEnabled === false) withoutApproval += 1;
-    if (door.whitelist?.includes(EVERY_ACCOUNT)) openToAll += 1;
+    if (door.approvalEnabled !== undefined) withoutApproval = (withoutApproval ?? 0) + (door.approvalEnabled ? 0 : 1);
+    if (door.whitelist !== undefined) openToAll = (openToAll ?? 0) + (door.whitelist.includes(EVERY_ACCOUNT) ? 1 : 0);
   }
-  return { withoutApproval, openToAll };
+  return { ...(withoutApproval === undefined ? {} : { withoutApproval }), ...(openToAll === undefined ? {} : { openToAll }) };
+}
+
+/** Whether two door books say the same, whatever their order. */
+export function sameDoors(a: ReadonlyMap<string, DoorState> | undefined, b: ReadonlyMap<string, DoorState> | undefined): boolean {
+  const left = a ?? new Map<string, DoorState>();
+  const right = b ?? new Map<string, DoorState>();
+  if (left.size !== right.size) return false;
+  for (const [id, door] of left) {
+    const other = right.get(id);
+    if (!other || other.checkedAt !== door.checkedAt || other.approvalEnabled !== door.approvalEnabled || (other.whitelist ?? []).join('\n') !== (door.whitelist ?? []).join('\n') || (other.whitelist === undefined) !== (door.whitelist === undefined)) return false;
+  }
+  return true;
 }

@@ -16,10 +16,12 @@
  * document on one line; they are read through `state-legacy.ts`.
  */
 import type { AlertEvent } from './alerts.js';
+import type { AttributionBook } from './attribution.js';
+import type { DoorBook } from './door.js';
 import { StateFormatError } from './errors.js';
 import type { RecordChunks } from './records.js';
 import type { PendingBook } from './reminders.js';
-import { checkChunk, isObject, readOutbox, readPending } from './state-checks.js';
+import { checkChunk, isObject, readAttributionBook, readDoors, readOutbox, readPending, serializeAttributionBook, serializeDoors } from './state-checks.js';
 import { legacyServices } from './state-legacy.js';
 import { readOwner, serializeOwner, type StateOwner } from './state-owner.js';
 
@@ -46,6 +48,10 @@ export interface MonitorState {
   outbox: AlertEvent[];
   /** Connections waiting in pendingAcceptance: since when, and when someone was last told. */
   pending: PendingBook;
+  /** Each service's door (`door.ts`): header key `doors`, absent when empty. */
+  doors?: DoorBook;
+  /** Transitions to attribute once more, and our policy's own actions (`attribution.ts`): header key `attribution`. */
+  attribution?: AttributionBook;
 }
 
 export function emptyState(): MonitorState {
@@ -68,7 +74,8 @@ export function serializeState(state: MonitorState): string[] {
   const parts = [
     `{"schemaVersion":${STATE_SCHEMA_VERSION},"generation":${state.generation},"savedAt":${JSON.stringify(state.savedAt)},"runId":${JSON.stringify(state.runId)},` +
       (state.owner === undefined ? '' : `"owner":${serializeOwner(state.owner)},`) +
-      `"services":${state.services.size},"outbox":${JSON.stringify(state.outbox)},"pending":${JSON.stringify(pending)}}\n`,
+      `"services":${state.services.size},"outbox":${JSON.stringify(state.outbox)},"pending":${JSON.stringify(pending)}` +
+      serializeDoors(state.doors) + serializeAttributionBook(state.attribution) + '}\n',
   ];
   for (const [id, snapshot] of state.services) {
     parts.push(`{"service":${JSON.stringify(id)},"name":${JSON.stringify(snapshot.name)},"scannedAt":${JSON.stringify(snapshot.scannedAt)},"chunks":${snapshot.chunks.length}}\n`);
@@ -141,7 +148,7 @@ export class StateReader {
     }
     if (typeof raw.savedAt !== 'string' || typeof raw.runId !== 'string') throw new StateFormatError('state is missing savedAt or runId');
     const owner = readOwner(raw.owner);
-    const state: MonitorState = { ...emptyState(), generation: raw.generation, savedAt: raw.savedAt, runId: raw.runId, ...(owner ? { owner } : {}), outbox: readOutbox(raw.outbox), pending: readPending(raw.pending) };
+    const state: MonitorState = { ...emptyState(), generation: raw.generation, savedAt: raw.savedAt, runId: raw.runId, ...(owner ? { owner } : {}), outbox: readOutbox(raw.outbox), pending: readPending(raw.pending), ...readDoors(raw.doors), ...readAttributionBook(raw.attribution) };
     this.onHeader?.(state);
     if (version !== STATE_SCHEMA_VERSION) {
       this.legacy = true;

@@ -118,6 +118,22 @@ describe('doorCounts', () => {
       ['c', { checkedAt: '' }],
     ]);
     expect(doorCounts(doors)).toEqual({ withoutApproval: 1, openToAll: 1 });
-    expect(doorCounts(undefined)).toEqual({ withoutApproval: 0, openToAll: 0 });
+    expect(doorCounts(undefined)).toEqual({});
+    expect(doorCounts(new Map([['c', { approvalEnabled: true, checkedAt: '' }]]))).toEqual({ withoutApproval: 0 });
+  });
+});
+
+describe('sameDoors', () => {
+  it('compares what the books say, not their order', async () => {
+    const { sameDoors } = await import('../../lib/monitor/door.js');
+    const a = new Map<string, DoorState>([['x', { approvalEnabled: true, whitelist: ['a'], checkedAt: 't' }], ['y', { checkedAt: 'u' }]]);
+    const b = new Map<string, DoorState>([['y', { checkedAt: 'u' }], ['x', { checkedAt: 't', whitelist: ['a'], approvalEnabled: true }]]);
+    expect(sameDoors(a, b)).toBe(true);
+    expect(sameDoors(undefined, new Map())).toBe(true);
+    expect(sameDoors(a, new Map([...b, ['x', { checkedAt: 't', whitelist: ['a'], approvalEnabled: false }]]))).toBe(false);
+    expect(sameDoors(a, new Map([...b, ['x', { checkedAt: 't2', whitelist: ['a'], approvalEnabled: true }]]))).toBe(false);
+    expect(sameDoors(a, new Map([...b, ['x', { checkedAt: 't', whitelist: [], approvalEnabled: true }]]))).toBe(false);
+    expect(sameDoors(new Map([['y', { checkedAt: 'u', whitelist: [] }]]), new Map([['y', { checkedAt: 'u' }]]))).toBe(false);
+    expect(sameDoors(a, new Map([['x', a.get('x')!]]))).toBe(false);
   });
 });

@@ -1,0 +1,99 @@
+/**
+ * The "look around" step, after the scan: who made this run's accepts and rejects (one CTS query),
+ * and what the doors of the services look like (the whitelists due in this run). Best effort by
+ * design: a CTS or whitelist call that fails (403 because the agency lacks the permission, 5xx, a
+ * timeout) costs the names or that service's door check for this run, is logged once, and never
+ * fails the run or holds up an alert for longer than `LOOKUP_TIMEOUT_MS`.
+ */
+import type { Config } from '../config.js';
+import { attribute, type AttributionOutcome, queryWindow, type Transition, transitionsOf } from './attribution.js';
+import { type DoorObservation, whitelistAccounts, whitelistDue } from './door.js';
+import { callFailure, type CtsTrace, type MonitorDeps } from './ports.js';
+import type { ScanResult } from './scan-all.js';
+import type { MonitorState } from './state.js';
+
+/** The longest the lookups may hold up the run's alerts. */
+export const LOOKUP_TIMEOUT_MS = 10_000;
+/** Whitelist reads in flight at once. */
+const WHITELIST_CONCURRENCY = 4;
+
+export interface Posture {
+  attribution: AttributionOutcome;
+  doors: DoorObservation[];
+}
+
+/** What was loaded: the previous state, and whether this run records a baseline (`LoadedState`). */
+interface Loaded {
+  state: MonitorState;
+  baseline: boolean;
+}
+
+export async function readPosture(config: Config, deps: MonitorDeps, loaded: Loaded, scan: ScanResult, startedAt: string): Promise<Posture> {
+  const now = deps.now();
+  const [attribution, doors] = await Promise.all([attributeRun(deps, loaded, scan, startedAt, now), observeDoors(config, deps, loaded, scan, now)]);
+  return { attribution, doors };
+}
+
+/** This run's transitions and the previous run's waiting ones, attributed with one CTS query. */
+async function attributeRun(deps: MonitorDeps, loaded: Loaded, scan: ScanResult, startedAt: string, now: Date): Promise<AttributionOutcome> {
+  const previous = loaded.state;
+  // A baseline has no transitions: every connection is first seen.
+  const fresh: Transition[] = loaded.baseline ? [] : scan.changed.flatMap(({ service, changes }) => {
+    const since = previous.services.get(service.id)?.scannedAt || previous.savedAt || startedAt;
+    return transitionsOf(service, changes(), since, startedAt);
+  });
+  const waiting = previous.attribution?.waiting ?? [];
+  const context = { cts: deps.cts !== undefined, now };
+  if (deps.cts === undefined || fresh.length + waiting.length === 0) return attribute(fresh, previous.attribution, undefined, context);
+  let traces: CtsTrace[] | undefined;
+  try {
+    traces = await withTimeout(deps.cts.listTraces(queryWindow([...fresh, ...waiting], now)), 'the CTS trace query');
+  } catch (error) {
+    const { status, code } = callFailure(error);
+    deps.logger.warn({ err: error, status, code, transitions: fresh.length + waiting.length }, `asking CTS who accepted or rejected ${fresh.length + waiting.length} connection(s) failed (${(error as Error).message}); they are attributed as unknown (this run's are looked up once more next run), and alerts go out without the names`);
+  }
+  return attribute(fresh, previous.attribution, traces, context);
+}
+
+/**
+ * Each service read completely: `approval_enabled` as listed (free), and its whitelist when due.
+ * A whitelist read that fails leaves that door's whitelist unchecked in this run only; the failures
+ * of a run are logged in one line.
+ */
+async function observeDoors(config: Config, deps: MonitorDeps, loaded: Loaded, scan: ScanResult, now: Date): Promise<DoorObservation[]> {
+  const doors = loaded.state.doors;
+  const observations: DoorObservation[] = scan.read.map(({ service }) => ({ service: { id: service.id, name: service.name }, ...(service.approvalEnabled === undefined ? {} : { approvalEnabled: service.approvalEnabled }) }));
+  const due = observations.filter(({ service }) => whitelistDue(service.id, doors?.get(service.id), now, config.postureCheckIntervalMs));
+  const failed: { serviceId: string; error: unknown }[] = [];
+  const queue = [...due];
+  const worker = async (): Promise<void> => {
+    for (let observation = queue.shift(); observation; observation = queue.shift()) {
+      if (deps.budget.remainingMs() <= 0) return; // the next run reads it: it is still due
+      try {
+        observation.whitelist = whitelistAccounts(await withTimeout(deps.vpcep.listPermissions(observation.service.id), 'the whitelist read'));
+      } catch (error) {
+        failed.push({ serviceId: observation.service.id, error });
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(WHITELIST_CONCURRENCY, due.length) }, worker));
+  if (failed.length > 0) {
+    const first = failed[0]!;
+    const { status, code } = callFailure(first.error);
+    deps.logger.warn(
+      { err: first.error, status, code, serviceIds: failed.map((entry) => entry.serviceId).slice(0, 20), failed: failed.length },
+      `reading the whitelist of ${failed.length} service(s) failed (first: ${(first.error as Error).message}); their doors' whitelists are checked again next run, alerts are not affected`,
+    );
+  }
+  return observations;
+}
+
+/** `work`, or a timeout error after LOOKUP_TIMEOUT_MS: a slow lookup must not hold the alerts up. */
+function withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} took longer than ${LOOKUP_TIMEOUT_MS / 1000} s`)), LOOKUP_TIMEOUT_MS);
+  });
+  work.catch(() => undefined); // a late failure after the timeout is not an unhandled one
+  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
