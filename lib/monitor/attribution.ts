@@ -152,7 +152,7 @@ export function attribute(
   const waiting: Transition[] = [];
   const acted = [...(previous?.acted ?? [])];
   for (const transition of fresh) {
-    const ours = acted.findIndex((a) => a.serviceId === transition.serviceId && a.connectionId === transition.connectionId && a.to === (transition.to === 'rejected' ? 'rejected' : 'accepted'));
+    const ours = acted.findIndex(isCause(transition));
     if (ours !== -1) {
       acted.splice(ours, 1);
       byEvent.set(transition.eventId, POLICY_ATTRIBUTION);
@@ -171,6 +171,15 @@ export function attribute(
   });
   const fresher = acted.filter((a) => context.now.getTime() - Date.parse(a.at) < ACTED_TTL_MS);
   return { byEvent, late, book: { waiting, acted: fresher } };
+}
+
+/** Whether a policy action of ours is what caused `transition`. */
+const isCause = (transition: Transition) => (acted: PolicyActed): boolean =>
+  acted.serviceId === transition.serviceId && acted.connectionId === transition.connectionId && acted.to === (transition.to === 'rejected' ? 'rejected' : 'accepted');
+
+/** The transitions a trace must name: those our own policy did not cause. */
+export function needingTraces(fresh: readonly Transition[], book: AttributionBook | undefined): Transition[] {
+  return fresh.filter((transition) => !(book?.acted ?? []).some(isCause(transition))).concat(book?.waiting ?? []);
 }
 
 /** The book with the policy actions just carried out added (only those done: a failed one changed nothing). */

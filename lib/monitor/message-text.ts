@@ -175,6 +175,8 @@ export function countByStatus(events: readonly AlertEvent[], short = false): str
     .join(', ');
 }
 
+const SHORT: Record<string, string> = { pendingAcceptance: 'pending', 'accepted-without-review': 'unreviewed', 'whitelist-changed': 'whitelist' };
+
 function shortStatus(status: string): string {
-  return status === 'pendingAcceptance' ? 'pending' : cleanToken(status, 20);
+  return SHORT[status] ?? cleanToken(status, 20);
 }

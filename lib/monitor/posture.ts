@@ -6,7 +6,7 @@
  * fails the run or holds up an alert for longer than `LOOKUP_TIMEOUT_MS`.
  */
 import type { Config } from '../config.js';
-import { attribute, type AttributionOutcome, queryWindow, type Transition, transitionsOf } from './attribution.js';
+import { attribute, type AttributionOutcome, needingTraces, queryWindow, type Transition, transitionsOf } from './attribution.js';
 import { type DoorObservation, whitelistAccounts, whitelistDue } from './door.js';
 import { callFailure, type CtsTrace, type MonitorDeps } from './ports.js';
 import type { ScanResult } from './scan-all.js';
@@ -42,15 +42,15 @@ async function attributeRun(deps: MonitorDeps, loaded: Loaded, scan: ScanResult,
     const since = previous.services.get(service.id)?.scannedAt || previous.savedAt || startedAt;
     return transitionsOf(service, changes(), since, startedAt);
   });
-  const waiting = previous.attribution?.waiting ?? [];
+  const wanted = needingTraces(fresh, previous.attribution);
   const context = { cts: deps.cts !== undefined, now };
-  if (deps.cts === undefined || fresh.length + waiting.length === 0) return attribute(fresh, previous.attribution, undefined, context);
+  if (deps.cts === undefined || wanted.length === 0) return attribute(fresh, previous.attribution, undefined, context);
   let traces: CtsTrace[] | undefined;
   try {
-    traces = await withTimeout(deps.cts.listTraces(queryWindow([...fresh, ...waiting], now)), 'the CTS trace query');
+    traces = await withTimeout(deps.cts.listTraces(queryWindow(wanted, now)), 'the CTS trace query');
   } catch (error) {
     const { status, code } = callFailure(error);
-    deps.logger.warn({ err: error, status, code, transitions: fresh.length + waiting.length }, `asking CTS who accepted or rejected ${fresh.length + waiting.length} connection(s) failed (${(error as Error).message}); they are attributed as unknown (this run's are looked up once more next run), and alerts go out without the names`);
+    deps.logger.warn({ err: error, status, code, transitions: wanted.length }, `asking CTS who accepted or rejected ${wanted.length} connection(s) failed (${(error as Error).message}); the alerts go out without the names, this run's transitions are looked up once more next run, earlier ones are recorded as unknown`);
   }
   return attribute(fresh, previous.attribution, traces, context);
 }
