@@ -32,7 +32,7 @@ function byText(record: AuditRecord): string {
 
 /** ` +a, +b -c`: the accounts a whitelist gained and lost. */
 function doorAccounts(record: AuditRecord): string {
-  const list = (accounts: string[] | undefined, sign: string): string => (accounts && accounts.length > 0 ? ` ${accounts.map((account) => `${sign}${cleanToken(account)}`).join(', ')}` : '');
+  const list = (accounts: string[] | undefined, sign: string): string => (accounts && accounts.length > 0 ? ` ${accounts.map((account) => `${sign}${account === '*' ? '*' : cleanToken(account)}`).join(', ')}` : '');
   return `${list(record.accountsAdded, '+')}${list(record.accountsRemoved, '-')}`;
 }
 
