@@ -6,7 +6,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Summary } from '../../functions/connection-monitor/index.js';
 import { functionGraphContext, timerEvent } from '../../lib/cli/function-context.js';
-import { API, ctsRefused, LocalCloud } from '../../lib/emulator/index.js';
+import { API, ctsRefused, LocalCloud, whitelistRefused } from '../../lib/emulator/index.js';
 import type { AuditRecord } from '../../lib/monitor/audit.js';
 import { bundle, capturingOutput, jsonLogLines, userDataFor } from './harness.js';
 
@@ -70,6 +70,21 @@ describe('who did it (bundle)', () => {
     expect(warnings[0]).toMatchObject({ status: 403 });
     expect(trail().find((r) => r.change === 'status')).toMatchObject({ attribution: 'pending' });
   });
+
+  it('F61: records who made a change whose trace arrived late, in the next run', async () => {
+    const service = cloud.addService({ name: 'payments' }).id;
+    const [first] = cloud.addConnections(service, 1, { status: 'pendingAcceptance' });
+    await invoke();
+    const rejectedAt = new Date();
+    cloud.setStatus(service, first!.id, 'rejected'); // CTS has not delivered the trace yet
+    await invoke();
+    expect(email()).toContain('by: not known yet');
+    cloud.recordTrace({ serviceId: service, connectionIds: [first!.id], action: 'reject', user: { name: 'erin' }, time: rejectedAt, traceType: 'ConsoleAction' });
+    await invoke();
+    const records = trail().filter((r) => r.connectionId === first!.id);
+    expect(records.find((r) => r.change === 'status')).toMatchObject({ attribution: 'pending' });
+    expect(records.find((r) => r.change === 'attribution')).toMatchObject({ attribution: 'trace', by: 'erin', from: 'pendingAcceptance', to: 'rejected' });
+  });
 });
 
 describe('the door (bundle)', () => {
@@ -116,5 +131,22 @@ describe('the door (bundle)', () => {
     }
     for (const service of services) expect(reads.filter((path) => path.includes(service)).length).toBeLessThanOrEqual(1);
     expect(reads.length).toBeLessThan(services.length);
+  });
+
+  it('F62: costs a whitelist read VPCEP refuses (403) only that run\'s check, logged once, and reads it again next run', async () => {
+    const services = [cloud.addService({ name: 'a' }).id, cloud.addService({ name: 'b' }).id];
+    for (const service of services) cloud.addConnections(service, 2, { status: 'pendingAcceptance' });
+    const settings = { POSTURE_CHECK_INTERVAL: '1s' };
+    await invoke(settings);
+    await sleep(1_100);
+    cloud.inject(whitelistRefused({ times: 2 }));
+    const summary = await invoke(settings);
+    expect(summary).toMatchObject({ failedServices: [], undelivered: 0 });
+    const warnings = jsonLogLines(output).filter((line) => String(line.msg).startsWith('reading the whitelist'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ status: 403, failed: 2 });
+    cloud.resetCalls();
+    await invoke(settings);
+    expect(cloud.calls.filter((call) => call.api === API.listPermissions)).toHaveLength(2);
   });
 });
