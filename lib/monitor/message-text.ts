@@ -26,10 +26,13 @@ export interface MessageContext {
 }
 
 export function intro(events: readonly AlertEvent[], context: MessageContext): string {
+  const alerts = events.filter((event) => !event.action);
+  const doors = alerts.filter((event) => event.door && event.door.kind !== 'accepted-without-review').length;
   const lead = context.baseline
     ? 'First run of the VPC Endpoint connection monitor: these connections are in alert states now.'
-    : 'VPC Endpoint connections entered alert states.';
-  const alerts = events.filter((event) => !event.action);
+    : doors === 0 ? 'VPC Endpoint connections entered alert states.'
+    : doors === alerts.length ? 'The door of a VPC endpoint service changed: who may connect, or whether anyone reviews it.'
+    : 'VPC Endpoint connections entered alert states, and the door of a service changed.';
   return `${lead}\nProject ${context.projectId}, region ${context.region}: ${alerts.length > 0 ? countByStatus(alerts) : 'no new alerts'}.\n`;
 }
 

@@ -131,7 +131,7 @@ function headline(events: readonly AlertEvent[], baseline: boolean): string {
   const doors = alerts.filter((event) => event.door && event.door.kind !== 'accepted-without-review');
   if (doors.length > 0) {
     const rest = alerts.length - doors.length;
-    return `door of ${countByStatus(doors)}${rest > 0 ? `; ${rest} connection${rest === 1 ? '' : 's'} changed` : ''}${policy}`;
+    return `${doors.length} door change${doors.length === 1 ? '' : 's'} (${countByStatus(doors)})${rest > 0 ? `; ${rest} connection${rest === 1 ? '' : 's'} changed` : ''}${policy}`;
   }
   const n = alerts.length;
   return baseline

@@ -95,7 +95,7 @@ describe('the door (bundle)', () => {
     expect(cloud.published).toHaveLength(0);
     cloud.setApprovalEnabled(service, false, 'carol');
     expect((await invoke()).alerts).toBe(1);
-    expect(cloud.published.at(-1)?.subject).toBe(`[VPCEP ${cloud.region}] door of 1 approval-off`);
+    expect(cloud.published.at(-1)?.subject).toBe(`[VPCEP ${cloud.region}] 1 door change (1 approval-off)`);
     expect(email()).toContain('door: connection approval switched OFF');
     const arrived = cloud.addConnection(service, { status: 'accepted' });
     expect((await invoke()).alerts).toBe(1);

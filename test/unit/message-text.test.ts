@@ -153,3 +153,12 @@ describe('door events and who made a change', () => {
     expect(payloadEvent(events[2]!)).toMatchObject({ by: { source: 'trace', user: 'alice' } });
   });
 });
+
+describe('the opening line with door events', () => {
+  const door = event(90, { connectionId: '', domainId: '', to: 'approval-off', door: { kind: 'approval-off' } });
+  it('says a door changed, alone or beside connections', () => {
+    expect(intro([door], context)).toMatch(/^The door of a VPC endpoint service changed/);
+    expect(intro([door, event(1)], context)).toMatch(/^VPC Endpoint connections entered alert states, and the door of a service changed\./);
+    expect(intro([event(1), event(2, { to: 'accepted', door: { kind: 'accepted-without-review' } })], context)).toMatch(/^VPC Endpoint connections entered alert states\.\n/);
+  });
+});

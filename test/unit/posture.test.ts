@@ -157,7 +157,7 @@ describe('the door through runs', () => {
     const summary = await w.pass();
     expect(summary.alerts).toBe(1);
     const alert = w.publisher.messages.at(-1)!;
-    expect(alert.subject).toBe('[VPCEP ap-southeast-1] door of 1 approval-off');
+    expect(alert.subject).toBe('[VPCEP ap-southeast-1] 1 door change (1 approval-off)');
     expect(email(alert)).toContain('door: connection approval switched OFF');
     expect(json(alert).events[0]).toMatchObject({ serviceId: SVC, to: 'approval-off', door: { kind: 'approval-off' } });
     expect(w.trail().filter((r) => r.change === 'door')).toEqual([expect.objectContaining({ door: 'approval-off', raised: true, serviceId: SVC })]);
