@@ -2,7 +2,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalCloud } from '../../lib/emulator/index.js';
 import type { AuditRecord } from '../../lib/monitor/audit.js';
-import { auditKey } from '../../lib/monitor/keys.js';
+import { auditKey, stateKey } from '../../lib/monitor/keys.js';
+import { emptyState, serializeState } from '../../lib/monitor/state.js';
 import { userDataFor } from '../e2e/harness.js';
 import { runCli } from './run-cli.js';
 
@@ -23,6 +24,14 @@ beforeAll(async () => {
   cloud = await LocalCloud.start({ credentials: [credentials] });
   cloud.createBucket('by-bucket');
   cloud.putObject('by-bucket', auditKey('vpcep-monitor/', new Date(at), 'run-1'), trail.map((record) => JSON.stringify(record)).join('\n') + '\n');
+  const state = { ...emptyState(), savedAt: at, runId: 'run-1', generation: 1 };
+  state.services.set('11111111-1111-4111-8111-111111111111', { name: 'payments', scannedAt: at, chunks: [] });
+  state.services.set('22222222-2222-4222-8222-222222222222', { name: 'orders', scannedAt: at, chunks: [] });
+  state.doors = new Map([
+    ['11111111-1111-4111-8111-111111111111', { approvalEnabled: false, whitelist: ['*'], checkedAt: at }],
+    ['22222222-2222-4222-8222-222222222222', { approvalEnabled: true, checkedAt: at }],
+  ]);
+  cloud.putObject('by-bucket', stateKey('vpcep-monitor/'), serializeState(state).join(''));
   env = { HUAWEICLOUD_SDK_AK: credentials.ak, HUAWEICLOUD_SDK_SK: credentials.sk, ...userDataFor(cloud, 'by-bucket'), LOG_LEVEL: 'silent', NO_COLOR: '1' };
 });
 afterAll(async () => {
@@ -51,5 +60,16 @@ describe('vpcep-monitor audit --by', () => {
     const { code, err } = await runCli(env, ['audit', '--by', '']);
     expect(code).toBe(2);
     expect(err).toContain('--by needs a user name');
+  });
+});
+
+describe('vpcep-monitor status', () => {
+  it("shows each service's door as the state keeps it", async () => {
+    const { code, out } = await runCli(env, ['status']);
+    expect(code).toBe(0);
+    expect(out).toContain(`door: approval OFF (whitelisted accounts get in unreviewed); whitelist OPEN TO EVERY ACCOUNT (*), read ${at}`);
+    expect(out).toContain(`door: approval on; whitelist not read yet (first seen ${at})`);
+    const json = JSON.parse((await runCli(env, ['status', '--json'])).out) as { services: { door?: unknown }[] };
+    expect(json.services.map((service) => service.door)).toEqual([{ approvalEnabled: false, whitelist: ['*'], checkedAt: at }, { approvalEnabled: true, checkedAt: at }]);
   });
 });
