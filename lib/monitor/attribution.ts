@@ -67,10 +67,11 @@ export function isAttributable(from: string, to: string): boolean {
   return to === 'creating' && from === 'pendingAcceptance';
 }
 
-/** The attributable status changes among `changes`, as transitions. */
-export function transitionsOf(service: { id: string; name: string }, changes: Iterable<Change>, since: string, detectedAt: string): Transition[] {
+/** The attributable status changes among `changes`, as transitions, at most `limit` of them. */
+export function transitionsOf(service: { id: string; name: string }, changes: Iterable<Change>, since: string, detectedAt: string, limit = Infinity): Transition[] {
   const found: Transition[] = [];
   for (const change of changes) {
+    if (found.length >= limit) break;
     if (change.kind !== 'status' || !isAttributable(change.from, change.record.status)) continue;
     const { record } = change;
     found.push({

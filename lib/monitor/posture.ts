@@ -12,8 +12,10 @@ import { callFailure, type CtsTrace, type MonitorDeps } from './ports.js';
 import type { ScanResult } from './scan-all.js';
 import type { MonitorState } from './state.js';
 
-/** The longest the lookups may hold up the run's alerts. */
+/** The longest the lookups (the CTS query and all whitelist reads together) may hold up the run's alerts. */
 export const LOOKUP_TIMEOUT_MS = 10_000;
+/** This many accepts and rejects are attributed per run; beyond, a mass move's records carry no attribution. */
+export const MAX_TRANSITIONS = 10_000;
 /** Whitelist reads in flight at once. */
 const WHITELIST_CONCURRENCY = 4;
 
@@ -30,24 +32,28 @@ interface Loaded {
 
 export async function readPosture(config: Config, deps: MonitorDeps, loaded: Loaded, scan: ScanResult, startedAt: string): Promise<Posture> {
   const now = deps.now();
-  const [attribution, doors] = await Promise.all([attributeRun(deps, loaded, scan, startedAt, now), observeDoors(config, deps, loaded, scan, now)]);
+  // Wall time, not the run's clock (a test may hold that still): the lookups' one deadline.
+  const deadline = Date.now() + LOOKUP_TIMEOUT_MS;
+  const [attribution, doors] = await Promise.all([attributeRun(deps, loaded, scan, startedAt, now, deadline), observeDoors(config, deps, loaded, scan, now, deadline)]);
   return { attribution, doors };
 }
 
 /** This run's transitions and the previous run's waiting ones, attributed with one CTS query. */
-async function attributeRun(deps: MonitorDeps, loaded: Loaded, scan: ScanResult, startedAt: string, now: Date): Promise<AttributionOutcome> {
+async function attributeRun(deps: MonitorDeps, loaded: Loaded, scan: ScanResult, startedAt: string, now: Date, deadline: number): Promise<AttributionOutcome> {
   const previous = loaded.state;
   // A baseline has no transitions: every connection is first seen.
-  const fresh: Transition[] = loaded.baseline ? [] : scan.changed.flatMap(({ service, changes }) => {
+  const fresh: Transition[] = [];
+  for (const { service, changes } of loaded.baseline ? [] : scan.changed) {
+    if (fresh.length >= MAX_TRANSITIONS) break;
     const since = previous.services.get(service.id)?.scannedAt || previous.savedAt || startedAt;
-    return transitionsOf(service, changes(), since, startedAt);
-  });
+    fresh.push(...transitionsOf(service, changes(), since, startedAt, MAX_TRANSITIONS - fresh.length));
+  }
   const wanted = needingTraces(fresh, previous.attribution);
   const context = { cts: deps.cts !== undefined, now };
   if (deps.cts === undefined || wanted.length === 0) return attribute(fresh, previous.attribution, undefined, context);
   let traces: CtsTrace[] | undefined;
   try {
-    traces = await withTimeout(deps.cts.listTraces(queryWindow(wanted, now)), 'the CTS trace query');
+    traces = await withTimeout(deps.cts.listTraces(queryWindow(wanted, now)), 'the CTS trace query', deadline);
   } catch (error) {
     const { status, code } = callFailure(error);
     deps.logger.warn({ err: error, status, code, transitions: wanted.length }, `asking CTS who accepted or rejected ${wanted.length} connection(s) failed (${(error as Error).message}); the alerts go out without the names, this run's transitions are looked up once more next run, earlier ones are recorded as unknown`);
@@ -60,7 +66,7 @@ async function attributeRun(deps: MonitorDeps, loaded: Loaded, scan: ScanResult,
  * A whitelist read that fails leaves that door's whitelist unchecked in this run only; the failures
  * of a run are logged in one line.
  */
-async function observeDoors(config: Config, deps: MonitorDeps, loaded: Loaded, scan: ScanResult, now: Date): Promise<DoorObservation[]> {
+async function observeDoors(config: Config, deps: MonitorDeps, loaded: Loaded, scan: ScanResult, now: Date, deadline: number): Promise<DoorObservation[]> {
   const doors = loaded.state.doors;
   const observations: DoorObservation[] = scan.read.map(({ service }) => ({ service: { id: service.id, name: service.name }, ...(service.approvalEnabled === undefined ? {} : { approvalEnabled: service.approvalEnabled }) }));
   const due = observations.filter(({ service }) => whitelistDue(service.id, doors?.get(service.id), now, config.postureCheckIntervalMs));
@@ -68,9 +74,10 @@ async function observeDoors(config: Config, deps: MonitorDeps, loaded: Loaded, s
   const queue = [...due];
   const worker = async (): Promise<void> => {
     for (let observation = queue.shift(); observation; observation = queue.shift()) {
-      if (deps.budget.remainingMs() <= 0) return; // the next run reads it: it is still due
+      // Out of time: the rest are still due, and the next run reads them.
+      if (deps.budget.remainingMs() <= 0 || Date.now() >= deadline) return;
       try {
-        observation.whitelist = whitelistAccounts(await withTimeout(deps.vpcep.listPermissions(observation.service.id), 'the whitelist read'));
+        observation.whitelist = whitelistAccounts(await withTimeout(deps.vpcep.listPermissions(observation.service.id), 'the whitelist read', deadline));
       } catch (error) {
         failed.push({ serviceId: observation.service.id, error });
       }
@@ -88,11 +95,11 @@ async function observeDoors(config: Config, deps: MonitorDeps, loaded: Loaded, s
   return observations;
 }
 
-/** `work`, or a timeout error after LOOKUP_TIMEOUT_MS: a slow lookup must not hold the alerts up. */
-function withTimeout<T>(work: Promise<T>, what: string): Promise<T> {
+/** `work`, or a timeout error at `deadline`: a slow lookup must not hold the alerts up. */
+function withTimeout<T>(work: Promise<T>, what: string, deadline: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${LOOKUP_TIMEOUT_MS / 1000} s`)), LOOKUP_TIMEOUT_MS);
+    timer = setTimeout(() => reject(new Error(`${what} did not finish within the lookups' ${LOOKUP_TIMEOUT_MS / 1000} s`)), Math.max(0, deadline - Date.now()));
   });
   work.catch(() => undefined); // a late failure after the timeout is not an unhandled one
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));

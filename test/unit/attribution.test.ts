@@ -111,3 +111,11 @@ describe('attribute', () => {
     expect(attribute([], book, undefined, { cts: false, now }).book.acted.map((a) => a.connectionId)).toEqual(['c8']);
   });
 });
+
+describe('transitionsOf, bounded', () => {
+  it('stops at the limit', () => {
+    const before = [encodeChunk([record('c1', 'pendingAcceptance'), record('c2', 'pendingAcceptance')])];
+    const after = [encodeChunk([record('c1', 'accepted'), record('c2', 'accepted')])];
+    expect(transitionsOf(service, diffRecords(before, after), 's', 'n', 1).map((t) => t.connectionId)).toEqual(['c1']);
+  });
+});

@@ -243,3 +243,44 @@ describe('the door through runs', () => {
     expect(phaseOf(SVC, HOUR)).toBe(phaseOf(SVC, HOUR));
   });
 });
+
+describe('readPosture', () => {
+  it('holds the run at most LOOKUP_TIMEOUT_MS when CTS and a whitelist hang, and costs only the names and that check', async () => {
+    const { vi } = await import('vitest');
+    const { readPosture, LOOKUP_TIMEOUT_MS } = await import('../../lib/monitor/posture.js');
+    const { emptyState } = await import('../../lib/monitor/state.js');
+    const { encodeChunk } = await import('../../lib/monitor/records.js');
+    const { diffRecords } = await import('../../lib/monitor/diff.js');
+    const config = loadConfig((name) => ({ OBS_BUCKET: 'bucket', SMN_TOPIC_URN: `urn:smn:ap-southeast-1:${PROJECT}:alerts`, HUAWEICLOUD_PROJECT_ID: PROJECT })[name]);
+    const vpcep = new FakeVpcep();
+    const cts = new FakeCts();
+    const hang = new Promise<never>(() => undefined);
+    cts.listTraces = () => hang;
+    vpcep.listPermissions = () => hang;
+    const { logger, lines } = memoryLogger();
+    const service = { id: SVC, name: 'payments', approvalEnabled: false };
+    const before = [encodeChunk([connection('c1', 'pendingAcceptance')])];
+    const after = [encodeChunk([connection('c1', 'rejected')])];
+    const state = { ...emptyState(), savedAt: '2026-11-25T11:00:00Z', doors: new Map([[SVC, { approvalEnabled: true, checkedAt: '2000-01-01T00:00:00Z' }]]) };
+    const entry = { service, count: 1, changes: () => diffRecords(before, after), kept: new Map(), pending: [], counts: { serviceId: SVC, total: 1, byStatus: new Map() } };
+    const scan = { serviceCount: 1, read: [entry], changed: [entry], failedServices: [], connections: 1, services: new Map(), pending: new Map() };
+    vi.useFakeTimers({ now: new Date('2026-11-25T12:00:00Z') });
+    try {
+      const deps = { vpcep, objects: new FakeObjects(), publisher: new FakePublisher(), cts, logger, now: () => new Date(), budget: UNLIMITED };
+      const reading = readPosture(config, deps, { state, baseline: false }, scan, '2026-11-25T12:00:00Z');
+      await vi.advanceTimersByTimeAsync(LOOKUP_TIMEOUT_MS - 1);
+      let done = false;
+      void reading.then(() => (done = true));
+      await vi.advanceTimersByTimeAsync(0);
+      expect(done).toBe(false);
+      await vi.advanceTimersByTimeAsync(1);
+      const posture = await reading;
+      expect(posture.attribution.byEvent.size).toBe(1);
+      expect([...posture.attribution.byEvent.values()]).toEqual([{ source: 'pending' }]);
+      expect(posture.doors).toEqual([{ service: { id: SVC, name: 'payments' }, approvalEnabled: false }]);
+      expect(lines().filter((line) => line.includes('did not finish within'))).toHaveLength(2);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+});
