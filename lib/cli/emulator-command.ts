@@ -28,7 +28,7 @@ const BUCKET = 'vpcep-monitor-local';
 const SERVICE = 'local-service';
 const DEFAULT_SEED = 27;
 const MAX_SEED = 100_000;
-/** VPCEP, SMN, OBS and Cloud Eye listen on N, N+1, N+2 and N+3. */
+/** VPCEP, SMN, OBS, Cloud Eye and CTS listen on N to N+4. */
 const LISTENERS = 5;
 const MAX_BASE_PORT = 65_535 - (LISTENERS - 1);
 const SAVE_EVERY_MS = 2_000;

@@ -32,6 +32,8 @@ export interface TraceAccount {
 /** The traces of the local cloud, oldest first; what is past retention is dropped when read. */
 export class CtsStore {
   private traces: EmulatedTrace[] = [];
+  /** How long after its operation a trace is recorded (and so listed). */
+  delayMs = 0;
 
   constructor(private readonly account: TraceAccount) {}
 
@@ -52,7 +54,7 @@ export class CtsStore {
       code: '200',
       time,
       // CTS records a trace a moment after the operation; a minute or two is not unusual.
-      record_time: Math.max(time, now.getTime()),
+      record_time: Math.max(time, now.getTime()) + this.delayMs,
       user: {
         ...(user.type === undefined ? {} : { type: user.type }),
         name: user.name,
@@ -69,11 +71,14 @@ export class CtsStore {
     return trace;
   }
 
-  /** The traces still kept at `now`, newest first (copies). */
+  /** The traces recorded by `now` and still kept, newest first (copies). */
   retained(now: Date): EmulatedTrace[] {
     const oldest = now.getTime() - TRACE_RETENTION_MS;
     this.traces = this.traces.filter((trace) => trace.time >= oldest);
-    return [...this.traces].reverse().map((trace) => ({ ...trace, user: { ...trace.user, domain: { ...trace.user.domain } } }));
+    return [...this.traces]
+      .filter((trace) => trace.record_time <= now.getTime())
+      .reverse()
+      .map((trace) => ({ ...trace, user: { ...trace.user, domain: { ...trace.user.domain } } }));
   }
 
   /** Every trace kept, oldest first, for a world file. */

@@ -131,6 +131,7 @@ export class LocalCloud implements CloudWorld {
     this.credentials = credentials;
     this.vpcepStore = new VpcepStore(this.region);
     this.ctsStore = new CtsStore({ domainId: context.domainId, domainName: ACCOUNT_NAME });
+    this.ctsStore.delayMs = options.traceDelayMs ?? 0;
     this.smn = new SmnEndpoint(context, (message) => {
       this.published.push(message);
       for (const listener of this.publishListeners) listener(message);
@@ -255,9 +256,15 @@ export class LocalCloud implements CloudWorld {
     return this.ctsStore.record(seed, service?.serviceName ?? '', this.clock());
   }
 
-  /** The traces CTS still keeps, newest first. */
+  /** The traces CTS lists now (recorded, and not past seven days), newest first. */
   traces(): EmulatedTrace[] {
     return this.ctsStore.retained(this.clock());
+  }
+
+  /** From now on, CTS records (and lists) a trace `ms` after its operation. */
+  setTraceDelay(ms: number): void {
+    if (!(ms >= 0)) throw new Error('trace delay must be >= 0');
+    this.ctsStore.delayMs = ms;
   }
 
   /** Switches connection approval on or off (`approval_enabled`), recorded as modifyEndpointService. */

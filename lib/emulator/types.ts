@@ -112,6 +112,12 @@ export interface LocalCloudOptions {
    */
   acceptDelayMs?: number;
   /**
+   * How long after an operation CTS lists its trace, in milliseconds of `clock`; default 0. CTS
+   * delivers traces with a lag ("a minute or two" is not unusual): a test sets this to see a
+   * transition whose trace is not there yet. `setTraceDelay` changes it later.
+   */
+  traceDelayMs?: number;
+  /**
    * Serve every host over https with the local cloud's own certificate (`test-certificate.ts`),
    * which no platform trusts: a client trusts it only through NODE_EXTRA_CA_CERTS or its own CA
    * option. Default false (plain http on loopback).

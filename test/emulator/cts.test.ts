@@ -82,6 +82,18 @@ describe('ListTraces', () => {
     expect(((await traces({ trace_type: 'system' })).json.traces as unknown[]).length).toBe(3);
   });
 
+  test('lists a trace only once CTS has recorded it: with a delivery lag, a minute later', async () => {
+    cloud.setTraceDelay(60_000);
+    const [connection] = cloud.addConnections(serviceId, 1, { status: 'pendingAcceptance' });
+    const recorded = cloud.rejectAs(serviceId, connection!.id, 'alice');
+    expect(recorded.record_time).toBe(now.getTime() + 60_000);
+    expect((await traces(window())).json.traces).toEqual([]);
+    expect(cloud.traces()).toEqual([]);
+    now = new Date(now.getTime() + 60_000);
+    expect(((await traces({ ...window(), to: String(now.getTime()) })).json.traces as { trace_id: string }[]).map((trace) => trace.trace_id)).toEqual([recorded.trace_id]);
+    expect(() => cloud.setTraceDelay(-1)).toThrow('trace delay must be >= 0');
+  });
+
   test('keeps seven days of traces', async () => {
     cloud.recordTrace({ serviceId, user: { name: 'old' }, time: new Date(now.getTime() - TRACE_RETENTION_MS - 1000) });
     cloud.recordTrace({ serviceId, user: { name: 'recent' }, time: new Date(now.getTime() - TRACE_RETENTION_MS + 60_000) });

@@ -6,11 +6,14 @@
  */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ctsRefused, LocalCloud } from '../../lib/emulator/index.js';
+import { loadConfig } from '../../lib/config.js';
+import { createAdapters } from '../../lib/huaweicloud/adapters.js';
 import { UNLIMITED } from '../../lib/huaweicloud/budget.js';
 import { CtsClient, MAX_TRACE_PAGES } from '../../lib/huaweicloud/cts.js';
 import { MAX_API_RESPONSE_BYTES } from '../../lib/huaweicloud/limits.js';
 import { SignedClient } from '../../lib/huaweicloud/signed-client.js';
 import type { CtsApi } from '../../lib/monitor/ports.js';
+import { memoryLogger } from '../fakes.js';
 import { failure } from '../support.js';
 
 const credentials = { ak: 'CTSADAPTERAK00000001', sk: 'cts-adapter-secret-key-000000000000001' };
@@ -82,6 +85,15 @@ describe('CtsClient.listTraces', () => {
     expect(new Set(traces.map((t) => t.connectionIds[0])).size).toBe(450);
     const calls = cloud.calls.filter((call) => call.api === 'cts:trace:list');
     expect(calls.map((call) => call.query.next)).toEqual([undefined, traces[199]!.traceId, traces[399]!.traceId]);
+  });
+
+  it('asks for at most the seven days CTS keeps, and nothing for an empty window', async () => {
+    const to = now.getTime();
+    await client.listTraces({ fromMs: to - 30 * 86_400_000, toMs: to });
+    expect(cloud.calls.at(-1)).toMatchObject({ status: 200, query: { from: String(to - 7 * 86_400_000), to: String(to) } });
+    cloud.resetCalls();
+    expect(await client.listTraces({ fromMs: to + 1, toMs: to })).toEqual([]);
+    expect(cloud.calls).toEqual([]);
   });
 
   it('stops on a marker it was just given, or a page without meta_data, rather than asking again', async () => {
@@ -159,5 +171,19 @@ describe('CtsClient.listTraces', () => {
   it('is the CtsApi port the monitor declares', () => {
     const port: CtsApi = client;
     expect(typeof port.listTraces).toBe('function');
+  });
+});
+
+describe('createAdapters', () => {
+  it('wires a CTS client on CTS_ENDPOINT only when CTS_ATTRIBUTION is on, and logs skipped traces once as a warning', async () => {
+    const settings = (extra: Record<string, string>) => loadConfig((name) => ({ OBS_BUCKET: 'state', SMN_TOPIC_URN: `urn:smn:${cloud.region}:${cloud.projectId}:alerts`, HUAWEICLOUD_PROJECT_ID: cloud.projectId, CTS_ENDPOINT: cloud.endpoints.cts, ...extra })[name]);
+    const { logger, lines } = memoryLogger();
+    const budgets = { scan: UNLIMITED, write: UNLIMITED };
+    expect(createAdapters(settings({ CTS_ATTRIBUTION: 'off' }), credentials, budgets, logger).cts).toBeUndefined();
+    const adapters = createAdapters(settings({}), credentials, budgets, logger);
+    cloud.inject({ service: 'cts', kind: 'malformed', body: raw([trace(), { trace_id: 'x' }, 'junk']) });
+    expect(await adapters.cts!.listTraces(hour())).toHaveLength(1);
+    const warnings = lines().map((line) => JSON.parse(line) as { level: number; msg: string; skipped?: number });
+    expect(warnings).toEqual([expect.objectContaining({ level: 40, skipped: 2, msg: 'cts:trace:list: 2 trace(s) could not be read and were skipped (first: trace x without resource_id)' })]);
   });
 });
