@@ -47,7 +47,7 @@ function world(settings: Record<string, string> = {}, options: { cts?: boolean }
     traceId: `trace-${connectionId}`, time: clock.now.toISOString(), traceName: 'serviceConnectionsAction', resourceId: SVC, connectionIds: [connectionId], action,
     user: { name, type: 'IAMUser', accountName: 'acme' }, sourceIp: '192.0.2.10', ...overrides,
   });
-  return { config, vpcep, cts, publisher, lines, pass, later, trail, state, set, trace, clock };
+  return { config, vpcep, cts, publisher, objects, lines, pass, later, trail, state, set, trace, clock };
 }
 
 const email = (message: SmnMessage | undefined): string => message?.structure?.email ?? '';
@@ -168,11 +168,13 @@ describe('the door through runs', () => {
     const second = w.publisher.messages.at(-1)!;
     expect(email(second)).toContain('c9: new -> accepted without review (connection approval is off)');
     expect(second.structure?.sms).toContain('1 unreviewed. unreviewed c9');
-    // A quiet pass after that writes nothing.
+    // A quiet pass after that publishes and writes nothing: the door book is unchanged.
     const published = w.publisher.messages.length;
+    const puts = w.objects.puts.length;
     w.later(5 * 60_000);
     await w.pass();
     expect(w.publisher.messages).toHaveLength(published);
+    expect(w.objects.puts).toHaveLength(puts);
   });
 
   it('reads each whitelist at most once per interval, spread, and alerts when it gains * within the interval', async () => {
