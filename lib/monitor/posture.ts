@@ -72,14 +72,18 @@ async function observeDoors(config: Config, deps: MonitorDeps, loaded: Loaded, s
   const due = observations.filter(({ service }) => whitelistDue(service.id, doors?.get(service.id), now, config.postureCheckIntervalMs));
   const failed: { serviceId: string; error: unknown }[] = [];
   const queue = [...due];
+  // A 403 is the agency's permission, the same for every service: the rest are not asked in vain.
+  let refused = false;
   const worker = async (): Promise<void> => {
-    for (let observation = queue.shift(); observation; observation = queue.shift()) {
-      // Out of time: the rest are still due, and the next run reads them.
-      if (deps.budget.remainingMs() <= 0 || Date.now() >= deadline) return;
+    while (queue.length > 0) {
+      // Out of time, or refused: the rest are still due, and the next run reads them.
+      if (refused || deps.budget.remainingMs() <= 0 || Date.now() >= deadline) return;
+      const observation = queue.shift()!;
       try {
         observation.whitelist = whitelistAccounts(await withTimeout(deps.vpcep.listPermissions(observation.service.id), 'the whitelist read', deadline));
       } catch (error) {
         failed.push({ serviceId: observation.service.id, error });
+        if (callFailure(error).status === 403) refused = true;
       }
     }
   };
@@ -87,9 +91,10 @@ async function observeDoors(config: Config, deps: MonitorDeps, loaded: Loaded, s
   if (failed.length > 0) {
     const first = failed[0]!;
     const { status, code } = callFailure(first.error);
+    const left = refused ? `, ${queue.length} more not asked after the 403` : '';
     deps.logger.warn(
-      { err: first.error, status, code, serviceIds: failed.map((entry) => entry.serviceId).slice(0, 20), failed: failed.length },
-      `reading the whitelist of ${failed.length} service(s) failed (first: ${(first.error as Error).message}); their doors' whitelists are checked again next run, alerts are not affected`,
+      { err: first.error, status, code, serviceIds: failed.map((entry) => entry.serviceId).slice(0, 20), failed: failed.length, notAsked: queue.length },
+      `reading the whitelist of ${failed.length} service(s) failed (first: ${(first.error as Error).message})${left}; their doors' whitelists are checked again next run, alerts are not affected`,
     );
   }
   return observations;

@@ -286,3 +286,24 @@ describe('readPosture', () => {
     }
   });
 });
+
+describe('a whitelist read refused for want of permission', () => {
+  it('stops asking the other services in that run (a 403 is the agency\'s, not the service\'s) and asks again next run', async () => {
+    const w = world({ POSTURE_CHECK_INTERVAL: '10m' });
+    w.vpcep.services = Array.from({ length: 12 }, (_, i) => ({ id: `${String(i).padStart(8, '0')}-1111-4111-8111-111111111111`, name: `s${i}`, approvalEnabled: true }));
+    await w.pass();
+    w.vpcep.permissionsFailure = Object.assign(new Error('vpcep:permissions:list failed: HTTP 403 EndPoint.0004'), { status: 403 });
+    w.later(20 * 60_000);
+    await w.pass();
+    // The four reads in flight when the first 403 came back, no more.
+    expect(w.vpcep.permissionCalls.length).toBeLessThanOrEqual(4);
+    const warning = JSON.parse(w.lines().find((line) => line.includes('reading the whitelist'))!) as { msg: string; notAsked: number };
+    expect(warning.notAsked).toBe(12 - w.vpcep.permissionCalls.length);
+    expect(warning.msg).toContain('more not asked after the 403');
+    w.vpcep.permissionsFailure = undefined;
+    w.vpcep.permissionCalls = [];
+    w.later(60_000);
+    await w.pass();
+    expect(w.vpcep.permissionCalls).toHaveLength(12);
+  });
+});
