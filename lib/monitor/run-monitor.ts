@@ -1,8 +1,8 @@
 /**
  * One monitoring pass, the use case the handler and the CLI call. It reads top to bottom: load →
  * scan → look around → plan → (lease) → act → record → save → deliver → metrics. Each step is a
- * function of its own; the decisions are pure (`plan-run.ts`) and every piece of I/O arrives through the ports in
- * `MonitorDeps`. The order is the guarantee: the trail is written before the state, the outbox is
+ * function of its own; the decisions are pure (`plan-run.ts`) and every piece of I/O arrives
+ * through the ports in `MonitorDeps`. The order is the guarantee: the trail is written before the state, the outbox is
  * saved before anything is published, and nothing is saved over a state another run saved.
  */
 import type { Config } from '../config.js';
