@@ -12,7 +12,28 @@ const SERVICE_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 function matches(record: AuditRecord, query: AuditQuery): boolean {
   return (query.service === undefined || isServiceNamed(record.serviceId, record.serviceName, query.service))
     && (query.connectionId === undefined || record.connectionId === query.connectionId)
-    && (query.status === undefined || record.from === query.status || record.to === query.status);
+    && (query.status === undefined || record.from === query.status || record.to === query.status)
+    && (query.by === undefined || isBy(record, query.by));
+}
+
+/** Whether the record names `name` as who made the change; `unknown` asks for those nobody was found for. */
+function isBy(record: AuditRecord, name: string): boolean {
+  if (name.toLowerCase() === 'unknown') return record.attribution === 'unknown';
+  return typeof record.by === 'string' && record.by.toLowerCase() === name.toLowerCase();
+}
+
+/** ` by NAME from IP`: who made an accept or reject, as the trail says. */
+function byText(record: AuditRecord): string {
+  if (record.attribution === undefined) return '';
+  if (record.attribution === 'pending') return ' by: not known yet (a later attribution record says)';
+  if (record.by === undefined) return ' by: unknown';
+  return ` by ${cleanText(record.by, 64)}${record.sourceIp ? ` from ${cleanToken(record.sourceIp, 45)}` : ''}`;
+}
+
+/** ` +a, +b -c`: the accounts a whitelist gained and lost. */
+function doorAccounts(record: AuditRecord): string {
+  const list = (accounts: string[] | undefined, sign: string): string => (accounts && accounts.length > 0 ? ` ${accounts.map((account) => `${sign}${account === '*' ? '*' : cleanToken(account)}`).join(', ')}` : '');
+  return `${list(record.accountsAdded, '+')}${list(record.accountsRemoved, '-')}`;
 }
 
 export async function auditCommand(values: Flags, io: Io, now: Date = new Date()): Promise<number> {
@@ -46,7 +67,9 @@ export async function auditCommand(values: Flags, io: Io, now: Date = new Date()
     const service = cleanText(serviceLabel(record.serviceName, record.serviceId), 24);
     const transition = `${record.from === null ? '-' : cleanToken(record.from)} -> ${record.to === null ? '-' : cleanToken(record.to)}`;
     const raised = alertRaised(record);
-    const line = `${record.at.padEnd(24)} ${service.padEnd(24)} ${cleanToken(record.connectionId, 36).padEnd(36)} ${record.change.padEnd(9)} ${transition}${outcome(record, raised)}`;
+    const what = record.change === 'door' ? `${cleanToken(record.door ?? '')}${doorAccounts(record)}` : transition;
+    const connection = record.connectionId ? cleanToken(record.connectionId, 36) : '(the service)';
+    const line = `${record.at.padEnd(24)} ${service.padEnd(24)} ${connection.padEnd(36)} ${record.change.padEnd(9)} ${what}${byText(record)}${outcome(record, raised)}`;
     io.stdout.write(`${raised ? style.yellow(line) : line}\n`);
   }
 

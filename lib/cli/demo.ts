@@ -14,6 +14,7 @@ import { handler } from '../../functions/connection-monitor/index.js';
 import { API, LocalCloud, type ReceivedMetric } from '../emulator/index.js';
 import { subscriberView } from '../emulator/subscriber-view.js';
 import { functionGraphContext, timerEvent } from './function-context.js';
+import { auditCommand } from './audit-command.js';
 import { reportCommand } from './report-command.js';
 import type { Style } from './style.js';
 
@@ -55,8 +56,9 @@ export async function runDemo(out: NodeJS.WritableStream, style: Style): Promise
       LOG_LEVEL: 'warn',
       APPROVAL_MODE: 'enforce',
       AUTO_ACCEPT_DOMAINS: partnerDomain,
-      // Seconds so the demo shows a reminder; a real deployment would say 24h.
+      // Seconds so the demo shows a reminder and a whitelist check; a real deployment would say 24h and 1h.
       REMIND_PENDING_AFTER: `${REMIND_SECONDS}s`,
+      POSTURE_CHECK_INTERVAL: `${REMIND_SECONDS}s`,
     };
 
     print(style.bold('vpcep-connection-monitor demo'));
@@ -96,13 +98,14 @@ export async function runDemo(out: NodeJS.WritableStream, style: Style): Promise
     cloud.addConnection(payments, { status: 'pendingAcceptance', domain_id: partnerDomain, description: 'trusted partner' });
     cloud.addConnection(orders, { status: 'failed', description: 'created from a shared VPC', error: [{ error_code: 'EndPoint.2014', error_message: 'The subnet has no free IP addresses.' }] });
     cloud.setStatus(search, searchFirst!.id, 'failed', [{ error_code: 'EndPoint.0001', error_message: 'Route table update failed.' }]);
-    cloud.setStatus(orders, ordersFirst!.id, 'rejected');
+    // In the console, as a person CTS will name.
+    cloud.rejectAs(orders, ordersFirst!.id, 'alice.ops');
     cloud.removeConnection(orders, ordersSecond!.id);
     cloud.removeConnection(search, searchSecond!.id);
     print();
     print(style.dim('Meanwhile: 3 consumers ask to connect to payments-api (one is a trusted partner, which the approval policy accepts),'));
     print(style.dim('an endpoint fails on arrival at orders-api,'));
-    print(style.dim('an accepted search-api connection fails, an orders-api connection is rejected, 2 consumers disconnect.'));
+    print(style.dim('an accepted search-api connection fails, alice.ops rejects an orders-api connection in the console, 2 consumers disconnect.'));
     await invoke('changes since the baseline');
 
     await invoke("the policy's acceptance is recorded in the audit trail; nothing alerts");
@@ -115,11 +118,19 @@ export async function runDemo(out: NodeJS.WritableStream, style: Style): Promise
 
     // The oldest request stays waiting, so Cloud Eye's pending_oldest_seconds has something to say.
     const [waiting, ...pending] = cloud.listConnections(payments).filter((connection) => connection.status === 'pendingAcceptance');
-    for (const connection of pending) cloud.setStatus(payments, connection.id, 'accepted');
+    for (const connection of pending) cloud.acceptAs(payments, connection.id, 'bob.ops');
     cloud.addConnection(search, { status: 'pendingAcceptance', description: 'partner: acme-corp' });
+    cloud.setApprovalEnabled(search, false, 'carol.ops');
+    cloud.addConnection(search, { status: 'accepted', description: 'walked in: approval is off' });
+    cloud.changeWhitelist(payments, 'add', ['*'], 'carol.ops');
     print();
-    print(style.dim(`Meanwhile: the operator accepts ${pending.length} pending payments-api requests and leaves ${waiting ? 'one' : 'none'} waiting; a partner asks to connect to search-api.`));
-    await invoke('accepted requests are quiet, the new request alerts');
+    print(style.dim(`Meanwhile: bob.ops accepts ${pending.length} pending payments-api requests and leaves ${waiting ? 'one' : 'none'} waiting; a partner asks to connect to search-api;`));
+    print(style.dim("carol.ops switches search-api's connection approval off (a consumer walks straight in) and opens payments-api's whitelist to every account."));
+    await invoke('accepted requests are quiet (the trail names bob.ops); the new request and the door alert');
+    print();
+    print(style.dim(`Meanwhile: ${REMIND_SECONDS} seconds pass (POSTURE_CHECK_INTERVAL=${REMIND_SECONDS}s; in production, 1h): each whitelist is read again at its own time.`));
+    await new Promise((resolve) => setTimeout(resolve, REMIND_SECONDS * 1000));
+    await invoke('the whitelist open to every account alerts');
     print();
     const names = new Map(cloud.listServices().map((service) => [service.id, service.name]));
     for (const line of cloudEyeTable(lastMetrics, names, run, style)) print(line);
@@ -127,9 +138,13 @@ export async function runDemo(out: NodeJS.WritableStream, style: Style): Promise
     print(style.green('Demo complete: every transition into pendingAcceptance, failed or rejected was published exactly once,'));
     print(style.green('the trusted partner was accepted by the policy, requests left waiting were reminded,'));
     print(style.green(`and ${metricsSent === run ? 'every' : `${metricsSent} of ${run}`} run's figures reached Cloud Eye, each sent after the run's alerts were out.`));
+    print(style.green('Who rejected and who accepted came from CTS; the door opening was alerted as it happened.'));
     print(style.dim(`Everything seen is in the audit trail: "${LOCAL_CLI} audit" reads it (see docs/audit-and-report.md).`));
-    print();
     const env = { ...userData, HUAWEICLOUD_SDK_AK: credentials.ak, HUAWEICLOUD_SDK_SK: credentials.sk, HUAWEICLOUD_SDK_SECURITY_TOKEN: credentials.securityToken };
+    print();
+    print(style.bold(`${LOCAL_CLI} audit --by bob.ops`));
+    await auditCommand({ by: 'bob.ops', since: startedAt.toISOString() }, { stdout: out, stderr: out, env: { ...env, NO_COLOR: '1' } });
+    print();
     // A folder of its own: a fixed path in a shared /tmp may belong to someone else.
     const folder = await mkdtemp(join(tmpdir(), 'vpcep-monitor-demo-'));
     await reportCommand({ out: join(folder, 'report.html'), since: startedAt.toISOString() }, { stdout: out, stderr: out, env });

@@ -32,16 +32,17 @@ const COMMANDS: Record<string, Command> = {
   audit: {
     summary: 'read the audit trail: every change the monitor saw',
     usage: [
-      'vpcep-monitor audit [--since 7d|ISO] [--until ISO] [--service ID|NAME] [--connection ID] [--status S] [--json]',
+      'vpcep-monitor audit [--since 7d|ISO] [--until ISO] [--service ID|NAME] [--connection ID] [--status S] [--by NAME] [--json]',
       '',
       '  --since T        start of the range: a duration back from now (30m, 24h, 7d) or an ISO time; default 7d',
       '  --until T        end of the range, same forms; default now. The range spans at most 800 days.',
       '  --service S      only this endpoint service: its id, or its name as the SERVICE column shows it',
       '  --connection ID  only this connection (consumer endpoint id)',
       '  --status S       only changes from or to this status',
+      '  --by NAME        only accepts and rejects by this user, as CTS names them (any case); unknown: those nobody was found for',
       '  --json           JSON Lines, one record per line, instead of the table',
     ].join('\n'),
-    options: { since: { type: 'string' }, until: { type: 'string' }, service: { type: 'string' }, connection: { type: 'string' }, status: { type: 'string' }, json: { type: 'boolean' } },
+    options: { since: { type: 'string' }, until: { type: 'string' }, service: { type: 'string' }, connection: { type: 'string' }, status: { type: 'string' }, by: { type: 'string' }, json: { type: 'boolean' } },
     run: async (values, io) => (await import('./audit-command.js')).auditCommand(values, io),
   },
   status: {

@@ -4,6 +4,7 @@
  * refused for good (the dead-letter objects), read from OBS; makes no VPCEP call.
  */
 import { formatDuration } from '../duration.js';
+import { type DoorState, EVERY_ACCOUNT } from '../monitor/door.js';
 import { deadLetterRoot } from '../monitor/keys.js';
 import type { ObjectStore } from '../monitor/ports.js';
 import { decodeRecords } from '../monitor/records.js';
@@ -25,6 +26,8 @@ interface ServiceStatus {
   scannedAt: string;
   counts: Record<string, number>;
   pending: { connectionId: string; domainId: string; since: string; waitingSeconds: number }[];
+  /** The service's door as the state keeps it (`door.ts`); absent before the monitor watched doors. */
+  door?: DoorState;
 }
 
 export async function statusCommand(json: boolean, io: Io, now: Date = new Date()): Promise<number> {
@@ -47,7 +50,8 @@ export async function statusCommand(json: boolean, io: Io, now: Date = new Date(
       }
     }
     pending.sort((a, b) => b.waitingSeconds - a.waitingSeconds);
-    return { serviceId, serviceName: snapshot.name, scannedAt: snapshot.scannedAt, counts, pending };
+    const door = state.doors?.get(serviceId);
+    return { serviceId, serviceName: snapshot.name, scannedAt: snapshot.scannedAt, counts, pending, ...(door ? { door } : {}) };
   });
   const deadLetters = deadLetterRoot(config.obsPrefix);
   const deadLettered = await countDeadLettered(store, deadLetters);
@@ -68,11 +72,22 @@ export async function statusCommand(json: boolean, io: Io, now: Date = new Date(
   for (const service of services) {
     const counts = Object.entries(service.counts).sort(([a], [b]) => a.localeCompare(b)).map(([status, n]) => `${n} ${cleanToken(status)}`).join(', ') || 'no connections';
     io.stdout.write(`\n${style.bold(serviceLabel(service.serviceName, service.serviceId))} (${service.serviceId}), scanned ${service.scannedAt}\n  ${counts}\n`);
+    if (service.door) io.stdout.write(`  ${doorText(service.door, style)}\n`);
     for (const pending of service.pending) {
       io.stdout.write(`  ${style.yellow('pending')} ${cleanToken(pending.connectionId)}  consumer ${cleanToken(pending.domainId)}  waiting ${formatDuration(pending.waitingSeconds * 1000)} (since ${pending.since})\n`);
     }
   }
   return 0;
+}
+
+/** `door: approval OFF; whitelist open to every account (*)`, as the last check found it. */
+function doorText(door: DoorState, style: ReturnType<typeof styleFor>): string {
+  const approval = door.approvalEnabled === undefined ? 'approval not listed' : door.approvalEnabled ? 'approval on' : style.yellow('approval OFF (whitelisted accounts get in unreviewed)');
+  const whitelist = door.whitelist === undefined
+    ? `whitelist not read yet (first seen ${door.checkedAt})`
+    : door.whitelist.includes(EVERY_ACCOUNT) ? style.yellow(`whitelist OPEN TO EVERY ACCOUNT (*), read ${door.checkedAt}`)
+    : `whitelist of ${door.whitelist.length} account(s), read ${door.checkedAt}`;
+  return `door: ${approval}; ${whitelist}`;
 }
 
 /**

@@ -22,6 +22,8 @@ export interface AuditQuery extends AuditRange {
   connectionId?: string;
   /** Matches a record whose `from` or `to` is this status. */
   status?: string;
+  /** Matches a record attributed to this user (any case), or, as `unknown`, one nobody was found for. */
+  by?: string;
 }
 
 /**
@@ -57,7 +59,9 @@ export function parseAuditQuery(values: Flags, now: Date): AuditQuery {
   }
   const text = (value: string | boolean | undefined) => (typeof value === 'string' && value !== '' ? value : undefined);
   const status = text(values.status);
-  return { since, until, service: text(values.service), connectionId: text(values.connection), ...(status === undefined ? {} : { status: parseStatus(status) }) };
+  const by = text(values.by);
+  if (values.by !== undefined && by === undefined) throw new UsageError('--by needs a user name');
+  return { since, until, service: text(values.service), connectionId: text(values.connection), ...(status === undefined ? {} : { status: parseStatus(status) }), ...(by === undefined ? {} : { by }) };
 }
 
 /**

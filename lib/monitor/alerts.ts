@@ -16,6 +16,31 @@ export interface PolicyAction {
   error?: string;
 }
 
+/** What a door event says happened (`door.ts`). `accepted-without-review` is a connection's, the others the service's. */
+export type DoorKind = 'approval-off' | 'approval-on' | 'open-to-all' | 'whitelist-changed' | 'accepted-without-review';
+
+export interface DoorChange {
+  kind: DoorKind;
+  /** Accounts that joined or left the whitelist (`*` is every account). */
+  added?: string[];
+  removed?: string[];
+}
+
+/**
+ * Who made a change (`attribution.ts`): a person or agency named by a CTS trace, our own approval
+ * policy, or nobody known. Every text in it is data from the cloud, cleaned before anyone reads it.
+ */
+export interface Attribution {
+  source: 'trace' | 'policy' | 'pending' | 'unknown';
+  /** The user (or agency) name; absent unless `source` is `trace` or `policy`. */
+  user?: string;
+  userType?: string;
+  accountName?: string;
+  accountId?: string;
+  sourceIp?: string;
+  traceId?: string;
+}
+
 export interface AlertEvent {
   /** Stable across runs and repeats: subscribers drop an id they have seen. */
   id: string;
@@ -36,6 +61,10 @@ export interface AlertEvent {
   baseline?: true;
   /** Set on events that report an approval policy action rather than a status change. */
   action?: PolicyAction;
+  /** Set on events about a service's door (`door.ts`); a service's own have no connection (`connectionId` ''). */
+  door?: DoorChange;
+  /** Who made the change, on an accepted or rejected transition whose trace was found (`attribution.ts`). */
+  attribution?: Attribution;
 }
 
 /**

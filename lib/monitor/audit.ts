@@ -3,12 +3,13 @@
  * changes under `{prefix}audit/YYYY/MM/DD/`. Objects are only ever created, never rewritten or
  * deleted by the monitor; how long they live is the bucket's lifecycle rule's business.
  */
-import { type AlertEvent, eventId, type PolicyAction } from './alerts.js';
+import { type AlertEvent, type Attribution, type DoorKind, eventId, type PolicyAction } from './alerts.js';
+import { AGENCY_USER, type AttributionOutcome, type Transition } from './attribution.js';
 import type { Change } from './diff.js';
 import { auditKey, auditPartKey } from './keys.js';
 import type { Connection, ConnectionError, EndpointService, ObjectStore } from './ports.js';
 
-export type AuditChange = 'added' | 'removed' | 'status' | 'action' | 'delivered' | 'undeliverable';
+export type AuditChange = 'added' | 'removed' | 'status' | 'action' | 'delivered' | 'undeliverable' | 'door' | 'attribution';
 
 /** One line of the trail. docs/audit-and-report.md documents these fields; keep them in step. */
 export interface AuditRecord {
@@ -50,6 +51,67 @@ export interface AuditRecord {
   reason?: string;
   /** On `action` records, why an action failed; on `undeliverable` records, SMN's answer. */
   error?: string;
+  /**
+   * On accepted and rejected status records, `action` records and `attribution` records: who made
+   * the change. `trace`: a CTS trace names them (`by`, `byType`, `account`, `accountId`, `sourceIp`,
+   * `traceId`); `policy`: our own approval policy (`by` is the function's agency); `pending`: no
+   * trace yet, a later run's `attribution` record (same `eventId`) says; `unknown`: none was found.
+   */
+  attribution?: Attribution['source'];
+  by?: string;
+  byType?: string;
+  account?: string;
+  accountId?: string;
+  sourceIp?: string;
+  traceId?: string;
+  /** On `door` records: what changed about the service's door, and the accounts the whitelist gained or lost. */
+  door?: DoorKind;
+  accountsAdded?: string[];
+  accountsRemoved?: string[];
+}
+
+/** An attribution as the trail's fields. */
+export function attributionFields(attribution: Attribution | undefined): Partial<AuditRecord> {
+  if (attribution === undefined) return {};
+  return {
+    attribution: attribution.source,
+    ...(attribution.user === undefined ? {} : { by: attribution.user }),
+    ...(attribution.userType ? { byType: attribution.userType } : {}),
+    ...(attribution.accountName ? { account: attribution.accountName } : {}),
+    ...(attribution.accountId ? { accountId: attribution.accountId } : {}),
+    ...(attribution.sourceIp ? { sourceIp: attribution.sourceIp } : {}),
+    ...(attribution.traceId ? { traceId: attribution.traceId } : {}),
+  };
+}
+
+/** The record a later run writes once it knows (or gives up on) who made an earlier run's transition. */
+export function attributionRecord(transition: Transition, attribution: Attribution, runId: string, at: string): AuditRecord {
+  return {
+    at,
+    runId,
+    serviceId: transition.serviceId,
+    serviceName: transition.serviceName,
+    connectionId: transition.connectionId,
+    domainId: transition.domainId,
+    change: 'attribution',
+    from: transition.from,
+    to: transition.to,
+    eventId: transition.eventId,
+    ...attributionFields(attribution),
+  };
+}
+
+/** The record of a door event: always raised. */
+export function doorRecord(event: AlertEvent, runId: string): AuditRecord {
+  const door = event.door;
+  if (!door) throw new TypeError(`event ${event.id} reports no door change`);
+  return {
+    ...eventRecord(event, runId, event.detectedAt, 'door'),
+    raised: true,
+    door: door.kind,
+    ...(door.added ? { accountsAdded: door.added } : {}),
+    ...(door.removed ? { accountsRemoved: door.removed } : {}),
+  };
 }
 
 /** Whether a record says its change raised an alert, in this trail's words or an older one's. */
@@ -61,7 +123,7 @@ export function alertRaised(record: AuditRecord): boolean {
  * What a record says of an alert event that something befell (an approval action, delivery, a
  * refusal by SMN): the event's own fields, under the same names as every other line of the trail.
  */
-export function eventRecord(event: AlertEvent, runId: string, at: string, change: 'action' | 'delivered' | 'undeliverable'): AuditRecord {
+export function eventRecord(event: AlertEvent, runId: string, at: string, change: 'action' | 'delivered' | 'undeliverable' | 'door'): AuditRecord {
   return {
     at,
     runId,
@@ -93,6 +155,7 @@ export function actionRecord(event: AlertEvent, runId: string): AuditRecord {
     outcome: action.outcome,
     reason: action.reason,
     ...(action.error ? { error: action.error } : {}),
+    ...(action.outcome === 'done' ? { attribution: 'policy' as const, by: AGENCY_USER } : {}),
   };
 }
 
@@ -100,8 +163,9 @@ export async function* auditRecords(
   service: EndpointService,
   changes: Iterable<Change> | AsyncIterable<Change>,
   kept: ReadonlyMap<string, Connection>,
-  context: { at: string; runId: string; raisedIds: ReadonlySet<string> },
+  context: { at: string; runId: string; raisedIds: ReadonlySet<string>; attribution?: AttributionOutcome },
 ): AsyncGenerator<AuditRecord> {
+  const named = context.attribution?.byEvent;
   for await (const change of changes) {
     const { record } = change;
     const from = change.kind === 'added' ? null : change.kind === 'removed' ? record.status : change.from;
@@ -120,6 +184,7 @@ export async function* auditRecords(
       eventId: id,
       raised: context.raisedIds.has(id),
       ...(change.kind === 'removed' ? {} : details(kept.get(record.id))),
+      ...attributionFields(named?.get(id)),
     };
   }
 }
@@ -174,11 +239,13 @@ export async function recordRun(
   obsPrefix: string,
   changed: readonly { service: EndpointService; changes: () => Iterable<Change> | AsyncIterable<Change>; kept: ReadonlyMap<string, Connection> }[],
   actions: readonly AlertEvent[],
-  context: { at: string; runId: string; raisedIds: ReadonlySet<string> },
+  context: { at: string; runId: string; raisedIds: ReadonlySet<string>; attribution?: AttributionOutcome; doorEvents?: readonly AlertEvent[] },
 ): Promise<string | undefined> {
   const records = async function* (): AsyncGenerator<AuditRecord> {
     for (const { service, changes, kept } of changed) yield* auditRecords(service, changes(), kept, context);
     for (const action of actions) yield actionRecord(action, context.runId);
+    for (const event of context.doorEvents ?? []) yield doorRecord(event, context.runId);
+    for (const { transition, attribution } of context.attribution?.late ?? []) yield attributionRecord(transition, attribution, context.runId, context.at);
   };
   const written = await writeAudit(objects, auditKey(obsPrefix, new Date(context.at), context.runId), records());
   return written?.key;

@@ -3,7 +3,7 @@
  * Both looks are record chunks (`records.ts`); changes come out as small records, lazily, so a
  * baseline of 100,000 connections is never 100,000 change objects at once.
  */
-import { type ConnectionRecord, decodeRecord, decodeRecords, RECORD_SEPARATOR, type RecordChunks } from './records.js';
+import { type ConnectionRecord, decodeRecord, decodeRecords, detachedRecord, RECORD_SEPARATOR, type RecordChunks } from './records.js';
 
 export type { ConnectionRecord } from './records.js';
 
@@ -53,7 +53,13 @@ export function diffAlignedPage(previous: string, current: string): Change[] | u
     const was = decodeRecord(before[i]!);
     const record = decodeRecord(after[i]!);
     if (was.id !== record.id) return undefined;
-    if (was.status !== record.status) changes.push({ kind: 'status', from: was.status, record });
+    if (was.status !== record.status) changes.push(detachedChange({ kind: 'status', from: was.status, record }));
   }
   return changes;
+}
+
+/** A change that shares no memory with the pages it was found in (`detachedRecord`): for changes kept past their pages. */
+export function detachedChange(change: Change): Change {
+  const record = detachedRecord(change.record);
+  return change.kind === 'status' ? { kind: 'status', from: detachedRecord({ ...change.record, status: change.from }).status, record } : { kind: change.kind, record };
 }

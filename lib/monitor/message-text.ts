@@ -5,14 +5,17 @@
  * and never reaches a subject.
  */
 import { truncate } from '../text.js';
-import type { AlertEvent } from './alerts.js';
+import type { AlertEvent, Attribution } from './alerts.js';
 import { cleanStrings, cleanText, cleanToken, displayServiceName } from './sanitize.js';
 
 export const PAYLOAD_SCHEMA = 'vpcep-connection-monitor/v1';
 export const SMS_MAX_CHARS = 490;
 
-// Most urgent first: a failure needs a fix, a rejection a conversation, a request a decision.
-const URGENCY = ['failed', 'rejected', 'pendingAcceptance'];
+// Most urgent first: an open door lets anyone in, a failure needs a fix, a rejection a
+// conversation, a request a decision.
+const URGENCY = ['open-to-all', 'approval-off', 'accepted-without-review', 'failed', 'rejected', 'pendingAcceptance', 'whitelist-changed', 'approval-on'];
+/** User names and the like in CTS traces are data too: bounded. */
+const NAME_MAX = 64;
 
 export interface MessageContext {
   projectId: string;
@@ -23,10 +26,13 @@ export interface MessageContext {
 }
 
 export function intro(events: readonly AlertEvent[], context: MessageContext): string {
+  const alerts = events.filter((event) => !event.action);
+  const doors = alerts.filter((event) => event.door && event.door.kind !== 'accepted-without-review').length;
   const lead = context.baseline
     ? 'First run of the VPC Endpoint connection monitor: these connections are in alert states now.'
-    : 'VPC Endpoint connections entered alert states.';
-  const alerts = events.filter((event) => !event.action);
+    : doors === 0 ? 'VPC Endpoint connections entered alert states.'
+    : doors === alerts.length ? 'The door of a VPC endpoint service changed: who may connect, or whether anyone reviews it.'
+    : 'VPC Endpoint connections entered alert states, and the door of a service changed.';
   return `${lead}\nProject ${context.projectId}, region ${context.region}: ${alerts.length > 0 ? countByStatus(alerts) : 'no new alerts'}.\n`;
 }
 
@@ -50,6 +56,7 @@ export function serviceBlocks(events: readonly AlertEvent[]): string {
 
 /** One line per change: what happened, to which connection, from whom, when, and why. */
 function eventLine(event: AlertEvent): string {
+  if (event.door && event.door.kind !== 'accepted-without-review') return doorLine(event);
   const who = `consumer ${cleanToken(event.domainId) || 'unknown'}`;
   const description = event.description ? `, description "${cleanText(event.description, 512)}"` : '';
   if (event.action) {
@@ -61,7 +68,31 @@ function eventLine(event: AlertEvent): string {
   }
   const from = event.from === null ? (event.baseline ? 'found' : 'new') : cleanToken(event.from);
   const errors = event.errors.map((error) => `, error ${cleanToken(error.code) || 'unknown'}: ${cleanText(error.message, 512)}`).join('');
-  return `  - ${cleanToken(event.connectionId)}: ${from} -> ${cleanToken(event.to)} at ${cleanToken(event.at || event.detectedAt)}, ${who}${errors}${description} (event ${event.id})`;
+  const review = event.door ? ' without review (connection approval is off)' : '';
+  return `  - ${cleanToken(event.connectionId)}: ${from} -> ${cleanToken(event.to)}${review} at ${cleanToken(event.at || event.detectedAt)}${actor(event.attribution)}, ${who}${errors}${description} (event ${event.id})`;
+}
+
+/** A change of the service's door: what it means, in words. */
+function doorLine(event: AlertEvent): string {
+  const door = event.door!;
+  const accounts = (list: readonly string[] | undefined): string => list!.map((account) => (account === '*' ? '* (every account)' : cleanToken(account))).join(', ');
+  const what =
+    door.kind === 'approval-off' ? 'connection approval switched OFF: from now on every whitelisted account is accepted without review'
+    : door.kind === 'approval-on' ? 'connection approval switched on: new connections wait for acceptance again'
+    : door.kind === 'open-to-all' ? 'whitelist opened to EVERY account (*): any account of the cloud may connect'
+    : [door.added ? `whitelist gained ${accounts(door.added)}` : '', door.removed ? `whitelist lost ${accounts(door.removed)}` : ''].filter(Boolean).join('; ');
+  return `  - door: ${what} (detected ${cleanToken(event.detectedAt)}, event ${event.id})`;
+}
+
+/** `, by NAME (type, account A) from IP, trace T`: who made an accept or reject, as far as CTS says. */
+export function actor(attribution: Attribution | undefined): string {
+  if (attribution === undefined) return '';
+  if (attribution.source === 'pending') return ', by: not known yet (CTS traces arrive late; the audit trail will say)';
+  if (attribution.source === 'unknown' || attribution.user === undefined) return ', by: unknown';
+  const details = [attribution.userType ? cleanToken(attribution.userType, 32) : '', attribution.accountName ? `account ${cleanText(attribution.accountName, NAME_MAX)}` : ''].filter(Boolean).join(', ');
+  const from = attribution.sourceIp ? ` from ${cleanToken(attribution.sourceIp, 45)}` : '';
+  const trace = attribution.traceId ? `, trace ${cleanToken(attribution.traceId)}` : '';
+  return `, by ${cleanText(attribution.user, NAME_MAX)}${details ? ` (${details})` : ''}${from}${trace}`;
 }
 
 /** Counts first, then as many of the most urgent ids as fit 490 characters. */
@@ -71,8 +102,9 @@ export function smsText(events: readonly AlertEvent[], context: MessageContext):
   let text = `VPCEP ${context.region}${context.baseline ? ' first run' : ''}: ${alerts.length > 0 ? countByStatus(alerts, true) : 'no new alerts'}`;
   if (actions > 0) text += `; ${actions} policy action${actions === 1 ? '' : 's'}`;
   text += '.';
-  const urgent = [...alerts].sort((a, b) => urgency(a.to) - urgency(b.to));
-  return smsSafe(`${text}${idList(urgent.map((event) => `${shortStatus(event.to)} ${cleanToken(event.connectionId)}`), text.length)}`);
+  const urgent = [...alerts].sort((a, b) => urgency(kindOf(a)) - urgency(kindOf(b)));
+  const named = (event: AlertEvent): string => (event.attribution?.source === 'trace' && event.attribution.user ? ` by ${cleanText(event.attribution.user, 32)}` : '');
+  return smsSafe(`${text}${idList(urgent.map((event) => `${shortStatus(kindOf(event))} ${cleanToken(event.connectionId || event.serviceId)}${named(event)}`), text.length)}`);
 }
 
 /** ` id, id, id +N more`, as many ids as fit after `used` characters of an SMS. */
@@ -112,6 +144,8 @@ export function payloadEvent(event: AlertEvent): Record<string, unknown> {
     description: event.description,
     error: event.errors.length > 0 ? event.errors : null,
     ...(event.action ? { action: event.action } : {}),
+    ...(event.door ? { door: event.door } : {}),
+    ...(event.attribution ? { by: event.attribution } : {}),
   });
 }
 
@@ -121,24 +155,31 @@ export function serviceLabel(serviceName: string, serviceId: string): string {
 
 const urgency = (status: string): number => (URGENCY.includes(status) ? URGENCY.indexOf(status) : URGENCY.length);
 
+/** What an event is counted and ordered as: its door change, or the status it entered. */
+export function kindOf(event: AlertEvent): string {
+  return event.door?.kind ?? event.to;
+}
+
 /** Services in the order they first appear; within one, alerts by urgency, then policy actions. */
 export function orderEvents(events: readonly AlertEvent[]): AlertEvent[] {
   const rank = new Map<string, number>();
   for (const event of events) if (!rank.has(event.serviceId)) rank.set(event.serviceId, rank.size);
   return [...events].sort(
-    (a, b) => rank.get(a.serviceId)! - rank.get(b.serviceId)! || Number(Boolean(a.action)) - Number(Boolean(b.action)) || urgency(a.to) - urgency(b.to),
+    (a, b) => rank.get(a.serviceId)! - rank.get(b.serviceId)! || Number(Boolean(a.action)) - Number(Boolean(b.action)) || urgency(kindOf(a)) - urgency(kindOf(b)),
   );
 }
 
 export function countByStatus(events: readonly AlertEvent[], short = false): string {
   const counts = new Map<string, number>();
-  for (const event of events) counts.set(event.to, (counts.get(event.to) ?? 0) + 1);
+  for (const event of events) counts.set(kindOf(event), (counts.get(kindOf(event)) ?? 0) + 1);
   return [...counts]
     .sort(([a], [b]) => urgency(a) - urgency(b) || a.localeCompare(b))
     .map(([status, count]) => `${count} ${short ? shortStatus(status) : cleanToken(status, 32)}`)
     .join(', ');
 }
 
+const SHORT: Record<string, string> = { pendingAcceptance: 'pending', 'accepted-without-review': 'unreviewed', 'whitelist-changed': 'whitelist' };
+
 function shortStatus(status: string): string {
-  return status === 'pendingAcceptance' ? 'pending' : cleanToken(status, 20);
+  return SHORT[status] ?? cleanToken(status, 20);
 }

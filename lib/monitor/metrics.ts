@@ -24,6 +24,10 @@ export const RUN_METRICS = {
   run_duration_ms: 'ms',
   /** 1 when the run found the state lease held and wrote and published nothing. */
   run_skipped: 'count',
+  /** Services whose connection approval is off, as last listed: any whitelisted account gets in unreviewed. */
+  services_without_approval: 'count',
+  /** Services whose whitelist holds `*`, as last read: any account of the cloud may connect. */
+  services_open_to_all: 'count',
 } as const;
 
 export type MetricName = keyof typeof SERVICE_METRICS | keyof typeof RUN_METRICS;
@@ -54,6 +58,8 @@ export interface RunFigures {
   durationMs: number;
   /** Whether the run was skipped for a held lease. */
   skipped?: boolean;
+  /** The doors as the state keeps them (`door.ts`); none counted when absent. */
+  doors?: { withoutApproval?: number; openToAll?: number };
   now: Date;
 }
 
@@ -78,6 +84,9 @@ export function runMetrics(figures: RunFigures): Metric[] {
   const dimension = { name: 'project_id', value: dimensionValue(figures.projectId) } as const;
   const run = (name: keyof typeof RUN_METRICS, value: number): Metric => ({ name, dimension, value: amount(value), unit: RUN_METRICS[name] });
   metrics.push(run('services_unreadable', figures.unreadable), run('alerts_undelivered', figures.undelivered), run('run_duration_ms', figures.durationMs), run('run_skipped', figures.skipped ? 1 : 0));
+  // Only what is known: before any whitelist is read, "0 open to all" would be a claim.
+  if (figures.doors?.withoutApproval !== undefined) metrics.push(run('services_without_approval', figures.doors.withoutApproval));
+  if (figures.doors?.openToAll !== undefined) metrics.push(run('services_open_to_all', figures.doors.openToAll));
   return metrics;
 }
 

@@ -127,6 +127,12 @@ function headline(events: readonly AlertEvent[], baseline: boolean): string {
   const actions = events.length - alerts.length;
   const policy = actions > 0 ? `${alerts.length > 0 ? '; ' : ''}${actions} approval polic${actions === 1 ? 'y action' : 'y actions'}` : '';
   if (alerts.length === 0) return policy.replace(/^; /, '');
+  // A service's door is no connection: said apart, first.
+  const doors = alerts.filter((event) => event.door && event.door.kind !== 'accepted-without-review');
+  if (doors.length > 0) {
+    const rest = alerts.length - doors.length;
+    return `${doors.length} door change${doors.length === 1 ? '' : 's'} (${countByStatus(doors)})${rest > 0 ? `; ${rest} connection${rest === 1 ? '' : 's'} changed` : ''}${policy}`;
+  }
   const n = alerts.length;
   return baseline
     ? `${n} connection${n === 1 ? '' : 's'} need${n === 1 ? 's' : ''} attention (first run)${policy}`

@@ -8,12 +8,15 @@ import type { Config } from '../config.js';
 import { type AlertEvent, alertsFor } from './alerts.js';
 import { type PlannedAction, planActions } from './approval.js';
 import type { Change } from './diff.js';
+import { acceptedWithoutReview, type DoorBook, planDoors, sameDoors } from './door.js';
 import { buildNotifications, type Notification } from './notify.js';
 import { buildReminder } from './reminder-message.js';
 import type { Connection } from './ports.js';
+import type { Posture } from './posture.js';
 import { type DueReminder, dueReminders } from './reminders.js';
 import type { ScanResult, ServiceRead } from './scan-all.js';
 import { emptyState, type MonitorState } from './state.js';
+import { serializeAttributionBook } from './state-checks.js';
 import { ownerChanged, type StateOwner } from './state-owner.js';
 
 export interface RunSummary {
@@ -70,7 +73,7 @@ export interface RunPlan {
   mustSave: boolean;
 }
 
-export function planRun(config: Config, loaded: LoadedState, scan: ScanResult, context: { runId: string; startedAt: string; now: Date }): RunPlan {
+export function planRun(config: Config, loaded: LoadedState, scan: ScanResult, context: { runId: string; startedAt: string; now: Date; posture?: Posture }): RunPlan {
   const previous = loaded.state;
   // A first run reports what already needs attention, unless told not to; a re-baseline after
   // quarantined state never does (it would alert on everything).
@@ -79,7 +82,13 @@ export function planRun(config: Config, loaded: LoadedState, scan: ScanResult, c
   // a silent baseline or an enforcing policy does not walk them.
   const wanted = alerting || config.approval.mode === 'dry-run';
   const attention = scan.read.map((entry) => ({ entry, changes: wanted ? entry.keptChanges : [] }));
-  const alerts = alerting ? attention.flatMap(({ entry, changes }) => alertsFor(entry.service, changes, entry.kept, config.alertStatuses, context.startedAt, loaded.baseline)) : [];
+  const door = doorAlerts(loaded, scan, context);
+  const named = context.posture?.attribution.byEvent;
+  const alerts = [
+    ...(alerting ? attention.flatMap(({ entry, changes }) => alertsFor(entry.service, changes, entry.kept, config.alertStatuses, context.startedAt, loaded.baseline)) : [])
+      .map((alert) => (named?.has(alert.id) ? { ...alert, attribution: named.get(alert.id)! } : alert)),
+    ...door.events,
+  ];
   const actions = attention.flatMap(({ entry, changes }) => planActions(entry.service, entry.pending, newlyPending(changes), config.approval));
   const reminders = config.remindPendingAfterMs === undefined ? [] : dueReminders(scan.pending, readDetails(scan.read), config.remindPendingAfterMs, context.now);
   const changeCount = scan.changed.reduce((sum, entry) => sum + entry.count, 0);
@@ -91,13 +100,16 @@ export function planRun(config: Config, loaded: LoadedState, scan: ScanResult, c
     services: scan.services,
     outbox: mergeOutbox(previous.outbox, alerts),
     pending: scan.pending,
+    doors: door.doors,
+    ...(context.posture || previous.attribution ? { attribution: context.posture?.attribution.book ?? previous.attribution } : {}),
     // Pages of a migrated state that the next state still names: written before it.
     held: previous.held.filter((page) => scan.services.get(page.serviceId)?.pages[page.index] === page.name),
   };
   // A new owner record (a state adopted from before owners were, a reconfigured filter, the first
   // run to name its deployment) is saved even on a quiet pass, so it is judged once; so is a state
   // of an older schema, so it is migrated once.
-  const mustSave = loaded.baseline || previous.migratedFrom !== undefined || ownerChanged(previous.owner, next.owner) || changeCount > 0 || next.outbox.length > 0 || actions.length > 0 || reminders.length > 0 || servicesDiffer(previous, next);
+  const mustSave = loaded.baseline || previous.migratedFrom !== undefined || ownerChanged(previous.owner, next.owner) || changeCount > 0 || next.outbox.length > 0 || actions.length > 0 || reminders.length > 0 || servicesDiffer(previous, next)
+    || lookedAround(previous, next, context.posture);
   const summary: RunSummary = {
     runId: context.runId,
     baseline: loaded.baseline,
@@ -145,6 +157,27 @@ function newlyPending(changes: readonly Change[]): Set<string> {
 /** The services read in this run; `kept` holds every pending connection, the ones a reminder names. */
 function readDetails(read: readonly ServiceRead[]): Map<string, { serviceName: string; connections: ReadonlyMap<string, Connection> }> {
   return new Map(read.map(({ service, kept }) => [service.id, { serviceName: service.name, connections: kept }]));
+}
+
+/**
+ * The door events of a run (`door.ts`) and the next door book: changes of approval and whitelist,
+ * and connections that arrived accepted on a service seen before whose approval is off.
+ */
+function doorAlerts(loaded: LoadedState, scan: ScanResult, context: { startedAt: string; posture?: Posture }): { doors: DoorBook; events: AlertEvent[] } {
+  const previous = loaded.state;
+  const planned = planDoors(previous.doors, context.posture?.doors ?? [], scan.services.keys(), { detectedAt: context.startedAt, generation: previous.generation });
+  if (loaded.baseline) return planned;
+  const unreviewed = scan.read
+    .filter(({ service, count }) => count > 0 && planned.doors.get(service.id)?.approvalEnabled === false && previous.doors?.has(service.id))
+    .flatMap(({ service, held }) => acceptedWithoutReview(service, held ?? [], context.startedAt));
+  return { doors: planned.doors, events: [...planned.events, ...unreviewed] };
+}
+
+/** Whether the doors or the attribution book moved (a whitelist read, a late attribution to record): worth a save. */
+function lookedAround(previous: MonitorState, next: MonitorState, posture: Posture | undefined): boolean {
+  return (posture?.attribution.late.length ?? 0) > 0
+    || !sameDoors(previous.doors, next.doors)
+    || serializeAttributionBook(previous.attribution) !== serializeAttributionBook(next.attribution);
 }
 
 /**

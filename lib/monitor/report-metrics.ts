@@ -4,6 +4,7 @@
  * logged and counted in the summary, and nothing it does can fail, delay or lose an alert.
  */
 import type { Config } from '../config.js';
+import { doorCounts, type DoorState } from './door.js';
 import { runMetrics } from './metrics.js';
 import type { RunSummary } from './plan-run.js';
 import type { MonitorDeps } from './ports.js';
@@ -11,7 +12,7 @@ import type { ScanResult } from './scan-all.js';
 
 export type MetricsOutcome = NonNullable<RunSummary['metrics']>;
 
-export async function reportMetrics(config: Config, deps: MonitorDeps, scan: ScanResult, summary: RunSummary, startedAt: Date): Promise<MetricsOutcome> {
+export async function reportMetrics(config: Config, deps: MonitorDeps, scan: ScanResult, summary: RunSummary, startedAt: Date, doors?: ReadonlyMap<string, DoorState>): Promise<MetricsOutcome> {
   if (deps.metrics === undefined || config.metricsNamespace === undefined) return 'off';
   const now = deps.now();
   const metrics = runMetrics({
@@ -22,6 +23,7 @@ export async function reportMetrics(config: Config, deps: MonitorDeps, scan: Sca
     undelivered: summary.undelivered,
     durationMs: now.getTime() - startedAt.getTime(),
     skipped: summary.skipped !== undefined,
+    doors: doorCounts(doors),
     now,
   });
   try {

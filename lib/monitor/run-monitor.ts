@@ -1,12 +1,13 @@
 /**
- * One monitoring pass, the use case the handler and the CLI call. It reads top to bottom:
- * load → scan → plan → (lease) → act → record → save → deliver → metrics. Each step is a function of its
- * own; the decisions are pure (`plan-run.ts`) and every piece of I/O arrives through the ports in
- * `MonitorDeps`. The order is the guarantee: the trail is written before the state, the outbox is
+ * One monitoring pass, the use case the handler and the CLI call. It reads top to bottom: load →
+ * scan → look around → plan → (lease) → act → record → save → deliver → metrics. Each step is a
+ * function of its own; the decisions are pure (`plan-run.ts`) and every piece of I/O arrives
+ * through the ports in `MonitorDeps`. The order is the guarantee: the trail is written before the state, the outbox is
  * saved before anything is published, and nothing is saved over a state another run saved.
  */
 import type { Config } from '../config.js';
 import { plannedEvents } from './approval.js';
+import { notePolicyActions } from './attribution.js';
 import { recordRun } from './audit.js';
 import { carryOutActions } from './carry-out-actions.js';
 import { deliver } from './deliver.js';
@@ -14,6 +15,7 @@ import { RunIncompleteError } from './errors.js';
 import { finishSkipped, takeLease } from './lease.js';
 import { mergeOutbox, messagesFor, planRun, type RunSummary } from './plan-run.js';
 import type { Checkpoint, MonitorDeps } from './ports.js';
+import { readPosture } from './posture.js';
 import { reportMetrics } from './report-metrics.js';
 import { listWatchedServices, scanAll } from './scan-all.js';
 import { assertStateUnchanged, loadState, saveState, sweepSnapshots } from './state-store.js';
@@ -52,9 +54,11 @@ export async function runMonitor(config: Config, deps: MonitorDeps, options: Run
     stop.abort(); // a run that has failed asks for no more pages
     throw error;
   });
-  const plan = planRun(config, loaded, scan, { runId, startedAt, now: deps.now() });
+  // Who made this run's accepts and rejects, and how each service's door looks: best effort.
+  const posture = await readPosture(config, deps, loaded, scan, startedAt);
+  const plan = planRun(config, loaded, scan, { runId, startedAt, now: deps.now(), posture });
   const { summary, next } = plan;
-  const withMetrics = async (result: RunSummary): Promise<RunSummary> => ({ ...result, metrics: await reportMetrics(config, deps, scan, result, started) });
+  const withMetrics = async (result: RunSummary): Promise<RunSummary> => ({ ...result, metrics: await reportMetrics(config, deps, scan, result, started, next.doors) });
   if (options.dryRun) {
     const wouldPublish = messagesFor(mergeOutbox(next.outbox, plannedEvents(plan.actions, startedAt)), plan.reminders, config, runId);
     return { ...summary, undelivered: loaded.state.outbox.length, wouldPublish };
@@ -69,7 +73,9 @@ export async function runMonitor(config: Config, deps: MonitorDeps, options: Run
     await step('lease-acquired');
     const actions = await carryOutActions(plan.actions, config, deps, startedAt);
     next.outbox = mergeOutbox(next.outbox, actions);
-    summary.auditKey = await recordRun(deps.objects, config.obsPrefix, scan.changed, actions, { at: startedAt, runId, raisedIds: new Set(plan.alerts.map((alert) => alert.id)) });
+    next.attribution = notePolicyActions(next.attribution, actions, startedAt);
+    const doorEvents = plan.alerts.filter((alert) => alert.door);
+    summary.auditKey = await recordRun(deps.objects, config.obsPrefix, scan.changed, actions, { at: startedAt, runId, raisedIds: new Set(plan.alerts.map((alert) => alert.id)), attribution: posture.attribution, doorEvents });
     if (summary.auditKey) await step('audit-written');
     await assertStateUnchanged(config, deps.objects, loaded.etag);
     await saveState(config, deps, next);

@@ -35,6 +35,8 @@ export interface ServiceChanges {
   kept: ReadonlyMap<string, Connection>;
   /** The changes of `kept` connections: the only ones that can alert or start an approval. */
   keptChanges: Change[];
+  /** The changes themselves when they are held (every status change is), not read back from pages. */
+  held?: readonly Change[];
 }
 
 export interface ServiceRead extends ServiceChanges {
@@ -226,7 +228,7 @@ function pageAccess(deps: MonitorDeps, context: ReadContext, serviceId: string, 
 }
 
 /** The changes of a read service as the run uses them: counted, walkable, and those of kept connections picked out. */
-function changesOf(scan: ServiceScan, kept: ReadonlyMap<string, Connection>, written: () => AsyncIterable<ConnectionRecord>): Pick<ServiceChanges, 'count' | 'changes' | 'keptChanges'> {
+function changesOf(scan: ServiceScan, kept: ReadonlyMap<string, Connection>, written: () => AsyncIterable<ConnectionRecord>): Pick<ServiceChanges, 'count' | 'changes' | 'keptChanges' | 'held'> {
   if (scan.changes === 'unknown') return { count: 0, changes: () => asChanges('added', []), keptChanges: [] };
   if (scan.changes === 'all-added') {
     // Every connection is new: those kept whole are the ones that can alert, in their stored form.
@@ -236,6 +238,7 @@ function changesOf(scan: ServiceScan, kept: ReadonlyMap<string, Connection>, wri
   const changes = scan.changes;
   return {
     count: changes.length,
+    held: changes,
     changes: () => asChanges(undefined, changes),
     keptChanges: changes.filter((change) => change.kind !== 'removed' && kept.has(change.record.id)),
   };

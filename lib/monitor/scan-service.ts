@@ -5,7 +5,7 @@
  * written (as the new snapshot's page) and diffed against the stored page at its position, so a run
  * holds the pages in flight and the changes, never the snapshot.
  */
-import { type Change, diffAlignedPage, diffRecords } from './diff.js';
+import { type Change, detachedChange, diffAlignedPage, diffRecords } from './diff.js';
 import { ScanError, ScanPostponedError } from './errors.js';
 import type { Limiter } from './limiter.js';
 import { digestOf, PageMissingError, pageDigest } from './pages.js';
@@ -47,8 +47,8 @@ export interface ServiceScan {
   /** The list's page names; the previous snapshot's own array when nothing in it changed. */
   pages: readonly string[];
   /**
-   * What changed against the previous snapshot: the changes; `all-added` when there was none (every
-   * connection is new, and the pages written hold them); `unknown` when a stored page the diff
+   * What changed against the previous snapshot: the changes; `all-added` when there was none, the
+   * service is new (every connection is new, and the pages written hold them); `unknown` when a stored page the diff
    * needed was missing or damaged, so the service was read afresh as a new baseline, never diffed.
    */
   changes: Change[] | 'all-added' | 'unknown';
@@ -192,7 +192,7 @@ async function readOnce(vpcep: VpcepApi, serviceId: string, options: ScanOptions
   const scanned = { total, kept, byStatus, answers: sameAnswers ? previous!.answers! : answered };
   if (unchanged) return { ...scanned, pages: before, changes: [] };
   const listed = total === 0 ? [] : all.map((page) => page.name);
-  if (before.length === 0) return { ...scanned, pages: listed, changes: 'all-added' };
+  if (previous === undefined) return { ...scanned, pages: listed, changes: 'all-added' };
   return { ...scanned, pages: listed, changes: await changesOf(all, before, pages) };
 }
 
@@ -224,7 +224,8 @@ async function comparePage(page: ConnectionPage, index: number, previous: Servic
   const result: PageDigest = { name: same ? (stored ?? '') : '', same, totalCount: page.totalCount, count: connections.length, kept, byStatus, idHashes, answer };
   if (same) return result;
   if (connections.length > 0) result.name = await pages.write(index, digest, chunk);
-  if (previous === undefined || previous.pages.length === 0) return result;
+  // A service never seen: every connection is new, and its pages (written) hold them.
+  if (previous === undefined) return result;
   const before = stored === undefined ? undefined : await pages.read(index, stored);
   const aligned = before === undefined ? undefined : diffAlignedPage(before, chunk);
   if (aligned) result.changes = aligned;
@@ -250,7 +251,9 @@ async function changesOf(all: readonly PageDigest[], before: readonly string[], 
     }
   }
   for (let index = all.length; index < before.length; index++) stretchBefore.push(await pages.read(index, before[index]!));
-  if (stretchBefore.length > 0 || stretchAfter.length > 0) changes.push(...diffRecords(stretchBefore, stretchAfter));
+  if (stretchBefore.length > 0 || stretchAfter.length > 0) {
+    for (const change of diffRecords(stretchBefore, stretchAfter)) changes.push(detachedChange(change));
+  }
   return changes;
 }
 

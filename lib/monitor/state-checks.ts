@@ -3,6 +3,8 @@
  * StateFormatError saying what is wrong, and the caller quarantines the object rather than guess.
  */
 import type { AlertEvent } from './alerts.js';
+import type { AttributionBook, PolicyActed, Transition } from './attribution.js';
+import type { DoorBook } from './door.js';
 import { StateFormatError } from './errors.js';
 import { FIELD_SEPARATOR, RECORD_SEPARATOR } from './records.js';
 import type { Connection } from './ports.js';
@@ -88,5 +90,52 @@ function isAlertEvent(value: unknown): value is AlertEvent {
   const strings = ['id', 'serviceId', 'serviceName', 'connectionId', 'domainId', 'to', 'at', 'detectedAt', 'description'];
   return strings.every((key) => typeof value[key] === 'string')
     && (value.from === null || typeof value.from === 'string')
-    && Array.isArray(value.errors);
+    && Array.isArray(value.errors)
+    && (value.door === undefined || isDoorChange(value.door))
+    && (value.attribution === undefined || (isObject(value.attribution) && Object.values(value.attribution).every((field) => typeof field === 'string')));
+}
+
+const strings = (value: unknown): boolean => value === undefined || (Array.isArray(value) && value.every((entry) => typeof entry === 'string'));
+
+function isDoorChange(value: unknown): boolean {
+  return isObject(value) && typeof value.kind === 'string' && strings(value.added) && strings(value.removed);
+}
+
+/** The doors as the header's `doors` key (`,"doors":{…}`), or nothing when there are none. */
+export function serializeDoors(doors: DoorBook | undefined): string {
+  return doors === undefined || doors.size === 0 ? '' : `,"doors":${JSON.stringify(Object.fromEntries(doors))}`;
+}
+
+/** The header's `doors`: absent is none; each door's fields are checked as the run relies on them. */
+export function readDoors(value: unknown): { doors?: DoorBook } {
+  if (value === undefined) return {};
+  if (!isObject(value)) throw new StateFormatError('state has a malformed doors entry');
+  const doors: DoorBook = new Map();
+  for (const [serviceId, door] of Object.entries(value)) {
+    const fine = isObject(door) && typeof door.checkedAt === 'string'
+      && (door.approvalEnabled === undefined || typeof door.approvalEnabled === 'boolean')
+      && (door.whitelist === undefined || (Array.isArray(door.whitelist) && door.whitelist.every((entry) => typeof entry === 'string')));
+    if (!fine) throw new StateFormatError(`state has a malformed door of service ${JSON.stringify(serviceId.slice(0, 64))}`);
+    doors.set(serviceId, { ...(door.approvalEnabled === undefined ? {} : { approvalEnabled: door.approvalEnabled as boolean }), ...(door.whitelist === undefined ? {} : { whitelist: door.whitelist as string[] }), checkedAt: door.checkedAt as string });
+  }
+  return { doors };
+}
+
+/** The attribution book as the header's `attribution` key, or nothing when it is empty. */
+export function serializeAttributionBook(book: AttributionBook | undefined): string {
+  return book === undefined || (book.waiting.length === 0 && book.acted.length === 0) ? '' : `,"attribution":${JSON.stringify(book)}`;
+}
+
+const TRANSITION_FIELDS = ['eventId', 'serviceId', 'serviceName', 'connectionId', 'domainId', 'from', 'to', 'updatedAt', 'since', 'detectedAt'] as const;
+
+/** The header's `attribution`: absent is empty. */
+export function readAttributionBook(value: unknown): { attribution?: AttributionBook } {
+  if (value === undefined) return {};
+  if (!isObject(value) || !Array.isArray(value.waiting) || !Array.isArray(value.acted)) throw new StateFormatError('state has a malformed attribution entry');
+  if (!value.waiting.every((entry) => isObject(entry) && TRANSITION_FIELDS.every((key) => typeof entry[key] === 'string'))) {
+    throw new StateFormatError('state has a malformed transition waiting for attribution');
+  }
+  const acted = (entry: unknown): boolean => isObject(entry) && typeof entry.serviceId === 'string' && typeof entry.connectionId === 'string' && typeof entry.at === 'string' && (entry.to === 'accepted' || entry.to === 'rejected');
+  if (!value.acted.every(acted)) throw new StateFormatError('state has a malformed approval policy action in its attribution entry');
+  return { attribution: { waiting: value.waiting as Transition[], acted: value.acted as PolicyActed[] } };
 }

@@ -18,12 +18,14 @@
  * pages written out on the next save, once.
  */
 import type { AlertEvent } from './alerts.js';
+import type { AttributionBook } from './attribution.js';
+import type { DoorBook } from './door.js';
 import { StateFormatError } from './errors.js';
 import { pageKey } from './keys.js';
 import { isPageName, pageDigest, pageName } from './pages.js';
 import { countRecords, type RecordChunks } from './records.js';
 import type { PendingBook } from './reminders.js';
-import { checkChunk, isObject, type PageAnswer, readAnswers, readOutbox, readPending } from './state-checks.js';
+import { checkChunk, isObject, type PageAnswer, readAnswers, readAttributionBook, readDoors, readOutbox, readPending, serializeAttributionBook, serializeDoors } from './state-checks.js';
 import { legacyServices } from './state-legacy.js';
 import { readOwner, serializeOwner, type StateOwner } from './state-owner.js';
 
@@ -69,6 +71,10 @@ export interface MonitorState {
   outbox: AlertEvent[];
   /** Connections waiting in pendingAcceptance: since when, and when someone was last told. */
   pending: PendingBook;
+  /** Each service's door (`door.ts`): header key `doors`, absent when empty. */
+  doors?: DoorBook;
+  /** Transitions to attribute once more, and our policy's own actions (`attribution.ts`): header key `attribution`. */
+  attribution?: AttributionBook;
   /** Pages the snapshots name that are not yet stored; the save writes them before the state. */
   held: HeldPage[];
   /** The schema the stored state had when it was older than this one (it is migrated on the next save). */
@@ -93,7 +99,8 @@ export function serializeState(state: MonitorState): string[] {
   const parts = [
     `{"schemaVersion":${STATE_SCHEMA_VERSION},"generation":${state.generation},"savedAt":${JSON.stringify(state.savedAt)},"runId":${JSON.stringify(state.runId)},` +
       (state.owner === undefined ? '' : `"owner":${serializeOwner(state.owner)},`) +
-      `"services":${state.services.size},"outbox":${JSON.stringify(state.outbox)},"pending":${JSON.stringify(pending)}}\n`,
+      `"services":${state.services.size},"outbox":${JSON.stringify(state.outbox)},"pending":${JSON.stringify(pending)}` +
+      serializeDoors(state.doors) + serializeAttributionBook(state.attribution) + '}\n',
   ];
   for (const [id, snapshot] of state.services) {
     const answers = snapshot.answers === undefined || snapshot.answersFor === undefined ? '' : `,"answersFor":${JSON.stringify(snapshot.answersFor)},"answers":${JSON.stringify(snapshot.answers)}`;
@@ -161,7 +168,7 @@ export class StateReader {
     }
     if (typeof raw.savedAt !== 'string' || typeof raw.runId !== 'string') throw new StateFormatError('state is missing savedAt or runId');
     const owner = readOwner(raw.owner);
-    const state: MonitorState = { ...emptyState(), generation: raw.generation, savedAt: raw.savedAt, runId: raw.runId, ...(owner ? { owner } : {}), outbox: readOutbox(raw.outbox), pending: readPending(raw.pending) };
+    const state: MonitorState = { ...emptyState(), generation: raw.generation, savedAt: raw.savedAt, runId: raw.runId, ...(owner ? { owner } : {}), outbox: readOutbox(raw.outbox), pending: readPending(raw.pending), ...readDoors(raw.doors), ...readAttributionBook(raw.attribution) };
     this.onHeader?.(state);
     this.version = version;
     this.state = state;

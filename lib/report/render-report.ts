@@ -13,6 +13,7 @@ import { formatDuration } from '../duration.js';
 import { alertRaised } from '../monitor/audit.js';
 import { displayServiceName } from '../monitor/sanitize.js';
 import { renderChart, statusClass } from './chart.js';
+import { doorPanel } from './door-panel.js';
 import { formatCount, formatTime, plural } from './format.js';
 import { type Html, html, type HtmlPart, trustedHtml, untrusted } from './html.js';
 import type { ChangeRow, FailedConnection, PendingRequest, ReportModel, ServiceReport } from './report-model.js';
@@ -91,6 +92,8 @@ function serviceSection(service: ServiceReport, index: number, model: ReportMode
 ${service.inSnapshot ? html`<span class="muted">scanned ${formatTime(service.scannedAt ?? '')}</span>` : html`<span class="tag">not in the last snapshot</span>`}
 </div>
 ${counts(service)}
+<h3>Door</h3>
+${doorPanel(service.door, service.doorChanges)}
 <h3>Connections over the period</h3>
 ${chart(service)}
 <h3>Pending requests (${formatCount(service.pendingCount)})</h3>
@@ -164,7 +167,7 @@ function changesTable(service: ServiceReport, model: ReportModel): Html {
   const rest = service.changeCount - service.changes.length;
   return html`${rest > 0 ? html`<p class="notice">Showing the newest ${formatCount(service.changes.length)} of ${plural(service.changeCount, 'change')}. <code>${LOCAL_CLI} audit --service ${untrusted(service.id, 64)} --since ${model.since.toISOString()}</code> lists them all.</p>` : null}
 <div class="table-wrap"><table class="stack changes">
-<thead><tr><th>When</th><th>Connection</th><th>Consumer (domain)</th><th>Change</th><th>From → to</th></tr></thead>
+<thead><tr><th>When</th><th>Connection</th><th>Consumer (domain)</th><th>Change</th><th>From → to</th><th>By</th></tr></thead>
 <tbody>
 ${service.changes.map(changeRow)}</tbody>
 </table></div>`;
@@ -176,8 +179,18 @@ function changeRow(record: ChangeRow): Html {
     : html`${untrusted(record.change, 16)}`;
   // Raised is what the change record says; delivered only what SMN's acceptance, recorded later, says.
   const alerted = alertRaised(record) && record.change !== 'action' ? html` <span class="tag">${record.delivered ? 'alert delivered' : 'alert raised'}</span>` : null;
-  return html`<tr>${td('When', formatTime(record.at), 'when')}${td('Connection', untrusted(record.connectionId, 64), 'mono')}${td('Consumer', untrusted(record.domainId, 64), 'mono')}${td('Change', html`${change}${alerted}`)}${td('From → to', html`${status(record.from)} → ${status(record.to)}`)}</tr>
+  return html`<tr>${td('When', formatTime(record.at), 'when')}${td('Connection', untrusted(record.connectionId, 64), 'mono')}${td('Consumer', untrusted(record.domainId, 64), 'mono')}${td('Change', html`${change}${alerted}`)}${td('From → to', html`${status(record.from)} → ${status(record.to)}`)}${td('By', by(record))}</tr>
 `;
+}
+
+/** Who made an accept or reject, as CTS named them (or our policy, or nobody found). */
+function by(record: ChangeRow): Html | null {
+  if (record.attribution === undefined) return null;
+  if (record.attribution === 'pending') return html`<span class="muted">not known yet</span>`;
+  if (record.by === undefined) return html`<span class="muted">unknown</span>`;
+  const where = record.sourceIp ? html` <span class="muted">from ${untrusted(record.sourceIp, 45)}</span>` : null;
+  const trace = record.traceId ? html` <span class="muted">trace ${untrusted(record.traceId, 64)}</span>` : null;
+  return html`${untrusted(record.by, 64)}${record.account ? html` <span class="muted">(${untrusted(record.account, 64)})</span>` : null}${where}${trace}`;
 }
 
 /** A cell that carries its column's name, which narrow screens show beside it (see the style sheet). */

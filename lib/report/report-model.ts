@@ -3,7 +3,9 @@
  * in (the parsed state, the records, the clock), plain data out; the renderer only lays it out.
  */
 import { alertRaised, type AuditRecord } from '../monitor/audit.js';
+import type { DoorState } from '../monitor/door.js';
 import { type ConnectionRecord, decodeRecords, type RecordChunks } from '../monitor/records.js';
+import { DOOR_ROWS } from './door-panel.js';
 import type { MonitorState } from '../monitor/state.js';
 import { addToRuns, changesCounts, reconstructTimeline, type RunDelta, type Timeline } from './timeline.js';
 
@@ -82,6 +84,10 @@ export interface ServiceReport {
   changes: ChangeRow[];
   /** All of this service's records in the period. */
   changeCount: number;
+  /** The service's door as the state keeps it; absent before the monitor watched doors. */
+  door?: DoorState;
+  /** The period's door records (approval, whitelist, accepted without review), newest first, at most DOOR_ROWS. */
+  doorChanges: AuditRecord[];
 }
 
 /**
@@ -110,6 +116,8 @@ interface ServiceTrail {
   count: number;
   /** Per connection, the newest record that moved it into failed or pendingAcceptance. */
   latest: Map<string, AuditRecord>;
+  /** The newest door records, oldest first. */
+  doors: AuditRecord[];
 }
 
 /**
@@ -123,6 +131,8 @@ export class ReportBuilder {
   private recordCount = 0;
   /** Events the period's `delivered` records name: SMN accepted the alert they raised. */
   private readonly delivered = new Set<string>();
+  /** A later run's word on who made a change recorded as `pending`, by event id. */
+  private readonly attributed = new Map<string, AuditRecord>();
   /** Per shown service, the snapshot's failed and pending connections: the ones a record is looked up for. */
   private readonly needy = new Map<string, Map<string, ConnectionRecord>>();
   /** Per shown service, its connections by status now: counted in the same pass over the snapshot. */
@@ -154,10 +164,20 @@ export class ReportBuilder {
       this.delivered.add(record.eventId);
       return;
     }
+    // Nor is a later run's attribution: it names who made a change already listed.
+    if (record.change === 'attribution') {
+      this.attributed.set(record.eventId, record);
+      return;
+    }
     this.recordCount += 1;
     let trail = this.trails.get(record.serviceId);
-    if (!trail) this.trails.set(record.serviceId, (trail = { name: record.serviceName, runs: [], newest: [], count: 0, latest: new Map() }));
+    if (!trail) this.trails.set(record.serviceId, (trail = { name: record.serviceName, runs: [], newest: [], count: 0, latest: new Map(), doors: [] }));
     trail.name = record.serviceName;
+    if (record.change === 'door') {
+      trail.doors.push(record);
+      if (trail.doors.length >= DOOR_ROWS * 2) trail.doors = trail.doors.slice(-DOOR_ROWS);
+      return;
+    }
     trail.count += 1;
     addToRuns(trail.runs, record);
     trail.newest.push(record);
@@ -169,6 +189,14 @@ export class ReportBuilder {
       const status = this.needy.get(record.serviceId)?.get(record.connectionId)?.status;
       if (status === record.to) trail.latest.set(record.connectionId, record);
     }
+  }
+
+  /** A change recorded as `pending` attribution, with what a later run found (or gave up on) in its place. */
+  private withLateAttribution(record: AuditRecord): AuditRecord {
+    const late = record.attribution === 'pending' ? this.attributed.get(record.eventId) : undefined;
+    if (!late) return record;
+    const { by, byType, account, accountId, sourceIp, traceId, attribution } = late;
+    return { ...record, attribution, ...(by === undefined ? {} : { by }), ...(byType ? { byType } : {}), ...(account ? { account } : {}), ...(accountId ? { accountId } : {}), ...(sourceIp ? { sourceIp } : {}), ...(traceId ? { traceId } : {}) };
   }
 
   build(): ReportModel {
@@ -219,12 +247,14 @@ export class ReportBuilder {
         failedCount: failed.length,
         changes: [],
         changeCount: trail?.count ?? 0,
+        ...(state!.doors?.has(id) ? { door: state!.doors.get(id)! } : {}),
+        doorChanges: (trail?.doors ?? []).slice(-DOOR_ROWS).reverse(),
       });
     }
     // Services the trail mentions but the snapshot does not (deleted since, or no state at all):
     // their changes are real, but there are no counts to walk back from.
     for (const [id, trail] of trails) {
-      services.push({ id, name: trail.name, inSnapshot: false, counts: [], total: 0, pending: [], pendingCount: 0, failed: [], failedCount: 0, changes: [], changeCount: trail.count });
+      services.push({ id, name: trail.name, inSnapshot: false, counts: [], total: 0, pending: [], pendingCount: 0, failed: [], failedCount: 0, changes: [], changeCount: trail.count, doorChanges: trail.doors.slice(-DOOR_ROWS).reverse() });
     }
     services.sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
 
@@ -233,6 +263,7 @@ export class ReportBuilder {
     const failed = share(services.filter((service) => service.failedCount > 0).length);
     for (const service of services) {
       service.changes = (this.trails.get(service.id)?.newest ?? []).slice(-changes).reverse()
+        .map((record) => this.withLateAttribution(record))
         .map((record) => (alertRaised(record) && this.delivered.has(record.eventId) ? { ...record, delivered: true as const } : record));
       service.pending = service.pending.slice(0, pending);
       service.failed = service.failed.slice(0, failed);

@@ -19,11 +19,11 @@ it('shows the Cloud Eye figures of the last run, true to its summary, and writes
   const lines = stdout.split('\n');
 
   const summaries = lines.filter((line) => line.startsWith('  summary: ')).map((line) => JSON.parse(/^ {2}summary: (\{.*\}) {2}\(/.exec(line)![1]!) as { connections: number; metrics: string });
-  expect(summaries).toHaveLength(6);
+  expect(summaries).toHaveLength(7);
   for (const summary of summaries) expect(summary.metrics).toBe('sent');
 
   const title = lines.findIndex((line) => line.startsWith('Cloud Eye received '));
-  expect(lines[title]).toBe('Cloud Eye received 22 metrics from run 6, namespace VPCEP.ConnectionMonitor:');
+  expect(lines[title]).toBe('Cloud Eye received 24 metrics from run 7, namespace VPCEP.ConnectionMonitor:');
   expect(lines[title + 1]!.trim().split(/\s{2,}/)).toEqual(['service (service_id)', 'total', 'pending', 'failed', 'rejected', 'accepted', 'oldest pending (s)']);
   const rows = new Map(
     lines.slice(title + 2, title + 5).map((line) => {
@@ -35,17 +35,26 @@ it('shows the Cloud Eye figures of the last run, true to its summary, and writes
   expect([...rows.values()].reduce((sum, [total]) => sum + total!, 0)).toBe(summaries.at(-1)!.connections);
   // What the demo staged before its last run: one payments-api request left waiting since the start
   // (past the 3 s reminder), a failure and a rejection at orders-api, a failure and a new request at
-  // search-api; everything else accepted.
+  // search-api (and a consumer that walked in accepted with approval off); everything else accepted.
   const [, paymentsPending, , , , paymentsOldest] = rows.get('payments-api')!;
   expect(paymentsPending).toBe(1);
   expect(paymentsOldest).toBeGreaterThanOrEqual(3);
   expect(rows.get('orders-api')!.slice(1, 5)).toEqual([0, 1, 1, rows.get('orders-api')![0]! - 2]);
   expect(rows.get('search-api')!.slice(1, 5)).toEqual([1, 1, 0, rows.get('search-api')![0]! - 2]);
-  expect(lines[title + 5]).toMatch(/^ {4}per run \(project_id=[0-9a-f]{8}…\): services_unreadable 0, alerts_undelivered 0, run_duration_ms \d+, run_skipped 0$/);
+  expect(lines[title + 5]).toMatch(/^ {4}per run \(project_id=[0-9a-f]{8}…\): services_unreadable 0, alerts_undelivered 0, run_duration_ms \d+, run_skipped 0, services_without_approval 1, services_open_to_all 1$/);
 
   expect(stdout).toContain("and every run's figures reached Cloud Eye");
   const report = /Report written to (\S+): /.exec(stdout)![1]!;
   // In a folder of its own under the temporary directory.
   expect(report.startsWith(join(dir, 'vpcep-monitor-demo-'))).toBe(true);
-  expect(readFileSync(report, 'utf8')).toContain('payments-api');
+  const page = readFileSync(report, 'utf8');
+  expect(page).toContain('payments-api');
+  // Who rejected, from CTS, and the doors opened during the demo.
+  expect(page).toMatch(/<td data-label="By">alice\.ops/);
+  expect(page).toContain('Connection approval: OFF');
+  expect(page).toContain('Whitelist: open to every account (*)');
+  expect(stdout).toMatch(/accepted -> rejected at \S+, by alice\.ops \(/);
+  expect(stdout).toContain('1 door change (1 approval-off)');
+  expect(stdout).toContain('door: whitelist opened to EVERY account (*)');
+  expect(stdout).toMatch(/pendingAcceptance -> (creating|accepted) by bob\.ops from /);
 });

@@ -52,7 +52,8 @@ describe('the bundled handler against the local cloud', () => {
     const pending = cloud.addConnection(first, { status: 'pendingAcceptance', description: 'please accept' });
     const failedOnArrival = cloud.addConnection(second, { status: 'failed', error: [{ error_code: 'EndPoint.2014', error_message: 'No free IP addresses.' }] });
     cloud.setStatus(first, accepted[0]!.id, 'failed', [{ error_code: 'EndPoint.0001', error_message: 'Route update failed.' }]);
-    cloud.setStatus(second, cloud.listConnections(second)[0]!.id, 'rejected');
+    // In the console, so CTS names who: a rejection without a trace would be looked up again next run (#20).
+    cloud.rejectAs(second, cloud.listConnections(second)[0]!.id, 'alice');
     cloud.removeConnection(first, accepted[1]!.id);
 
     const summary = await invoke('run-2');
@@ -63,7 +64,7 @@ describe('the bundled handler against the local cloud', () => {
     expect(text).toContain(`${failedOnArrival.id}: new -> failed`);
     expect(text).toContain('error EndPoint.2014: No free IP addresses.');
     expect(text).toContain(`${accepted[0]!.id}: accepted -> failed`);
-    expect(text).toContain('accepted -> rejected');
+    expect(text).toMatch(/accepted -> rejected at \S+, by alice/);
     expect(text).not.toContain(accepted[1]!.id); // a removal is audited, not alerted
     const payload = JSON.parse(cloud.published[0]!.messageStructure!.default!) as { events: { connectionId: string }[] };
     expect(payload.events).toHaveLength(4);

@@ -114,3 +114,51 @@ describe('countByStatus', () => {
     expect(countByStatus(events, true)).toBe('1 failed, 1 rejected, 2 pending, 1 alpha, 1 zeta');
   });
 });
+
+describe('door events and who made a change', () => {
+  const door = (kind: NonNullable<AlertEvent['door']>['kind'], extra: Partial<AlertEvent> = {}): AlertEvent =>
+    event(90, { connectionId: '', domainId: '', to: kind, door: { kind }, ...extra });
+
+  it('says what each door change means, with the accounts listed', () => {
+    const text = serviceBlocks([
+      door('approval-off'),
+      door('approval-on'),
+      door('open-to-all'),
+      door('whitelist-changed', { door: { kind: 'whitelist-changed', added: ['aaa', '*'], removed: ['b\u202eb'] } }),
+    ]);
+    expect(text).toContain('door: connection approval switched OFF: from now on every whitelisted account is accepted without review');
+    expect(text).toContain('door: connection approval switched on');
+    expect(text).toContain('door: whitelist opened to EVERY account (*)');
+    expect(text).toContain('door: whitelist gained aaa, * (every account); whitelist lost b?b');
+  });
+
+  it('names who rejected, cleaned and bounded, and says when nobody is known yet', () => {
+    const hostile = `Mallory\u202e\nSubject: accept ${'x'.repeat(200)}`;
+    const named = serviceBlocks([event(1, { to: 'rejected', attribution: { source: 'trace', user: hostile, userType: 'IAMUser', accountName: 'acme', sourceIp: '192.0.2.1', traceId: 'tr-1' } })]);
+    expect(named).toMatch(/by Mallory Subject: accept x+… \(IAMUser, account acme\) from 192\.0\.2\.1, trace tr-1/);
+    expect(named).not.toContain('\u202e');
+    expect(named.split('\n').filter(Boolean)).toHaveLength(2);
+    expect(serviceBlocks([event(1, { to: 'rejected', attribution: { source: 'pending' } })])).toContain('by: not known yet');
+    expect(serviceBlocks([event(1, { to: 'rejected', attribution: { source: 'unknown' } })])).toContain('by: unknown');
+    expect(serviceBlocks([event(1, { to: 'rejected' })])).not.toContain('by');
+  });
+
+  it('puts open doors first, counts them by kind, and gives machines the door and who', () => {
+    const events = [event(1, { to: 'failed' }), door('open-to-all'), event(2, { to: 'rejected', attribution: { source: 'trace', user: 'alice' } })];
+    expect(orderEvents(events).map((e) => e.to)).toEqual(['open-to-all', 'failed', 'rejected']);
+    expect(countByStatus(events)).toBe('1 open-to-all, 1 failed, 1 rejected');
+    expect(smsText(events, context)).toContain(`open-to-all ${events[1]!.serviceId}`);
+    expect(smsText(events, context)).toContain('rejected conn-2 by alice');
+    expect(payloadEvent(door('approval-off'))).toMatchObject({ door: { kind: 'approval-off' } });
+    expect(payloadEvent(events[2]!)).toMatchObject({ by: { source: 'trace', user: 'alice' } });
+  });
+});
+
+describe('the opening line with door events', () => {
+  const door = event(90, { connectionId: '', domainId: '', to: 'approval-off', door: { kind: 'approval-off' } });
+  it('says a door changed, alone or beside connections', () => {
+    expect(intro([door], context)).toMatch(/^The door of a VPC endpoint service changed/);
+    expect(intro([door, event(1)], context)).toMatch(/^VPC Endpoint connections entered alert states, and the door of a service changed\./);
+    expect(intro([event(1), event(2, { to: 'accepted', door: { kind: 'accepted-without-review' } })], context)).toMatch(/^VPC Endpoint connections entered alert states\.\n/);
+  });
+});

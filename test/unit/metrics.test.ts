@@ -62,3 +62,14 @@ describe('runMetrics', () => {
     expect(dimensionValue('x'.repeat(400))).toHaveLength(256);
   });
 });
+
+describe('door metrics', () => {
+  it('counts services without approval and open to all, only when known', () => {
+    const base = { projectId: 'p', services: [], unreadable: 0, undelivered: 0, durationMs: 1, now: new Date(0) };
+    const names = (doors?: { withoutApproval?: number; openToAll?: number }) =>
+      Object.fromEntries(runMetrics({ ...base, ...(doors ? { doors } : {}) }).filter((m) => m.name.startsWith('services_') && m.name !== 'services_unreadable').map((m) => [m.name, m.value]));
+    expect(names()).toEqual({});
+    expect(names({ withoutApproval: 2 })).toEqual({ services_without_approval: 2 });
+    expect(names({ withoutApproval: 0, openToAll: 1 })).toEqual({ services_without_approval: 0, services_open_to_all: 1 });
+  });
+});

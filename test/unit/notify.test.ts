@@ -357,3 +357,18 @@ describe('buildNotifications packs a burst tightly', () => {
     });
   });
 });
+
+describe('subjects with door events', () => {
+  it('counts door changes apart from connections, by kind', async () => {
+    const { buildNotifications: build } = await import('../../lib/monitor/notify.js');
+    const base = { serviceId: 's', serviceName: 'payments', domainId: '', from: null, at: 'a', detectedAt: 'd', description: '', errors: [] };
+    const doors = [
+      { ...base, id: 'd1', connectionId: '', to: 'approval-off', door: { kind: 'approval-off' as const } },
+      { ...base, id: 'd2', connectionId: '', to: 'open-to-all', door: { kind: 'open-to-all' as const } },
+    ];
+    const connection = { ...base, id: 'c1', connectionId: 'c1', domainId: 'x', to: 'failed' };
+    const context = { projectId: 'p', region: 'ap-southeast-1', runId: 'r', baseline: false };
+    expect(build(doors, context)[0]!.message.subject).toBe('[VPCEP ap-southeast-1] 2 door changes (1 open-to-all, 1 approval-off)');
+    expect(build([doors[0]!, connection], context)[0]!.message.subject).toBe('[VPCEP ap-southeast-1] 1 door change (1 approval-off); 1 connection changed');
+  });
+});

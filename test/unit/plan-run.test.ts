@@ -44,6 +44,7 @@ function scan(options: { changes?: Change[]; kept?: Connection[]; pending?: Conn
     changes: async function* () {
       yield* changes;
     },
+    held: changes,
     kept: new Map((options.kept ?? []).map((c) => [c.id, c])),
     keptChanges: changes.filter((change) => change.kind !== 'removed' && (options.kept ?? []).some((c) => c.id === change.record.id)),
     pending: options.pending ?? [],

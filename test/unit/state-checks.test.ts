@@ -82,3 +82,42 @@ describe('isObject', () => {
     expect(isObject('x')).toBe(false);
   });
 });
+
+describe('the door and attribution header keys', () => {
+  it('round-trip through the header, and are absent when empty', async () => {
+    const { emptyState, parseState, serializeState } = await import('../../lib/monitor/state.js');
+    const empty = serializeState(emptyState())[0]!;
+    expect(empty).not.toMatch(/doors|attribution/);
+    const transition = { eventId: 'e', serviceId: 's', serviceName: 'n', connectionId: 'c', domainId: 'd', from: 'pendingAcceptance', to: 'rejected', updatedAt: 'u', since: 'x', detectedAt: 'y' };
+    const state = {
+      ...emptyState(),
+      doors: new Map([['s', { approvalEnabled: false, whitelist: ['*'], checkedAt: 't' }], ['r', { checkedAt: 't2' }]]),
+      attribution: { waiting: [transition], acted: [{ serviceId: 's', connectionId: 'c2', to: 'accepted' as const, at: 'a' }] },
+    };
+    const read = parseState(serializeState(state).join(''));
+    expect(read.doors).toEqual(state.doors);
+    expect(read.attribution).toEqual(state.attribution);
+  });
+
+  it('refuse a malformed door, transition or policy action, naming it', async () => {
+    const { readAttributionBook, readDoors } = await import('../../lib/monitor/state-checks.js');
+    expect(readDoors(undefined)).toEqual({});
+    expect(() => readDoors([])).toThrow('malformed doors entry');
+    expect(() => readDoors({ s: { approvalEnabled: 'no', checkedAt: 't' } })).toThrow('malformed door of service "s"');
+    expect(() => readDoors({ s: { whitelist: [1], checkedAt: 't' } })).toThrow('malformed door');
+    expect(() => readDoors({ s: {} })).toThrow('malformed door');
+    expect(readAttributionBook(undefined)).toEqual({});
+    expect(() => readAttributionBook({ waiting: [] })).toThrow('malformed attribution entry');
+    expect(() => readAttributionBook({ waiting: [{ eventId: 'e' }], acted: [] })).toThrow('transition waiting for attribution');
+    expect(() => readAttributionBook({ waiting: [], acted: [{ serviceId: 's', connectionId: 'c', at: 'a', to: 'failed' }] })).toThrow('approval policy action');
+  });
+
+  it('refuse an outbox event whose door or attribution is malformed', async () => {
+    const { readOutbox } = await import('../../lib/monitor/state-checks.js');
+    const event = { id: 'i', serviceId: 's', serviceName: 'n', connectionId: '', domainId: '', from: null, to: 'approval-off', at: 'a', detectedAt: 'd', description: '', errors: [] };
+    expect(readOutbox([{ ...event, door: { kind: 'approval-off' }, attribution: { source: 'trace', user: 'alice' } }])).toHaveLength(1);
+    expect(() => readOutbox([{ ...event, door: { kind: 'whitelist-changed', added: [3] } }])).toThrow('malformed outbox entry');
+    expect(() => readOutbox([{ ...event, door: 'open' }])).toThrow('malformed outbox entry');
+    expect(() => readOutbox([{ ...event, attribution: { user: { name: 'x' } } }])).toThrow('malformed outbox entry');
+  });
+});
