@@ -1,38 +1,50 @@
 /**
  * The distinct-id check of a service read that changed: offset paging over a list that moves can
  * repeat a connection and skip another, which counting alone does not see.
+ *
+ * Ids are kept as 64-bit hashes in one array of the service's size, filled as pages arrive in any
+ * order: 8 bytes a connection instead of a set of strings. Two ids sharing a hash would count as
+ * one and fail the check (the list is read again, then the service keeps its snapshot); at a
+ * million connections that is a 1 in 30 million chance.
  */
 import { recordIds } from './records.js';
 
-/**
- * How many distinct ids the pages hold, by their 64-bit hashes: 8 bytes a connection instead of a
- * set of strings. Two ids sharing a hash would count as one and fail the check (the list is read
- * again, then the service keeps its snapshot); at a million connections that is a 1 in 30 million
- * chance.
- */
-export async function distinctIds(pages: readonly { count: number; name: string; idHashes?: Uint32Array }[], access: { read(index: number, name: string): Promise<string> }): Promise<number> {
-  const hashes = new BigUint64Array(pages.reduce((sum, page) => sum + page.count, 0));
-  let at = 0;
-  for (const [index, page] of pages.entries()) {
-    // An answer not parsed is the stored page's: its ids are read from there.
-    const h = page.idHashes ?? storedIdHashes(await access.read(index, page.name));
-    for (let i = 0; i < h.length; i += 2) hashes[at++] = (BigInt(h[i]!) << 32n) | BigInt(h[i + 1]!);
+export class IdHashes {
+  private table: BigUint64Array | undefined;
+  private filled = 0;
+  private overflow = false;
+
+  /** `expected`: the service's total_count, the size of the table. */
+  constructor(private readonly expected: number) {}
+
+  add(ids: Iterable<string>): void {
+    this.table ??= new BigUint64Array(this.expected);
+    for (const id of ids) {
+      if (this.filled === this.table.length) {
+        this.overflow = true;
+        return;
+      }
+      this.table[this.filled++] = hash64(id);
+    }
   }
-  hashes.sort();
-  let distinct = hashes.length === 0 ? 0 : 1;
-  for (let i = 1; i < hashes.length; i++) if (hashes[i] !== hashes[i - 1]) distinct += 1;
-  return distinct;
+
+  /** Adds the ids of a stored page (one whose answer was not parsed). */
+  addStored(chunk: string): void {
+    this.add(recordIds([chunk]));
+  }
+
+  /** How many distinct ids were added; more than the table holds counts as one more than it. */
+  distinct(): number {
+    if (this.overflow) return this.expected + 1;
+    const hashes = (this.table ?? new BigUint64Array(0)).subarray(0, this.filled).sort();
+    let distinct = hashes.length === 0 ? 0 : 1;
+    for (let i = 1; i < hashes.length; i++) if (hashes[i] !== hashes[i - 1]) distinct += 1;
+    return distinct;
+  }
 }
 
-function storedIdHashes(chunk: string): Uint32Array {
-  const ids = [...recordIds([chunk])];
-  const out = new Uint32Array(ids.length * 2);
-  for (const [i, id] of ids.entries()) hashId(id, out, i * 2);
-  return out;
-}
-
-/** FNV-1a and a differently seeded multiplicative hash of `id`, into `out` at `at` and `at + 1`. */
-export function hashId(id: string, out: Uint32Array, at: number): void {
+/** FNV-1a and a differently seeded multiplicative hash of `id`, as one 64-bit number. */
+function hash64(id: string): bigint {
   let a = 0x811c9dc5;
   let b = 0x9e3779b9;
   for (let i = 0; i < id.length; i++) {
@@ -41,7 +53,5 @@ export function hashId(id: string, out: Uint32Array, at: number): void {
     b = Math.imul(b ^ c, 0x5bd1e995);
     b ^= b >>> 15;
   }
-  out[at] = a >>> 0;
-  out[at + 1] = (b ^ id.length) >>> 0;
+  return (BigInt(a >>> 0) << 32n) | BigInt((b ^ id.length) >>> 0);
 }
-

@@ -11,7 +11,7 @@ import type { Limiter } from './limiter.js';
 import { digestOf, PageMissingError, pageDigest } from './pages.js';
 import { type Budget, callFailure, CONNECTIONS_PAGE_SIZE, type Connection, type ConnectionPage, type SamePage, type VpcepApi } from './ports.js';
 import { encodeChunk } from './records.js';
-import { distinctIds, hashId } from './distinct-ids.js';
+import { IdHashes } from './distinct-ids.js';
 import type { PageAnswer, ServiceSnapshot } from './state.js';
 
 /** The stored pages of this service: read where a page differs, written as the new snapshot's. */
@@ -106,8 +106,8 @@ interface PageDigest {
   count: number;
   kept: Connection[];
   byStatus: Map<string, number>;
-  /** Two 32-bit hashes of each connection's id: what the distinct-id check sorts (absent for an answer not parsed). */
-  idHashes?: Uint32Array;
+  /** The answer was parsed: its ids went into the service's `IdHashes`. */
+  parsed: boolean;
   /** The answer as the next state keeps it. */
   answer: PageAnswer | null;
   /** A changed page holding the same connections as the stored one: its status changes. */
@@ -130,11 +130,13 @@ async function readOnce(vpcep: VpcepApi, serviceId: string, options: ScanOptions
     const known = (await answers)?.[offset / CONNECTIONS_PAGE_SIZE]?.digest;
     return vpcep.listConnections(serviceId, offset, CONNECTIONS_PAGE_SIZE, known);
   };
+  // The service's ids, sized by the first page's total_count.
+  let ids!: IdHashes;
   const compare = async (page: ConnectionPage | SamePage, offset: number): Promise<PageDigest> => {
     const index = offset / CONNECTIONS_PAGE_SIZE;
     const previous = await snapshot;
     if ('same' in page) return sameAnswer(previous!, index, (await answers)![index]!);
-    return comparePage(page, index, previous, keep, pages);
+    return comparePage(page, index, previous, keep, pages, ids);
   };
   // A page is compared inside its slot of the limiter: while the snapshot is still arriving, at
   // most as many pages wait for it as there are requests in flight.
@@ -152,6 +154,7 @@ async function readOnce(vpcep: VpcepApi, serviceId: string, options: ScanOptions
     });
     // An answer the same as last time holds the total it held then.
     const listed = 'same' in page ? (await snapshot)!.total : page.totalCount;
+    ids = new IdHashes(listed);
     const offsets: number[] = [];
     for (let offset = CONNECTIONS_PAGE_SIZE; offset < listed; offset += CONNECTIONS_PAGE_SIZE) offsets.push(offset);
     const others = Promise.all(offsets.map(read));
@@ -183,7 +186,12 @@ async function readOnce(vpcep: VpcepApi, serviceId: string, options: ScanOptions
   const before = previous?.pages ?? [];
   const unchanged = previous !== undefined && before.length === all.length && all.every((page) => page.same);
   // The snapshot's ids are distinct, so a list equal to it is too; any other is counted.
-  const distinct = unchanged ? count : await distinctIds(all, pages);
+  if (count !== total) return { problem: `${count} connections read, total_count says ${total}` };
+  if (!unchanged) {
+    // An answer not parsed is the stored page's: its ids are read from there.
+    for (const [index, page] of all.entries()) if (!page.parsed) ids.addStored(await pages.read(index, page.name));
+  }
+  const distinct = unchanged ? count : ids.distinct();
   if (count !== total || distinct !== total) return { problem: `${distinct} distinct connections read, total_count says ${total}` };
   const kept = all.flatMap((page) => page.kept);
   const byStatus = mergeCounts(all);
@@ -201,11 +209,11 @@ function sameAnswer(previous: ServiceSnapshot, index: number, answer: PageAnswer
   const byStatus = new Map(answer.counts);
   let count = 0;
   for (const [, n] of answer.counts) count += n;
-  return { name: previous.pages[index]!, same: true, totalCount: previous.total, count, kept: [...answer.kept], byStatus, answer };
+  return { name: previous.pages[index]!, same: true, totalCount: previous.total, count, kept: [...answer.kept], byStatus, parsed: false, answer };
 }
 
 /** Runs as each page arrives, so its objects can go as soon as it is done. */
-async function comparePage(page: ConnectionPage, index: number, previous: ServiceSnapshot | undefined, keep: (connection: Connection) => boolean, pages: PageAccess): Promise<PageDigest> {
+async function comparePage(page: ConnectionPage, index: number, previous: ServiceSnapshot | undefined, keep: (connection: Connection) => boolean, pages: PageAccess, ids: IdHashes): Promise<PageDigest> {
   const { connections } = page;
   const chunk = encodeChunk(connections);
   const digest = connections.length === 0 ? '' : pageDigest(chunk);
@@ -214,14 +222,13 @@ async function comparePage(page: ConnectionPage, index: number, previous: Servic
   const same = stored === undefined ? connections.length === 0 : digestOf(stored) === digest;
   const kept: Connection[] = [];
   const byStatus = new Map<string, number>();
-  const idHashes = new Uint32Array(connections.length * 2);
-  for (const [i, connection] of connections.entries()) {
+  for (const connection of connections) {
     byStatus.set(connection.status, (byStatus.get(connection.status) ?? 0) + 1);
     if (keep(connection)) kept.push(connection);
-    hashId(connection.id, idHashes, i * 2);
   }
   const answer = page.answerDigest !== undefined && kept.length <= MAX_KEPT_PER_ANSWER ? { digest: page.answerDigest, counts: [...byStatus], kept } : null;
-  const result: PageDigest = { name: same ? (stored ?? '') : '', same, totalCount: page.totalCount, count: connections.length, kept, byStatus, idHashes, answer };
+  ids.add(connections.map((connection) => connection.id));
+  const result: PageDigest = { name: same ? (stored ?? '') : '', same, totalCount: page.totalCount, count: connections.length, kept, byStatus, parsed: true, answer };
   if (same) return result;
   if (connections.length > 0) result.name = await pages.write(index, digest, chunk);
   // A service never seen: every connection is new, and its pages (written) hold them.
