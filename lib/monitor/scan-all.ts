@@ -6,7 +6,7 @@
  */
 import type { Config } from '../config.js';
 import { type Change, diffRecords } from './diff.js';
-import { createLimiter, type Limiter } from './limiter.js';
+import { createAdaptiveLimiter, type Limiter } from './limiter.js';
 import { ScanPostponedError } from './errors.js';
 import type { ServiceCounts } from './metrics.js';
 import type { Connection, EndpointService, MonitorDeps } from './ports.js';
@@ -15,8 +15,8 @@ import { type PendingBook, type PendingRecord, updatePending } from './reminders
 import { scanService, type ServiceScan } from './scan-service.js';
 import type { MonitorState, ServiceSnapshot } from './state.js';
 
-/** Concurrent list requests: enough to overlap network waits, few enough for a 128 MB function's CPU share. */
-const CONCURRENCY = 4;
+/** MAX_IN_FLIGHT's default, until the setting is read into the config. */
+const DEFAULT_MAX_IN_FLIGHT = 16;
 // Connections in these states need someone; their descriptions and errors go into the trail.
 const NEEDS_ATTENTION = new Set(['pendingAcceptance', 'failed', 'rejected']);
 
@@ -66,7 +66,9 @@ export async function scanAll(
   services: readonly EndpointService[],
   options: { startedAt: string; signal?: AbortSignal },
 ): Promise<ScanResult> {
-  const limiter = createLimiter(CONCURRENCY);
+  // Concurrent VPCEP reads: as many as overlap the network waits, halved when VPCEP throttles.
+  const max = (config as Partial<{ maxInFlight: number }>).maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
+  const limiter = createAdaptiveLimiter({ max, throttles: deps.throttles, logger: deps.logger });
   const keep = (connection: Connection): boolean =>
     NEEDS_ATTENTION.has(connection.status) || config.alertStatuses.has(connection.status) || connection.errors.length > 0;
   const state = Promise.resolve(loading);

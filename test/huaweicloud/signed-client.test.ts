@@ -41,6 +41,17 @@ describe('SignedClient', () => {
     expect(cloud.calls.map((call) => call.status)).toEqual([400, 200]);
   }, 10_000);
 
+  it('tells onThrottle of every throttled answer, the retried ones included, and of nothing else', async () => {
+    const throttled: string[] = [];
+    const client = new VpcepClient(new SignedClient({ endpoint: cloud.endpoints.vpcep, credentials: permanent, retry: { ...fast, retries: 3 }, budget: UNLIMITED, onThrottle: (api) => throttled.push(api) }), cloud.projectId);
+    cloud.inject({ service: 'vpcep', kind: 'status', status: 429, retryAfter: 0, body: { error_code: 'APIGW.0308', error_msg: 'throttled' } });
+    cloud.inject({ service: 'vpcep', kind: 'status', status: 400, retryAfter: 0, body: { error_code: 'EndPoint.0022', error_msg: 'The number of requests exceeded the limit' } });
+    cloud.inject({ service: 'vpcep', kind: 'status', status: 503, body: { error_code: 'APIGW.0201', error_msg: 'unavailable' } });
+    expect((await client.listConnections(serviceId, 0, 10)).totalCount).toBe(3);
+    expect(cloud.calls.map((call) => call.status)).toEqual([429, 400, 503, 200]);
+    expect(throttled).toEqual(['vpcep:connections:list', 'vpcep:connections:list']);
+  }, 10_000);
+
   it('stops reading an answer past its ceiling, chunked or declared, and does not ask again', async () => {
     let requests = 0;
     const server = createServer((_request, response) => {
