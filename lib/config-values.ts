@@ -5,6 +5,7 @@
  * gets which parser.
  */
 import { isIP } from 'node:net';
+import { parseDuration } from './duration.js';
 import { truncate } from './text.js';
 
 /** A setting is missing or malformed. `setting` is the variable's name, as the user spells it. */
@@ -208,4 +209,23 @@ export function parseAlertStatuses(value: string | undefined): ReadonlySet<strin
     }
   }
   return statuses;
+}
+
+/**
+ * A period such as `30m`, `24h` or `2d`: a positive whole number of s, m, h or d, up to 7 digits
+ * (zero would mean "every run, forever": refused). `undefined` when unset, or when the setting
+ * allows `off` and says it.
+ */
+export function durationSetting(name: string, value: string | undefined, allowOff: boolean): number | undefined {
+  if (value === undefined || (allowOff && value.toLowerCase() === 'off')) return undefined;
+  const ms = parseDuration(value);
+  if (ms !== undefined) return ms;
+  throw new ConfigError(name, `Setting ${name} must be a duration such as 30m, 24h or 2d (units s, m, h, d)${allowOff ? ', or off' : ''}: ${quote(value)}`);
+}
+
+/** A whole number from `min` to `max`, written in plain digits. */
+export function wholeNumber(name: string, value: string, min: number, max: number): number {
+  const number = /^\d{1,9}$/.test(value) ? Number(value) : Number.NaN;
+  if (number >= min && number <= max) return number;
+  throw new ConfigError(name, `Setting ${name} must be a whole number from ${min} to ${max}: ${quote(value)}`);
 }

@@ -4,9 +4,8 @@
  * turned into a typed `Config`; anything missing or malformed throws a `ConfigError` that names the
  * setting, before a single network call is made.
  */
-import { parseDuration } from './duration.js';
 import { defaultEndpoint } from './region-endpoints.js';
-import { checkEnvironmentSize, ConfigError, DEFAULT_ALERT_STATUSES, list, metricsNamespace, oneOf, parseAlertStatuses, parseBoolean, parseEndpoint, quote } from './config-values.js';
+import { checkEnvironmentSize, ConfigError, DEFAULT_ALERT_STATUSES, durationSetting, list, metricsNamespace, oneOf, parseAlertStatuses, parseBoolean, parseEndpoint, quote, wholeNumber } from './config-values.js';
 
 export { CONNECTION_STATUSES, ConfigError, DEFAULT_ALERT_STATUSES } from './config-values.js';
 
@@ -18,6 +17,7 @@ export interface Endpoints {
   smn: string;
   obs: string;
   ces: string;
+  cts: string;
 }
 
 export type ApprovalMode = 'off' | 'dry-run' | 'enforce';
@@ -53,6 +53,12 @@ export interface Config extends StoreConfig {
   /** Milliseconds a request may wait in `pendingAcceptance` before a reminder; `undefined`: off. */
   remindPendingAfterMs: number | undefined;
   approval: ApprovalPolicy;
+  /** How often each service's whitelist is read; `undefined`: never (`off`). */
+  postureCheckIntervalMs: number | undefined;
+  /** Whether accepted/rejected transitions are attributed from CTS traces. */
+  ctsAttribution: boolean;
+  /** The ceiling of concurrent VPCEP list requests (the adaptive limiter never goes above it). */
+  maxInFlight: number;
 }
 
 /** Reads one setting by name; `undefined` or blank means unset. */
@@ -81,6 +87,10 @@ export const SETTINGS = [
   { name: 'AUTO_REJECT_DOMAINS', required: false, default: '(none)', example: '*' },
   { name: 'METRICS_NAMESPACE', required: false, default: '(off)', example: 'VPCEP.ConnectionMonitor' },
   { name: 'CES_ENDPOINT', required: false, default: 'https://ces.{region}.myhuaweicloud.com (.eu in eu-west-101)', example: 'http://127.0.0.1:9103' },
+  { name: 'POSTURE_CHECK_INTERVAL', required: false, default: '1h', example: '6h' },
+  { name: 'CTS_ATTRIBUTION', required: false, default: 'on', example: 'off' },
+  { name: 'CTS_ENDPOINT', required: false, default: 'https://cts.{region}.myhuaweicloud.com (.eu in eu-west-101)', example: 'http://127.0.0.1:9104' },
+  { name: 'MAX_IN_FLIGHT', required: false, default: '16', example: '8' },
 ] as const;
 
 export type SettingName = (typeof SETTINGS)[number]['name'];
@@ -113,11 +123,7 @@ export function loadConfig(read: SettingSource): Config {
   const alertStatuses = parseAlertStatuses(get('ALERT_STATUSES'));
   const logLevel = oneOf('LOG_LEVEL', get('LOG_LEVEL') ?? 'info', LOG_LEVELS, 'log level');
 
-  const remindSetting = get('REMIND_PENDING_AFTER');
-  const remindPendingAfterMs = remindSetting === undefined ? undefined : parseDuration(remindSetting);
-  if (remindSetting !== undefined && remindPendingAfterMs === undefined) {
-    throw new ConfigError('REMIND_PENDING_AFTER', `Setting REMIND_PENDING_AFTER must be a duration such as 30m, 24h or 2d (units s, m, h, d): ${quote(remindSetting)}`);
-  }
+  const remindPendingAfterMs = durationSetting('REMIND_PENDING_AFTER', get('REMIND_PENDING_AFTER'), false);
 
   return {
     ...store,
@@ -132,11 +138,16 @@ export function loadConfig(read: SettingSource): Config {
       smn: parseEndpoint('SMN_ENDPOINT', get('SMN_ENDPOINT') ?? defaultEndpoint('smn', region)),
       obs: store.endpoints.obs,
       ces: parseEndpoint('CES_ENDPOINT', get('CES_ENDPOINT') ?? defaultEndpoint('ces', region)),
+      cts: parseEndpoint('CTS_ENDPOINT', get('CTS_ENDPOINT') ?? defaultEndpoint('cts', region)),
     },
     logLevel,
     remindPendingAfterMs,
     approval: approvalPolicy(get),
     metricsNamespace: metricsNamespace(get('METRICS_NAMESPACE')),
+    postureCheckIntervalMs: durationSetting('POSTURE_CHECK_INTERVAL', get('POSTURE_CHECK_INTERVAL') ?? '1h', true),
+    ctsAttribution: parseBoolean('CTS_ATTRIBUTION', get('CTS_ATTRIBUTION'), true),
+    // 64: well past where more parallel reads stop paying (docs/performance.md) and under the gateway's throttling.
+    maxInFlight: wholeNumber('MAX_IN_FLIGHT', get('MAX_IN_FLIGHT') ?? '16', 1, 64),
   };
 }
 

@@ -1,11 +1,11 @@
 /**
  * The default endpoint of each service in a region, as Huawei Cloud's official SDKs spell it. Most
  * regions live under `myhuaweicloud.com`; the exceptions below are the SDKs' own (their region
- * tables: huaweicloud-sdk-go-v3 `services/{vpcep/v1,smn/v2,ces/v1}/region/region.go`,
+ * tables: huaweicloud-sdk-go-v3 `services/{vpcep/v1,smn/v2,ces/v1,cts/v3}/region/region.go`,
  * huaweicloud-sdk-python-v3 `huaweicloud-sdk-obs/huaweicloudsdkobs/v1/region/obs_region.py`).
  * `test/unit/region-endpoints.test.ts` holds this table to those files' entries.
  */
-export type RegionalService = 'vpcep' | 'smn' | 'ces' | 'obs';
+export type RegionalService = 'vpcep' | 'smn' | 'ces' | 'obs' | 'cts';
 
 const DEFAULT_DOMAIN = 'myhuaweicloud.com';
 
@@ -15,6 +15,7 @@ const DOMAIN_EXCEPTIONS: Record<RegionalService, Readonly<Record<string, string>
   smn: { 'eu-west-101': 'myhuaweicloud.eu', 'cn-north-2': 'myhuaweicloud.cn' },
   ces: { 'eu-west-101': 'myhuaweicloud.eu' },
   obs: { 'eu-west-101': 'myhuaweicloud.eu' },
+  cts: { 'eu-west-101': 'myhuaweicloud.eu' },
 };
 
 /** `https://{service}.{region}.{domain}`; a region the SDKs do not list gets `myhuaweicloud.com`. */

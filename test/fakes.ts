@@ -5,6 +5,8 @@ import { Writable } from 'node:stream';
 import type {
   Connection,
   ConnectionAction,
+  CtsApi,
+  CtsTrace,
   MetricsSink,
   ConnectionPage,
   EndpointService,
@@ -82,6 +84,35 @@ export class FakeVpcep implements VpcepApi {
       throw Object.assign(new Error('vpcep:connections:list failed: HTTP 400 EndPoint.0010 Invalid offset.'), { status: 400, code: 'EndPoint.0010' });
     }
     return { connections: all.slice(offset, offset + limit).map((c) => ({ ...c })), totalCount: all.length };
+  }
+
+  /** Each service's whitelist (`iam:domain::<id>` or `iam:domain::*`); a service not here has none. */
+  permissions = new Map<string, string[]>();
+  permissionCalls: string[] = [];
+  /** What `listPermissions` throws instead, e.g. a 403 shaped like the adapter's. */
+  permissionsFailure?: Error;
+
+  async listPermissions(serviceId: string): Promise<string[]> {
+    this.permissionCalls.push(serviceId);
+    if (this.permissionsFailure) throw this.permissionsFailure;
+    return [...(this.permissions.get(serviceId) ?? [])];
+  }
+}
+
+/** CTS with traces a test puts in; `listTraces` answers those whose time falls in the window. */
+export class FakeCts implements CtsApi {
+  traces: CtsTrace[] = [];
+  queries: { fromMs: number; toMs: number }[] = [];
+  /** What `listTraces` throws instead, e.g. a 403 shaped like the adapter's. */
+  failure?: Error;
+
+  async listTraces(query: { fromMs: number; toMs: number }): Promise<CtsTrace[]> {
+    this.queries.push(query);
+    if (this.failure) throw this.failure;
+    return this.traces.filter((trace) => {
+      const at = Date.parse(trace.time);
+      return at >= query.fromMs && at <= query.toMs;
+    }).map((trace) => ({ ...trace, connectionIds: [...trace.connectionIds], user: { ...trace.user } }));
   }
 }
 

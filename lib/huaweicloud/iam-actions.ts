@@ -13,6 +13,12 @@ export const IAM_ACTIONS = {
    */
   getService: 'vpcep:epservices:get',
   listConnections: 'vpcep:connections:list',
+  /**
+   * Only with POSTURE_CHECK_INTERVAL on: a service's whitelist. Role-based name, as the module's
+   * custom role (huaweicloud_identity_role) takes it; the identity-policy name is
+   * vpcep:endpointServices:listPermissions, with this one as its alias (ListServicePermissionsDetails).
+   */
+  listPermissions: 'vpcep:permissions:list',
   /** Only with APPROVAL_MODE=enforce: accepting or rejecting a connection. */
   connectionAction: 'vpcep:connections:update',
   publish: 'smn:topic:publish',
@@ -22,6 +28,8 @@ export const IAM_ACTIONS = {
   listObjects: 'obs:bucket:ListBucket',
   /** Only with METRICS_NAMESPACE set: custom metrics for Cloud Eye. */
   putMetricData: 'ces:metricData:create',
+  /** Only with CTS_ATTRIBUTION on: who accepted or rejected a connection. */
+  listTraces: 'cts:trace:list',
 } as const;
 
 

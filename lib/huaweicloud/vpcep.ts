@@ -4,6 +4,7 @@
  */
 import { ApiError, ResponseShapeError } from './errors.js';
 import { IAM_ACTIONS } from './iam-actions.js';
+import { arrayField, countField, objectOf, optionalString, stringField } from './json-shape.js';
 import type { SignedClient } from './signed-client.js';
 
 /** The API's maximum page size: one call per 1000 connections. */
@@ -15,7 +16,17 @@ const MAX_SERVICE_LIST_REREADS = 2;
 export interface EndpointService {
   id: string;
   name: string;
+  /** `approval_enabled`; absent when the answer did not carry a boolean there. */
+  approvalEnabled?: boolean;
 }
+
+/** The whitelist call's largest page (ListServicePermissions: `limit` 1–500). */
+export const PERMISSIONS_PAGE_SIZE = 500;
+// A whitelist of 10,000 accounts is far past any real service; a total_count that keeps promising
+// more pages than that is a broken answer, not a reason to page for ever.
+const MAX_PERMISSION_PAGES = 20;
+// `iam:domain::` and a 32-hex domain id, or `*`; anything longer is not what VPCEP sends.
+const MAX_PERMISSION = 128;
 
 /** One error a failed connection reports (VPCEP's `error_code` / `error_message`). */
 export interface ConnectionError {
@@ -67,8 +78,7 @@ export class VpcepClient {
     const api = IAM_ACTIONS.getService;
     try {
       const { body } = await this.client.request({ api, method: 'GET', path: `/v1/${this.projectId}/vpc-endpoint-services/${encodeURIComponent(serviceId)}` });
-      const service = objectOf(body, api);
-      return { id: stringField(service, 'id', api), name: optionalString(service, 'service_name') ?? '' };
+      return toService(objectOf(body, api), api);
     } catch (error) {
       // VPCEP's own 404 (EndPoint.0005); a gateway's 404 (APIGW.0101, no such API) says nothing of the service.
       if (error instanceof ApiError && error.status === 404 && !/^APIGW?\./.test(error.code ?? '')) return undefined;
@@ -95,9 +105,8 @@ export class VpcepClient {
       first ??= total;
       // A service repeated (on two pages of a list that moved, or twice on one) is one service.
       for (const item of items) {
-        const service = objectOf(item, api);
-        const id = stringField(service, 'id', api);
-        if (!byId.has(id)) byId.set(id, { id, name: optionalString(service, 'service_name') ?? '' });
+        const service = toService(objectOf(item, api), api);
+        if (!byId.has(service.id)) byId.set(service.id, service);
       }
       if (total !== first) return { services: [...byId.values()], moved: true };
       if (items.length === 0 || offset + MAX_PAGE_SIZE >= total) return { services: [...byId.values()], moved: false };
@@ -134,6 +143,44 @@ export class VpcepClient {
     if (!updated) throw new ResponseShapeError(`${api} answered without connection ${connectionId}`, api);
     return stringField(updated, 'status', api);
   }
+
+  /**
+   * The service's whitelist: every `permission` string (`iam:domain::<domain id>`, or
+   * `iam:domain::*` for every account), each once, in the order VPCEP gives them.
+   */
+  async listPermissions(serviceId: string): Promise<string[]> {
+    const api = IAM_ACTIONS.listPermissions;
+    const permissions = new Set<string>();
+    for (let page = 0; page < MAX_PERMISSION_PAGES; page++) {
+      const offset = page * PERMISSIONS_PAGE_SIZE;
+      const { body } = await this.client.request({
+        api,
+        method: 'GET',
+        path: `/v1/${this.projectId}/vpc-endpoint-services/${encodeURIComponent(serviceId)}/permissions`,
+        query: { limit: PERMISSIONS_PAGE_SIZE, offset },
+      });
+      const answer = objectOf(body, api);
+      const items = arrayField(answer, 'permissions', api);
+      const total = countField(answer, 'total_count', api);
+      for (const item of items) {
+        const permission = stringField(objectOf(item, api), 'permission', api);
+        if (permission.length > MAX_PERMISSION) throw new ResponseShapeError(`${api} answered with a permission of ${permission.length} characters`, api);
+        permissions.add(permission);
+      }
+      // VPCEP refuses an offset at or past the total (EndPoint.0010): stop before asking for one.
+      if (items.length === 0 || offset + PERMISSIONS_PAGE_SIZE >= total) return [...permissions];
+    }
+    throw new ResponseShapeError(`${api} kept announcing more pages after ${MAX_PERMISSION_PAGES * PERMISSIONS_PAGE_SIZE} entries`, api);
+  }
+}
+
+function toService(item: Record<string, unknown>, api: string): EndpointService {
+  const approval = item.approval_enabled;
+  return {
+    id: stringField(item, 'id', api),
+    name: optionalString(item, 'service_name') ?? '',
+    ...(typeof approval === 'boolean' ? { approvalEnabled: approval } : {}),
+  };
 }
 
 // The API bounds description to 512 characters; anything longer is not what VPCEP sends, and we
@@ -165,45 +212,4 @@ function toErrors(value: unknown): readonly ConnectionError[] {
       message: String(record.error_message ?? record.error_msg ?? '').slice(0, 512),
     }];
   });
-}
-
-function objectOf(value: unknown, api: string): Record<string, unknown> {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    throw new ResponseShapeError(`${api} answered with ${describe(value)} where an object was expected`, api);
-  }
-  return value as Record<string, unknown>;
-}
-
-function arrayField(record: Record<string, unknown>, key: string, api: string): unknown[] {
-  const value = record[key];
-  if (!Array.isArray(value)) throw new ResponseShapeError(`${api} answered without a ${key} array (got ${describe(value)})`, api);
-  return value;
-}
-
-function countField(record: Record<string, unknown>, key: string, api: string): number {
-  const value = record[key];
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new ResponseShapeError(`${api} answered without a valid ${key} (got ${describe(value)})`, api);
-  }
-  return value;
-}
-
-function stringField(record: Record<string, unknown>, key: string, api: string): string {
-  const value = record[key];
-  if (typeof value !== 'string' || value === '' || value.length > 256) {
-    throw new ResponseShapeError(`${api} answered with an item whose ${key} is not a string (got ${describe(value)})`, api);
-  }
-  return value;
-}
-
-function optionalString(record: Record<string, unknown>, key: string): string | undefined {
-  const value = record[key];
-  return typeof value === 'string' ? value : undefined;
-}
-
-function describe(value: unknown): string {
-  if (value === null) return 'null';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'string') return `a string of ${value.length} characters`;
-  return typeof value;
 }

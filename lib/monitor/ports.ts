@@ -32,6 +32,8 @@ export interface Connection {
 export interface EndpointService {
   id: string;
   name: string;
+  /** VPCEP's approval_enabled from the service listing (or the one-service query); undefined when the answer did not carry it. */
+  approvalEnabled?: boolean;
 }
 
 // ---- VPCEP ------------------------------------------------------------------------------------
@@ -56,6 +58,32 @@ export interface VpcepApi {
   listConnections(serviceId: string, offset: number, limit: number): Promise<ConnectionPage>;
   /** Accepts or rejects one connection; resolves with the status VPCEP reports afterwards. */
   connectionAction(serviceId: string, connectionId: string, action: ConnectionAction): Promise<string>;
+  /** Every whitelist entry of the service (`iam:domain::<domain id>` or `iam:domain::*`), all pages (limit 500). */
+  listPermissions(serviceId: string): Promise<string[]>;
+}
+
+// ---- CTS --------------------------------------------------------------------------------------
+
+/** One Cloud Trace Service record of an accept or reject: who did it, when, from where. */
+export interface CtsTrace {
+  traceId: string;
+  /** ISO 8601, from the trace's `time` (ms). */
+  time: string;
+  /** `serviceConnectionsAction`. */
+  traceName: string;
+  /** The endpoint service id the trace is about (resource_id). */
+  resourceId: string;
+  /** Consumer endpoint ids named in the request body (`endpoints`), empty when the body could not be read. */
+  connectionIds: string[];
+  /** `receive` or `reject` from the request body, when present. */
+  action?: string;
+  user: { name: string; type?: string; accountName?: string; accountId?: string };
+  sourceIp?: string;
+}
+
+export interface CtsApi {
+  /** VPCEP's serviceConnectionsAction traces (resource type EndpointService, trace_type system) from `fromMs` to `toMs`, every page. */
+  listTraces(query: { fromMs: number; toMs: number }): Promise<CtsTrace[]>;
 }
 
 /**
@@ -137,6 +165,8 @@ export interface MonitorDeps {
   publisher: Publisher;
   /** Present when METRICS_NAMESPACE is set. */
   metrics?: MetricsSink;
+  /** Present when CTS_ATTRIBUTION is on. */
+  cts?: CtsApi;
   logger: Logger;
   now: () => Date;
   /** Time left for reading the cloud; the handler derives it from FunctionGraph's remaining time. */

@@ -82,6 +82,30 @@ const ROWS: Row[] = [
   no('remind -1h', { remind_pending_after: '-1h' }),
   moduleOnly('remind ""', { remind_pending_after: '' }, 'an empty string is not a duration; the function reads a blank setting as unset'),
 
+  // POSTURE_CHECK_INTERVAL: off, or a duration as REMIND_PENDING_AFTER.
+  ok('posture default', { posture_check_interval: null }),
+  ok('posture 6h', { posture_check_interval: '6h' }),
+  ok('posture off', { posture_check_interval: 'off' }),
+  ok('posture OFF', { posture_check_interval: 'OFF' }),
+  no('posture 0h', { posture_check_interval: '0h' }),
+  no('posture of 8 digits', { posture_check_interval: '12345678m' }),
+  no('posture never', { posture_check_interval: 'never' }),
+  no('posture 1w', { posture_check_interval: '1w' }),
+  moduleOnly('posture ""', { posture_check_interval: '' }, 'an empty string is not a duration; the function reads a blank setting as unset (1h)'),
+
+  // CTS_ATTRIBUTION: a bool in the module, rendered only when off.
+  ok('cts attribution on', { cts_attribution: true }),
+  ok('cts attribution off', { cts_attribution: false }),
+
+  // MAX_IN_FLIGHT: a whole number from 1 to 64.
+  ok('in flight default', { max_in_flight: null }),
+  ok('in flight 1', { max_in_flight: 1 }),
+  ok('in flight 64', { max_in_flight: 64 }),
+  no('in flight 0', { max_in_flight: 0 }),
+  no('in flight 65', { max_in_flight: 65 }),
+  no('in flight 2.5', { max_in_flight: 2.5 }),
+  no('in flight -1', { max_in_flight: -1 }),
+
   // APPROVAL_MODE with its domain lists: a policy must name somebody.
   no('enforce with no domain', { approval_mode: 'enforce' }),
   no('dry-run with no domain', { approval_mode: 'dry-run' }),
@@ -123,13 +147,13 @@ const ROWS: Row[] = [
   ok('log level DEBUG', { log_level: 'DEBUG' }),
   no('log level loud', { log_level: 'loud' }),
 
-  // The four endpoints share one rule: all of it on VPCEP's, the edges on the others.
+  // The five endpoints share one rule: all of it on VPCEP's, the edges on the others.
   ok('vpcep endpoint with a port', { vpcep_endpoint: 'https://vpcep.example.com:8443' }),
   no('vpcep endpoint with a path', { vpcep_endpoint: 'https://vpcep.example.com/v1' }),
   no('vpcep endpoint over http', { vpcep_endpoint: 'http://vpcep.example.com' }),
   no('vpcep endpoint with a user', { vpcep_endpoint: 'https://user@vpcep.example.com' }),
   moduleOnly('vpcep endpoint on loopback', { vpcep_endpoint: 'http://127.0.0.1:9100' }, 'plain http to loopback serves only local tests; FunctionGraph has no local cloud'),
-  ...(['vpcep', 'smn', 'obs', 'ces'] as const).flatMap((service) => [
+  ...(['vpcep', 'smn', 'obs', 'ces', 'cts'] as const).flatMap((service) => [
     ok(`${service} endpoint`, { [`${service}_endpoint`]: `https://${service}.example.com` }),
     no(`${service} endpoint with no such port`, { [`${service}_endpoint`]: `https://${service}.example.com:99999` }),
   ]),
@@ -198,6 +222,10 @@ function renderedWithoutTerraform(vars: Vars, index: number): Record<string, str
     AUTO_REJECT_DOMAINS: joined('auto_reject_domains'),
     METRICS_NAMESPACE: v.metrics_namespace === '' ? undefined : (v.metrics_namespace as string),
     CES_ENDPOINT: v.ces_endpoint as string | undefined,
+    POSTURE_CHECK_INTERVAL: v.posture_check_interval as string | undefined,
+    CTS_ATTRIBUTION: v.cts_attribution === false ? 'off' : undefined,
+    CTS_ENDPOINT: v.cts_endpoint as string | undefined,
+    MAX_IN_FLIGHT: v.max_in_flight == null ? undefined : String(v.max_in_flight),
   };
   const project = '0123456789abcdef0123456789abcdef';
   return Object.fromEntries(
@@ -247,7 +275,7 @@ describe('the Terraform module and the function agree on every setting the modul
       if (row.fn !== undefined && row.terraform !== row.fn) expect(row.why, row.what).toBeTruthy();
       if (row.why !== undefined) expect(row.fn, row.what).not.toBe(row.terraform);
     }
-    for (const must of ['namespace of 33', 'remind 0m', 'enforce with no domain', 'a 5 KB accept list', 'schedule Cron @every 0s']) {
+    for (const must of ['namespace of 33', 'remind 0m', 'posture 0h', 'in flight 65', 'enforce with no domain', 'a 5 KB accept list', 'schedule Cron @every 0s']) {
       expect(ROWS.find((r) => r.what === must)?.terraform, must).toBe('rejected');
     }
   });

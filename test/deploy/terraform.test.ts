@@ -35,11 +35,13 @@ const BUNDLE = join(ROOT, 'dist/connection-monitor/index.js');
 /**
  * Accepting or rejecting connections (VPCEP spells accept `receive`) is the one write to VPCEP the
  * monitor may do, and only with the approval policy enforcing; Cloud Eye metrics are sent only
- * when a namespace is set.
+ * when a namespace is set; CTS traces and whitelists are read only with their features on.
  */
 const switches = {
   'local.approval_enforced': [IAM_ACTIONS.connectionAction],
   'local.metrics_enabled': [IAM_ACTIONS.putMetricData],
+  'local.cts_attribution_enabled': [IAM_ACTIONS.listTraces],
+  'local.posture_checks_enabled': [IAM_ACTIONS.listPermissions],
 };
 
 let config: TerraformConfig;

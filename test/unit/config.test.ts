@@ -33,7 +33,11 @@ describe('loadConfig', () => {
         vpcep: 'https://vpcep.ap-southeast-1.myhuaweicloud.com',
         smn: 'https://smn.ap-southeast-1.myhuaweicloud.com',
         obs: 'https://obs.ap-southeast-1.myhuaweicloud.com',
+        cts: 'https://cts.ap-southeast-1.myhuaweicloud.com',
       },
+      postureCheckIntervalMs: 3_600_000,
+      ctsAttribution: true,
+      maxInFlight: 16,
     });
     expect([...config.alertStatuses]).toEqual(['pendingAcceptance', 'failed', 'rejected']);
   });
@@ -127,6 +131,42 @@ describe('loadConfig', () => {
       const error = failure({ ...minimal, METRICS_NAMESPACE: bad });
       expect(error.setting, bad).toBe('METRICS_NAMESPACE');
       expect(error.message, bad).toContain(why);
+    }
+  });
+
+  it('reads POSTURE_CHECK_INTERVAL as a duration or off, refusing zero and anything else by name', () => {
+    expect(load({ ...minimal, POSTURE_CHECK_INTERVAL: '6h' }).postureCheckIntervalMs).toBe(6 * 3_600_000);
+    expect(load({ ...minimal, POSTURE_CHECK_INTERVAL: '90s' }).postureCheckIntervalMs).toBe(90_000);
+    expect(load({ ...minimal, POSTURE_CHECK_INTERVAL: 'off' }).postureCheckIntervalMs).toBeUndefined();
+    expect(load({ ...minimal, POSTURE_CHECK_INTERVAL: 'Off' }).postureCheckIntervalMs).toBeUndefined();
+    expect(load({ ...minimal, POSTURE_CHECK_INTERVAL: '  ' }).postureCheckIntervalMs).toBe(3_600_000);
+    for (const bad of ['0h', '1w', 'never', '-1h', '12345678m']) {
+      expect(failure({ ...minimal, POSTURE_CHECK_INTERVAL: bad }), bad).toMatchObject({
+        setting: 'POSTURE_CHECK_INTERVAL',
+        message: `Setting POSTURE_CHECK_INTERVAL must be a duration such as 30m, 24h or 2d (units s, m, h, d), or off: ${JSON.stringify(bad)}`,
+      });
+    }
+    // REMIND_PENDING_AFTER shares the parser but has no `off` word: unset is its off.
+    expect(failure({ ...minimal, REMIND_PENDING_AFTER: 'off' })).toMatchObject({ setting: 'REMIND_PENDING_AFTER', message: expect.not.stringContaining('or off') });
+  });
+
+  it('reads CTS_ATTRIBUTION as on/off or true/false, and builds the CTS endpoint', () => {
+    expect(load({ ...minimal, CTS_ATTRIBUTION: 'off' }).ctsAttribution).toBe(false);
+    expect(load({ ...minimal, CTS_ATTRIBUTION: 'false' }).ctsAttribution).toBe(false);
+    expect(load({ ...minimal, CTS_ATTRIBUTION: 'ON' }).ctsAttribution).toBe(true);
+    expect(failure({ ...minimal, CTS_ATTRIBUTION: 'maybe' })).toMatchObject({ setting: 'CTS_ATTRIBUTION', message: expect.stringContaining('"maybe"') });
+    expect(load({ ...minimal, CTS_ENDPOINT: 'http://127.0.0.1:9104' }).endpoints.cts).toBe('http://127.0.0.1:9104');
+    expect(failure({ ...minimal, CTS_ENDPOINT: 'http://cts.example.com' }).setting).toBe('CTS_ENDPOINT');
+  });
+
+  it('reads MAX_IN_FLIGHT as a whole number from 1 to 64', () => {
+    expect(load({ ...minimal, MAX_IN_FLIGHT: '1' }).maxInFlight).toBe(1);
+    expect(load({ ...minimal, MAX_IN_FLIGHT: '64' }).maxInFlight).toBe(64);
+    for (const bad of ['0', '65', '2.5', '-1', '1e1', 'sixteen', '0x10']) {
+      expect(failure({ ...minimal, MAX_IN_FLIGHT: bad }), bad).toMatchObject({
+        setting: 'MAX_IN_FLIGHT',
+        message: `Setting MAX_IN_FLIGHT must be a whole number from 1 to 64: ${JSON.stringify(bad)}`,
+      });
     }
   });
 

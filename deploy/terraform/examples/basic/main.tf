@@ -49,6 +49,10 @@ module "vpcep_connection_monitor" {
   auto_accept_domains  = var.auto_accept_domains
   auto_reject_domains  = var.auto_reject_domains
   metrics_namespace    = var.metrics_namespace
+
+  posture_check_interval = var.posture_check_interval
+  cts_attribution        = var.cts_attribution
+  max_in_flight          = var.max_in_flight
 }
 
 output "function_urn" {

@@ -104,3 +104,21 @@ variable "metrics_namespace" {
   type        = string
   default     = "VPCEP.ConnectionMonitor"
 }
+
+variable "posture_check_interval" {
+  description = "POSTURE_CHECK_INTERVAL: how often each endpoint service's whitelist is read (e.g. 1h, 6h). \"off\" stops the reads and removes vpcep:permissions:list from the agency. Null uses the function's default (1h)."
+  type        = string
+  default     = null
+}
+
+variable "cts_attribution" {
+  description = "CTS_ATTRIBUTION: name who accepted or rejected each connection, from Cloud Trace Service traces. false turns it off and removes cts:trace:list from the agency."
+  type        = bool
+  default     = true
+}
+
+variable "max_in_flight" {
+  description = "MAX_IN_FLIGHT: the most VPCEP list requests a run has in flight at once (1-64). Null uses the function's default (16)."
+  type        = number
+  default     = null
+}

@@ -201,7 +201,7 @@ resource "huaweicloud_obs_bucket" "state" {
 
 resource "huaweicloud_identity_role" "regional" {
   name        = "${var.name}-vpcep-smn"
-  description = "VPC Endpoint connection monitor: list endpoint services and connections, publish alerts to SMN, send metrics to Cloud Eye."
+  description = "VPC Endpoint connection monitor: list endpoint services, their connections and whitelists, publish alerts to SMN, send metrics to Cloud Eye, read CTS traces."
   type        = "XA" # project-level services
 
   policy = jsonencode({
@@ -241,6 +241,22 @@ resource "huaweicloud_identity_role" "regional" {
         {
           Effect = "Allow"
           Action = ["ces:metricData:create"]
+        },
+      ] : [],
+      # Who accepted or rejected a connection: Cloud Trace Service's trace list, a project-level
+      # service like VPCEP (its system policies are granted per region project).
+      local.cts_attribution_enabled ? [
+        {
+          Effect = "Allow"
+          Action = ["cts:trace:list"]
+        },
+      ] : [],
+      # The whitelist of each endpoint service (ListServicePermissionsDetails). Role-based name;
+      # identity policies call it vpcep:endpointServices:listPermissions.
+      local.posture_checks_enabled ? [
+        {
+          Effect = "Allow"
+          Action = ["vpcep:permissions:list"]
         },
       ] : [],
     )

@@ -8,24 +8,31 @@ locals {
   # Cloud Eye metrics are on unless metrics_namespace is empty; the permission to send them and the
   # alarm rules on them (alarms.tf) follow this switch.
   metrics_enabled = var.metrics_namespace != ""
+  # Who did it (CTS traces) and the whitelist reads: each permission follows its feature's switch.
+  cts_attribution_enabled = var.cts_attribution
+  posture_checks_enabled  = var.posture_check_interval == null || try(lower(var.posture_check_interval) != "off", true)
 
   # Every optional setting of lib/config.ts SETTINGS, by the name the function reads (test/deploy
   # checks this). Null leaves a setting out so the function's own default applies.
   optional_settings = {
     for setting, value in {
-      VPCEP_SERVICE_IDS    = length(var.service_ids) > 0 ? join(",", var.service_ids) : null
-      ALERT_STATUSES       = var.alert_statuses == null ? null : join(",", var.alert_statuses)
-      ALERT_ON_BASELINE    = var.alert_on_baseline == null ? null : tostring(var.alert_on_baseline)
-      LOG_LEVEL            = var.log_level
-      VPCEP_ENDPOINT       = var.vpcep_endpoint
-      SMN_ENDPOINT         = var.smn_endpoint
-      OBS_ENDPOINT         = var.obs_endpoint
-      REMIND_PENDING_AFTER = var.remind_pending_after
-      APPROVAL_MODE        = var.approval_mode == "off" ? null : var.approval_mode
-      AUTO_ACCEPT_DOMAINS  = length(var.auto_accept_domains) > 0 ? join(",", var.auto_accept_domains) : null
-      AUTO_REJECT_DOMAINS  = length(var.auto_reject_domains) > 0 ? join(",", var.auto_reject_domains) : null
-      METRICS_NAMESPACE    = local.metrics_enabled ? var.metrics_namespace : null
-      CES_ENDPOINT         = var.ces_endpoint
+      VPCEP_SERVICE_IDS      = length(var.service_ids) > 0 ? join(",", var.service_ids) : null
+      ALERT_STATUSES         = var.alert_statuses == null ? null : join(",", var.alert_statuses)
+      ALERT_ON_BASELINE      = var.alert_on_baseline == null ? null : tostring(var.alert_on_baseline)
+      LOG_LEVEL              = var.log_level
+      VPCEP_ENDPOINT         = var.vpcep_endpoint
+      SMN_ENDPOINT           = var.smn_endpoint
+      OBS_ENDPOINT           = var.obs_endpoint
+      REMIND_PENDING_AFTER   = var.remind_pending_after
+      APPROVAL_MODE          = var.approval_mode == "off" ? null : var.approval_mode
+      AUTO_ACCEPT_DOMAINS    = length(var.auto_accept_domains) > 0 ? join(",", var.auto_accept_domains) : null
+      AUTO_REJECT_DOMAINS    = length(var.auto_reject_domains) > 0 ? join(",", var.auto_reject_domains) : null
+      METRICS_NAMESPACE      = local.metrics_enabled ? var.metrics_namespace : null
+      CES_ENDPOINT           = var.ces_endpoint
+      POSTURE_CHECK_INTERVAL = var.posture_check_interval
+      CTS_ATTRIBUTION        = var.cts_attribution ? null : "off"
+      CTS_ENDPOINT           = var.cts_endpoint
+      MAX_IN_FLIGHT          = var.max_in_flight == null ? null : tostring(var.max_in_flight)
     } : setting => value if value != null
   }
 

@@ -363,6 +363,47 @@ variable "remind_pending_after" {
   }
 }
 
+variable "posture_check_interval" {
+  description = "POSTURE_CHECK_INTERVAL: how often each endpoint service's whitelist is read (e.g. 1h, 6h; reads are spread across runs). \"off\" stops the reads and removes vpcep:permissions:list from the agency. Null uses the function's default (1h)."
+  type        = string
+  default     = null
+
+  validation {
+    # As the function reads it: off (any case), or up to 7 digits and a unit, and not zero.
+    condition     = var.posture_check_interval == null || try(lower(var.posture_check_interval) == "off", false) || (can(regex("^[0-9]{1,7}[smhd]$", var.posture_check_interval)) && can(regex("[1-9]", var.posture_check_interval)))
+    error_message = "posture_check_interval is off, or a positive whole number (up to 7 digits) followed by s, m, h or d, e.g. 1h."
+  }
+}
+
+variable "cts_attribution" {
+  description = "CTS_ATTRIBUTION: name who accepted or rejected each connection, from Cloud Trace Service traces. false sets CTS_ATTRIBUTION=off and removes cts:trace:list from the agency."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "cts_endpoint" {
+  description = "CTS_ENDPOINT: override of https://cts.<region>.myhuaweicloud.com (.eu in eu-west-101). Null uses the public regional endpoint."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.cts_endpoint == null || (can(regex("^https://[^/?#@\\s:]+(:[0-9]{1,5})?$", var.cts_endpoint)) && try(tonumber(regex(":([0-9]+)$", var.cts_endpoint)[0]) <= 65535, true))
+    error_message = "cts_endpoint must be a bare https:// origin (no path, query or credentials)."
+  }
+}
+
+variable "max_in_flight" {
+  description = "MAX_IN_FLIGHT: the most VPCEP list requests a run has in flight at once (a whole number, 1-64). Null uses the function's default (16)."
+  type        = number
+  default     = null
+
+  validation {
+    condition     = var.max_in_flight == null || try(var.max_in_flight >= 1 && var.max_in_flight <= 64 && floor(var.max_in_flight) == var.max_in_flight, false)
+    error_message = "max_in_flight is a whole number from 1 to 64."
+  }
+}
+
 # --- Cloud Eye metrics and alarms (alarms.tf) -------------------------------------------------------
 
 variable "metrics_namespace" {
