@@ -3,7 +3,6 @@
  * the scan uses starts small, grows while the calls it paces succeed, and halves when the service
  * says it is throttling, within a ceiling (MAX_IN_FLIGHT) and never below one.
  */
-import type { Logger } from 'pino';
 import type { ThrottleSignal } from './ports.js';
 
 /** Runs at most `concurrency` tasks at once, in the order they were queued. */
@@ -40,6 +39,12 @@ export interface AdaptiveLimiter extends Limiter {
   throttled(api?: string): void;
 }
 
+/** The two levels the limiter logs at (a pino logger is one). */
+export interface LimiterLog {
+  debug(fields: Record<string, unknown>, message: string): void;
+  info(fields: Record<string, unknown>, message: string): void;
+}
+
 export interface AdaptiveLimiterOptions {
   /** The ceiling (MAX_IN_FLIGHT). */
   max: number;
@@ -47,7 +52,7 @@ export interface AdaptiveLimiterOptions {
   initial?: number;
   /** Where the adapters report throttled answers, retried ones included. */
   throttles?: ThrottleSignal;
-  logger?: Pick<Logger, 'debug' | 'info'>;
+  logger?: LimiterLog;
   now?: () => number;
 }
 

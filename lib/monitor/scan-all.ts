@@ -15,8 +15,6 @@ import { type PendingBook, type PendingRecord, updatePending } from './reminders
 import { scanService, type ServiceScan } from './scan-service.js';
 import type { MonitorState, ServiceSnapshot } from './state.js';
 
-/** MAX_IN_FLIGHT's default, until the setting is read into the config. */
-const DEFAULT_MAX_IN_FLIGHT = 16;
 // Connections in these states need someone; their descriptions and errors go into the trail.
 const NEEDS_ATTENTION = new Set(['pendingAcceptance', 'failed', 'rejected']);
 
@@ -67,8 +65,7 @@ export async function scanAll(
   options: { startedAt: string; signal?: AbortSignal },
 ): Promise<ScanResult> {
   // Concurrent VPCEP reads: as many as overlap the network waits, halved when VPCEP throttles.
-  const max = (config as Partial<{ maxInFlight: number }>).maxInFlight ?? DEFAULT_MAX_IN_FLIGHT;
-  const limiter = createAdaptiveLimiter({ max, throttles: deps.throttles, logger: deps.logger });
+  const limiter = createAdaptiveLimiter({ max: config.maxInFlight, throttles: deps.throttles, logger: deps.logger });
   const keep = (connection: Connection): boolean =>
     NEEDS_ATTENTION.has(connection.status) || config.alertStatuses.has(connection.status) || connection.errors.length > 0;
   const state = Promise.resolve(loading);

@@ -40,8 +40,8 @@ afterEach(async () => {
   await cloud.stop();
 });
 
-const invoke = () => {
-  const userData = { ...userDataFor(cloud, 'state'), LOG_LEVEL: 'debug' };
+const invoke = (settings: Record<string, string> = {}) => {
+  const userData = { ...userDataFor(cloud, 'state'), LOG_LEVEL: 'debug', ...settings };
   return capturingOutput(output, () => bundle.handler(timerEvent(), functionGraphContext({ userData, credentials, timeoutMs: 120_000 })));
 };
 
@@ -72,5 +72,11 @@ describe('the in-flight limit of the deployed function', () => {
     await invoke();
     expect(Math.max(...arrivals)).toBe(16);
     expect(jsonLogLines(output).filter((line) => line.previousLimit !== undefined)).toEqual([]);
+  }, 30_000);
+
+  it('keeps to MAX_IN_FLIGHT', async () => {
+    cloud.inject({ service: 'vpcep', api: API.listConnections, kind: 'delay', ms: 40, times: Infinity });
+    await invoke({ MAX_IN_FLIGHT: '6' });
+    expect(Math.max(...arrivals)).toBe(6);
   }, 30_000);
 });

@@ -97,8 +97,8 @@ function recordingLogger() {
   const lines: { level: 'debug' | 'info'; fields: Record<string, unknown>; message: string }[] = [];
   return {
     lines,
-    debug: (fields: Record<string, unknown>, message: string) => lines.push({ level: 'debug', fields, message }),
-    info: (fields: Record<string, unknown>, message: string) => lines.push({ level: 'info', fields, message }),
+    debug: (fields: Record<string, unknown>, message: string) => void lines.push({ level: 'debug', fields, message }),
+    info: (fields: Record<string, unknown>, message: string) => void lines.push({ level: 'info', fields, message }),
   };
 }
 
