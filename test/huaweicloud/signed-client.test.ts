@@ -226,6 +226,14 @@ describe('ObsStore', () => {
     expect(cloud.calls.filter((call) => call.path.includes('big') || call.query.prefix === 'big/')).toHaveLength(3);
   });
 
+  it('reads a larger object whole only when given a larger ceiling (the bench\'s naive peer)', async () => {
+    cloud.putObject('bucket', 'big/naive.json', Buffer.alloc(17 * 1024 * 1024, 0x20));
+    const roomy = new ObsStore({ endpoint: cloud.endpoints.obs, bucket: 'bucket', credentials: temporary, budget: UNLIMITED, retry: fast, maxObjectBytes: 32 * 1024 * 1024 });
+    expect((await roomy.get('big/naive.json'))!.body).toHaveLength(17 * 1024 * 1024);
+    const tight = new ObsStore({ endpoint: cloud.endpoints.obs, bucket: 'bucket', credentials: temporary, budget: UNLIMITED, retry: fast, maxObjectBytes: 1024 * 1024 });
+    expect(await failure(tight.get('big/naive.json'))).toBeInstanceOf(ResponseTooLargeError);
+  });
+
   it('puts, gets, lists by prefix across pages, and deletes', async () => {
     const obs = store();
     expect(await obs.get('p/missing.json')).toBeUndefined();
