@@ -114,8 +114,12 @@ export class ObsStore {
     return { body: bounded(api, server, content, this.retry.requestTimeoutMs, maxBytes), etag: etagOf(result) };
   }
 
+  /**
+   * No body ceiling here: a HEAD answer has no body, and its Content-Length is the object's, so the
+   * ceiling would refuse the ETag of any state past 16 MiB (~170,000 connections).
+   */
   async head(key: string): Promise<string | undefined> {
-    const result = await this.call(IAM_ACTIONS.getObject, (client, hook) => client.getObjectMetadata({ Bucket: this.bucket, Key: key, ...hook }), [404]);
+    const result = await this.call(IAM_ACTIONS.getObject, (client) => client.getObjectMetadata({ Bucket: this.bucket, Key: key }), [404], false);
     if (result.CommonMsg.Status === 404) return undefined;
     return etagOf(result);
   }
