@@ -8,13 +8,15 @@ import { ENVIRONMENT_LIMIT, environmentLength } from '../config-values.js';
 import { formatDuration } from '../duration.js';
 import { UNLIMITED } from '../huaweicloud/budget.js';
 import { CesClient } from '../huaweicloud/ces.js';
+import { CtsClient } from '../huaweicloud/cts.js';
 import { resolveCredentials } from '../huaweicloud/credentials.js';
 import { ApiError, CloudError, NetworkError, NoSuchBucketError } from '../huaweicloud/errors.js';
 import { ObsStore } from '../huaweicloud/obs.js';
 import type { RetryPolicy } from '../huaweicloud/retry.js';
 import { SignedClient } from '../huaweicloud/signed-client.js';
 import { SmnClient } from '../huaweicloud/smn.js';
-import { VpcepClient } from '../huaweicloud/vpcep.js';
+import { type EndpointService, VpcepClient } from '../huaweicloud/vpcep.js';
+import { IAM_ACTIONS } from '../huaweicloud/iam-actions.js';
 import { type Io, oneLine } from './command.js';
 import { noStateText, prefixesWithState, readStoredState } from './stored-state.js';
 import { styleFor } from './style.js';
@@ -62,7 +64,11 @@ export async function checkCommand(writeMetric: boolean, io: Io, now: Date = new
   print(regionLine(config));
   print(await bucketLine(config, new ObsStore({ endpoint: config.endpoints.obs, bucket: config.obsBucket, credentials, budget: UNLIMITED, retry: CHECK_RETRY }), now));
   print(await topicLine(config, new SmnClient(client(config.endpoints.smn), config.projectId, config.smnTopicUrn)));
-  print(await vpcepLine(config, new VpcepClient(client(config.endpoints.vpcep), config.projectId, client(config.endpoints.vpcep))));
+  const vpcep = new VpcepClient(client(config.endpoints.vpcep), config.projectId, client(config.endpoints.vpcep));
+  const listed = await vpcepLine(config, vpcep);
+  print(listed.line);
+  print(await whitelistLine(config, vpcep, listed.services));
+  print(await ctsLine(config, new CtsClient(client(config.endpoints.cts), config.projectId), now));
   print(await metricsLine(config, writeMetric, () => new CesClient(client(config.endpoints.ces), config.projectId), now));
 
   const failed = lines.filter((line) => line.result === 'fail').length;
@@ -80,7 +86,7 @@ function regionLine(config: Config): Line {
     return { result: 'fail', item: 'region', text: `SMN_TOPIC_URN belongs to project ${urnProject}, but HUAWEICLOUD_PROJECT_ID is ${config.projectId}`, fix: "use the project of the topic's region in HUAWEICLOUD_PROJECT_ID" };
   }
   // An official endpoint names its region: `vpcep.eu-west-101.myhuaweicloud.eu`.
-  for (const [setting, endpoint] of [['VPCEP_ENDPOINT', config.endpoints.vpcep], ['SMN_ENDPOINT', config.endpoints.smn], ['OBS_ENDPOINT', config.endpoints.obs], ['CES_ENDPOINT', config.endpoints.ces]] as const) {
+  for (const [setting, endpoint] of [['VPCEP_ENDPOINT', config.endpoints.vpcep], ['SMN_ENDPOINT', config.endpoints.smn], ['OBS_ENDPOINT', config.endpoints.obs], ['CES_ENDPOINT', config.endpoints.ces], ['CTS_ENDPOINT', config.endpoints.cts]] as const) {
     const host = new URL(endpoint).hostname;
     const named = /^[a-z]+\.([a-z]{2,}(?:-[a-z0-9]+)+)\.myhuaweicloud\./.exec(host)?.[1];
     if (named !== undefined && named !== config.region) {
@@ -120,18 +126,47 @@ async function topicLine(config: Config, smn: SmnClient): Promise<Line> {
   }
 }
 
-async function vpcepLine(config: Config, vpcep: VpcepClient): Promise<Line> {
+/** The listing, and the services it shows that the monitor watches (for the whitelist line). */
+async function vpcepLine(config: Config, vpcep: VpcepClient): Promise<{ line: Line; services: EndpointService[] | undefined }> {
   const item = 'VPCEP';
   try {
     const services = await vpcep.listServices();
+    const watched = config.serviceIds.length > 0 ? services.filter((service) => config.serviceIds.includes(service.id)) : services;
     const missing = config.serviceIds.filter((id) => !services.some((service) => service.id === id));
     if (missing.length > 0) {
-      return { result: 'fail', item, text: `lists ${services.length} endpoint service(s), but not ${missing.join(', ')} of VPCEP_SERVICE_IDS`, fix: 'remove the ids of deleted services from VPCEP_SERVICE_IDS, or check HUAWEICLOUD_PROJECT_ID' };
+      return { services: watched, line: { result: 'fail', item, text: `lists ${services.length} endpoint service(s), but not ${missing.join(', ')} of VPCEP_SERVICE_IDS`, fix: 'remove the ids of deleted services from VPCEP_SERVICE_IDS, or check HUAWEICLOUD_PROJECT_ID' } };
     }
-    const watched = config.serviceIds.length > 0 ? `, ${config.serviceIds.length} of them watched (VPCEP_SERVICE_IDS)` : ', all of them watched';
-    return { result: 'ok', item, text: `lists ${services.length} endpoint service(s)${watched}` };
+    const which = config.serviceIds.length > 0 ? `, ${config.serviceIds.length} of them watched (VPCEP_SERVICE_IDS)` : ', all of them watched';
+    return { services: watched, line: { result: 'ok', item, text: `lists ${services.length} endpoint service(s)${which}` } };
   } catch (error) {
-    return { result: 'fail', item, text: oneLine(error), fix: fixFor(error, 'vpcep:epservices:list and vpcep:connections:list (VPCEP ReadOnlyAccess)') };
+    return { services: undefined, line: { result: 'fail', item, text: oneLine(error), fix: fixFor(error, 'vpcep:epservices:list and vpcep:connections:list (VPCEP ReadOnlyAccess)') } };
+  }
+}
+
+/** One whitelist read (the first watched service's), as the posture checks will make them. */
+async function whitelistLine(config: Config, vpcep: VpcepClient, services: EndpointService[] | undefined): Promise<Line> {
+  const item = 'whitelist';
+  if (config.postureCheckIntervalMs === undefined) return { result: 'skip', item, text: 'not read (POSTURE_CHECK_INTERVAL is off)' };
+  const first = services?.[0];
+  if (first === undefined) return { result: 'skip', item, text: services === undefined ? 'not checked: the service listing failed' : 'not checked: no endpoint service to read' };
+  try {
+    const entries = await vpcep.listPermissions(first.id);
+    const open = entries.some((entry) => entry === 'iam:domain::*' || entry === '*') ? ', open to every account (*)' : '';
+    return { result: 'ok', item, text: `read ${first.name || first.id}: ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}${open}` };
+  } catch (error) {
+    return { result: 'fail', item, text: oneLine(error), fix: `${fixFor(error, IAM_ACTIONS.listPermissions)}, or set POSTURE_CHECK_INTERVAL=off` };
+  }
+}
+
+/** One CTS query of the last hour, as attribution makes it. */
+async function ctsLine(config: Config, cts: CtsClient, now: Date): Promise<Line> {
+  const item = 'CTS';
+  if (!config.ctsAttribution) return { result: 'skip', item, text: 'not read (CTS_ATTRIBUTION is off)' };
+  try {
+    const traces = await cts.listTraces({ fromMs: now.getTime() - 3_600_000, toMs: now.getTime() });
+    return { result: 'ok', item, text: `reads traces: ${traces.length} accept or reject trace(s) of VPCEP in the last hour` };
+  } catch (error) {
+    return { result: 'fail', item, text: oneLine(error), fix: `${fixFor(error, IAM_ACTIONS.listTraces)}, or set CTS_ATTRIBUTION=off` };
   }
 }
 

@@ -50,6 +50,7 @@ export async function runDemo(out: NodeJS.WritableStream, style: Style): Promise
       SMN_ENDPOINT: cloud.endpoints.smn,
       OBS_ENDPOINT: cloud.endpoints.obs,
       CES_ENDPOINT: cloud.endpoints.ces,
+      CTS_ENDPOINT: cloud.endpoints.cts,
       METRICS_NAMESPACE,
       LOG_LEVEL: 'warn',
       APPROVAL_MODE: 'enforce',

@@ -28,8 +28,8 @@ const BUCKET = 'vpcep-monitor-local';
 const SERVICE = 'local-service';
 const DEFAULT_SEED = 27;
 const MAX_SEED = 100_000;
-/** VPCEP, SMN, OBS and Cloud Eye listen on N, N+1, N+2 and N+3. */
-const LISTENERS = 4;
+/** VPCEP, SMN, OBS, Cloud Eye and CTS listen on N to N+4. */
+const LISTENERS = 5;
 const MAX_BASE_PORT = 65_535 - (LISTENERS - 1);
 const SAVE_EVERY_MS = 2_000;
 
@@ -48,7 +48,7 @@ function parsePort(raw: string | undefined): number {
   const port = /^[0-9]{1,5}$/.test(raw) ? Number(raw) : NaN;
   if (!(port >= 1 && port <= 65_535)) throw new UsageError(`--port must be a port number from 1 to ${MAX_BASE_PORT}, got "${raw.slice(0, 40)}"`);
   if (port > MAX_BASE_PORT) {
-    throw new UsageError(`--port ${port} leaves no room: the local cloud listens on ${LISTENERS} ports from N (VPCEP, SMN, OBS, Cloud Eye), so N must be at most ${MAX_BASE_PORT}`);
+    throw new UsageError(`--port ${port} leaves no room: the local cloud listens on ${LISTENERS} ports from N (VPCEP, SMN, OBS, Cloud Eye, CTS), so N must be at most ${MAX_BASE_PORT}`);
   }
   return port;
 }
@@ -134,7 +134,7 @@ async function serve(port: number, seed: number | undefined, dataDir: string | u
     return control.start();
   });
   if (dataDir !== undefined) {
-    const ports = [cloud.endpoints.vpcep, cloud.endpoints.smn, cloud.endpoints.obs, cloud.endpoints.ces].map((endpoint) => Number(new URL(endpoint).port));
+    const ports = [cloud.endpoints.vpcep, cloud.endpoints.smn, cloud.endpoints.obs, cloud.endpoints.ces, cloud.endpoints.cts].map((endpoint) => Number(new URL(endpoint).port));
     await saveSession(dataDir, { ...credentials, ports, controlPort: Number(new URL(controlUrl).port), controlToken: new URL(controlUrl).pathname.split('/')[1] ?? '' });
   }
   if (world !== undefined) {
@@ -157,7 +157,7 @@ async function serve(port: number, seed: number | undefined, dataDir: string | u
 
   io.stdout.write(
     [
-      `Local Huawei Cloud running: VPCEP, SMN, OBS and Cloud Eye on 127.0.0.1 (Ctrl+C or "quit" stops it).`,
+      `Local Huawei Cloud running: VPCEP, SMN, OBS, Cloud Eye and CTS on 127.0.0.1 (Ctrl+C or "quit" stops it).`,
       origin,
       ...notes,
       dataDir === undefined ? 'Nothing is kept after it stops (--data-dir DIR keeps it).' : `Its world is kept in ${worldFilePath(dataDir)}.`,
@@ -171,6 +171,7 @@ async function serve(port: number, seed: number | undefined, dataDir: string | u
       `export SMN_ENDPOINT=${cloud.endpoints.smn}`,
       `export OBS_ENDPOINT=${cloud.endpoints.obsHost}`,
       `export CES_ENDPOINT=${cloud.endpoints.ces}`,
+      `export CTS_ENDPOINT=${cloud.endpoints.cts}`,
       `export VPCEP_EMULATOR_CONTROL=${controlUrl}`,
       `Type "help" for the commands that change the world (or run "${LOCAL_CLI} emulator help").`,
       'Every message SMN receives is printed here as its subscribers read it.',

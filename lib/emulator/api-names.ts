@@ -14,6 +14,8 @@ export const API = {
   listConnections: 'vpcep:connections:list',
   /** Accepting (`receive`) or rejecting a connection. */
   connectionAction: 'vpcep:connections:update',
+  /** A service's whitelist (role-based name; identity policies: vpcep:endpointServices:listPermissions). */
+  listPermissions: 'vpcep:permissions:list',
   publish: 'smn:topic:publish',
   /** QueryTopicDetail: `vpcep-monitor check` asks whether the topic exists. */
   getTopic: 'smn:topic:get',
@@ -28,6 +30,8 @@ export const API = {
   headBucket: 'obs:bucket:HeadBucket',
   /** Cloud Eye: adding custom metric data. */
   createMetricData: 'ces:metricData:create',
+  /** Cloud Trace Service: ListTraces. */
+  listTraces: 'cts:trace:list',
 } as const;
 
 /** What a request no route matched is recorded as, e.g. `vpcep:unknown`. */

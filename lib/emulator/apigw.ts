@@ -37,7 +37,8 @@ export function serveBehindGateway<Route>(
   request: IncomingRequest,
   call: ApiCall,
   context: EmulatorContext,
-  serve: (route: Route) => EmulatorResponse,
+  /** `ak`: the access key whose signature the gateway accepted (who CTS will name). */
+  serve: (route: Route, ak: string) => EmulatorResponse,
   renderError: (error: ServiceError) => EmulatorResponse,
 ): EmulatorResponse {
   if (route === undefined) return noSuchApi();
@@ -47,7 +48,7 @@ export function serveBehindGateway<Route>(
     return authFailed();
   }
   try {
-    return serve(route);
+    return serve(route, auth.ak);
   } catch (error) {
     if (error instanceof ServiceError) return renderError(error);
     throw error;

@@ -4,7 +4,7 @@
  * command answers text; a mistake answers one line starting `error:` that says what was wrong.
  */
 import { randomBytes } from 'node:crypto';
-import type { LocalCloud } from './index.js';
+import { CONSOLE_USER, type LocalCloud } from './index.js';
 import { vpcepThrottled } from './named-faults.js';
 import { terminalSafe } from './subscriber-view.js';
 import { ACTIONABLE_STATUSES, CONNECTION_STATUSES } from './vpcep.js';
@@ -20,7 +20,7 @@ export interface ConsoleResult {
 }
 
 /** The verbs the console knows; the CLI refuses any other before looking for a running emulator. */
-export const CONSOLE_VERBS = ['services', 'list', 'add-service', 'add-pending', 'accept', 'reject', 'fail', 'remove', 'throttle', 'help', 'quit'] as const;
+export const CONSOLE_VERBS = ['services', 'list', 'add-service', 'add-pending', 'accept', 'reject', 'fail', 'remove', 'approval', 'whitelist', 'traces', 'throttle', 'help', 'quit'] as const;
 
 export const CONSOLE_HELP = [
   'Commands (SERVICE is a name or id; CONNECTION an id or a unique prefix of at least 4 characters):',
@@ -28,10 +28,15 @@ export const CONSOLE_HELP = [
   '  list [SERVICE] [STATUS]                     connections (at most 100 rows)',
   '  add-service NAME                            a new endpoint service that needs approval',
   '  add-pending SERVICE [domain=ID] [TEXT...]   a consumer asks to connect (pendingAcceptance)',
-  '  accept CONNECTION                           accept it as the API does (creating, then accepted)',
-  '  reject CONNECTION                           reject it',
+  '  accept CONNECTION [--as NAME]              accept it as the API does (creating, then accepted);',
+  `                                              CTS records NAME (default ${CONSOLE_USER}) doing it`,
+  '  reject CONNECTION [--as NAME]               reject it, recorded in CTS the same way',
   '  fail CONNECTION [CODE [MESSAGE...]]         the endpoint fails (default EndPoint.0001)',
   '  remove CONNECTION                           the consumer deletes its endpoint',
+  '  approval SERVICE on|off [--as NAME]         switch connection approval (approval_enabled)',
+  '  whitelist SERVICE [add|remove DOMAIN|* ...] [--as NAME]',
+  '                                              show or change who may connect (* = every account)',
+  '  traces [SERVICE]                            the CTS traces of the last seven days, newest first',
   '  throttle [N]                                the next N VPCEP requests (default 1) answer 400 EndPoint.0022',
   '  help                                        this list',
   '  quit                                        stop the local cloud (keeping --data-dir)',
@@ -84,6 +89,12 @@ export function runConsoleCommand(cloud: LocalCloud, words: readonly string[]): 
       case 'fail':
       case 'remove':
         return { ok: true, output: changeConnection(cloud, verb, args) };
+      case 'approval':
+        return { ok: true, output: approval(cloud, args) };
+      case 'whitelist':
+        return { ok: true, output: whitelist(cloud, args) };
+      case 'traces':
+        return { ok: true, output: traces(cloud, args) };
       case 'throttle':
         return { ok: true, output: throttle(cloud, args) };
       default:
@@ -189,10 +200,67 @@ function addPending(cloud: LocalCloud, args: readonly string[]): string {
   return `added ${connection.id} to ${service.name}: pendingAcceptance, consumer ${domainId}`;
 }
 
+// IAM user names: 1–64 letters, digits, spaces and -_.@; an agency is account/agency.
+const USER_NAME = /^[A-Za-z0-9_.@-][A-Za-z0-9 _.@/-]{0,127}$/;
+
+/** Takes `--as NAME` off the end of the words: who CTS names for the action. */
+function actingUser(verb: string, args: readonly string[]): { user: string; rest: string[] } {
+  const at = args.indexOf('--as');
+  if (at < 0) return { user: CONSOLE_USER, rest: [...args] };
+  const user = args[at + 1];
+  if (user === undefined || at + 2 !== args.length) throw new ConsoleUsageError(`${verb}: --as takes one NAME, at the end (e.g. ${verb} … --as alice)`);
+  if (!USER_NAME.test(user)) throw new ConsoleUsageError(`user name "${terminalSafe(user)}" must be 1 to 128 letters, digits, spaces or - _ . @ /`);
+  return { user, rest: args.slice(0, at) };
+}
+
+function approval(cloud: LocalCloud, args: readonly string[]): string {
+  const { user, rest } = actingUser('approval', args);
+  const [reference, state, ...extra] = rest;
+  if (reference === undefined || (state !== 'on' && state !== 'off') || extra.length > 0) throw new ConsoleUsageError('approval takes a SERVICE and on or off, e.g. approval orders-api off');
+  const service = findService(cloud, reference);
+  cloud.setApprovalEnabled(service.id, state === 'on', user);
+  return state === 'on'
+    ? `${service.name}: connection approval is on; new requests wait in pendingAcceptance (by ${user})`
+    : `${service.name}: connection approval is OFF; every whitelisted account is accepted without review (by ${user})`;
+}
+
+const WHITELIST_ENTRY = /^([0-9a-f]{32}|\*)$/;
+
+function whitelist(cloud: LocalCloud, args: readonly string[]): string {
+  const { user, rest } = actingUser('whitelist', args);
+  const [reference, action, ...entries] = rest;
+  if (reference === undefined) throw new ConsoleUsageError('whitelist needs a SERVICE, e.g. whitelist orders-api add 0a1b…f9');
+  const service = findService(cloud, reference);
+  if (action === undefined) {
+    const current = cloud.whitelist(service.id);
+    return current.length === 0 ? `${service.name}: the whitelist is empty` : [`${service.name}: ${current.length} whitelist entr${current.length === 1 ? 'y' : 'ies'}`, ...current.map((entry) => `  ${entry}`)].join('\n');
+  }
+  if (action !== 'add' && action !== 'remove') throw new ConsoleUsageError(`whitelist takes add or remove, got "${terminalSafe(action)}"`);
+  if (entries.length === 0) throw new ConsoleUsageError(`whitelist ${action} needs a DOMAIN id (32 lower-case hex characters) or *`);
+  for (const entry of entries) {
+    if (!WHITELIST_ENTRY.test(entry)) throw new ConsoleUsageError(`"${terminalSafe(entry)}" is neither a domain id (32 lower-case hex characters) nor *`);
+  }
+  const changed = cloud.changeWhitelist(service.id, action, entries, user);
+  if (changed.length === 0) return `${service.name}: nothing to ${action}; the whitelist ${action === 'add' ? 'has' : 'lacks'} ${entries.length === 1 ? 'it' : 'them'} already`;
+  return `${service.name}: ${action === 'add' ? 'added' : 'removed'} ${changed.join(', ')} (by ${user})`;
+}
+
+function traces(cloud: LocalCloud, args: readonly string[]): string {
+  if (args.length > 1) throw new ConsoleUsageError('traces takes at most one SERVICE');
+  const service = args[0] === undefined ? undefined : findService(cloud, args[0]);
+  const kept = cloud.traces().filter((trace) => service === undefined || trace.resource_id === service.id);
+  if (kept.length === 0) return 'no CTS traces';
+  const rows = kept.slice(0, MAX_ROWS).map((trace) =>
+    `${new Date(trace.time).toISOString().slice(0, 19)}Z  ${trace.trace_name.padEnd(24)} ${terminalSafe(trace.user.name).slice(0, 32).padEnd(32)} ${terminalSafe(trace.request).slice(0, 80)}`);
+  const more = kept.length > rows.length ? [`… and ${kept.length - rows.length} more`] : [];
+  return [`${'TIME'.padEnd(20)}  ${'TRACE'.padEnd(24)} ${'USER'.padEnd(32)} REQUEST`, ...rows, ...more].join('\n');
+}
+
 function changeConnection(cloud: LocalCloud, verb: 'accept' | 'reject' | 'fail' | 'remove', args: readonly string[]): string {
-  const [reference, ...rest] = args;
+  const acting = verb === 'accept' || verb === 'reject' ? actingUser(verb, args) : { user: CONSOLE_USER, rest: [...args] };
+  const [reference, ...rest] = acting.rest;
   const { service, connection } = findConnection(cloud, reference);
-  if (verb !== 'fail' && rest.length > 0) throw new ConsoleUsageError(`${verb} takes only a CONNECTION`);
+  if (verb !== 'fail' && rest.length > 0) throw new ConsoleUsageError(`${verb} takes only a CONNECTION${verb === 'accept' || verb === 'reject' ? ' and --as NAME' : ''}`);
   switch (verb) {
     case 'remove':
       cloud.removeConnection(service.id, connection.id);
@@ -206,11 +274,11 @@ function changeConnection(cloud: LocalCloud, verb: 'accept' | 'reject' | 'fail' 
       const target = verb === 'accept' ? 'accepted' : 'rejected';
       if (connection.status === target) return `${connection.id} is already ${target}`;
       if (verb === 'reject') {
-        cloud.setStatus(service.id, connection.id, 'rejected');
-        return `${connection.id} is rejected (was ${connection.status})`;
+        cloud.rejectAs(service.id, connection.id, acting.user);
+        return `${connection.id} is rejected (was ${connection.status}); CTS records ${acting.user}`;
       }
-      cloud.acceptConnection(service.id, connection.id);
-      return `${connection.id} is creating; it becomes accepted shortly, as after the API's receive`;
+      cloud.acceptAs(service.id, connection.id, acting.user);
+      return `${connection.id} is creating; it becomes accepted shortly, as after the API's receive; CTS records ${acting.user}`;
     }
     case 'fail': {
       const [code = 'EndPoint.0001', ...message] = rest;

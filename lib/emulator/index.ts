@@ -1,11 +1,12 @@
 /**
- * A local Huawei Cloud: VPCEP, SMN, OBS and Cloud Eye on loopback listeners, as strict as the real services
+ * A local Huawei Cloud: VPCEP, SMN, OBS, Cloud Eye and CTS on loopback listeners, as strict as the real services
  * about signatures and parameters, with a world tests can seed and change and faults they can
  * inject. The only cloud the tests, the bench and the demo ever talk to.
  */
 import { createHash } from 'node:crypto';
 import { BucketStore } from './bucket-store.js';
 import { CesEndpoint } from './ces.js';
+import { CtsEndpoint, CtsStore } from './cts.js';
 import { FaultTable } from './faults.js';
 import type { EmulatorContext, ServiceEndpoint } from './http.js';
 import { Listener } from './http.js';
@@ -23,19 +24,23 @@ import type {
   ConnectionSeed,
   EmulatedConnection,
   EmulatedService,
+  EmulatedTrace,
   Fault,
   LocalCloudOptions,
   PublishedMessage,
   ReceivedMetric,
   ServiceName,
   ServiceSeed,
+  TraceSeed,
+  TraceUser,
 } from './types.js';
 import { VpcepEndpoint } from './vpcep.js';
 import { connectionToWire, serviceToPublic, VpcepStore } from './vpcep-store.js';
 import { WORLD_SCHEMA, type WorldSnapshot } from './world-snapshot.js';
 
 export { API } from './api-names.js';
-export { offsetPastEndRefused, vpcepThrottled, type NamedFaultOptions } from './named-faults.js';
+export { ctsRefused, offsetPastEndRefused, vpcepThrottled, whitelistRefused, type NamedFaultOptions } from './named-faults.js';
+export { TRACE_RETENTION_MS } from './cts.js';
 export { parseWorldSnapshot, WorldFileError, type WorldSnapshot } from './world-snapshot.js';
 export { TEST_CA_CERTIFICATE } from './test-certificate.js';
 export type {
@@ -47,7 +52,9 @@ export type {
   ConnectionError,
   ConnectionSeed,
   EmulatedConnection,
+  EmulatedPermission,
   EmulatedService,
+  EmulatedTrace,
   Fault,
   FaultAction,
   FaultMatchRequest,
@@ -56,18 +63,31 @@ export type {
   ReceivedMetric,
   ServiceName,
   ServiceSeed,
+  TraceSeed,
+  TraceUser,
   VpcepErrorShape,
 } from './types.js';
 
 export const DEFAULT_REGION = 'ap-southeast-1';
 export const DEFAULT_PROJECT_ID = '0a5c1e3b7d9f4a2c8e6b0d1f3a5c7e9b';
 const DEFAULT_ACCEPT_DELAY_MS = 1500;
+/** The account's name in CTS traces (`user.domain.name`; an agency is `{account}/{agency}`). */
+export const ACCOUNT_NAME = 'local-account';
+/** Who the console acts as when no `--as` names somebody. */
+export const CONSOLE_USER = 'local-admin';
+// The console's operator, as CTS would see a browser session.
+const CONSOLE_SOURCE_IP = '192.0.2.10';
+
+/** A whitelist entry as VPCEP spells it: a domain id or `*` becomes `iam:domain::…`. */
+export function permissionOf(entry: string): string {
+  return entry.startsWith('iam:domain::') ? entry : `iam:domain::${entry}`;
+}
 
 
 export class LocalCloud implements CloudWorld {
   readonly region: string;
   readonly projectId: string;
-  readonly endpoints: CloudEndpoints = { vpcep: '', smn: '', obs: '', obsHost: '', ces: '' };
+  readonly endpoints: CloudEndpoints = { vpcep: '', smn: '', obs: '', obsHost: '', ces: '', cts: '' };
   /** Every accepted SMN publish, in order. */
   readonly published: PublishedMessage[] = [];
   /** Every Cloud Eye datum accepted, in arrival order. */
@@ -80,6 +100,8 @@ export class LocalCloud implements CloudWorld {
   private readonly publishListeners = new Set<(message: PublishedMessage) => void>();
   private readonly refusalListeners = new Set<(call: ApiCall) => void>();
   private readonly vpcepStore: VpcepStore;
+  private readonly ctsStore: CtsStore;
+  private readonly credentials: ReadonlyMap<string, CloudCredential>;
   private readonly bucketStore = new BucketStore();
   private readonly smn: SmnEndpoint;
   private readonly services: ServiceEndpoint[];
@@ -106,13 +128,27 @@ export class LocalCloud implements CloudWorld {
       credentials,
       now: () => this.clock(),
     };
+    this.credentials = credentials;
     this.vpcepStore = new VpcepStore(this.region);
+    this.ctsStore = new CtsStore({ domainId: context.domainId, domainName: ACCOUNT_NAME });
+    this.ctsStore.delayMs = options.traceDelayMs ?? 0;
     this.smn = new SmnEndpoint(context, (message) => {
       this.published.push(message);
       for (const listener of this.publishListeners) listener(message);
     });
-    const vpcep = new VpcepEndpoint(context, this.vpcepStore, { errorShape: options.vpcepErrorShape ?? 'flat', acceptDelayMs: this.acceptDelayMs });
-    this.services = [vpcep, this.smn, new ObsEndpoint(context, this.bucketStore), new CesEndpoint(context, this.metrics, options.cesErrorShape)];
+    const vpcep = new VpcepEndpoint(context, this.vpcepStore, {
+      errorShape: options.vpcepErrorShape ?? 'flat',
+      acceptDelayMs: this.acceptDelayMs,
+      onAction: ({ serviceId, connectionId, action, ak }) =>
+        this.recordTrace({ serviceId, connectionIds: [connectionId], action, user: this.userOf(ak), traceType: 'ApiCall' }),
+    });
+    this.services = [
+      vpcep,
+      this.smn,
+      new ObsEndpoint(context, this.bucketStore),
+      new CesEndpoint(context, this.metrics, options.cesErrorShape),
+      new CtsEndpoint(context, this.ctsStore),
+    ];
   }
 
   static async start(options: LocalCloudOptions): Promise<LocalCloud> {
@@ -215,6 +251,81 @@ export class LocalCloud implements CloudWorld {
     this.vpcepStore.removeService(serviceId);
   }
 
+  // ---- who did it (CTS) and the door (approval, whitelist) ---------------------------------
+
+  /** Accepts as the console does, and CTS records `user` (a name, or a name and type) doing it. */
+  acceptAs(serviceId: string, connectionId: string, user: string | TraceUser = CONSOLE_USER): EmulatedTrace {
+    this.acceptConnection(serviceId, connectionId);
+    return this.recordTrace({ serviceId, connectionIds: [connectionId], action: 'receive', user: traceUser(user), traceType: 'ConsoleAction', sourceIp: CONSOLE_SOURCE_IP });
+  }
+
+  /** Rejects as the console does, and CTS records `user` doing it. */
+  rejectAs(serviceId: string, connectionId: string, user: string | TraceUser = CONSOLE_USER): EmulatedTrace {
+    this.setStatus(serviceId, connectionId, 'rejected');
+    return this.recordTrace({ serviceId, connectionIds: [connectionId], action: 'reject', user: traceUser(user), traceType: 'ConsoleAction', sourceIp: CONSOLE_SOURCE_IP });
+  }
+
+  /** Records a trace as CTS would (any time within its seven days; older ones are never listed). */
+  recordTrace(seed: TraceSeed): EmulatedTrace {
+    const service = this.vpcepStore.service(seed.serviceId);
+    return this.ctsStore.record(seed, service?.serviceName ?? '', this.clock());
+  }
+
+  /** The traces CTS lists now (recorded, and not past seven days), newest first. */
+  traces(): EmulatedTrace[] {
+    return this.ctsStore.retained(this.clock());
+  }
+
+  /** From now on, CTS records (and lists) a trace `ms` after its operation. */
+  setTraceDelay(ms: number): void {
+    if (!(ms >= 0)) throw new Error('trace delay must be >= 0');
+    this.ctsStore.delayMs = ms;
+  }
+
+  /** Switches connection approval on or off (`approval_enabled`), recorded as modifyEndpointService. */
+  setApprovalEnabled(serviceId: string, enabled: boolean, user: string | TraceUser = CONSOLE_USER): void {
+    this.vpcepStore.setApprovalEnabled(this.vpcepStore.requireService(serviceId), enabled, this.clock());
+    this.recordTrace({ serviceId, traceName: 'modifyEndpointService', user: traceUser(user), traceType: 'ConsoleAction', rawRequest: JSON.stringify({ approval_enabled: enabled }) });
+  }
+
+  /** The service's whitelist, as `iam:domain::…` entries in the order they were added. */
+  whitelist(serviceId: string): string[] {
+    return this.vpcepStore.requireService(serviceId).permissions.map((record) => record.permission);
+  }
+
+  /**
+   * Adds (or with `remove`, removes) whitelist entries: domain ids, `*` for every account, or
+   * entries already spelt `iam:domain::…`. Recorded as servicePermissionAction. Returns the
+   * entries that changed.
+   */
+  changeWhitelist(serviceId: string, action: 'add' | 'remove', entries: readonly string[], user: string | TraceUser = CONSOLE_USER): string[] {
+    const service = this.vpcepStore.requireService(serviceId);
+    const permissions = entries.map(permissionOf);
+    const changed = permissions.filter((permission) =>
+      action === 'add' ? this.vpcepStore.addPermission(service, permission, this.clock()) : this.vpcepStore.removePermission(service, permission));
+    if (changed.length > 0) {
+      this.recordTrace({ serviceId, traceName: 'servicePermissionAction', user: traceUser(user), traceType: 'ConsoleAction', rawRequest: JSON.stringify({ action, permissions: changed }) });
+    }
+    return changed;
+  }
+
+  /** Replaces the whole whitelist (no trace: a test's seed, not somebody's action). */
+  setWhitelist(serviceId: string, entries: readonly string[]): void {
+    const service = this.vpcepStore.requireService(serviceId);
+    for (const permission of this.whitelist(serviceId)) this.vpcepStore.removePermission(service, permission);
+    for (const entry of entries) this.vpcepStore.addPermission(service, permissionOf(entry), this.clock());
+  }
+
+  /** Who CTS names for a request signed with `ak` (CloudCredential.user, or a default). */
+  private userOf(ak: string): TraceUser {
+    const credential = this.credentials.get(ak);
+    if (credential?.user !== undefined) return { ...credential.user };
+    // FunctionGraph signs with its agency's temporary key; a key without a token is an IAM user's.
+    return credential?.securityToken !== undefined
+      ? { type: 'AssumedAgency', name: `${ACCOUNT_NAME}/vpcep-connection-monitor` }
+      : { type: 'User', name: 'local-user' };
+  }
+
   /** In creation order. */
   listServices(): EmulatedService[] {
     return this.vpcepStore.allServices().sort((a, b) => a.seq - b.seq).map(serviceToPublic);
@@ -269,6 +380,7 @@ export class LocalCloud implements CloudWorld {
       services: this.vpcepStore.exportServices(),
       topics: this.smn.topicNames(),
       buckets: this.bucketStore.exportBuckets(),
+      traces: this.ctsStore.exportTraces(),
     };
   }
 
@@ -280,6 +392,7 @@ export class LocalCloud implements CloudWorld {
     this.vpcepStore.importServices(world.services);
     for (const topic of world.topics) this.smn.createTopic(topic);
     this.bucketStore.importBuckets(world.buckets);
+    this.ctsStore.importTraces(world.traces ?? []);
   }
 
   // ---- what went over the wire --------------------------------------------------------------
@@ -328,4 +441,8 @@ export class LocalCloud implements CloudWorld {
       this.timers.add(timer);
     });
   }
+}
+
+function traceUser(user: string | TraceUser): TraceUser {
+  return typeof user === 'string' ? { type: 'User', name: user } : { ...user };
 }

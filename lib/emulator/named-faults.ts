@@ -73,3 +73,31 @@ export function offsetPastEndRefused(world: CloudWorld, options: NamedFaultOptio
     match: (request) => pastEnd(request) && (extra === undefined || extra(request)),
   };
 }
+
+/**
+ * CTS refusing ListTraces, by default as when the caller lacks `cts:trace:list`: HTTP 403 in CTS's
+ * error shape `{"error_code","error_msg"}`, with IAM's usual wording. Which code CTS puts there is
+ * not documented: `CTS.0403` is this emulator's own, so nothing may depend on it. Pass `status`
+ * for another answer (a 5xx gets the gateway's "backend unavailable").
+ */
+export function ctsRefused(options: NamedFaultOptions & { status?: number } = {}): Fault {
+  const status = options.status ?? 403;
+  const fault: Fault = { service: 'cts', api: API.listTraces, kind: 'status', status, ...scoped(options) };
+  if (status === 403) Object.assign(fault, { body: { error_code: 'CTS.0403', error_msg: "Policy doesn't allow cts:trace:list to be performed." } });
+  return fault;
+}
+
+/**
+ * VPCEP refusing a whitelist read for want of `vpcep:permissions:list`: HTTP 403 `EndPoint.0004`
+ * (VPCEP error-code page: "permission").
+ */
+export function whitelistRefused(options: NamedFaultOptions = {}): Fault {
+  return {
+    service: 'vpcep',
+    api: API.listPermissions,
+    kind: 'status',
+    status: 403,
+    body: { error_code: 'EndPoint.0004', error_msg: 'You do not have permission to perform this operation.' },
+    ...scoped(options),
+  };
+}

@@ -4,13 +4,76 @@
  * so every other module may import it without forming a circle.
  */
 
-export type ServiceName = 'vpcep' | 'smn' | 'obs' | 'ces';
+export type ServiceName = 'vpcep' | 'smn' | 'obs' | 'ces' | 'cts';
 
 export interface CloudCredential {
   ak: string;
   sk: string;
   /** When set, every request made with this AK must carry and sign exactly this token. */
   securityToken?: string;
+  /**
+   * Who CTS names for what this key does (the trace's `user`). Default: with a security token the
+   * function's agency (`AssumedAgency`, `{account}/vpcep-connection-monitor`), else an IAM user
+   * named after the key (`User`).
+   */
+  user?: TraceUser;
+}
+
+/** A trace's `user`, as CTS reports the operator (CTS "Relationship Between IAM Identities and Operators"). */
+export interface TraceUser {
+  /** `User`, `AssumedAgency` or `ExternalUser`. */
+  type?: string;
+  /** An IAM user's name; `{account name}/{agency name}` for an agency. */
+  name: string;
+}
+
+/** One CTS trace as ListTraces returns it (huaweicloud-sdk-go-v3 cts/v3 `Traces`, `UserInfo`). */
+export interface EmulatedTrace {
+  trace_id: string;
+  trace_name: string;
+  trace_rating: string;
+  /** Where the call came from: `ApiCall`, `ConsoleAction` or `SystemAction`. */
+  trace_type: string;
+  service_type: string;
+  resource_type: string;
+  resource_id: string;
+  resource_name: string;
+  /** The request body as a string, as CTS keeps it. */
+  request: string;
+  response: string;
+  code: string;
+  /** Milliseconds. */
+  time: number;
+  record_time: number;
+  user: { type?: string; name: string; domain: { id: string; name: string }; account_id: string };
+  source_ip: string;
+  request_id: string;
+}
+
+/** What a test may give a trace it records by hand; the rest is filled in as CTS would. */
+export interface TraceSeed {
+  serviceId: string;
+  /** The body's `endpoints`; default none. */
+  connectionIds?: string[];
+  /** The body's `action`: `receive` or `reject`. */
+  action?: string;
+  user?: TraceUser;
+  /** Default: now. */
+  time?: Date;
+  traceType?: 'ApiCall' | 'ConsoleAction' | 'SystemAction';
+  sourceIp?: string;
+  /** The request field verbatim, instead of the JSON of action and endpoints (to test a hostile body). */
+  rawRequest?: string;
+  traceName?: string;
+}
+
+/** One whitelist record of a service, as the permissions API returns it. */
+export interface EmulatedPermission {
+  id: string;
+  /** `iam:domain::<domain id>` or `iam:domain::*`. */
+  permission: string;
+  permission_type: string;
+  created_at: string;
 }
 
 /**
@@ -33,9 +96,9 @@ export interface LocalCloudOptions {
   /** Default a fixed 32-hex string. */
   projectId?: string;
   credentials: CloudCredential[];
-  /** Base port; 0 (default) = ephemeral for all four. Otherwise vpcep=port, smn=port+1, obs=port+2, ces=port+3. */
+  /** Base port; 0 (default) = ephemeral for all five. Otherwise vpcep=port, smn=port+1, obs=port+2, ces=port+3, cts=port+4. */
   port?: number;
-  /** One port per listener (VPCEP, SMN, OBS, Cloud Eye), e.g. those of an earlier start; wins over `port`. */
+  /** One port per listener (VPCEP, SMN, OBS, Cloud Eye, CTS), e.g. those of an earlier start; wins over `port`. */
   ports?: readonly number[];
   /** Drives created_at/updated_at, request-date skew checks and accept delays. Default: the real clock. */
   clock?: () => Date;
@@ -48,6 +111,12 @@ export interface LocalCloudOptions {
    * milliseconds of `clock`; default 1500. `settleConnections()` completes them at once.
    */
   acceptDelayMs?: number;
+  /**
+   * How long after an operation CTS lists its trace, in milliseconds of `clock`; default 0. CTS
+   * delivers traces with a lag ("a minute or two" is not unusual): a test sets this to see a
+   * transition whose trace is not there yet. `setTraceDelay` changes it later.
+   */
+  traceDelayMs?: number;
   /**
    * Serve every host over https with the local cloud's own certificate (`test-certificate.ts`),
    * which no platform trusts: a client trusts it only through NODE_EXTRA_CA_CERTS or its own CA
@@ -69,6 +138,8 @@ export interface CloudEndpoints {
   obsHost: string;
   /** Cloud Eye. */
   ces: string;
+  /** Cloud Trace Service. */
+  cts: string;
 }
 
 export interface ConnectionError {

@@ -3,7 +3,7 @@
  * second-precision timestamps and sorted views cached for paging through 100,000 connections.
  */
 import { createHash, randomUUID } from 'node:crypto';
-import type { ConnectionError, ConnectionSeed, EmulatedConnection, EmulatedService, ServiceSeed } from './types.js';
+import type { ConnectionError, ConnectionSeed, EmulatedConnection, EmulatedPermission, EmulatedService, ServiceSeed } from './types.js';
 import type { ConnectionSnapshot, ServiceSnapshot } from './world-snapshot.js';
 
 /**
@@ -28,6 +28,19 @@ export interface ServiceRecord {
   byMarker: Map<number, ConnectionRecord>;
   /** Ascending views keyed by `${sortKey}|${status}`; dropped whenever a connection changes. */
   sorted: Map<string, ConnectionRecord[]>;
+  /** The whitelist, in the order the records were added. */
+  permissions: PermissionRecord[];
+}
+
+/** One whitelist record: `iam:domain::<domain id>` or `iam:domain::*`. */
+export interface PermissionRecord {
+  id: string;
+  permission: string;
+  createdMs: number;
+}
+
+export function permissionToWire(record: PermissionRecord): EmulatedPermission {
+  return { id: record.id, permission: record.permission, permission_type: 'domainId', created_at: formatApiTime(record.createdMs) };
 }
 
 /** The API reports times with second precision. */
@@ -149,9 +162,30 @@ export class VpcepStore {
       connections: new Map(),
       byMarker: new Map(),
       sorted: new Map(),
+      permissions: [],
     };
     this.services.set(id, service);
     return service;
+  }
+
+  /** Switches connection approval on or off, as modifying the service does; updated_at moves. */
+  setApprovalEnabled(service: ServiceRecord, enabled: boolean, now: Date): void {
+    service.approvalEnabled = enabled;
+    service.updatedMs = Math.max(wholeSeconds(now), service.updatedMs + 1000);
+  }
+
+  /** Adds a whitelist record unless the service has it already; returns whether it was added. */
+  addPermission(service: ServiceRecord, permission: string, now: Date): boolean {
+    if (service.permissions.some((record) => record.permission === permission)) return false;
+    service.permissions.push({ id: randomUUID(), permission, createdMs: wholeSeconds(now) });
+    return true;
+  }
+
+  /** Removes a whitelist record; returns whether there was one. */
+  removePermission(service: ServiceRecord, permission: string): boolean {
+    const before = service.permissions.length;
+    service.permissions = service.permissions.filter((record) => record.permission !== permission);
+    return service.permissions.length !== before;
   }
 
   service(id: string): ServiceRecord | undefined {
@@ -268,6 +302,7 @@ export class VpcepStore {
       vpcId: service.vpcId,
       createdMs: service.createdMs,
       updatedMs: service.updatedMs,
+      permissions: service.permissions.map((record) => ({ ...record })),
       connections: [...service.connections.values()].map((connection) => {
         const snapshot: ConnectionSnapshot = { ...connection };
         if (connection.error !== undefined) snapshot.error = connection.error.map((entry) => ({ ...entry }));
@@ -294,6 +329,7 @@ export class VpcepStore {
         connections: new Map(),
         byMarker: new Map(),
         sorted: new Map(),
+        permissions: (snapshot.permissions ?? []).map((record) => ({ ...record })),
       };
       this.services.set(service.id, service);
       for (const { acceptDueMs, ...fields } of snapshot.connections) {

@@ -1,7 +1,8 @@
 /**
  * The VPC Endpoint API v1 behind its gateway: list endpoint services, show one (the same shape as
  * a listed one, built by `serviceToWire`), list one service's
- * connections, accept (`receive`) or reject one connection. Parameters are checked as the API
+ * connections, accept (`receive`) or reject one connection (told to CTS), list a service's
+ * whitelist. Parameters are checked as the API
  * reference documents them, with its EndPoint.* error codes.
  */
 import { API, unknownApi } from './api-names.js';
@@ -18,7 +19,7 @@ import type { ConnectionRecord, ConnectionSortKey, ServiceRecord, VpcepStore } f
  * connections still being created, being deleted, or failed. The emulator's console follows it too.
  */
 export const ACTIONABLE_STATUSES: readonly string[] = ['pendingAcceptance', 'accepted', 'rejected'];
-import { connectionToWire, endpointServiceToWire } from './vpcep-store.js';
+import { connectionToWire, endpointServiceToWire, permissionToWire } from './vpcep-store.js';
 
 // Error codes from the VPCEP API reference.
 const ERROR_CODES = {
@@ -37,17 +38,29 @@ const ERROR_CODES = {
 export const CONNECTION_STATUSES: ReadonlySet<string> = new Set(['pendingAcceptance', 'creating', 'accepted', 'rejected', 'failed', 'deleting']);
 const SERVICE_STATUSES = new Set(['creating', 'available', 'failed', 'deleting']);
 
+/** An accept or reject the API carried out: what CTS records as `serviceConnectionsAction`. */
+export interface ConnectionActionTaken {
+  serviceId: string;
+  connectionId: string;
+  action: 'receive' | 'reject';
+  /** The access key that signed the request. */
+  ak: string;
+}
+
 interface VpcepBehaviour {
   errorShape: VpcepErrorShape;
   /** How long an accepted connection stays `creating`, in the emulator clock's milliseconds. */
   acceptDelayMs: number;
+  /** Told of every accept or reject the API carries out (CTS records them). */
+  onAction?: (taken: ConnectionActionTaken) => void;
 }
 
 type Route =
   | { api: typeof API.listServices; projectId: string }
   | { api: typeof API.getService; projectId: string; serviceId: string }
   | { api: typeof API.listConnections; projectId: string; serviceId: string }
-  | { api: typeof API.connectionAction; projectId: string; serviceId: string };
+  | { api: typeof API.connectionAction; projectId: string; serviceId: string }
+  | { api: typeof API.listPermissions; projectId: string; serviceId: string };
 
 function route(method: string, rawPath: string): Route | undefined {
   const segments = rawPath.split('/').map((segment) => tryDecode(segment) ?? segment);
@@ -56,6 +69,7 @@ function route(method: string, rawPath: string): Route | undefined {
   if (segments.length === 4 && method === 'GET') return { api: API.listServices, projectId };
   const serviceId = segments[4] ?? '';
   if (segments.length === 5 && method === 'GET' && serviceId !== '') return { api: API.getService, projectId, serviceId };
+  if (segments[5] === 'permissions' && segments.length === 6 && method === 'GET' && serviceId !== '') return { api: API.listPermissions, projectId, serviceId };
   if (segments[5] !== 'connections' || serviceId === '') return undefined;
   if (segments.length === 6 && method === 'GET') return { api: API.listConnections, projectId, serviceId };
   if (segments.length === 7 && segments[6] === 'action' && method === 'POST') return { api: API.connectionAction, projectId, serviceId };
@@ -102,7 +116,7 @@ export class VpcepEndpoint implements ServiceEndpoint {
   }
 
   handle(request: IncomingRequest, call: ApiCall): EmulatorResponse {
-    return apigw.serveBehindGateway(route(request.method, request.rawPath), request, call, this.context, (matched) => {
+    return apigw.serveBehindGateway(route(request.method, request.rawPath), request, call, this.context, (matched, ak) => {
       this.store.settle(this.context.now());
       if (matched.projectId !== this.context.projectId) {
         throw new ServiceError(403, ERROR_CODES.permission, 'You do not have permission to access this project.');
@@ -116,7 +130,9 @@ export class VpcepEndpoint implements ServiceEndpoint {
         case API.listConnections:
           return this.ok(this.listConnections(matched.serviceId, query));
         case API.connectionAction:
-          return this.ok(this.action(matched.serviceId, request.body));
+          return this.ok(this.action(matched.serviceId, request.body, ak));
+        case API.listPermissions:
+          return this.ok(this.listPermissions(matched.serviceId, query));
       }
     }, (error) => this.error(error));
   }
@@ -222,7 +238,25 @@ export class VpcepEndpoint implements ServiceEndpoint {
     };
   }
 
-  private action(serviceId: string, body: Buffer): unknown {
+  /**
+   * ListServicePermissionsDetails: `limit` 0–500 (default 10), `offset`, `sort_key` (the pages
+   * spell it create_at or created_at; update_at), `sort_dir`, and `permission`, a fuzzy match.
+   * An offset past the end is an empty page, as for connections.
+   */
+  private listPermissions(serviceId: string, query: Map<string, string>): unknown {
+    const limit = integerParameter(query, 'limit', 10, 0, 500, ERROR_CODES.limit);
+    const offset = integerParameter(query, 'offset', 0, 0, Number.MAX_SAFE_INTEGER, ERROR_CODES.offset);
+    const sortKey = query.get('sort_key') ?? 'create_at';
+    if (!['create_at', 'created_at', 'update_at'].includes(sortKey)) throw new ServiceError(400, ERROR_CODES.sortKey, 'Invalid parameter sort_key: must be create_at or update_at.');
+    const direction = sortDirectionParameter(query);
+    const filter = query.get('permission');
+    const service = this.requireService(serviceId);
+    // Records keep the order they were added in: that is creation order, and nothing updates one.
+    const matching = service.permissions.filter((record) => filter === undefined || record.permission.includes(filter));
+    return { permissions: page(matching, direction, offset, limit).map(permissionToWire), total_count: matching.length };
+  }
+
+  private action(serviceId: string, body: Buffer, ak: string): unknown {
     const { action, endpoints } = jsonObjectBody(body, ERROR_CODES.parameter);
     if (!Array.isArray(endpoints) || !endpoints.every((endpoint): endpoint is string => typeof endpoint === 'string' && endpoint !== '')) {
       throw new ServiceError(400, ERROR_CODES.parameter, 'Invalid parameter endpoints: must be an array of endpoint ids.');
@@ -248,6 +282,8 @@ export class VpcepEndpoint implements ServiceEndpoint {
       if (target === 'accepted') this.store.beginAccept(service, connection, this.context.now(), this.behaviour.acceptDelayMs);
       else this.store.setStatus(service, connection, target, this.context.now());
     }
+    // CTS records the operation whether or not it changed anything.
+    this.behaviour.onAction?.({ serviceId, connectionId: endpointId, action, ak });
     return { connections: [connectionToWire(connection)] };
   }
 }

@@ -42,7 +42,7 @@ export async function saveWorld(directory: string, world: WorldSnapshot): Promis
 const SESSION_FILE_NAME = 'local-cloud-session.json';
 
 /**
- * What a restart needs to keep the exports the person pasted valid: the keys, the four ports and
+ * What a restart needs to keep the exports the person pasted valid: the keys, the five ports and
  * the console's port and token. Beside the world, readable only by its owner; the keys are the
  * local cloud's own (never real ones: the emulator makes them).
  */
@@ -69,7 +69,8 @@ export async function loadSession(directory: string): Promise<LocalSession | und
   const session = value as Partial<LocalSession>;
   const port = (n: unknown): n is number => Number.isInteger(n) && (n as number) > 0 && (n as number) < 65_536;
   if (typeof session.ak !== 'string' || !/^LOCAL[0-9A-F]{16}$/.test(session.ak) || typeof session.sk !== 'string' || !/^[0-9a-f]{40}$/.test(session.sk)) return undefined;
-  if (!Array.isArray(session.ports) || session.ports.length !== 4 || !session.ports.every(port) || !port(session.controlPort)) return undefined;
+  // A session of an older local cloud (four listeners, no CTS) is not one: new ports, new exports.
+  if (!Array.isArray(session.ports) || session.ports.length !== 5 || !session.ports.every(port) || !port(session.controlPort)) return undefined;
   if (typeof session.controlToken !== 'string' || !/^[0-9a-f]{32}$/.test(session.controlToken)) return undefined;
   return { ak: session.ak, sk: session.sk, ports: session.ports, controlPort: session.controlPort, controlToken: session.controlToken };
 }

@@ -1,10 +1,10 @@
 /**
  * The local cloud's world as plain JSON, so `vpcep-monitor emulator --data-dir` can keep it across
- * restarts: VPCEP services and connections (with accepts still in flight), SMN topics and the
- * current version of every OBS object. Read back with every field checked, so a damaged file is
+ * restarts: VPCEP services (approval, whitelist) and connections (with accepts still in flight),
+ * CTS traces, SMN topics and the current version of every OBS object. Read back with every field checked, so a damaged file is
  * refused with the field it got wrong rather than half-loaded.
  */
-import type { ConnectionError } from './types.js';
+import type { ConnectionError, EmulatedTrace } from './types.js';
 
 export const WORLD_SCHEMA = 'vpcep-local-cloud/v1';
 
@@ -28,7 +28,15 @@ export interface ServiceSnapshot {
   vpcId: string;
   createdMs: number;
   updatedMs: number;
+  /** The whitelist; absent in files written before whitelists were kept. */
+  permissions?: PermissionSnapshot[];
   connections: ConnectionSnapshot[];
+}
+
+export interface PermissionSnapshot {
+  id: string;
+  permission: string;
+  createdMs: number;
 }
 
 export interface ObjectSnapshot {
@@ -52,6 +60,8 @@ export interface WorldSnapshot {
   services: ServiceSnapshot[];
   topics: string[];
   buckets: BucketSnapshot[];
+  /** CTS traces, oldest first; absent in files written before traces were kept. */
+  traces?: EmulatedTrace[];
 }
 
 /** A world file that cannot be read back; the message names the file and the field. */
@@ -110,7 +120,42 @@ export function parseWorldSnapshot(text: string, source: string): WorldSnapshot 
       vpcId: string(fields.vpcId, `${path}.vpcId`),
       createdMs: number(fields.createdMs, `${path}.createdMs`),
       updatedMs: number(fields.updatedMs, `${path}.updatedMs`),
+      ...(fields.permissions === undefined ? {} : {
+        permissions: array(fields.permissions, `${path}.permissions`, (entry, at) => {
+          const record = object(entry, at);
+          return { id: string(record.id, `${at}.id`), permission: string(record.permission, `${at}.permission`), createdMs: number(record.createdMs, `${at}.createdMs`) };
+        }),
+      }),
       connections: array(fields.connections, `${path}.connections`, connection),
+    };
+  };
+  const trace: Check<EmulatedTrace> = (value, path) => {
+    const fields = object(value, path);
+    const text = (name: string) => string(fields[name], `${path}.${name}`);
+    const user = object(fields.user, `${path}.user`);
+    const domain = object(user.domain, `${path}.user.domain`);
+    return {
+      trace_id: text('trace_id'),
+      trace_name: text('trace_name'),
+      trace_rating: text('trace_rating'),
+      trace_type: text('trace_type'),
+      service_type: text('service_type'),
+      resource_type: text('resource_type'),
+      resource_id: text('resource_id'),
+      resource_name: text('resource_name'),
+      request: text('request'),
+      response: text('response'),
+      code: text('code'),
+      time: number(fields.time, `${path}.time`),
+      record_time: number(fields.record_time, `${path}.record_time`),
+      user: {
+        ...(user.type === undefined ? {} : { type: string(user.type, `${path}.user.type`) }),
+        name: string(user.name, `${path}.user.name`),
+        domain: { id: string(domain.id, `${path}.user.domain.id`), name: string(domain.name, `${path}.user.domain.name`) },
+        account_id: string(user.account_id, `${path}.user.account_id`),
+      },
+      source_ip: text('source_ip'),
+      request_id: text('request_id'),
     };
   };
   const bucket: Check<BucketSnapshot> = (value, path) => {
@@ -138,5 +183,6 @@ export function parseWorldSnapshot(text: string, source: string): WorldSnapshot 
     services: array(root.services, 'services', service),
     topics: array(root.topics, 'topics', string),
     buckets: array(root.buckets, 'buckets', bucket),
+    ...(root.traces === undefined ? {} : { traces: array(root.traces, 'traces', trace) }),
   };
 }

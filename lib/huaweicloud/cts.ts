@@ -27,6 +27,8 @@ export interface CtsTrace {
 export const TRACES_PAGE_SIZE = 200;
 /** 10,000 accepts and rejects in one run's window is far past any real project: stop there. */
 export const MAX_TRACE_PAGES = 50;
+/** CTS answers for the last seven days only ("records of operations ... in the last seven days"). */
+export const TRACE_RETENTION_MS = 7 * 86_400_000;
 export const CONNECTION_TRACE = { serviceType: 'VPCEP', resourceType: 'EndpointService', traceName: 'serviceConnectionsAction' } as const;
 
 // Bounds of what we keep of each field. CTS's own ids are UUIDs; names are IAM user or agency
@@ -53,11 +55,16 @@ export class CtsClient {
   ) {}
 
   /**
-   * Every `serviceConnectionsAction` trace from `fromMs` to `toMs`, newest first as CTS gives
-   * them. Pages follow `meta_data.marker` (passed back as `next`) until CTS sends none.
+   * Every `serviceConnectionsAction` trace from `fromMs` to `toMs` (at most the seven days before
+   * `toMs`), newest first as CTS gives them; an empty window asks nothing. Pages follow
+   * `meta_data.marker` (passed back as `next`) until CTS sends none.
    */
   async listTraces(query: { fromMs: number; toMs: number }): Promise<CtsTrace[]> {
     const api = IAM_ACTIONS.listTraces;
+    const to = Math.floor(query.toMs);
+    // Nothing older than seven days is kept, so a longer window asks for what cannot be there.
+    const from = Math.max(Math.floor(query.fromMs), to - TRACE_RETENTION_MS);
+    if (!(from <= to)) return [];
     const traces: CtsTrace[] = [];
     const seen = new Set<string>();
     const skipped: string[] = [];
@@ -72,8 +79,8 @@ export class CtsClient {
           service_type: CONNECTION_TRACE.serviceType,
           resource_type: CONNECTION_TRACE.resourceType,
           trace_name: CONNECTION_TRACE.traceName,
-          from: Math.floor(query.fromMs),
-          to: Math.floor(query.toMs),
+          from,
+          to,
           limit: TRACES_PAGE_SIZE,
           next,
         },

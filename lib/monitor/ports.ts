@@ -58,7 +58,11 @@ export interface VpcepApi {
   listConnections(serviceId: string, offset: number, limit: number): Promise<ConnectionPage>;
   /** Accepts or rejects one connection; resolves with the status VPCEP reports afterwards. */
   connectionAction(serviceId: string, connectionId: string, action: ConnectionAction): Promise<string>;
-  /** Every whitelist entry of the service (`iam:domain::<domain id>` or `iam:domain::*`), all pages (limit 500). */
+  /**
+   * Every whitelist entry of the service (`iam:domain::<domain id>` or `iam:domain::*`), all pages
+   * (limit 500), as VPCEP spells them. Some pages of the reference show the open entry as a bare
+   * `*`: read both as "every account".
+   */
   listPermissions(serviceId: string): Promise<string[]>;
 }
 

@@ -1,6 +1,6 @@
 /** `vpcep-monitor check` against the local cloud: a good setup passes; each broken wire is named with its fix. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalCloud } from '../../lib/emulator/index.js';
+import { ctsRefused, LocalCloud, whitelistRefused } from '../../lib/emulator/index.js';
 import { userDataFor } from '../e2e/harness.js';
 import { runCli } from './run-cli.js';
 
@@ -35,6 +35,10 @@ describe('vpcep-monitor check', () => {
     expect(lineOf(out, 'bucket check-bucket')).toMatch(/^✓ bucket check-bucket: state at vpcep-monitor\/state.json: generation 1, saved \d+s ago/);
     expect(lineOf(out, 'topic')).toBe(`✓ topic: alerts exists (${env.SMN_TOPIC_URN})`);
     expect(lineOf(out, 'VPCEP')).toBe('✓ VPCEP: lists 2 endpoint service(s), all of them watched');
+    // VPCEP lists the newest service first; its service_name is {region}.{name}.{id}.
+    expect(lineOf(out, 'whitelist')).toMatch(/^✓ whitelist: read ap-southeast-1\.orders\.[0-9a-f-]{36}: 0 entries$/);
+    expect(lineOf(out, 'CTS')).toBe('✓ CTS: reads traces: 0 accept or reject trace(s) of VPCEP in the last hour');
+    expect(cloud.calls.at(-1)?.api).toBe('cts:trace:list');
     expect(lineOf(out, 'Cloud Eye')).toMatch(/^- Cloud Eye: metrics off/);
     expect(out.trim().split('\n').at(-1)).toBe('All checks passed.');
     expect(writes()).toBe(before);
@@ -70,6 +74,21 @@ describe('vpcep-monitor check', () => {
     expect(code).toBe(1);
     expect(lineOf(out, 'VPCEP')).toMatch(/^✗ VPCEP: vpcep:epservices:list failed: HTTP 403 EndPoint\.0004.*; fix: grant vpcep:epservices:list/);
     expect(out.trim().split('\n').at(-1)).toBe('1 check(s) failed.');
+  });
+
+  it('reads a whitelist and CTS only with their features on, and names a refusal with the permission to grant', async () => {
+    const off = await check({ CTS_ATTRIBUTION: 'off', POSTURE_CHECK_INTERVAL: 'off' });
+    expect(off.code).toBe(0);
+    expect(lineOf(off.out, 'whitelist')).toBe('- whitelist: not read (POSTURE_CHECK_INTERVAL is off)');
+    expect(lineOf(off.out, 'CTS')).toBe('- CTS: not read (CTS_ATTRIBUTION is off)');
+
+    cloud.inject(whitelistRefused());
+    cloud.inject(ctsRefused());
+    const refused = await check();
+    expect(refused.code).toBe(1);
+    expect(lineOf(refused.out, 'whitelist')).toMatch(/^✗ whitelist: vpcep:permissions:list failed: HTTP 403 EndPoint\.0004.*; fix: grant vpcep:permissions:list .*, or set POSTURE_CHECK_INTERVAL=off$/);
+    expect(lineOf(refused.out, 'CTS')).toMatch(/^✗ CTS: cts:trace:list failed: HTTP 403 .*; fix: grant cts:trace:list .*, or set CTS_ATTRIBUTION=off$/);
+    expect(refused.out.trim().split('\n').at(-1)).toBe('2 check(s) failed.');
   });
 
   it('writes one Cloud Eye datum only when asked', async () => {

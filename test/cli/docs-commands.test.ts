@@ -111,6 +111,7 @@ beforeAll(async () => {
     SMN_ENDPOINT: cloud.endpoints.smn,
     OBS_ENDPOINT: cloud.endpoints.obsHost,
     CES_ENDPOINT: cloud.endpoints.ces,
+    CTS_ENDPOINT: cloud.endpoints.cts,
     NO_COLOR: '1',
   };
 });

@@ -200,3 +200,28 @@ describe('metrics settings', () => {
     expect([rules({}), rules({ pending_alarm_after: null }), rules({ metrics_namespace: '' })]).toEqual([1, 0, 0]);
   });
 });
+
+describe('the attribution and door-watch switches', () => {
+  it('grant the whitelist read unless posture_check_interval is off (any case), and pass the interval through', () => {
+    expect(evaluateIn(config, 'local.posture_checks_enabled')).toBe(true);
+    expect(evaluateIn(config, 'local.posture_checks_enabled', { posture_check_interval: '6h' })).toBe(true);
+    expect(evaluateIn(config, 'local.posture_checks_enabled', { posture_check_interval: 'off' })).toBe(false);
+    expect(evaluateIn(config, 'local.posture_checks_enabled', { posture_check_interval: 'OFF' })).toBe(false);
+    const value = /^\s*POSTURE_CHECK_INTERVAL\s*=\s*(.+)$/m.exec(environmentExpression(config))![1]!;
+    expect(evaluateIn(config, value)).toBeNull();
+    expect(evaluateIn(config, value, { posture_check_interval: 'off' })).toBe('off');
+  });
+
+  it('grant cts:trace:list with cts_attribution, and say CTS_ATTRIBUTION=off only when it is false', () => {
+    expect(evaluateIn(config, 'local.cts_attribution_enabled')).toBe(true);
+    expect(evaluateIn(config, 'local.cts_attribution_enabled', { cts_attribution: false })).toBe(false);
+    const value = /^\s*CTS_ATTRIBUTION\s*=\s*(.+)$/m.exec(environmentExpression(config))![1]!;
+    expect(evaluateIn(config, value)).toBeNull();
+    expect(evaluateIn(config, value, { cts_attribution: false })).toBe('off');
+  });
+
+  it('take max_in_flight as a whole number from 1 to 64, or null', () => {
+    const cases: Cases = [[null, 'accepted'], [1, 'accepted'], [16, 'accepted'], [64, 'accepted'], [0, 'rejected'], [65, 'rejected'], [2.5, 'rejected']];
+    expect(verdicts(config, 'max_in_flight', cases)).toEqual([]);
+  });
+});

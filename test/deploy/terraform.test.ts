@@ -213,6 +213,10 @@ describe('agency permissions', () => {
       `action ${IAM_ACTIONS.connectionAction} is granted unconditionally; it belongs behind local.approval_enforced`,
     );
     expect(await variant('local.metrics_enabled ?', 'true ?')).toContain(`role regional grants ${IAM_ACTIONS.putMetricData} under an unexpected condition: true`);
+    expect(await variant('local.cts_attribution_enabled ?', 'true ?')).toContain(`role regional grants ${IAM_ACTIONS.listTraces} under an unexpected condition: true`);
+    expect(await variant('local.posture_checks_enabled ?', 'local.cts_attribution_enabled ?')).toContain(
+      `action ${IAM_ACTIONS.listPermissions} is granted under local.cts_attribution_enabled, which is not its switch`,
+    );
     expect(await variant('local.metrics_enabled ?', 'local.approval_enforced ?')).toContain(
       `action ${IAM_ACTIONS.putMetricData} is granted under local.approval_enforced, which is not its switch`,
     );

@@ -19,6 +19,7 @@ export function userDataFor(cloud: LocalCloud, bucket: string, topic = 'alerts')
     VPCEP_ENDPOINT: cloud.endpoints.vpcep,
     SMN_ENDPOINT: cloud.endpoints.smn,
     OBS_ENDPOINT: cloud.endpoints.obs,
+    CTS_ENDPOINT: cloud.endpoints.cts,
   };
 }
 

@@ -34,7 +34,7 @@ function settingsFor(cloud: LocalCloud): Record<string, string> {
   return { ...userDataFor(cloud, 'state'), CES_ENDPOINT: cloud.endpoints.ces, METRICS_NAMESPACE: 'VPCEP.Trust' };
 }
 
-const ENDPOINT_SETTING: Record<ServiceName, string> = { vpcep: 'VPCEP_ENDPOINT', smn: 'SMN_ENDPOINT', obs: 'OBS_ENDPOINT', ces: 'CES_ENDPOINT' };
+const ENDPOINT_SETTING: Record<ServiceName, string> = { vpcep: 'VPCEP_ENDPOINT', smn: 'SMN_ENDPOINT', obs: 'OBS_ENDPOINT', ces: 'CES_ENDPOINT', cts: 'CTS_ENDPOINT' };
 
 async function invoke(userData: Record<string, string>, output: string[], options: { creds?: typeof credentials; remainingMs?: number } = {}) {
   const context = functionGraphContext({ userData, credentials: options.creds ?? credentials, timeoutMs: options.remainingMs ?? 60_000 });

@@ -10,5 +10,5 @@ test('every IAM action the product uses is an API name of the local cloud, spelt
 });
 
 test('every API name is a service:resource:action triple', () => {
-  for (const name of Object.values(API)) expect(name).toMatch(/^(vpcep|smn|obs|ces):[A-Za-z]+:[A-Za-z]+$/);
+  for (const name of Object.values(API)) expect(name).toMatch(/^(vpcep|smn|obs|ces|cts):[A-Za-z]+:[A-Za-z]+$/);
 });

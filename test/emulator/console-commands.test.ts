@@ -77,7 +77,7 @@ describe('changing the world', () => {
 
   test('accept goes through creating, as the API does', () => {
     const result = run(`accept ${pending.id.slice(0, 8)}`);
-    expect(result).toEqual({ ok: true, output: `${pending.id} is creating; it becomes accepted shortly, as after the API's receive` });
+    expect(result).toEqual({ ok: true, output: `${pending.id} is creating; it becomes accepted shortly, as after the API's receive; CTS records local-admin` });
     expect(statusOf(pending.id)).toBe('creating');
     now = new Date(now.getTime() + 2000);
     expect(statusOf(pending.id)).toBe('accepted');
@@ -89,7 +89,7 @@ describe('changing the world', () => {
   });
 
   test('reject, fail (with or without a code) and remove', () => {
-    expect(run(`reject ${pending.id}`).output).toBe(`${pending.id} is rejected (was pendingAcceptance)`);
+    expect(run(`reject ${pending.id}`).output).toBe(`${pending.id} is rejected (was pendingAcceptance); CTS records local-admin`);
     expect(run(`fail ${accepted.id} EndPoint.2014 No free IP addresses.`).output).toBe(`${accepted.id} is failed (EndPoint.2014: No free IP addresses.; was accepted)`);
     expect(cloud.listConnections(serviceId).find((connection) => connection.id === accepted.id)?.error).toEqual([{ error_code: 'EndPoint.2014', error_message: 'No free IP addresses.' }]);
     expect(run(`fail ${pending.id}`).output).toContain('(EndPoint.0001: Failed by hand in the local cloud.; was rejected)');
@@ -105,11 +105,11 @@ describe('changing the world', () => {
     cloud.addConnection(serviceId, { id: 'aaaa-1' });
     cloud.addConnection(serviceId, { id: 'aaaa-2' });
     expect(run('reject aaaa').output).toBe('error: "aaaa" matches 2 connections; give more of the id');
-    expect(run(`reject ${pending.id} now`).output).toBe('error: reject takes only a CONNECTION');
+    expect(run(`reject ${pending.id} now`).output).toBe('error: reject takes only a CONNECTION and --as NAME');
   });
 
   test('an unknown verb is one line naming the commands; quit asks to stop', () => {
-    expect(run('frobnicate \u001b[31m')).toEqual({ ok: false, usage: true, output: 'error: unknown command "frobnicate"; commands: services, list, add-service, add-pending, accept, reject, fail, remove, throttle, help, quit' });
+    expect(run('frobnicate \u001b[31m')).toEqual({ ok: false, usage: true, output: 'error: unknown command "frobnicate"; commands: services, list, add-service, add-pending, accept, reject, fail, remove, approval, whitelist, traces, throttle, help, quit' });
     expect(runConsoleCommand(cloud, ['\u001b[31m'])).toEqual({ ok: false, usage: true, output: expect.stringContaining('unknown command "\\u001b[31m"') });
     // A malformed command is a usage error (the CLI exits 2); one the world refuses is not.
     expect(run('reject')).toMatchObject({ ok: false, usage: true });

@@ -158,10 +158,10 @@ test('a scripted session: a pending request added at the prompt and a failure fr
   expect(second.output).toContain('Saved the local cloud to');
 });
 
-test('refuses a base port whose four listeners do not fit, and says why', async () => {
+test('refuses a base port whose five listeners do not fit, and says why', async () => {
   const result = await cli({}, 'emulator', '--port', '65534');
-  expect(result).toMatchObject({ code: 2, stderr: expect.stringContaining('--port 65534 leaves no room: the local cloud listens on 4 ports from N (VPCEP, SMN, OBS, Cloud Eye), so N must be at most 65532') });
-  expect((await cli({}, 'emulator', '--port', 'http')).stderr).toContain('--port must be a port number from 1 to 65532, got "http"');
+  expect(result).toMatchObject({ code: 2, stderr: expect.stringContaining('--port 65534 leaves no room: the local cloud listens on 5 ports from N (VPCEP, SMN, OBS, Cloud Eye, CTS), so N must be at most 65531') });
+  expect((await cli({}, 'emulator', '--port', 'http')).stderr).toContain('--port must be a port number from 1 to 65531, got "http"');
 });
 
 test('a command for a running emulator needs VPCEP_EMULATOR_CONTROL, and says where it comes from', async () => {

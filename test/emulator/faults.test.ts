@@ -202,7 +202,7 @@ describe('listener lifecycle', () => {
     expect(status).toBe(413);
   });
 
-  test('a fixed base port puts vpcep, smn, obs and ces on four consecutive ports', async () => {
+  test('a fixed base port puts vpcep, smn, obs, ces and cts on five consecutive ports', async () => {
     await cloud.stop();
     const probe = await startCloud();
     const base = Number(new URL(probe.endpoints.vpcep).port);
@@ -214,6 +214,7 @@ describe('listener lifecycle', () => {
       obs: `http://127.0.0.1:${base + 2}`,
       obsHost: `http://obs.localhost:${base + 2}`,
       ces: `http://127.0.0.1:${base + 3}`,
+      cts: `http://127.0.0.1:${base + 4}`,
     });
   });
 

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { UNLIMITED } from '../../lib/huaweicloud/budget.js';
 import { SignedClient } from '../../lib/huaweicloud/signed-client.js';
 import { VpcepClient } from '../../lib/huaweicloud/vpcep.js';
-import { LocalCloud } from '../../lib/emulator/index.js';
+import { LocalCloud, whitelistRefused } from '../../lib/emulator/index.js';
 import { failure } from '../support.js';
 
 const credentials = { ak: 'VPCEPADAPTERAK000001', sk: 'vpcep-adapter-secret-key-00000000000001' };
@@ -52,5 +52,62 @@ describe('VpcepClient.listServices', () => {
     const item = { id: service.id, service_name: 'payments' };
     cloud.inject({ service: 'vpcep', api: 'vpcep:epservices:list', kind: 'malformed', body: JSON.stringify({ endpoint_services: [item, item], total_count: 2 }) });
     expect(await client.listServices()).toEqual([{ id: service.id, name: 'payments' }]);
+  });
+});
+
+describe('VpcepClient: approval_enabled', () => {
+  it('reads approval_enabled from the listing and the one-service query, and leaves it out when the answer has no boolean there', async () => {
+    const open = cloud.addService({ name: 'open', approvalEnabled: false });
+    const guarded = cloud.addService({ name: 'guarded' });
+    const listed = await client.listServices();
+    expect(listed.find((s) => s.id === open.id)?.approvalEnabled).toBe(false);
+    expect(listed.find((s) => s.id === guarded.id)?.approvalEnabled).toBe(true);
+    expect((await client.getService(open.id))?.approvalEnabled).toBe(false);
+    cloud.inject({ service: 'vpcep', api: 'vpcep:epservices:list', kind: 'malformed', body: JSON.stringify({ endpoint_services: [{ id: open.id, service_name: 'open', approval_enabled: 'false' }], total_count: 1 }) });
+    expect(await client.listServices()).toEqual([{ id: open.id, name: 'open' }]);
+  });
+});
+
+describe('VpcepClient.listPermissions', () => {
+  const domain = (n: number) => n.toString(16).padStart(32, '0');
+
+  it('reads every page of 500 with offset paging, each entry once, and stops at total_count', async () => {
+    const service = cloud.addService({ name: 'payments' });
+    cloud.setWhitelist(service.id, [...Array.from({ length: 1001 }, (_, i) => domain(i)), '*']);
+    cloud.resetCalls();
+    const entries = await client.listPermissions(service.id);
+    expect(entries).toHaveLength(1002);
+    expect(new Set(entries)).toEqual(new Set(cloud.whitelist(service.id)));
+    expect(entries).toContain('iam:domain::*');
+    const calls = cloud.calls.filter((call) => call.api === 'vpcep:permissions:list');
+    expect(calls.map((call) => [call.query.limit, call.query.offset])).toEqual([['500', '0'], ['500', '500'], ['500', '1000']]);
+    expect(calls[0]).toMatchObject({ method: 'GET', path: `/v1/${cloud.projectId}/vpc-endpoint-services/${service.id}/permissions`, status: 200 });
+  });
+
+  it('asks once for an empty whitelist or one of exactly 500', async () => {
+    const empty = cloud.addService({ name: 'empty' });
+    const full = cloud.addService({ name: 'full' });
+    cloud.setWhitelist(full.id, Array.from({ length: 500 }, (_, i) => domain(i)));
+    cloud.resetCalls();
+    expect(await client.listPermissions(empty.id)).toEqual([]);
+    expect(await client.listPermissions(full.id)).toHaveLength(500);
+    expect(cloud.calls.map((call) => call.query.offset)).toEqual(['0', '0']);
+  });
+
+  it('fails with the action named on a 403, and on an answer that is not the documented shape', async () => {
+    const service = cloud.addService({ name: 'payments' });
+    cloud.inject(whitelistRefused());
+    expect(await failure(client.listPermissions(service.id))).toMatchObject({ status: 403, code: 'EndPoint.0004', message: expect.stringMatching(/^vpcep:permissions:list failed: HTTP 403 EndPoint\.0004/) });
+    for (const body of [{ permissions: [{ id: 'x' }], total_count: 1 }, { permissions: 'all', total_count: 1 }, { permissions: [], total_count: -1 }, { permissions: [{ permission: `iam:domain::${'a'.repeat(200)}` }], total_count: 1 }]) {
+      cloud.inject({ service: 'vpcep', api: 'vpcep:permissions:list', kind: 'malformed', body: JSON.stringify(body) });
+      expect((await failure(client.listPermissions(service.id))).name, JSON.stringify(body).slice(0, 60)).toBe('ResponseShapeError');
+    }
+  });
+
+  it('gives up on a total_count that never ends, rather than paging for ever', async () => {
+    const service = cloud.addService({ name: 'payments' });
+    cloud.inject({ service: 'vpcep', api: 'vpcep:permissions:list', kind: 'malformed', times: Infinity, body: JSON.stringify({ permissions: [{ permission: 'iam:domain::*' }], total_count: 1_000_000 }) });
+    expect((await failure(client.listPermissions(service.id))).message).toMatch(/kept announcing more pages after 10000 entries/);
+    expect(cloud.calls.filter((call) => call.api === 'vpcep:permissions:list')).toHaveLength(20);
   });
 });
