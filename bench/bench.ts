@@ -21,6 +21,7 @@ import { join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { LocalCloud } from '../lib/emulator/index.js';
+import { snapshotRoot } from '../lib/monitor/keys.js';
 import { BUCKET, type CallCounts, changeOne, churn, countCalls, floorCalls, floorPass, type Handler, monitorPass, monitorUserData, naivePeerPass, seedWorld, type Shape, warmViews, type World } from './contenders.js';
 
 const ROOT = resolve(__dirname, '..');
@@ -117,7 +118,7 @@ interface Row {
   floorCalls: number;
   /** The largest over `runs`. */
   peakRssMiB: number;
-  /** Size of the state object the contender keeps in OBS. */
+  /** Bytes of what the contender keeps in OBS to compare with: the state object (and the monitor's page objects). */
   snapshotBytes: number | null;
   runs: number;
   failed?: string;
@@ -226,7 +227,9 @@ async function openSession(shape: Shape): Promise<Session> {
   const row = (contender: string, outcomes: Outcome[], snapshotKey?: string, execArgv = CHILD_EXEC_ARGV): Row => {
     const reports = outcomes.flatMap((o) => (o.report ? [o.report] : []));
     const failed = outcomes.find((o) => o.error !== undefined)?.error;
-    const snapshot = snapshotKey === undefined ? undefined : cloud.getObject(BUCKET, snapshotKey);
+    // The monitor's snapshot is its state object and the page objects under snapshots/ beside it.
+    const pages = snapshotKey?.endsWith('state.json') === true ? cloud.objectKeys(BUCKET, snapshotRoot(snapshotKey.slice(0, -'state.json'.length))) : [];
+    const snapshot = snapshotKey === undefined ? undefined : [snapshotKey, ...pages].map((key) => cloud.getObject(BUCKET, key)).reduce<number | undefined>((sum, body) => (body === undefined ? sum : (sum ?? 0) + body.length), undefined);
     return {
       contender,
       execArgv,
@@ -237,7 +240,7 @@ async function openSession(shape: Shape): Promise<Session> {
       calls: (outcomes.find((o) => o.report) ?? outcomes[0])?.calls ?? countCalls([]),
       floorCalls: floor,
       peakRssMiB: round(Math.max(0, ...reports.map((r) => r.maxRssKiB / 1024))),
-      snapshotBytes: snapshot?.length ?? null,
+      snapshotBytes: snapshot ?? null,
       runs: reports.length,
       ...(failed === undefined ? {} : { failed: `${outcomes.length - reports.length} of ${outcomes.length} failed: ${failed}` }),
     };

@@ -26,7 +26,7 @@ import { type AuditRecord, writeAudit } from '../lib/monitor/audit.js';
 import { auditKey } from '../lib/monitor/keys.js';
 import type { ObjectStore } from '../lib/monitor/ports.js';
 import { chunksOf } from '../lib/monitor/records.js';
-import { emptyState, type MonitorState, serializeState } from '../lib/monitor/state.js';
+import { emptyState, heldPageObjects, type MonitorState, putSnapshot, serializeState } from '../lib/monitor/state.js';
 import { buildReport } from '../lib/report/report-model.js';
 import { renderReport } from '../lib/report/render-report.js';
 
@@ -101,7 +101,7 @@ function world(shape: Shape, now: number): { state: MonitorState; runs: AuditRec
     if (run.length > 0) runs.push(run);
   }
   for (const [serviceId, connections] of lists) {
-    state.services.set(serviceId, { name: `ap-southeast-1.${serviceId}.${serviceId}`, scannedAt: new Date(now).toISOString(), chunks: chunksOf([...connections].map(([id, c]) => ({ id, ...c }))) });
+    putSnapshot(state, serviceId, `ap-southeast-1.${serviceId}.${serviceId}`, new Date(now).toISOString(), chunksOf([...connections].map(([id, c]) => ({ id, ...c }))));
     state.pending.set(serviceId, new Map([...connections].filter(([, c]) => c.status === 'pendingAcceptance').map(([id, c]) => [id, { since: c.updatedAt, notifiedAt: c.updatedAt }])));
   }
   state.savedAt = new Date(now).toISOString();
@@ -127,6 +127,8 @@ async function measureShape(shape: Shape) {
   try {
     cloud.createBucket(BUCKET);
     for (const run of runs) await writeAudit(straightInto(cloud), auditKey(PREFIX, new Date(run[0]!.at), run[0]!.runId), run);
+    for (const [key, body] of heldPageObjects(state, PREFIX)) cloud.putObject(BUCKET, key, body);
+    state.held = [];
     cloud.putObject(BUCKET, `${PREFIX}state.json`, serializeState(state).join(''));
     const auditObjects = cloud.objectKeys(BUCKET, `${PREFIX}audit/`).length;
     // The child reports its own peak RSS (VmHWM) as it exits.

@@ -9,6 +9,7 @@ import type {
   CtsTrace,
   MetricsSink,
   ConnectionPage,
+  SamePage,
   EndpointService,
   ObjectInfo,
   ObjectStore,
@@ -73,7 +74,23 @@ export class FakeVpcep implements VpcepApi {
   /** How a page at or past the end is answered. */
   pastEnd: 'empty page' | 'EndPoint.0010' = 'empty page';
 
-  async listConnections(serviceId: string, offset: number, limit: number): Promise<ConnectionPage> {
+  /** Answer with digests as the adapter does, and skip a page whose answer is the known one. */
+  answerDigests = false;
+  /** Pages answered whole (not `same`). */
+  parsedPages = 0;
+
+  listConnections(serviceId: string, offset: number, limit: number): Promise<ConnectionPage>;
+  listConnections(serviceId: string, offset: number, limit: number, knownAnswer: string | undefined): Promise<ConnectionPage | SamePage>;
+  async listConnections(serviceId: string, offset: number, limit: number, knownAnswer?: string): Promise<ConnectionPage | SamePage> {
+    const page = await this.pageOf(serviceId, offset, limit);
+    if (!this.answerDigests) return (this.parsedPages++, page);
+    const answerDigest = createHash('sha256').update(JSON.stringify(page)).digest('hex').slice(0, 32);
+    if (answerDigest === knownAnswer) return { same: true, answerDigest };
+    this.parsedPages += 1;
+    return { ...page, answerDigest };
+  }
+
+  private async pageOf(serviceId: string, offset: number, limit: number): Promise<ConnectionPage> {
     this.calls.push({ serviceId, offset, limit });
     this.beforePage?.(serviceId, offset);
     if (this.failService.has(serviceId)) throw new Error(`injected failure for ${serviceId}`);
@@ -215,4 +232,11 @@ export function failedEvent(connectionId: string): AlertEvent {
     description: '',
     errors: [],
   };
+}
+
+/** Everything an async iterable yields, in order. */
+export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const all: T[] = [];
+  for await (const item of items) all.push(item);
+  return all;
 }

@@ -49,7 +49,8 @@ export async function reportCommand(values: Record<string, string | boolean | un
   const { since } = parseAuditQuery({ since: values.since ?? DEFAULT_SINCE }, now);
   const { config, store } = openObjectStore(io);
 
-  const state: MonitorState | undefined = (await readStoredState(store, config))?.state;
+  const found = await readStoredState(store, config, { pages: true });
+  const state: MonitorState | undefined = found?.state;
   // A page without a state is worth writing (the trail may have records), but says why it is empty.
   const missing = state ? '' : ` (${noStateText(config, await prefixesWithState(store, config.obsPrefix))})`;
   const service = typeof values.service === 'string' && values.service !== '' ? values.service : undefined;
@@ -57,7 +58,7 @@ export async function reportCommand(values: Record<string, string | boolean | un
 
   // Records stream through the builder, which keeps only what the page shows.
   const trailStart = await firstRunAt(store, config.obsPrefix);
-  const builder = new ReportBuilder({ now, since, state, ...(serviceId ? { serviceId } : {}), ...(trailStart ? { trailStart } : {}) });
+  const builder = new ReportBuilder({ now, since, state, snapshots: found?.snapshots ?? new Map(), ...(serviceId ? { serviceId } : {}), ...(trailStart ? { trailStart } : {}) });
   // The builder keeps to --service itself; the range is what is read.
   for await (const record of readAuditRange(store, config.obsPrefix, { since, until: now })) builder.add(record);
   const model = builder.build();

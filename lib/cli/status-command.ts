@@ -29,14 +29,14 @@ interface ServiceStatus {
 
 export async function statusCommand(json: boolean, io: Io, now: Date = new Date()): Promise<number> {
   const { config, store } = openObjectStore(io);
-  const found = await readStoredState(store, config);
+  const found = await readStoredState(store, config, { pages: true });
   if (!found) throw new NoStateError(noStateText(config, await prefixesWithState(store, config.obsPrefix)));
-  const { state } = found;
+  const { state, snapshots } = found;
   const services: ServiceStatus[] = [...state.services].map(([serviceId, snapshot]) => {
     const counts: Record<string, number> = {};
     const pending: ServiceStatus['pending'] = [];
     const book = state.pending.get(serviceId);
-    for (const record of decodeRecords(snapshot.chunks)) {
+    for (const record of decodeRecords(snapshots.get(serviceId) ?? [])) {
       counts[record.status] = (counts[record.status] ?? 0) + 1;
       if (record.status === 'pendingAcceptance') {
         // As the report and the reminders count it: from when the monitor first saw it pending,

@@ -6,8 +6,10 @@
  */
 import type { StoreConfig } from '../config.js';
 import { editDistance } from '../config-values.js';
-import { quarantineRoot, stateKey, statePrefixOf } from '../monitor/keys.js';
+import { pageKey, quarantineRoot, stateKey, statePrefixOf } from '../monitor/keys.js';
+import { readPages } from '../monitor/pages.js';
 import type { ObjectStore } from '../monitor/ports.js';
+import type { RecordChunks } from '../monitor/records.js';
 import { type MonitorState, parseState } from '../monitor/state.js';
 
 /** The state is there but this version cannot read it. */
@@ -22,15 +24,28 @@ const SHOWN_PREFIXES = 5;
 export interface FoundState {
   key: string;
   state: MonitorState;
+  /** With `{ pages: true }`: each service's connections, read from its snapshot's pages. */
+  snapshots: Map<string, RecordChunks>;
 }
 
-/** The state under OBS_PREFIX, `undefined` when there is none; throws when it cannot be read. */
-export async function readStoredState(store: ObjectStore, config: StoreConfig): Promise<FoundState | undefined> {
+/**
+ * The state under OBS_PREFIX, `undefined` when there is none; throws when it cannot be read. With
+ * `pages`, every service's snapshot pages are read too (a command that shows connections needs
+ * them; a state of an older schema still holds them itself).
+ */
+export async function readStoredState(store: ObjectStore, config: StoreConfig, options: { pages?: boolean } = {}): Promise<FoundState | undefined> {
   const key = stateKey(config.obsPrefix);
   const stored = await store.get(key);
   if (!stored) return undefined;
   try {
-    return { key, state: parseState(stored.body) };
+    const state = parseState(stored.body);
+    const snapshots = new Map<string, RecordChunks>();
+    if (options.pages) {
+      const held = new Map(state.held.map((page) => [pageKey(config.obsPrefix, page.serviceId, page.index, page.name), page.chunk]));
+      const objects = { get: async (pageAt: string) => (held.has(pageAt) ? { body: held.get(pageAt)!, etag: '' } : store.get(pageAt)) };
+      for (const [id, snapshot] of state.services) snapshots.set(id, await readPages(objects, config.obsPrefix, id, snapshot.pages));
+    }
+    return { key, state, snapshots };
   } catch (error) {
     throw new UnreadableStateError(
       `state obs://${config.obsBucket}/${key} is unreadable (${(error as Error).message}): the next "run" sets it aside under ${quarantineRoot(config.obsPrefix)} and records a new baseline; docs/operations.md says how to restore an earlier version`,

@@ -417,6 +417,11 @@ export class LocalCloud implements CloudWorld {
     this.bucketStore.put(bucket, key, bytes, 'application/octet-stream', this.clock());
   }
 
+  /** Deletes an object as a DELETE would (a delete marker on the versioned bucket), e.g. to tear a state. */
+  deleteObject(bucket: string, key: string): void {
+    this.bucketStore.delete(bucket, key);
+  }
+
   /** How many versions the key has received (the bucket is versioned: each PUT is one). */
   objectWrites(bucket: string, key: string): number {
     return this.bucketStore.writes(bucket, key);

@@ -9,7 +9,8 @@ import https from 'node:https';
 export interface HttpAnswer {
   status: number;
   headers: IncomingHttpHeaders;
-  text: string;
+  /** The body as received: decoded only by a caller that needs its text. */
+  bytes: Buffer;
 }
 
 /** Thrown when the answer's body passes `maxBodyBytes`: the read stops there and the socket is closed. */
@@ -63,7 +64,7 @@ export function sendHttp(url: string, options: { method: string; headers: Record
         if (settled || !response.complete) return;
         settled = true;
         clearTimeout(timer);
-        resolve({ status: response.statusCode ?? 0, headers: response.headers, text: Buffer.concat(chunks).toString('utf8') });
+        resolve({ status: response.statusCode ?? 0, headers: response.headers, bytes: Buffer.concat(chunks) });
       });
     };
     try {

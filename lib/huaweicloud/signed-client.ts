@@ -12,6 +12,7 @@ import { MAX_API_RESPONSE_BYTES } from './limits.js';
 import { checkHeaderSafe, CREDENTIAL_NAMES, type Credentials } from './credentials.js';
 import { ApiError, type CloudError, endpointOrigin, networkError, ResponseShapeError, ResponseTooLargeError, TimeoutError } from './errors.js';
 import { DEFAULT_RETRY_POLICY, parseRetryAfter, type RetryNotice, type RetryPolicy, withRetry } from './retry.js';
+import { createHash } from 'node:crypto';
 import { truncate } from '../text.js';
 
 export interface SignedRequest {
@@ -25,11 +26,21 @@ export interface SignedRequest {
   body?: unknown;
   /** The call answers success with an empty body (Cloud Eye's 201): that is not a shape error. */
   emptyResponse?: boolean;
+  /**
+   * Take a digest of a successful answer's bytes; when it is `knownAnswer`, the answer is the one
+   * the caller already has, and it is neither decoded nor parsed (`same`).
+   */
+  answerDigest?: { knownAnswer: string | undefined };
 }
 
 export interface SignedResponse {
+  /** `undefined` when `same`. */
   body: unknown;
   requestId: string | undefined;
+  /** With `answerDigest`: 128 bits of the SHA-256 of the answer's bytes, in hex. */
+  answerDigest?: string;
+  /** The answer's digest was the known one: the body was not read. */
+  same?: boolean;
 }
 
 export interface SignedClientOptions {
@@ -108,8 +119,11 @@ export class SignedClient {
       throw transportError(request.api, this.endpoint, error, timeoutMs);
     }
 
-    const { text } = response;
     const requestId = header(response, 'x-request-id');
+    const ok = response.status >= 200 && response.status <= 299;
+    const answerDigest = ok && request.answerDigest ? createHash('sha256').update(response.bytes).digest('hex').slice(0, 32) : undefined;
+    if (answerDigest !== undefined && answerDigest === request.answerDigest?.knownAnswer) return { body: undefined, requestId, answerDigest, same: true };
+    const text = response.bytes.toString('utf8');
     const body = parseJson(text);
     if (response.status < 200 || response.status > 299) {
       const detail = errorDetail(body);
@@ -127,7 +141,7 @@ export class SignedClient {
     if (body === undefined && !(request.emptyResponse && text.trim() === '')) {
       throw new ResponseShapeError(`${request.api} answered HTTP ${response.status} with a body that is not JSON`, request.api);
     }
-    return { body, requestId: requestId ?? detail(body) };
+    return { body, requestId: requestId ?? detail(body), ...(answerDigest === undefined ? {} : { answerDigest }) };
   }
 }
 

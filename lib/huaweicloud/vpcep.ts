@@ -47,6 +47,14 @@ export interface Connection {
 export interface ConnectionPage {
   connections: Connection[];
   totalCount: number;
+  /** 128 bits of the SHA-256 of the answer's bytes, in hex. */
+  answerDigest?: string;
+}
+
+/** The answer was byte for byte the one `knownAnswer` names: it was not decoded. */
+export interface SamePage {
+  same: true;
+  answerDigest: string;
 }
 
 /** VPCEP spells accept `receive`. */
@@ -113,18 +121,26 @@ export class VpcepClient {
     }
   }
 
-  async listConnections(serviceId: string, offset: number, limit: number): Promise<ConnectionPage> {
+  listConnections(serviceId: string, offset: number, limit: number): Promise<ConnectionPage>;
+  listConnections(serviceId: string, offset: number, limit: number, knownAnswer: string | undefined): Promise<ConnectionPage | SamePage>;
+  async listConnections(serviceId: string, offset: number, limit: number, knownAnswer?: string): Promise<ConnectionPage | SamePage> {
     const api = IAM_ACTIONS.listConnections;
-    const { body } = await this.client.request({
+    const { body, answerDigest, same } = await this.client.request({
       api,
       method: 'GET',
       path: `/v1/${this.projectId}/vpc-endpoint-services/${encodeURIComponent(serviceId)}/connections`,
-      query: { limit, offset },
+      // Oldest first (by creation, the default key): a new connection then lands on the last page,
+      // so only that page of the snapshot changes, instead of every page moving down one place.
+      query: { limit, offset, sort_dir: 'asc' },
+      // A page answered byte for byte as when the monitor last read it is not parsed again.
+      answerDigest: { knownAnswer },
     });
+    if (same && answerDigest !== undefined) return { same: true, answerDigest };
     const page = objectOf(body, api);
     return {
       connections: arrayField(page, 'connections', api).map((item) => toConnection(objectOf(item, api), api)),
       totalCount: countField(page, 'total_count', api),
+      ...(answerDigest === undefined ? {} : { answerDigest }),
     };
   }
 

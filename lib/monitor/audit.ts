@@ -96,13 +96,13 @@ export function actionRecord(event: AlertEvent, runId: string): AuditRecord {
   };
 }
 
-export function* auditRecords(
+export async function* auditRecords(
   service: EndpointService,
-  changes: Iterable<Change>,
+  changes: Iterable<Change> | AsyncIterable<Change>,
   kept: ReadonlyMap<string, Connection>,
   context: { at: string; runId: string; raisedIds: ReadonlySet<string> },
-): Generator<AuditRecord> {
-  for (const change of changes) {
+): AsyncGenerator<AuditRecord> {
+  for await (const change of changes) {
     const { record } = change;
     const from = change.kind === 'added' ? null : change.kind === 'removed' ? record.status : change.from;
     const to = change.kind === 'removed' ? null : record.status;
@@ -146,7 +146,7 @@ export const AUDIT_PART_RECORDS = 10_000;
 export async function writeAudit(
   objects: ObjectStore,
   key: string,
-  records: Iterable<AuditRecord>,
+  records: Iterable<AuditRecord> | AsyncIterable<AuditRecord>,
 ): Promise<{ key: string; parts: number } | undefined> {
   let part = 0;
   let lines: string[] = [];
@@ -156,7 +156,7 @@ export async function writeAudit(
     await objects.put(auditPartKey(key, part), lines, 'application/x-ndjson');
     lines = [];
   };
-  for (const record of records) {
+  for await (const record of records) {
     lines.push(`${JSON.stringify(record)}\n`);
     if (lines.length === AUDIT_PART_RECORDS) await flush();
   }
@@ -172,11 +172,11 @@ export async function writeAudit(
 export async function recordRun(
   objects: ObjectStore,
   obsPrefix: string,
-  changed: readonly { service: EndpointService; changes: () => Iterable<Change>; kept: ReadonlyMap<string, Connection> }[],
+  changed: readonly { service: EndpointService; changes: () => Iterable<Change> | AsyncIterable<Change>; kept: ReadonlyMap<string, Connection> }[],
   actions: readonly AlertEvent[],
   context: { at: string; runId: string; raisedIds: ReadonlySet<string> },
 ): Promise<string | undefined> {
-  const records = function* (): Generator<AuditRecord> {
+  const records = async function* (): AsyncGenerator<AuditRecord> {
     for (const { service, changes, kept } of changed) yield* auditRecords(service, changes(), kept, context);
     for (const action of actions) yield actionRecord(action, context.runId);
   };

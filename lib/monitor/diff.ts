@@ -3,7 +3,7 @@
  * Both looks are record chunks (`records.ts`); changes come out as small records, lazily, so a
  * baseline of 100,000 connections is never 100,000 change objects at once.
  */
-import { type ConnectionRecord, decodeRecords, type RecordChunks } from './records.js';
+import { type ConnectionRecord, decodeRecord, decodeRecords, RECORD_SEPARATOR, type RecordChunks } from './records.js';
 
 export type { ConnectionRecord } from './records.js';
 
@@ -36,4 +36,24 @@ export function* diffRecords(previous: RecordChunks, current: RecordChunks): Gen
   for (const record of decodeRecords(previous)) {
     if (before.has(record.id)) yield { kind: 'removed', record };
   }
+}
+
+/**
+ * The changes between one stored page and the page read at the same position, when both hold the
+ * same connections in the same order (the usual change: a status moved); `undefined` when they do
+ * not (a connection came or went before or on this page), and the caller diffs that stretch whole.
+ */
+export function diffAlignedPage(previous: string, current: string): Change[] | undefined {
+  const before = previous === '' ? [] : previous.split(RECORD_SEPARATOR);
+  const after = current === '' ? [] : current.split(RECORD_SEPARATOR);
+  if (before.length !== after.length) return undefined;
+  const changes: Change[] = [];
+  for (let i = 0; i < after.length; i++) {
+    if (before[i] === after[i]) continue;
+    const was = decodeRecord(before[i]!);
+    const record = decodeRecord(after[i]!);
+    if (was.id !== record.id) return undefined;
+    if (was.status !== record.status) changes.push({ kind: 'status', from: was.status, record });
+  }
+  return changes;
 }

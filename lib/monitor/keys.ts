@@ -1,7 +1,10 @@
 /**
  * The bucket's layout, in one place. Everything the monitor keeps lives under `OBS_PREFIX`:
  *
- *   {prefix}state.json                                   the snapshot, outbox and pending book
+ *   {prefix}state.json                                   the index: the outbox, the pending book, and per service
+ *                                                        its pages' digests (the snapshot's table of contents)
+ *   {prefix}snapshots/{service}/{page}-{generation}-{digest}.txt   one page of a service's snapshot
+ *                                                        (records.ts), named by its content: never overwritten
  *   {prefix}lease.json                                   who may write the state right now
  *   {prefix}lease-skipped.json                           runs that found the lease held, and by whom
  *   {prefix}notices/foreign-state-{owner}.json           a state of another monitor was reported
@@ -13,6 +16,7 @@
  *
  * The CLI, the Terraform module's IAM resources and its tests read the same functions.
  */
+import { createHash } from 'node:crypto';
 
 export function stateKey(prefix: string): string {
   return `${prefix}state.json`;
@@ -25,6 +29,27 @@ export function statePrefixOf(key: string): string | undefined {
   const prefix = key.slice(0, -name.length);
   // `{prefix}state.json` only: not `quarantine/state-….json`, not `mystate.json`.
   return prefix === '' || prefix.endsWith('/') ? prefix : undefined;
+}
+
+/** Where every page of every service's snapshot lives. */
+export function snapshotRoot(prefix: string): string {
+  return `${prefix}snapshots/`;
+}
+
+/** The folder of one service's pages. Service ids are UUIDs; anything else is named by its digest, so no id can reach outside it. */
+export function serviceSnapshotPrefix(prefix: string, serviceId: string): string {
+  const safe = /^[0-9A-Za-z-]{1,64}$/.test(serviceId) ? serviceId : `x${createHash('sha256').update(serviceId).digest('hex').slice(0, 32)}`;
+  return `${snapshotRoot(prefix)}${safe}/`;
+}
+
+/**
+ * Page `index` (0-based, in listing order) of a service's snapshot, named `{generation}-{digest}`
+ * in the state (`pages.ts`). The name holds the content's digest, so an object is never rewritten
+ * with other content: a run that dies after writing pages leaves objects no state names, never a
+ * changed one.
+ */
+export function pageKey(prefix: string, serviceId: string, index: number, name: string): string {
+  return `${serviceSnapshotPrefix(prefix, serviceId)}${String(index).padStart(5, '0')}-${name}.txt`;
 }
 
 export function leaseKey(prefix: string): string {

@@ -78,7 +78,7 @@ export function planRun(config: Config, loaded: LoadedState, scan: ScanResult, c
   // Changes matter only to alerts and to a dry-run policy (which reports newly pending requests):
   // a silent baseline or an enforcing policy does not walk them.
   const wanted = alerting || config.approval.mode === 'dry-run';
-  const attention = scan.read.map((entry) => ({ entry, changes: wanted ? keptChanges(entry) : [] }));
+  const attention = scan.read.map((entry) => ({ entry, changes: wanted ? entry.keptChanges : [] }));
   const alerts = alerting ? attention.flatMap(({ entry, changes }) => alertsFor(entry.service, changes, entry.kept, config.alertStatuses, context.startedAt, loaded.baseline)) : [];
   const actions = attention.flatMap(({ entry, changes }) => planActions(entry.service, entry.pending, newlyPending(changes), config.approval));
   const reminders = config.remindPendingAfterMs === undefined ? [] : dueReminders(scan.pending, readDetails(scan.read), config.remindPendingAfterMs, context.now);
@@ -91,10 +91,13 @@ export function planRun(config: Config, loaded: LoadedState, scan: ScanResult, c
     services: scan.services,
     outbox: mergeOutbox(previous.outbox, alerts),
     pending: scan.pending,
+    // Pages of a migrated state that the next state still names: written before it.
+    held: previous.held.filter((page) => scan.services.get(page.serviceId)?.pages[page.index] === page.name),
   };
   // A new owner record (a state adopted from before owners were, a reconfigured filter, the first
-  // run to name its deployment) is saved even on a quiet pass, so it is judged once.
-  const mustSave = loaded.baseline || ownerChanged(previous.owner, next.owner) || changeCount > 0 || next.outbox.length > 0 || actions.length > 0 || reminders.length > 0 || servicesDiffer(previous, next);
+  // run to name its deployment) is saved even on a quiet pass, so it is judged once; so is a state
+  // of an older schema, so it is migrated once.
+  const mustSave = loaded.baseline || previous.migratedFrom !== undefined || ownerChanged(previous.owner, next.owner) || changeCount > 0 || next.outbox.length > 0 || actions.length > 0 || reminders.length > 0 || servicesDiffer(previous, next);
   const summary: RunSummary = {
     runId: context.runId,
     baseline: loaded.baseline,
@@ -130,19 +133,6 @@ export function messagesFor(outbox: readonly AlertEvent[], reminders: readonly D
   return messages;
 }
 
-/**
- * The changes of the connections the scan kept whole: the only ones that can alert or start an
- * approval. A service with none kept (the usual case, and any baseline of accepted connections) is
- * not walked at all.
- */
-function keptChanges(entry: ServiceRead): Change[] {
-  if (entry.kept.size === 0 || entry.count === 0) return [];
-  if (entry.keptChanges) return entry.keptChanges;
-  const changes: Change[] = [];
-  for (const change of entry.changes()) if (change.kind !== 'removed' && entry.kept.has(change.record.id)) changes.push(change);
-  return changes;
-}
-
 /** Connections that became pendingAcceptance in this run. */
 function newlyPending(changes: readonly Change[]): Set<string> {
   const ids = new Set<string>();
@@ -157,13 +147,23 @@ function readDetails(read: readonly ServiceRead[]): Map<string, { serviceName: s
   return new Map(read.map(({ service, kept }) => [service.id, { serviceName: service.name, connections: kept }]));
 }
 
-/** Whether the set of tracked services or their names changed, which alone is worth a save. */
+/**
+ * Whether the set of tracked services, their names or their pages changed, which alone is worth a
+ * save: a page rewritten for a change that moved no status (a new updated_at) is saved, or every
+ * run would write it again.
+ */
 function servicesDiffer(previous: MonitorState, next: MonitorState): boolean {
   if (previous.services.size !== next.services.size) return true;
   for (const [id, snapshot] of next.services) {
     const before = previous.services.get(id);
-    if (!before || before.name !== snapshot.name) return true;
+    if (!before || before.name !== snapshot.name || !samePages(before.pages, snapshot.pages)) return true;
+    // New answers (a description edited, or the first run to keep them) spare the next runs a parse.
+    if (before.answers !== snapshot.answers && snapshot.answers !== undefined) return true;
   }
   return false;
+}
+
+function samePages(a: readonly string[], b: readonly string[]): boolean {
+  return a === b || (a.length === b.length && a.every((name, i) => name === b[i]));
 }
 

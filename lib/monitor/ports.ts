@@ -45,6 +45,14 @@ export interface ConnectionPage {
   connections: Connection[];
   /** The whole list's length when this page was read: it moves when the list does. */
   totalCount: number;
+  /** A digest of VPCEP's answer byte for byte, when the adapter took one: what `knownAnswer` names next time. */
+  answerDigest?: string;
+}
+
+/** VPCEP answered exactly as when `knownAnswer` was taken: nothing of it was decoded or parsed. */
+export interface SamePage {
+  same: true;
+  answerDigest: string;
 }
 
 /** VPCEP spells accept `receive`. */
@@ -56,6 +64,8 @@ export interface VpcepApi {
   /** One service; `undefined` only when VPCEP answers that it does not exist (404). */
   getService(serviceId: string): Promise<EndpointService | undefined>;
   listConnections(serviceId: string, offset: number, limit: number): Promise<ConnectionPage>;
+  /** With the digest of the answer read last time: a `SamePage` when the answer is byte for byte that one. */
+  listConnections(serviceId: string, offset: number, limit: number, knownAnswer: string | undefined): Promise<ConnectionPage | SamePage>;
   /** Accepts or rejects one connection; resolves with the status VPCEP reports afterwards. */
   connectionAction(serviceId: string, connectionId: string, action: ConnectionAction): Promise<string>;
   /**

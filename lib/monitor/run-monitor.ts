@@ -16,7 +16,7 @@ import { mergeOutbox, messagesFor, planRun, type RunSummary } from './plan-run.j
 import type { Checkpoint, MonitorDeps } from './ports.js';
 import { reportMetrics } from './report-metrics.js';
 import { listWatchedServices, scanAll } from './scan-all.js';
-import { assertStateUnchanged, loadState, saveState } from './state-store.js';
+import { assertStateUnchanged, loadState, saveState, sweepSnapshots } from './state-store.js';
 
 export type { RunSummary } from './plan-run.js';
 
@@ -47,7 +47,7 @@ export async function runMonitor(config: Config, deps: MonitorDeps, options: Run
   const stop = new AbortController();
   const [loaded, scan] = await Promise.all([
     loading.then(async (result) => (await step('state-loaded'), result)),
-    scanAll(config, deps, loading.then((result) => result.state), services, { startedAt, signal: stop.signal }),
+    scanAll(config, deps, loading.then((result) => result.state), services, { startedAt, signal: stop.signal, dryRun: options.dryRun }),
   ]).catch((error: unknown) => {
     stop.abort(); // a run that has failed asks for no more pages
     throw error;
@@ -75,6 +75,7 @@ export async function runMonitor(config: Config, deps: MonitorDeps, options: Run
     await saveState(config, deps, next);
     await step('outbox-saved');
     delivery = await deliver(config, deps, next, plan.reminders, { runId, step });
+    await sweepSnapshots(config, deps, loaded.state, next);
   } catch (error) {
     // A process that dies releases nothing; a simulated death must not either.
     if (!step.died) await lease.release();

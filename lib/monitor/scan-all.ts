@@ -5,14 +5,15 @@
  * that order whatever order the reads finish in.
  */
 import type { Config } from '../config.js';
-import { type Change, diffRecords } from './diff.js';
+import type { Change } from './diff.js';
 import { createAdaptiveLimiter, type Limiter } from './limiter.js';
 import { ScanPostponedError } from './errors.js';
 import type { ServiceCounts } from './metrics.js';
+import { pageName, readPage, writePage } from './pages.js';
 import type { Connection, EndpointService, MonitorDeps } from './ports.js';
-import { countRecords, type RecordChunks } from './records.js';
+import { type ConnectionRecord, decodeRecords, decodeRecord, encodeRecord } from './records.js';
 import { type PendingBook, type PendingRecord, updatePending } from './reminders.js';
-import { scanService, type ServiceScan } from './scan-service.js';
+import { type PageAccess, scanService, type ServiceScan } from './scan-service.js';
 import type { MonitorState, ServiceSnapshot } from './state.js';
 
 // Connections in these states need someone; their descriptions and errors go into the trail.
@@ -22,12 +23,16 @@ export interface ServiceChanges {
   service: EndpointService;
   /** How many changes `changes()` yields. */
   count: number;
-  /** Walks the changes, lazily, from the two snapshots: a baseline is never a list of them all. */
-  changes: () => Iterable<Change>;
+  /**
+   * Walks the changes. A service's changes are held when it changed; a new service's (every
+   * connection added) and a deleted one's (every connection removed) are read back from its pages
+   * in OBS as they are walked, so a baseline of a million connections is never a million changes.
+   */
+  changes: () => AsyncIterable<Change>;
   /** The connections kept whole, by id: what alerts and the trail say beyond the record. */
   kept: ReadonlyMap<string, Connection>;
-  /** The changes of `kept` connections, when counting already walked them all (a mass move). */
-  keptChanges?: Change[];
+  /** The changes of `kept` connections: the only ones that can alert or start an approval. */
+  keptChanges: Change[];
 }
 
 export interface ServiceRead extends ServiceChanges {
@@ -62,14 +67,15 @@ export async function scanAll(
   /** The state as loaded; it may still be arriving when the first pages are read. */
   loading: MonitorState | Promise<MonitorState>,
   services: readonly EndpointService[],
-  options: { startedAt: string; signal?: AbortSignal },
+  /** `dryRun`: pages that changed are diffed but not written. */
+  options: { startedAt: string; signal?: AbortSignal; dryRun?: boolean },
 ): Promise<ScanResult> {
   // Concurrent VPCEP reads: as many as overlap the network waits, halved when VPCEP throttles.
   const limiter = createAdaptiveLimiter({ max: config.maxInFlight, throttles: deps.throttles, logger: deps.logger });
   const keep = (connection: Connection): boolean =>
     NEEDS_ATTENTION.has(connection.status) || config.alertStatuses.has(connection.status) || connection.errors.length > 0;
   const state = Promise.resolve(loading);
-  const context = { limiter, keep, startedAt: options.startedAt, signal: options.signal, keptChanges: { left: KEPT_CHANGES } };
+  const context: ReadContext = { limiter, keep, keepSignature: keepSignature(config), startedAt: options.startedAt, signal: options.signal, prefix: config.obsPrefix, dryRun: options.dryRun === true };
   const reads = Promise.all(services.map((service) => readService(service, deps, state, context)));
   const listed = new Set(services.map((service) => service.id));
   const unlisted = readUnlisted(config, deps, state, listed, context);
@@ -110,8 +116,10 @@ export async function scanAll(
     // VPCEP says the service is gone (404): its connections are gone with it. One that is no
     // longer configured is simply not tracked any more (it is no candidate here).
     const snapshot = previous.services.get(id);
-    const count = snapshot ? countRecords(snapshot.chunks) : 0;
-    if (snapshot && count > 0) result.changed.push({ service: { id, name: snapshot.name }, count, changes: () => diffRecords(snapshot.chunks, []), kept: new Map() });
+    if (snapshot && snapshot.total > 0) {
+      const records = storedRecords(pageAccess(deps, context, id, state), snapshot.pages);
+      result.changed.push({ service: { id, name: snapshot.name }, count: snapshot.total, changes: () => asChanges('removed', records()), kept: new Map(), keptChanges: [] });
+    }
   }
   return result;
 }
@@ -155,9 +163,11 @@ async function readUnlisted(
 interface ReadContext {
   limiter: Limiter;
   keep: (connection: Connection) => boolean;
+  keepSignature: string;
   startedAt: string;
   signal: AbortSignal | undefined;
-  keptChanges: { left: number };
+  prefix: string;
+  dryRun: boolean;
 }
 
 /** One service: read completely, or left alone with its snapshot for the next run. */
@@ -169,9 +179,10 @@ async function readService(
 ): Promise<ServiceOutcome> {
   const { logger } = deps;
   let scan: ServiceScan;
+  const pages = pageAccess(deps, context, service.id, state);
   try {
-    const previous = state.then((loaded) => loaded.services.get(service.id)?.chunks);
-    scan = await scanService(deps.vpcep, service.id, { limiter: context.limiter, budget: deps.budget, previous, keep: context.keep, signal: context.signal });
+    const previous = state.then((loaded) => loaded.services.get(service.id));
+    scan = await scanService(deps.vpcep, service.id, { limiter: context.limiter, budget: deps.budget, previous, pages, keep: context.keep, keepSignature: context.keepSignature, signal: context.signal });
   } catch (error) {
     // A state that could not be loaded fails the run, not this service; nor does a run that stopped.
     await state;
@@ -181,49 +192,63 @@ async function readService(
     return { read: false, serviceId: service.id };
   }
   const previous = await state;
-  const before = previous.services.get(service.id)?.chunks;
+  if (scan.repaired) {
+    logger.error({ err: scan.repaired, serviceId: service.id, key: scan.repaired.key }, `service ${service.id}: ${scan.repaired.message}; its snapshot could not be compared, so it was read afresh and recorded as a new baseline of this service, without alerts or trail records for what changed since the last run`);
+  }
   const kept = new Map(scan.kept.map((c) => [c.id, c]));
-  const walked = walkChanges(before, scan.chunks, context.keptChanges, kept);
   const pending = scan.kept.filter((connection) => connection.status === 'pendingAcceptance');
   const book = updatePending(previous.pending.get(service.id), pending, context.startedAt);
   return {
     read: true,
-    entry: { service, ...walked, kept, pending, counts: countsOf(service.id, scan, pending, book) },
-    snapshot: { name: service.name, scannedAt: deps.now().toISOString(), chunks: scan.chunks },
+    entry: { service, ...changesOf(scan, kept, storedRecords(pages, scan.pages)), kept, pending, counts: countsOf(service.id, scan, pending, book) },
+    snapshot: { name: service.name, scannedAt: deps.now().toISOString(), total: scan.total, pages: scan.pages, answers: scan.answers, answersFor: context.keepSignature },
     book,
   };
 }
 
-// The usual run changes a handful of connections: they are kept (up to this many in the whole run)
-// and handed out again. Beyond that (a baseline, a mass move) changes are walked again from the two
-// snapshots each time they are needed.
-const KEPT_CHANGES = 10_000;
-
 /**
- * The number of changes, and a way to walk them, counting them once. When there are too many to
- * keep, the changes of the connections kept whole are picked out in the same walk (they are
- * bounded by those connections), so alerts need not walk them all again.
+ * The service's pages in OBS, as the scan reads and writes them; a dry run writes none. A state
+ * migrated from schema 3 still holds its pages itself: they are read from there.
  */
-function walkChanges(
-  before: RecordChunks | undefined,
-  after: RecordChunks,
-  room: { left: number },
-  whole: ReadonlyMap<string, Connection>,
-): Pick<ServiceChanges, 'count' | 'changes' | 'keptChanges'> {
-  const walk = (): Iterable<Change> => diffRecords(before ?? [], after);
-  if (before === after) return { count: 0, changes: () => [] };
-  if (before === undefined || before.length === 0) return { count: countRecords(after), changes: walk };
-  const kept: Change[] = [];
-  const ofWhole: Change[] = [];
-  let count = 0;
-  for (const change of walk()) {
-    count += 1;
-    if (count <= room.left) kept.push(change);
-    if (change.kind !== 'removed' && whole.has(change.record.id)) ofWhole.push(change);
+function pageAccess(deps: MonitorDeps, context: ReadContext, serviceId: string, state: Promise<MonitorState>): PageAccess {
+  return {
+    read: async (index, name) => {
+      const held = (await state).held.find((page) => page.serviceId === serviceId && page.index === index && page.name === name);
+      return held?.chunk ?? readPage(deps.objects, context.prefix, serviceId, index, name);
+    },
+    write: async (index, digest, chunk) => {
+      const name = pageName((await state).generation + 1, digest);
+      if (!context.dryRun) await writePage(deps.objects, context.prefix, serviceId, index, name, chunk);
+      return name;
+    },
+  };
+}
+
+/** The changes of a read service as the run uses them: counted, walkable, and those of kept connections picked out. */
+function changesOf(scan: ServiceScan, kept: ReadonlyMap<string, Connection>, written: () => AsyncIterable<ConnectionRecord>): Pick<ServiceChanges, 'count' | 'changes' | 'keptChanges'> {
+  if (scan.changes === 'unknown') return { count: 0, changes: () => asChanges('added', []), keptChanges: [] };
+  if (scan.changes === 'all-added') {
+    // Every connection is new: those kept whole are the ones that can alert, in their stored form.
+    const keptChanges = [...kept.values()].map((connection): Change => ({ kind: 'added', record: decodeRecord(encodeRecord(connection)) }));
+    return { count: scan.total, changes: () => asChanges('added', written()), keptChanges };
   }
-  if (count > room.left) return { count, changes: walk, keptChanges: ofWhole };
-  room.left -= count;
-  return { count, changes: () => kept };
+  const changes = scan.changes;
+  return {
+    count: changes.length,
+    changes: () => asChanges(undefined, changes),
+    keptChanges: changes.filter((change) => change.kind !== 'removed' && kept.has(change.record.id)),
+  };
+}
+
+async function* asChanges(kind: 'added' | 'removed' | undefined, items: Iterable<ConnectionRecord | Change> | AsyncIterable<ConnectionRecord | Change>): AsyncGenerator<Change> {
+  for await (const item of items) yield kind === undefined ? (item as Change) : ({ kind, record: item as ConnectionRecord } as Change);
+}
+
+/** The records of stored pages, read a page at a time when walked (they were written in this run or named by the state). */
+function storedRecords(access: PageAccess, pages: readonly string[]): () => AsyncIterable<ConnectionRecord> {
+  return async function* () {
+    for (const [index, name] of pages.entries()) yield* decodeRecords([await access.read(index, name)]);
+  };
 }
 
 /** Counts by status, and since when the oldest pending request waits (VPCEP's time or ours, the earlier). */
@@ -234,6 +259,11 @@ function countsOf(serviceId: string, scan: ServiceScan, pending: readonly Connec
     if (Number.isFinite(since) && (oldest === undefined || since < oldest)) oldest = since;
   }
   return { serviceId, total: scan.total, byStatus: scan.byStatus, ...(oldest === undefined ? {} : { oldestPendingSince: oldest }) };
+}
+
+/** Which connections a scan keeps whole, as a name: page answers kept under another choice are not used. */
+function keepSignature(config: Config): string {
+  return [...new Set([...NEEDS_ATTENTION, ...config.alertStatuses])].sort().join(',');
 }
 
 /**

@@ -1,13 +1,25 @@
 /**
  * Reading every connection of one endpoint service, completely and consistently, or not at all.
- * Each page is turned into its compact form as it arrives and its objects are dropped: a page equal
- * to the snapshot's chunk at the same position costs a comparison and nothing else, and only the
- * connections worth their details (`keep`) stay whole.
+ * Each page is turned into its compact form as it arrives and its objects are dropped. A page whose
+ * digest is the one the snapshot lists costs a hash and nothing else; a page that differs is
+ * written (as the new snapshot's page) and diffed against the stored page at its position, so a run
+ * holds the pages in flight and the changes, never the snapshot.
  */
+import { type Change, diffAlignedPage, diffRecords } from './diff.js';
 import { ScanError, ScanPostponedError } from './errors.js';
 import type { Limiter } from './limiter.js';
-import { type Budget, callFailure, CONNECTIONS_PAGE_SIZE, type Connection, type ConnectionPage, type VpcepApi } from './ports.js';
-import { chunkMatches, encodeChunk, type RecordChunks, recordIds } from './records.js';
+import { digestOf, PageMissingError, pageDigest } from './pages.js';
+import { type Budget, callFailure, CONNECTIONS_PAGE_SIZE, type Connection, type ConnectionPage, type SamePage, type VpcepApi } from './ports.js';
+import { encodeChunk } from './records.js';
+import { distinctIds, hashId } from './distinct-ids.js';
+import type { PageAnswer, ServiceSnapshot } from './state.js';
+
+/** The stored pages of this service: read where a page differs, written as the new snapshot's. */
+export interface PageAccess {
+  read(index: number, name: string): Promise<string>;
+  /** Stores a page of the new snapshot and gives its name (a dry run stores nothing and only names it). */
+  write(index: number, digest: string, chunk: string): Promise<string>;
+}
 
 export interface ScanOptions {
   limiter: Limiter;
@@ -16,9 +28,12 @@ export interface ScanOptions {
    * The service's snapshot. It may still be arriving (the state is read while the first pages are):
    * pages are compared with it when it is in.
    */
-  previous?: RecordChunks | Promise<RecordChunks | undefined>;
+  previous?: ServiceSnapshot | Promise<ServiceSnapshot | undefined>;
+  pages: PageAccess;
   /** Which connections to keep whole (alerting, reminders and the approval policy need them). */
   keep: (connection: Connection) => boolean;
+  /** Names that choice: a snapshot's page answers kept under another are not used. */
+  keepSignature?: string;
   /** Whole re-reads allowed when the list moved while paging. */
   rereads?: number;
   /** Aborted when the run has failed: no further page is asked for. */
@@ -26,12 +41,25 @@ export interface ScanOptions {
 }
 
 export interface ServiceScan {
-  /** The list as read, in chunks; `previous` itself when nothing in it changed. */
-  chunks: RecordChunks;
   total: number;
   kept: Connection[];
   byStatus: Map<string, number>;
+  /** The list's page names; the previous snapshot's own array when nothing in it changed. */
+  pages: readonly string[];
+  /**
+   * What changed against the previous snapshot: the changes; `all-added` when there was none (every
+   * connection is new, and the pages written hold them); `unknown` when a stored page the diff
+   * needed was missing or damaged, so the service was read afresh as a new baseline, never diffed.
+   */
+  changes: Change[] | 'all-added' | 'unknown';
+  /** Why the changes are `unknown`. */
+  repaired?: PageMissingError;
+  /** Per page, VPCEP's answer as the next state keeps it; the previous snapshot's own array when no answer changed. */
+  answers: readonly (PageAnswer | null)[];
 }
+
+/** A page keeps at most this many connections whole in its answer; one with more is parsed every time. */
+const MAX_KEPT_PER_ANSWER = 50;
 
 /** A service is not started with less time left than this; it keeps its snapshot for next run. */
 const MIN_SCAN_MS = 1_000;
@@ -53,35 +81,61 @@ export async function scanService(vpcep: VpcepApi, serviceId: string, options: S
   let problem = '';
   for (let attempt = 0; attempt <= rereads; attempt++) {
     if (attempt > 0 && options.budget.remainingMs() < MIN_REREAD_MS) break;
-    const result = await readOnce(vpcep, serviceId, options);
+    let result: ServiceScan | { problem: string };
+    try {
+      result = await readOnce(vpcep, serviceId, options);
+    } catch (error) {
+      if (!(error instanceof PageMissingError)) throw error;
+      // The snapshot cannot be diffed against: read the service afresh, writing every page, and
+      // record it as a new baseline of this service rather than guess at what changed.
+      result = await readOnce(vpcep, serviceId, { ...options, previous: undefined });
+      if (!('problem' in result)) return { ...result, changes: 'unknown', repaired: error };
+    }
     if (!('problem' in result)) return result;
     problem = result.problem;
   }
   throw new ScanError(serviceId, `the connection list moved while paging (${problem}); keeping the previous snapshot`);
 }
 
-/** One page in its compact form: whether it equals the snapshot's chunk, and what it kept. */
+/** One page in its compact form: its name, whether the snapshot lists it, and what it kept. */
 interface PageDigest {
-  chunk: string;
+  /** The page's name in the next state: the stored one when it is the same page. */
+  name: string;
   same: boolean;
   totalCount: number;
   count: number;
   kept: Connection[];
   byStatus: Map<string, number>;
+  /** Two 32-bit hashes of each connection's id: what the distinct-id check sorts (absent for an answer not parsed). */
+  idHashes?: Uint32Array;
+  /** The answer as the next state keeps it. */
+  answer: PageAnswer | null;
+  /** A changed page holding the same connections as the stored one: its status changes. */
+  changes?: Change[];
+  /** A changed page that does not line up with the stored one (a connection came or went): diffed as a stretch. */
+  unaligned?: { before: string | undefined; after: string };
 }
 
 type PageOutcome = PageDigest | { offset: number; error: unknown };
 
 async function readOnce(vpcep: VpcepApi, serviceId: string, options: ScanOptions): Promise<ServiceScan | { problem: string }> {
-  const { keep, signal } = options;
+  const { keep, signal, pages } = options;
   const snapshot = Promise.resolve(options.previous);
   // If the state fails to load, the run fails on it elsewhere; here it must not go unhandled.
   snapshot.catch(() => undefined);
-  const fetch = (offset: number): Promise<ConnectionPage> => {
-    if (signal?.aborted) return Promise.reject(new ScanPostponedError(serviceId, 'not read: the run has stopped'));
-    return vpcep.listConnections(serviceId, offset, CONNECTIONS_PAGE_SIZE);
+  const answers = snapshot.then((previous) => (previous?.answersFor !== undefined && previous.answersFor === options.keepSignature ? previous.answers : undefined));
+  answers.catch(() => undefined);
+  const fetch = async (offset: number): Promise<ConnectionPage | SamePage> => {
+    if (signal?.aborted) throw new ScanPostponedError(serviceId, 'not read: the run has stopped');
+    const known = (await answers)?.[offset / CONNECTIONS_PAGE_SIZE]?.digest;
+    return vpcep.listConnections(serviceId, offset, CONNECTIONS_PAGE_SIZE, known);
   };
-  const compare = async (page: ConnectionPage, offset: number): Promise<PageDigest> => digest(page, (await snapshot)?.[offset / CONNECTIONS_PAGE_SIZE], keep);
+  const compare = async (page: ConnectionPage | SamePage, offset: number): Promise<PageDigest> => {
+    const index = offset / CONNECTIONS_PAGE_SIZE;
+    const previous = await snapshot;
+    if ('same' in page) return sameAnswer(previous!, index, (await answers)![index]!);
+    return comparePage(page, index, previous, keep, pages);
+  };
   // A page is compared inside its slot of the limiter: while the snapshot is still arriving, at
   // most as many pages wait for it as there are requests in flight.
   const read = (offset: number): Promise<PageOutcome> =>
@@ -96,50 +150,108 @@ async function readOnce(vpcep: VpcepApi, serviceId: string, options: ScanOptions
     const page = await fetch(0).catch((error: unknown) => {
       throw failed(0, error);
     });
+    // An answer the same as last time holds the total it held then.
+    const listed = 'same' in page ? (await snapshot)!.total : page.totalCount;
     const offsets: number[] = [];
-    for (let offset = CONNECTIONS_PAGE_SIZE; offset < page.totalCount; offset += CONNECTIONS_PAGE_SIZE) offsets.push(offset);
+    for (let offset = CONNECTIONS_PAGE_SIZE; offset < listed; offset += CONNECTIONS_PAGE_SIZE) offsets.push(offset);
     const others = Promise.all(offsets.map(read));
-    return { first: await compare(page, 0), rest: others };
+    return { first: await compare(page, 0).catch((error: unknown) => {
+      throw error instanceof PageMissingError ? error : failed(0, error);
+    }), rest: others };
   });
-  const pages = await rest;
+  const outcomes = await rest;
   const previous = await snapshot;
   const total = first.totalCount;
 
   // VPCEP refuses an offset that is not less than the total (400 EndPoint.0010). A later page can
   // ask for one when the list shrank after the first page: that is the list moving, not a failure.
-  const shortest = Math.min(total, ...pages.flatMap((result) => ('totalCount' in result ? [result.totalCount] : [])));
-  for (const result of pages) {
+  const shortest = Math.min(total, ...outcomes.flatMap((result) => ('totalCount' in result ? [result.totalCount] : [])));
+  for (const result of outcomes) {
     if ('totalCount' in result) continue;
+    if (result.error instanceof PageMissingError) throw result.error;
     const { status, code } = callFailure(result.error);
     if (status === 400 && (code === 'EndPoint.0010' || result.offset >= shortest)) return { problem: `offset ${result.offset} is past the end of a list that shrank (${code ?? 'HTTP 400'})` };
     throw failed(result.offset, result.error);
   }
 
-  const all = [first, ...(pages as PageDigest[])];
+  const all = [first, ...(outcomes as PageDigest[])];
   let count = 0;
   for (const page of all) {
     if (page.totalCount !== total) return { problem: `total_count went from ${total} to ${page.totalCount}` };
     count += page.count;
   }
-  const unchanged = previous !== undefined && previous.length === all.length && all.every((page) => page.same);
-  const chunks = unchanged ? previous : total === 0 ? [] : all.map((page) => page.chunk);
+  const before = previous?.pages ?? [];
+  const unchanged = previous !== undefined && before.length === all.length && all.every((page) => page.same);
   // The snapshot's ids are distinct, so a list equal to it is too; any other is counted.
-  const distinct = unchanged ? count : new Set(recordIds(chunks)).size;
+  const distinct = unchanged ? count : await distinctIds(all, pages);
   if (count !== total || distinct !== total) return { problem: `${distinct} distinct connections read, total_count says ${total}` };
-  return { chunks, total, kept: all.flatMap((page) => page.kept), byStatus: mergeCounts(all) };
+  const kept = all.flatMap((page) => page.kept);
+  const byStatus = mergeCounts(all);
+  const answered = total === 0 ? [] : all.map((page) => page.answer);
+  const sameAnswers = previous?.answers !== undefined && previous.answers.length === answered.length && answered.every((answer, i) => answer?.digest === previous.answers![i]?.digest);
+  const scanned = { total, kept, byStatus, answers: sameAnswers ? previous!.answers! : answered };
+  if (unchanged) return { ...scanned, pages: before, changes: [] };
+  const listed = total === 0 ? [] : all.map((page) => page.name);
+  if (before.length === 0) return { ...scanned, pages: listed, changes: 'all-added' };
+  return { ...scanned, pages: listed, changes: await changesOf(all, before, pages) };
+}
+
+/** A page VPCEP answered byte for byte as last time: what the snapshot kept of it stands for it. */
+function sameAnswer(previous: ServiceSnapshot, index: number, answer: PageAnswer): PageDigest {
+  const byStatus = new Map(answer.counts);
+  let count = 0;
+  for (const [, n] of answer.counts) count += n;
+  return { name: previous.pages[index]!, same: true, totalCount: previous.total, count, kept: [...answer.kept], byStatus, answer };
 }
 
 /** Runs as each page arrives, so its objects can go as soon as it is done. */
-function digest(page: ConnectionPage, previousChunk: string | undefined, keep: (connection: Connection) => boolean): PageDigest {
+async function comparePage(page: ConnectionPage, index: number, previous: ServiceSnapshot | undefined, keep: (connection: Connection) => boolean, pages: PageAccess): Promise<PageDigest> {
   const { connections } = page;
-  const same = previousChunk !== undefined && chunkMatches(previousChunk, connections);
+  const chunk = encodeChunk(connections);
+  const digest = connections.length === 0 ? '' : pageDigest(chunk);
+  const stored = previous?.pages[index];
+  // An empty page is the one of a service without connections, which lists no page.
+  const same = stored === undefined ? connections.length === 0 : digestOf(stored) === digest;
   const kept: Connection[] = [];
   const byStatus = new Map<string, number>();
-  for (const connection of connections) {
+  const idHashes = new Uint32Array(connections.length * 2);
+  for (const [i, connection] of connections.entries()) {
     byStatus.set(connection.status, (byStatus.get(connection.status) ?? 0) + 1);
     if (keep(connection)) kept.push(connection);
+    hashId(connection.id, idHashes, i * 2);
   }
-  return { chunk: same ? previousChunk : encodeChunk(connections), same, totalCount: page.totalCount, count: connections.length, kept, byStatus };
+  const answer = page.answerDigest !== undefined && kept.length <= MAX_KEPT_PER_ANSWER ? { digest: page.answerDigest, counts: [...byStatus], kept } : null;
+  const result: PageDigest = { name: same ? (stored ?? '') : '', same, totalCount: page.totalCount, count: connections.length, kept, byStatus, idHashes, answer };
+  if (same) return result;
+  if (connections.length > 0) result.name = await pages.write(index, digest, chunk);
+  if (previous === undefined || previous.pages.length === 0) return result;
+  const before = stored === undefined ? undefined : await pages.read(index, stored);
+  const aligned = before === undefined ? undefined : diffAlignedPage(before, chunk);
+  if (aligned) result.changes = aligned;
+  else result.unaligned = { before, after: chunk };
+  return result;
+}
+
+/**
+ * The changes of a service that changed. Pages equal at the same position hold the same
+ * connections on both sides, so only the pages that differ can hold a change: those that line up
+ * gave their status changes as they came; the others (and stored pages past the new end) are
+ * diffed together, as one stretch, which holds only them.
+ */
+async function changesOf(all: readonly PageDigest[], before: readonly string[], pages: PageAccess): Promise<Change[]> {
+  const changes: Change[] = [];
+  const stretchBefore: string[] = [];
+  const stretchAfter: string[] = [];
+  for (const page of all) {
+    if (page.changes) changes.push(...page.changes);
+    if (page.unaligned) {
+      if (page.unaligned.before !== undefined) stretchBefore.push(page.unaligned.before);
+      stretchAfter.push(page.unaligned.after);
+    }
+  }
+  for (let index = all.length; index < before.length; index++) stretchBefore.push(await pages.read(index, before[index]!));
+  if (stretchBefore.length > 0 || stretchAfter.length > 0) changes.push(...diffRecords(stretchBefore, stretchAfter));
+  return changes;
 }
 
 function mergeCounts(pages: readonly PageDigest[]): Map<string, number> {

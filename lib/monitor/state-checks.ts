@@ -5,7 +5,15 @@
 import type { AlertEvent } from './alerts.js';
 import { StateFormatError } from './errors.js';
 import { FIELD_SEPARATOR, RECORD_SEPARATOR } from './records.js';
+import type { Connection } from './ports.js';
 import type { PendingBook, PendingRecord } from './reminders.js';
+
+/** One page as VPCEP answered it (`state.ts`): a digest of the answer, its connections counted by status, and those kept whole. */
+export interface PageAnswer {
+  digest: string;
+  counts: readonly (readonly [status: string, count: number])[];
+  kept: readonly Connection[];
+}
 
 /**
  * Each record of a chunk has its four fields, as it will be decoded: separators are counted in
@@ -47,6 +55,28 @@ export function readOutbox(value: unknown): AlertEvent[] {
   if (!Array.isArray(value)) throw new StateFormatError('state is missing its outbox');
   if (!value.every(isAlertEvent)) throw new StateFormatError('state has a malformed outbox entry');
   return value;
+}
+
+/** A service's page answers (`state.ts` PageAnswer), one per page or `null`. */
+export function readAnswers(value: unknown, pages: number, service: string): (PageAnswer | null)[] {
+  const malformed = () => new StateFormatError(`state has malformed page answers for service ${service}`);
+  if (!Array.isArray(value) || value.length !== pages) throw malformed();
+  return value.map((answer): PageAnswer | null => {
+    if (answer === null) return null;
+    if (!isObject(answer) || typeof answer.digest !== 'string' || !/^[0-9a-f]{32}$/.test(answer.digest) || !Array.isArray(answer.counts) || !Array.isArray(answer.kept)) throw malformed();
+    const counts = answer.counts.map((entry: unknown) => {
+      if (!Array.isArray(entry) || entry.length !== 2 || typeof entry[0] !== 'string' || !Number.isSafeInteger(entry[1]) || (entry[1] as number) < 0) throw malformed();
+      return [entry[0], entry[1] as number] as const;
+    });
+    if (!answer.kept.every(isConnection)) throw malformed();
+    return { digest: answer.digest, counts, kept: answer.kept as Connection[] };
+  });
+}
+
+function isConnection(value: unknown): value is Connection {
+  if (!isObject(value)) return false;
+  return ['id', 'status', 'domainId', 'description', 'updatedAt'].every((key) => typeof value[key] === 'string')
+    && Array.isArray(value.errors) && value.errors.every((error) => isObject(error) && typeof error.code === 'string' && typeof error.message === 'string');
 }
 
 export function isObject(value: unknown): value is Record<string, unknown> {

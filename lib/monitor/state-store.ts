@@ -8,10 +8,11 @@ import { StringDecoder } from 'node:string_decoder';
 import type { Config } from '../config.js';
 import { createHash } from 'node:crypto';
 import { ForeignStateError, OverlapError, StateFormatError } from './errors.js';
-import { foreignStateNoticeKey, quarantineKey, stateKey } from './keys.js';
+import { foreignStateNoticeKey, quarantineKey, snapshotRoot, stateKey } from './keys.js';
 import type { LoadedState } from './plan-run.js';
 import { operatorNotice } from './operator-notice.js';
 import type { MonitorDeps, ObjectStore, SmnMessage } from './ports.js';
+import { sweepPages, writePage } from './pages.js';
 import { emptyState, type MonitorState, serializeState, StateReader } from './state.js';
 import { describeOwner, describeServices, judgeOwner, type OwnerVerdict, ownerOf, serializeOwner, type StateOwner, suggestedPrefix } from './state-owner.js';
 
@@ -33,6 +34,9 @@ export async function loadState(config: Config, deps: MonitorDeps, options: { ru
     for await (const line of lines(stored.body)) reader.line(line);
     const state = reader.finish();
     if (verdict?.kind === 'reconfigured') acceptReconfiguration(state, verdict.stamp, deps);
+    if (state.migratedFrom !== undefined) {
+      deps.logger.info({ key, fromSchema: state.migratedFrom }, `state ${key} has schema ${state.migratedFrom}: this run writes its snapshot as pages under ${snapshotRoot(config.obsPrefix)} and the state as schema 4, once`);
+    }
     return { state, baseline: false, quarantined: false, etag: stored.etag, published: 0, owner: verdict?.kind === 'foreign' || verdict === undefined ? mine : verdict.stamp };
   } catch (error) {
     if (error instanceof ForeignStateError) {
@@ -145,11 +149,36 @@ export async function assertStateUnchanged(config: Config, objects: ObjectStore,
   throw new OverlapError(`state ${key} changed while this run was working (another invocation saved it); this run saved nothing and published nothing, the next run diffs against the newer state`);
 }
 
-/** Writes the state as the next generation. */
+/**
+ * Writes the state as the next generation: first the pages it names that are not stored yet (a
+ * migrated state's), then the state object itself, which is what makes them count.
+ */
 export async function saveState(config: Config, deps: Pick<MonitorDeps, 'objects' | 'now'>, state: MonitorState): Promise<void> {
+  for (const page of state.held) await writePage(deps.objects, config.obsPrefix, page.serviceId, page.index, page.name, page.chunk);
+  state.held = [];
   state.generation += 1;
   state.savedAt = deps.now().toISOString();
   await deps.objects.put(stateKey(config.obsPrefix), serializeState(state));
+  delete state.migratedFrom;
+}
+
+/**
+ * After a save: deletes the pages the saved state no longer names, of every service whose pages
+ * changed or that left the state (with those of runs that died before saving). Best effort: a page
+ * left behind costs storage, never correctness, and the next save of its service sweeps it.
+ */
+export async function sweepSnapshots(config: Config, deps: Pick<MonitorDeps, 'objects' | 'logger'>, before: MonitorState, saved: MonitorState): Promise<void> {
+  const touched = [...before.services].filter(([id, snapshot]) => saved.services.get(id)?.pages !== snapshot.pages).map(([id]) => id);
+  for (const [id, snapshot] of saved.services) if (!before.services.has(id) && snapshot.pages.length > 0) touched.push(id);
+  let deleted = 0;
+  for (const id of touched) {
+    try {
+      deleted += await sweepPages(deps.objects, config.obsPrefix, id, saved.services.get(id)?.pages ?? [], saved.generation);
+    } catch (error) {
+      deps.logger.warn({ err: error, serviceId: id }, `old snapshot pages of service ${id} could not be deleted (${(error as Error).message}); they cost storage only, and its next save tries again`);
+    }
+  }
+  if (deleted > 0) deps.logger.debug({ deleted, services: touched.length }, 'old snapshot pages deleted');
 }
 
 /** The lines of a body that arrives in pieces, decoded as UTF-8 across the pieces' edges. */

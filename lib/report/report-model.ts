@@ -3,7 +3,7 @@
  * in (the parsed state, the records, the clock), plain data out; the renderer only lays it out.
  */
 import { alertRaised, type AuditRecord } from '../monitor/audit.js';
-import { type ConnectionRecord, decodeRecords } from '../monitor/records.js';
+import { type ConnectionRecord, decodeRecords, type RecordChunks } from '../monitor/records.js';
 import type { MonitorState } from '../monitor/state.js';
 import { addToRuns, changesCounts, reconstructTimeline, type RunDelta, type Timeline } from './timeline.js';
 
@@ -28,6 +28,8 @@ export interface ReportInput {
   since: Date;
   /** `undefined` when the monitor has not saved a state yet. */
   state: MonitorState | undefined;
+  /** Each service's connections as its snapshot's pages hold them (read from OBS by the caller). */
+  snapshots?: ReadonlyMap<string, RecordChunks>;
   /** The period's records, oldest first (as `readAuditRange` yields them). */
   records: Iterable<AuditRecord>;
   /** Only this service. */
@@ -128,11 +130,11 @@ export class ReportBuilder {
 
   constructor(private readonly input: Omit<ReportInput, 'records'>) {
     this.keep = input.maxChanges ?? DEFAULT_MAX_CHANGES;
-    for (const [id, snapshot] of input.state?.services ?? []) {
+    for (const id of input.state?.services.keys() ?? []) {
       if (input.serviceId !== undefined && id !== input.serviceId) continue;
       const needy = new Map<string, ConnectionRecord>();
       const counts: Record<string, number> = {};
-      for (const record of decodeRecords(snapshot.chunks)) {
+      for (const record of decodeRecords(input.snapshots?.get(id) ?? [])) {
         counts[record.status] = (counts[record.status] ?? 0) + 1;
         if (record.status === FAILED || record.status === PENDING) needy.set(record.id, record);
       }

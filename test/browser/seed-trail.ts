@@ -7,7 +7,7 @@ import type { LocalCloud } from '../../lib/emulator/index.js';
 import type { AuditRecord } from '../../lib/monitor/audit.js';
 import { auditKey } from '../../lib/monitor/keys.js';
 import { chunksOf } from '../../lib/monitor/records.js';
-import { emptyState, serializeState } from '../../lib/monitor/state.js';
+import { emptyState, heldPageObjects, putSnapshot, serializeState } from '../../lib/monitor/state.js';
 
 const PREFIX = 'vpcep-monitor/';
 const DAY = 86_400_000;
@@ -56,7 +56,7 @@ export function seedTrail(cloud: LocalCloud, bucket: string, services: Record<st
     });
   }
   for (const [serviceId, connections] of lists) {
-    state.services.set(serviceId, { name: services[serviceId]!, scannedAt: now.toISOString(), chunks: chunksOf([...connections].map(([id, c]) => ({ id, ...c }))) });
+    putSnapshot(state, serviceId, services[serviceId]!, now.toISOString(), chunksOf([...connections].map(([id, c]) => ({ id, ...c }))));
     const book = new Map<string, { since: string; notifiedAt: string }>();
     for (const [connectionId, connection] of connections) {
       const since = pendingSince.get(connectionId);
@@ -71,5 +71,7 @@ export function seedTrail(cloud: LocalCloud, bucket: string, services: Record<st
   state.generation = runs.size;
   state.savedAt = now.toISOString();
   state.runId = 'seed';
+  for (const [key, body] of heldPageObjects(state, PREFIX)) cloud.putObject(bucket, key, body);
+  state.held = [];
   cloud.putObject(bucket, `${PREFIX}state.json`, serializeState(state).join(''));
 }

@@ -292,6 +292,7 @@ describe('notifications and state', () => {
     // until it is added here, with the rule it belongs under.
     const samples: Record<string, (prefix: string) => string> = {
       stateKey: (p) => keys.stateKey(p),
+      pageKey: (p) => keys.pageKey(p, '4c1a0000-0000-4000-8000-0000000000e2', 12, '7-0123456789abcdef0123456789abcdef'),
       leaseKey: (p) => keys.leaseKey(p),
       leaseSkipsKey: (p) => keys.leaseSkipsKey(p),
       foreignStateNoticeKey: (p) => keys.foreignStateNoticeKey(p, '0123456789abcdef0123'),
@@ -310,6 +311,7 @@ describe('notifications and state', () => {
     // audit, quarantine and dead letters with the audit trail.
     const expected: Record<string, { rule: string; current: unknown }> = {
       stateKey: { rule: 'snapshot-history', current: undefined },
+      pageKey: { rule: 'snapshot-pages-history', current: undefined },
       leaseKey: { rule: 'lease-history', current: 1 },
       leaseSkipsKey: { rule: 'lease-skips-history', current: undefined },
       foreignStateNoticeKey: { rule: 'notices-history', current: undefined },

@@ -8,7 +8,6 @@ import type { Summary } from '../../functions/connection-monitor/index.js';
 import { functionGraphContext, timerEvent } from '../../lib/cli/function-context.js';
 import { LocalCloud } from '../../lib/emulator/index.js';
 import { bundle, capturingOutput, jsonLogLines, userDataFor } from './harness.js';
-import { countRecords } from '../../lib/monitor/records.js';
 import { parseState } from '../../lib/monitor/state.js';
 import { closedPort, failure } from '../support.js';
 
@@ -40,7 +39,7 @@ async function invoke(options: { remainingMs?: number; data?: Record<string, str
 }
 const logLines = () => jsonLogLines(output);
 const stateOf = () => parseState(cloud.getObject('state', 'vpcep-monitor/state.json')!.toString());
-const snapshotSize = (serviceId: string) => countRecords(stateOf().services.get(serviceId)!.chunks);
+const snapshotSize = (serviceId: string) => stateOf().services.get(serviceId)!.total;
 const pendingIn = (serviceId: string) => cloud.addConnection(serviceId, { status: 'pendingAcceptance' }).id;
 
 describe('fault tolerance of the deployed function', () => {

@@ -14,7 +14,6 @@ import { main } from '../../lib/cli/main.js';
 import { type ApiCall, type ConnectionError, LocalCloud, type LocalCloudOptions, offsetPastEndRefused, type PublishedMessage } from '../../lib/emulator/index.js';
 import type { AuditRecord } from '../../lib/monitor/audit.js';
 import { bundle, capturingOutput, jsonLogLines, userDataFor } from './harness.js';
-import { countRecords } from '../../lib/monitor/records.js';
 import { parseState } from '../../lib/monitor/state.js';
 import { failure } from '../support.js';
 
@@ -55,7 +54,7 @@ const logLines = () => jsonLogLines(output);
 const current = (): LocalCloud => cloud!;
 const jsonLines = <T>(key: string): T[] => current().getObject(BUCKET, key)!.toString().split('\n').filter(Boolean).map((line) => JSON.parse(line) as T);
 const stateOf = () => parseState(current().getObject(BUCKET, 'vpcep-monitor/state.json')!.toString());
-const snapshotSize = (serviceId: string) => countRecords(stateOf().services.get(serviceId)!.chunks);
+const snapshotSize = (serviceId: string) => stateOf().services.get(serviceId)!.total;
 const auditRecords = (): AuditRecord[] => current().objectKeys(BUCKET, 'vpcep-monitor/audit/').flatMap((key) => jsonLines<AuditRecord>(key));
 const smnCalls = (): ApiCall[] => current().calls.filter((call) => call.service === 'smn');
 interface PayloadEvent { connectionId: string; to: string; action?: { type: string; outcome: string } }

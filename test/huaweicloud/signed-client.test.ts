@@ -99,7 +99,7 @@ describe('SignedClient', () => {
     expect(call.status).toBe(200);
     expect(call.headers['x-security-token']).toBe(temporary.securityToken);
     expect(call.headers.authorization).toMatch(/^SDK-HMAC-SHA256 Access=TEMPORARYAK000000001, SignedHeaders=[^,]*x-security-token/);
-    expect(call.query).toEqual({ limit: '2', offset: '0' });
+    expect(call.query).toEqual({ limit: '2', offset: '0', sort_dir: 'asc' });
   });
 
   it('is rejected with APIGW.0301 when the secret key is wrong, and does not retry or leak it', async () => {

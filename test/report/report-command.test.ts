@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { resolveService } from '../../lib/cli/report-command.js';
 import { LocalCloud } from '../../lib/emulator/index.js';
 import { auditKey } from '../../lib/monitor/keys.js';
-import { serializeState } from '../../lib/monitor/state.js';
+import { heldPageObjects, serializeState } from '../../lib/monitor/state.js';
 import { runCli } from '../cli/run-cli.js';
 import { userDataFor } from '../e2e/harness.js';
 import { record, stateWith } from './records.js';
@@ -56,6 +56,7 @@ describe('vpcep-monitor report', () => {
       },
       { 'svc-pay': { p: hoursAgo(26) } },
     );
+    for (const [key, body] of heldPageObjects(state, 'vpcep-monitor/')) cloud.putObject(BUCKET, key, body);
     cloud.putObject(BUCKET, 'vpcep-monitor/state.json', serializeState(state).join(''));
     const at = hoursAgo(26);
     const lines = [

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildReport } from '../../lib/report/report-model.js';
-import { record, stateWith } from './records.js';
+import { buildReport, record, stateWith } from './records.js';
 
 const now = new Date('2026-11-20T12:00:00Z');
 const since = new Date('2026-11-10T12:00:00Z');

@@ -4,16 +4,16 @@ import { type AlertEvent, eventId } from '../../lib/monitor/alerts.js';
 import { auditKey } from '../../lib/monitor/keys.js';
 import { diffRecords } from '../../lib/monitor/diff.js';
 import { encodeChunk } from '../../lib/monitor/records.js';
-import { connection, FakeObjects } from '../fakes.js';
+import { collect, connection, FakeObjects } from '../fakes.js';
 
 const service = { id: 'svc', name: 'payments' };
 
 describe('auditRecords', () => {
-  it('records added, removed and status changes with the alert event id', () => {
+  it('records added, removed and status changes with the alert event id', async () => {
     const before = [encodeChunk([connection('a', 'accepted'), connection('gone', 'accepted', { domainId: 'dg' })])];
     const after = [connection('a', 'failed', { errors: [{ code: 'EndPoint.2014', message: 'No IP left.' }] }), connection('new', 'pendingAcceptance', { description: 'team <b>' })];
     const kept = new Map(after.map((c) => [c.id, c]));
-    const records = [...auditRecords(service, diffRecords(before, [encodeChunk(after)]), kept, { at: 'T', runId: 'r', raisedIds: new Set(['never']) })];
+    const records = await collect(auditRecords(service, diffRecords(before, [encodeChunk(after)]), kept, { at: 'T', runId: 'r', raisedIds: new Set(['never']) }));
     expect(records.map((r) => [r.connectionId, r.change, r.from, r.to])).toEqual([
       ['a', 'status', 'accepted', 'failed'],
       ['new', 'added', null, 'pendingAcceptance'],
@@ -30,9 +30,9 @@ describe('auditRecords', () => {
     expect(records[0]).not.toHaveProperty('description');
   });
 
-  it('gives a removal the same id every version has given it', () => {
+  it('gives a removal the same id every version has given it', async () => {
     const before = [encodeChunk([connection('gone', 'failed')])];
-    const [removed] = [...auditRecords(service, diffRecords(before, []), new Map(), { at: 'T', runId: 'r', raisedIds: new Set() })];
+    const [removed] = await collect(auditRecords(service, diffRecords(before, []), new Map(), { at: 'T', runId: 'r', raisedIds: new Set() }));
     expect(removed!.eventId).toBe(eventId('svc', 'gone', 'failed', 'removed', '2026-11-01T00:00:00Z'));
   });
 });

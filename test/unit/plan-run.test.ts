@@ -4,6 +4,7 @@ import type { AlertEvent } from '../../lib/monitor/alerts.js';
 import type { Change } from '../../lib/monitor/diff.js';
 import { type LoadedState, mergeOutbox, messagesFor, planRun } from '../../lib/monitor/plan-run.js';
 import type { Connection } from '../../lib/monitor/ports.js';
+import { pageDigest, pageName } from '../../lib/monitor/pages.js';
 import { encodeChunk } from '../../lib/monitor/records.js';
 import type { DueReminder, PendingBook } from '../../lib/monitor/reminders.js';
 import type { ScanResult, ServiceRead } from '../../lib/monitor/scan-all.js';
@@ -21,7 +22,7 @@ const config = (settings: Record<string, string> = {}) =>
 
 const service = { id: 'svc-1', name: 'payments' };
 const accepted = connection('c1', 'accepted');
-const snapshot = (name = service.name): ServiceSnapshot => ({ name, scannedAt: '2026-11-25T11:55:00.000Z', chunks: [encodeChunk([accepted])] });
+const snapshot = (name = service.name): ServiceSnapshot => ({ name, scannedAt: '2026-11-25T11:55:00.000Z', total: 1, pages: [pageName(4, pageDigest(encodeChunk([accepted])))] });
 
 /** The state the last run saved: one service, one accepted connection, nothing waiting. */
 function previousState(): MonitorState {
@@ -40,8 +41,11 @@ function scan(options: { changes?: Change[]; kept?: Connection[]; pending?: Conn
   const entry: ServiceRead = {
     service,
     count: changes.length,
-    changes: () => changes,
+    changes: async function* () {
+      yield* changes;
+    },
     kept: new Map((options.kept ?? []).map((c) => [c.id, c])),
+    keptChanges: changes.filter((change) => change.kind !== 'removed' && (options.kept ?? []).some((c) => c.id === change.record.id)),
     pending: options.pending ?? [],
     counts: { serviceId: service.id, total: 1, byStatus: new Map([['accepted', 1]]) },
   };

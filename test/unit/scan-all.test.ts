@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { UNLIMITED } from '../../lib/huaweicloud/budget.js';
 import { loadConfig } from '../../lib/config.js';
+import type { Change } from '../../lib/monitor/diff.js';
 import { encodeChunk, type RecordChunks } from '../../lib/monitor/records.js';
 import type { Connection, MonitorDeps } from '../../lib/monitor/ports.js';
 import type { PendingRecord } from '../../lib/monitor/reminders.js';
 import { scanAll, type ScanResult } from '../../lib/monitor/scan-all.js';
-import { emptyState, type MonitorState } from '../../lib/monitor/state.js';
+import { emptyState, heldPageObjects, type MonitorState, putSnapshot } from '../../lib/monitor/state.js';
 import { connection, FakeObjects, FakePublisher, FakeVpcep, memoryLogger } from '../fakes.js';
 
 const PROJECT = '0123456789abcdef0123456789abcdef';
@@ -33,16 +34,25 @@ function world(settings: Record<string, string> = {}) {
     vpcep.services.push({ id, name });
     vpcep.connections.set(id, list);
   };
-  /** A service the snapshot holds. */
+  const objects = deps.objects as FakeObjects;
+  /** A service the snapshot holds, its pages stored as a save would have. Gives its snapshot. */
   const remember = (id: string, list: readonly Connection[], name = `name-${id}`) => {
-    const chunks = snapshotOf(list);
-    state.services.set(id, { name, scannedAt: '2026-11-25T11:00:00.000Z', chunks });
-    return chunks;
+    putSnapshot(state, id, name, '2026-11-25T11:00:00.000Z', snapshotOf(list));
+    for (const [key, body] of heldPageObjects(state, 'vpcep-monitor/')) objects.objects.set(key, body);
+    state.held = [];
+    return state.services.get(id)!;
   };
-  const scan = async (options: { signal?: AbortSignal } = {}): Promise<ScanResult> =>
+  const scan = async (options: { signal?: AbortSignal; dryRun?: boolean } = {}): Promise<ScanResult> =>
     scanAll(configOf(settings), deps, state, await vpcep.listServices(), { startedAt: STARTED, ...options });
-  return { vpcep, deps, state, logs, service, remember, scan };
+  return { vpcep, deps, objects, state, logs, service, remember, scan };
 }
+
+const all = async (changes: AsyncIterable<Change>): Promise<Change[]> => {
+  const list: Change[] = [];
+  for await (const change of changes) list.push(change);
+  return list;
+};
+const pageKeys = (w: ReturnType<typeof world>) => [...w.objects.objects.keys()].filter((key) => key.includes('/snapshots/')).sort();
 
 const read = (result: ScanResult, id: string) => result.read.find((entry) => entry.service.id === id)!;
 
@@ -63,74 +73,179 @@ describe('scanAll: what it keeps whole', () => {
 });
 
 describe('scanAll: changes', () => {
-  it('reports a service whose connections did not change as read but not changed, and keeps its snapshot object', async () => {
+  it('reports a service whose connections did not change as read but not changed, keeps its snapshot object, and reads and writes no page', async () => {
     const w = world();
     const list = many('c', 3);
     w.service('s', list);
-    const chunks = w.remember('s', list);
+    const snapshot = w.remember('s', list);
+    const before = new Map(w.objects.objects);
+    const gets: string[] = [];
+    const get = w.objects.get.bind(w.objects);
+    w.objects.get = async (key) => (gets.push(key), get(key));
     const result = await w.scan();
     expect(result.read.map((entry) => entry.service.id)).toEqual(['s']);
     expect(read(result, 's').count).toBe(0);
-    expect([...read(result, 's').changes()]).toEqual([]);
+    expect(await all(read(result, 's').changes())).toEqual([]);
     expect(result.changed).toEqual([]);
-    expect(result.services.get('s')!.chunks).toBe(chunks);
+    expect(result.services.get('s')!.pages).toBe(snapshot.pages);
+    expect(gets).toEqual([]);
+    expect(w.objects.objects).toEqual(before);
   });
 
-  it('hands out a small run of changes again, without a separate list of the kept ones', async () => {
+  it('diffs a page whose statuses moved against its stored page only, and writes that page alone', async () => {
+    const w = world();
+    const list = many('c', 2500);
+    const snapshot = w.remember('s', list);
+    const now = [...list];
+    now[1500] = connection('c1500', 'failed');
+    w.service('s', now);
+    const gets: string[] = [];
+    const get = w.objects.get.bind(w.objects);
+    w.objects.get = async (key) => (gets.push(key), get(key));
+    const result = await w.scan();
+    const entry = read(result, 's');
+    expect(entry.count).toBe(1);
+    expect(await all(entry.changes())).toEqual([expect.objectContaining({ kind: 'status', from: 'accepted', record: expect.objectContaining({ id: 'c1500', status: 'failed' }) })]);
+    expect(entry.keptChanges.map((change) => change.record.id)).toEqual(['c1500']);
+    const pages = result.services.get('s')!.pages;
+    expect([pages[0], pages[2]]).toEqual([snapshot.pages[0], snapshot.pages[2]]);
+    expect(pages[1]).not.toBe(snapshot.pages[1]);
+    expect(gets).toEqual([expect.stringMatching(/snapshots\/s\/00001-1-[0-9a-f]{32}\.txt$/)]);
+    expect(pageKeys(w)).toHaveLength(4);
+    expect(pageKeys(w)).toContain(`vpcep-monitor/snapshots/s/00001-${pages[1]}.txt`);
+  });
+
+  it('diffs the pages that no longer line up (a connection removed) as one stretch, and finds exactly the change', async () => {
+    const w = world();
+    const list = many('c', 2500);
+    w.remember('s', list);
+    const now = list.filter((c) => c.id !== 'c10');
+    now[2000] = connection(now[2000]!.id, 'pendingAcceptance');
+    w.service('s', [...now, connection('new', 'pendingAcceptance')]);
+    const entry = read(await w.scan(), 's');
+    const changes = (await all(entry.changes())).map((change) => [change.kind, change.record.id]);
+    expect(changes.sort()).toEqual([['added', 'new'], ['removed', 'c10'], ['status', 'c2001']].sort());
+    expect(entry.count).toBe(3);
+    expect(entry.keptChanges.map((change) => change.record.id).sort()).toEqual(['c2001', 'new']);
+  });
+
+  it('on a page change that moved no status (a new updated_at), writes the page and reports no change', async () => {
+    const w = world();
+    const list = many('c', 3);
+    const snapshot = w.remember('s', list);
+    w.service('s', [list[0]!, connection('c1', 'accepted', { updatedAt: '2026-11-25T11:30:00Z' }), list[2]!]);
+    const result = await w.scan();
+    expect(read(result, 's').count).toBe(0);
+    expect(result.services.get('s')!.pages).not.toEqual(snapshot.pages);
+  });
+
+  it.each(['no snapshot', 'an empty snapshot'])('counts a baseline (%s) and walks it back from the pages it wrote', async (from) => {
+    const w = world();
+    if (from === 'an empty snapshot') w.remember('s', []);
+    w.service('s', [...many('c', 2500), connection('p', 'pendingAcceptance')]);
+    const entry = read(await w.scan(), 's');
+    expect(entry.count).toBe(2501);
+    expect(entry.keptChanges.map((change) => [change.kind, change.record.id])).toEqual([['added', 'p']]);
+    expect(pageKeys(w)).toHaveLength(3);
+    const changes = await all(entry.changes());
+    expect(changes).toHaveLength(2501);
+    expect(changes.every((change) => change.kind === 'added')).toBe(true);
+  });
+
+  it('in a dry run diffs the changed pages but writes none', async () => {
     const w = world();
     const list = many('c', 3);
     w.remember('s', list);
     w.service('s', [list[0]!, connection('c1', 'failed'), list[2]!]);
-    const result = await w.scan();
-    const entry = read(result, 's');
-    expect(entry.count).toBe(1);
-    expect([...entry.changes()]).toEqual([expect.objectContaining({ kind: 'status', from: 'accepted', record: expect.objectContaining({ id: 'c1', status: 'failed' }) })]);
-    expect(entry.keptChanges).toBeUndefined();
-    expect(result.changed.map((changed) => changed.service.id)).toEqual(['s']);
+    const before = pageKeys(w);
+    const entry = read(await w.scan({ dryRun: true }), 's');
+    expect(entry.keptChanges.map((change) => change.record.id)).toEqual(['c1']);
+    expect(pageKeys(w)).toEqual(before);
   });
 
-  it.each(['no snapshot', 'an empty snapshot'])('counts a baseline (%s) without keeping its changes or picking out those of the kept connections', async (from) => {
+  it('never diffs against a stored page that is missing or damaged: reads the service afresh as its new baseline and says so', async () => {
+    for (const damage of ['missing', 'changed'] as const) {
+      const w = world();
+      const list = many('c', 3);
+      const snapshot = w.remember('s', list);
+      const key = `vpcep-monitor/snapshots/s/00000-${snapshot.pages[0]}.txt`;
+      if (damage === 'missing') w.objects.objects.delete(key);
+      else w.objects.objects.set(key, encodeChunk(many('x', 3)));
+      w.service('s', [list[0]!, connection('c1', 'failed'), list[2]!]);
+      const result = await w.scan();
+      const entry = read(result, 's');
+      expect(entry.count, damage).toBe(0);
+      expect(entry.keptChanges).toEqual([]);
+      expect(result.services.get('s')!.total).toBe(3);
+      expect(w.vpcep.calls.length, damage).toBe(2);
+      expect(w.logs().filter((line) => line.level === 50).map((line) => line.msg), damage).toEqual([expect.stringContaining(`${key} ${damage === 'missing' ? 'is missing' : 'does not hold the records its name says'}`)]);
+    }
+  });
+});
+
+describe('scanAll: answers VPCEP gave before', () => {
+  /** Scans once more against the snapshot the last scan made, as the next run would. */
+  const rescan = async (w: ReturnType<typeof world>, result: ScanResult) => {
+    for (const [id, snapshot] of result.services) w.state.services.set(id, snapshot);
+    for (const [id, book] of result.pending) w.state.pending.set(id, book);
+    w.state.generation += 1;
+    return w.scan();
+  };
+
+  it('parses no page VPCEP answers byte for byte as last time, and reads the same counts and kept connections from the state', async () => {
     const w = world();
-    if (from === 'an empty snapshot') w.remember('s', []);
-    w.service('s', [...many('c', 10_000), connection('p', 'pendingAcceptance')]);
-    const entry = read(await w.scan(), 's');
-    expect(entry.count).toBe(10_001);
-    expect(entry.keptChanges).toBeUndefined();
-    expect([...entry.changes()]).toHaveLength(10_001);
+    w.vpcep.answerDigests = true;
+    w.service('s', [...many('c', 2500), connection('p', 'pendingAcceptance', { description: 'team a' }), connection('f', 'failed', { errors: [{ code: 'E', message: 'm' }] })]);
+    const first = await w.scan();
+    expect(w.vpcep.parsedPages).toBe(3);
+    const second = await rescan(w, first);
+    expect(w.vpcep.parsedPages).toBe(3);
+    expect(read(second, 's')).toMatchObject({ count: 0, counts: read(first, 's').counts });
+    expect([...read(second, 's').kept.values()]).toEqual([...read(first, 's').kept.values()]);
+    expect(read(second, 's').pending.map((c) => [c.id, c.description])).toEqual([['p', 'team a']]);
+    expect(second.services.get('s')!.answers).toBe(first.services.get('s')!.answers);
+    expect(second.services.get('s')!.pages).toBe(first.services.get('s')!.pages);
   });
 
-  it('keeps exactly as many changes as there is room for', async () => {
+  it('parses a page whose answer changed though its records did not (a description), and keeps the new answer', async () => {
     const w = world();
-    const list = many('c', 10_000);
-    w.remember('s', list);
-    w.service('s', many('c', 10_000, 'rejected'));
-    const entry = read(await w.scan(), 's');
-    expect(entry.count).toBe(10_000);
-    expect(entry.keptChanges).toBeUndefined();
-    expect([...entry.changes()]).toHaveLength(10_000);
+    w.vpcep.answerDigests = true;
+    w.service('s', [...many('c', 1500), connection('p', 'pendingAcceptance', { description: 'before' })]);
+    const first = await w.scan();
+    w.vpcep.connections.get('s')!.at(-1)!.description = 'after';
+    const second = await rescan(w, first);
+    expect(w.vpcep.parsedPages).toBe(3);
+    expect(read(second, 's').count).toBe(0);
+    expect(second.services.get('s')!.pages).toBe(first.services.get('s')!.pages);
+    expect(second.services.get('s')!.answers).not.toBe(first.services.get('s')!.answers);
+    expect(read(second, 's').pending[0]!.description).toBe('after');
   });
 
-  it('past the room, walks the changes again and picks out the added and changed ones of kept connections', async () => {
+  it('still checks the ids of a page not parsed when another page changed', async () => {
     const w = world();
-    const list = many('c', 10_002);
-    w.remember('s', list);
-    // c0 removed, c1..c10000 moved to 'creating' (not kept), c10001 now pending, p added.
-    w.service('s', [...many('c', 10_001, 'creating').slice(1), connection('c10001', 'pendingAcceptance'), connection('p', 'pendingAcceptance')]);
-    const entry = read(await w.scan(), 's');
-    expect(entry.count).toBe(10_003);
-    expect(entry.keptChanges!.map((change) => [change.kind, change.record.id])).toEqual([['status', 'c10001'], ['added', 'p']]);
-    expect([...entry.changes()]).toHaveLength(10_003);
+    w.vpcep.answerDigests = true;
+    w.service('s', many('c', 2000));
+    const first = await w.scan();
+    // Page 2 now repeats c0 in place of c1999: the same count, one id twice.
+    w.vpcep.connections.get('s')![1999] = connection('c0', 'accepted');
+    const error = await rescan(w, first);
+    expect(error.failedServices).toEqual(['s']);
+    expect(w.logs().some((line) => String(line.msg).includes('1999 distinct connections read, total_count says 2000'))).toBe(true);
   });
 
-  it('shares the room between services: the one counted second no longer fits', async () => {
+  it('uses no answer kept for another choice of connections to keep (ALERT_STATUSES changed)', async () => {
     const w = world();
-    w.remember('a', many('a', 6000));
-    w.remember('b', many('b', 5000));
-    w.service('a', many('a', 6000, 'rejected'));
-    w.service('b', many('b', 5000, 'rejected'));
-    const result = await w.scan();
-    expect(result.read.map((entry) => entry.keptChanges !== undefined).filter(Boolean)).toHaveLength(1);
-    for (const entry of result.read) expect([...entry.changes()]).toHaveLength(entry.count);
+    w.vpcep.answerDigests = true;
+    w.service('s', [connection('a', 'accepted'), connection('c', 'creating')]);
+    const first = await w.scan();
+    const later = world({ ALERT_STATUSES: 'creating' });
+    later.vpcep.answerDigests = true;
+    later.service('s', [connection('a', 'accepted'), connection('c', 'creating')]);
+    for (const [id, snapshot] of first.services) later.state.services.set(id, snapshot);
+    later.objects.objects = w.objects.objects;
+    const second = await later.scan();
+    expect(later.vpcep.parsedPages).toBe(1);
+    expect([...read(second, 's').kept.keys()]).toEqual(['c']);
   });
 });
 
@@ -166,13 +281,13 @@ describe('scanAll: a service that cannot be read', () => {
     const w = world();
     const list = [connection('p', 'pendingAcceptance')];
     w.service('s', list);
-    const chunks = w.remember('s', list);
+    const snapshot = w.remember('s', list);
     const book = new Map<string, PendingRecord>([['p', { since: '2026-11-01T00:00:00.000Z', notifiedAt: '2026-11-01T00:00:00.000Z' }]]);
     w.state.pending.set('s', book);
     w.vpcep.failService.add('s');
     const result = await w.scan();
     expect(result.failedServices).toEqual(['s']);
-    expect(result.services.get('s')!.chunks).toBe(chunks);
+    expect(result.services.get('s')).toBe(snapshot);
     expect(result.pending.get('s')).toBe(book);
     const errors = w.logs().filter((line) => line.level === 50);
     expect(errors).toHaveLength(1);
@@ -241,20 +356,20 @@ describe('scanAll: services missing from the listing', () => {
     };
     const result = await w.scan();
     expect(result.changed.map((changed) => [changed.service, changed.count])).toEqual([[{ id: 'a', name: 'A' }, 2], [{ id: 'b', name: 'B' }, 1]]);
-    expect([...result.changed[0]!.changes()].map((change) => [change.kind, change.record.id])).toEqual([['removed', 'a0'], ['removed', 'a1']]);
+    expect((await all(result.changed[0]!.changes())).map((change) => [change.kind, change.record.id])).toEqual([['removed', 'a0'], ['removed', 'a1']]);
     expect(result.failedServices).toEqual([]);
     expect(result.services.size).toBe(0);
   });
 
   it('keeps a configured service VPCEP does not know, and logs it as an error', async () => {
     const w = world({ VPCEP_SERVICE_IDS: X });
-    const chunks = w.remember(X, many('c', 1));
+    const snapshot = w.remember(X, many('c', 1));
     const book = new Map<string, PendingRecord>();
     w.state.pending.set(X, book);
     const result = await w.scan();
     expect(result.failedServices).toEqual([X]);
     expect(result.changed).toEqual([]);
-    expect(result.services.get(X)!.chunks).toBe(chunks);
+    expect(result.services.get(X)).toBe(snapshot);
     expect(result.pending.get(X)).toBe(book);
     expect(w.logs().filter((line) => line.level === 50)).toEqual([expect.objectContaining({
       serviceId: X,

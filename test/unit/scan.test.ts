@@ -2,19 +2,37 @@ import { describe, expect, it } from 'vitest';
 import { UNLIMITED } from '../../lib/huaweicloud/budget.js';
 import { ScanError, ScanPostponedError } from '../../lib/monitor/errors.js';
 import { createLimiter } from '../../lib/monitor/limiter.js';
-import { decodeRecords, encodeChunk, type RecordChunks } from '../../lib/monitor/records.js';
-import { scanService, type ServiceScan } from '../../lib/monitor/scan-service.js';
+import { digestOf, pageDigest, pageName } from '../../lib/monitor/pages.js';
+import { decodeRecords, encodeChunk } from '../../lib/monitor/records.js';
+import { type PageAccess, scanService, type ServiceScan } from '../../lib/monitor/scan-service.js';
+import type { ServiceSnapshot } from '../../lib/monitor/state.js';
 import type { Connection } from '../../lib/monitor/ports.js';
 import { connection, FakeVpcep } from '../fakes.js';
 
 const keepNeedy = (c: Connection) => c.status !== 'accepted';
-const options = () => ({ limiter: createLimiter(4), budget: UNLIMITED, keep: keepNeedy });
-const ids = (scan: ServiceScan) => [...decodeRecords(scan.chunks)].map((r) => r.id);
-/** A snapshot of `list` as the scan stores it: one chunk per page of 1000. */
-const snapshotOf = (list: readonly Connection[]): RecordChunks => {
-  const chunks: string[] = [];
-  for (let i = 0; i < list.length; i += 1000) chunks.push(encodeChunk(list.slice(i, i + 1000)));
-  return chunks;
+/** Pages kept in memory by name, as OBS keeps them by key. */
+const stored = new Map<string, string>();
+const pages: PageAccess = {
+  read: async (index, name) => stored.get(`${index}/${name}`) ?? Promise.reject(new Error(`no page ${index}/${name}`)),
+  write: async (index, digest, chunk) => {
+    const name = pageName(2, digest);
+    stored.set(`${index}/${name}`, chunk);
+    return name;
+  },
+};
+const options = () => ({ limiter: createLimiter(4), budget: UNLIMITED, keep: keepNeedy, pages });
+const chunksOf = (scan: ServiceScan) => scan.pages.map((name, index) => stored.get(`${index}/${name}`)!);
+const ids = (scan: ServiceScan) => [...decodeRecords(chunksOf(scan))].map((r) => r.id);
+/** A snapshot of `list` as the scan stores it: one page of 1000 each, stored. */
+const snapshotOf = (list: readonly Connection[]): ServiceSnapshot => {
+  const names: string[] = [];
+  for (let i = 0; i < list.length; i += 1000) {
+    const chunk = encodeChunk(list.slice(i, i + 1000));
+    const name = pageName(1, pageDigest(chunk));
+    stored.set(`${names.length}/${name}`, chunk);
+    names.push(name);
+  }
+  return { name: 's', scannedAt: '', total: list.length, pages: names };
 };
 const seed = (vpcep: FakeVpcep, id: string, n: number) =>
   vpcep.connections.set(id, Array.from({ length: n }, (_, i) => connection(`${id}-c${i}`, 'accepted')));
@@ -26,7 +44,7 @@ describe('scanService', () => {
     const result = await scanService(vpcep, 's', options());
     expect(result.total).toBe(n);
     expect(new Set(ids(result)).size).toBe(n);
-    expect(result.chunks).toHaveLength(Math.ceil(n / 1000));
+    expect(result.pages).toHaveLength(Math.ceil(n / 1000));
     expect(vpcep.calls).toHaveLength(calls);
     expect(vpcep.calls.every((call) => call.limit === 1000)).toBe(true);
     expect(vpcep.calls.map((call) => call.offset).sort((a, b) => a - b)).toEqual(Array.from({ length: calls }, (_, i) => i * 1000));
@@ -103,12 +121,13 @@ describe('scanService with a snapshot', () => {
     vpcep.connections.set('s', list);
     const previous = snapshotOf(list);
     const result = await scanService(vpcep, 's', { ...options(), previous });
-    expect(result.chunks).toBe(previous);
+    expect(result.pages).toBe(previous.pages);
+    expect(result.changes).toEqual([]);
     expect(result.kept.map((c) => c.id)).toEqual(['p']);
     expect(result.byStatus).toEqual(new Map([['accepted', 2400], ['pendingAcceptance', 1]]));
   });
 
-  it('builds a new chunk for a page that differs in status, time or domain, and reuses the others', async () => {
+  it('writes a new page for a page that differs in status, time or domain, and reuses the others', async () => {
     const vpcep = new FakeVpcep();
     const list = Array.from({ length: 2500 }, (_, i) => connection(`c${i}`, 'accepted'));
     vpcep.connections.set('s', list);
@@ -116,11 +135,12 @@ describe('scanService with a snapshot', () => {
     for (const change of [{ status: 'failed' }, { updatedAt: '2026-11-02T00:00:00Z' }, { domainId: 'other' }]) {
       vpcep.connections.set('s', list.map((c, i) => (i === 1500 ? { ...c, ...change } : c)));
       const result = await scanService(vpcep, 's', { ...options(), previous });
-      expect(result.chunks).not.toBe(previous);
-      expect(result.chunks[0]).toBe(previous[0]);
-      expect(result.chunks[2]).toBe(previous[2]);
-      expect(result.chunks[1]).not.toBe(previous[1]);
-      expect([...decodeRecords([result.chunks[1]!])][500]).toMatchObject({ id: 'c1500', ...change });
+      expect(result.pages).not.toBe(previous.pages);
+      expect(result.pages[0]).toBe(previous.pages[0]);
+      expect(result.pages[2]).toBe(previous.pages[2]);
+      expect(digestOf(result.pages[1]!)).not.toBe(digestOf(previous.pages[1]!));
+      expect([...decodeRecords([chunksOf(result)[1]!])][500]).toMatchObject({ id: 'c1500', ...change });
+      expect(result.changes).toEqual('status' in change ? [expect.objectContaining({ kind: 'status', from: 'accepted' })] : []);
     }
   });
 
@@ -254,14 +274,18 @@ describe('scanService: lists that move, and stops', () => {
     await expect(scanService(vpcep, 's', { ...options(), rereads: 0 })).rejects.toThrow('(total_count went from 1500 to 1501)');
   });
 
-  it('builds new chunks when the list lost its last pages though the others equal the snapshot', async () => {
+  it('drops the last pages when the list lost them though the others equal the snapshot, and reports their connections removed', async () => {
     const vpcep = new FakeVpcep();
     const list = Array.from({ length: 2500 }, (_, i) => connection(`c${i}`, 'accepted'));
     const previous = snapshotOf(list);
     vpcep.connections.set('s', list.slice(0, 2000));
     const result = await scanService(vpcep, 's', { ...options(), previous });
     expect(result.total).toBe(2000);
-    expect(result.chunks).toEqual(previous.slice(0, 2));
+    expect(result.pages).toEqual(previous.pages.slice(0, 2));
     expect(new Set(ids(result)).size).toBe(2000);
+    const changes = result.changes as { kind: string; record: { id: string } }[];
+    expect(changes).toHaveLength(500);
+    expect(changes.every((change) => change.kind === 'removed')).toBe(true);
+    expect(changes[0]!.record.id).toBe('c2000');
   });
 });

@@ -160,7 +160,7 @@ describe('loadState and the owner of the state', () => {
   const store = (w: ReturnType<typeof world>, owner: StateOwner, services: readonly string[] = []) => {
     const state = emptyState();
     state.owner = owner;
-    for (const id of services) state.services.set(id, { name: `svc-${id.slice(0, 1)}`, scannedAt: '2026-11-25T11:00:00.000Z', chunks: [] });
+    for (const id of services) state.services.set(id, { name: `svc-${id.slice(0, 1)}`, scannedAt: '2026-11-25T11:00:00.000Z', total: 0, pages: [] });
     w.objects.objects.set(KEY, serializeState(state).join(''));
   };
 

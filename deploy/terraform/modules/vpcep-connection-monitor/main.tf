@@ -34,6 +34,7 @@ locals {
   bucket             = huaweicloud_obs_bucket.state.bucket
   audit_prefix       = "${var.obs_prefix}audit"
   state_key          = "${var.obs_prefix}state.json"
+  snapshots_prefix   = "${var.obs_prefix}snapshots"
   lease_key          = "${var.obs_prefix}lease.json"
   lease_skips_key    = "${var.obs_prefix}lease-skipped.json"
   notices_prefix     = "${var.obs_prefix}notices"
@@ -116,6 +117,19 @@ resource "huaweicloud_obs_bucket" "state" {
   lifecycle_rule {
     name    = "snapshot-history"
     prefix  = local.state_key
+    enabled = true
+
+    noncurrent_version_expiration {
+      days = var.noncurrent_version_retention_days
+    }
+  }
+
+  # The pages of the snapshot (one object per VPCEP page of each service) that the state names.
+  # They must never expire while named, however long a service stays unchanged, so only their
+  # old versions do. A page replaced by a change is deleted by the run that saved the change.
+  lifecycle_rule {
+    name    = "snapshot-pages-history"
+    prefix  = local.snapshots_prefix
     enabled = true
 
     noncurrent_version_expiration {
