@@ -42,7 +42,7 @@ const writes = () => cloud.calls.filter((call) => call.service === 'obs' && (cal
 const pageKeys = () => cloud.objectKeys('state', PAGES);
 
 describe('what a run writes', () => {
-  it('F55: one changed connection among 100,000 writes its page, the state object and the trail: under 1 MiB; a quiet pass writes nothing', { timeout: 60_000 }, async () => {
+  it('F64: one changed connection among 100,000 writes its page, the state object and the trail: under 1 MiB; a quiet pass writes nothing', { timeout: 60_000 }, async () => {
     const service = cloud.addService({ name: 'big' }).id;
     const connections = cloud.addConnections(service, 100_000);
     await invoke();
@@ -70,7 +70,7 @@ describe('what a run writes', () => {
     expect(pageKeys()).toHaveLength(100);
   });
 
-  it('F56: a new connection lands on the last page: that page alone is written', async () => {
+  it('F65: a new connection lands on the last page: that page alone is written', async () => {
     const service = cloud.addService({ name: 'svc' }).id;
     cloud.addConnections(service, 2_500);
     await invoke();
@@ -86,7 +86,7 @@ describe('what a run writes', () => {
 });
 
 describe('the previous layout', () => {
-  it('F57: a schema 3 state is read, diffed and migrated once: its pages and a schema 4 state are written, and the next quiet pass writes nothing', async () => {
+  it('F66: a schema 3 state is read, diffed and migrated once: its pages and a schema 4 state are written, and the next quiet pass writes nothing', async () => {
     const service = cloud.addService({ name: 'svc' }).id;
     const connections = cloud.addConnections(service, 1_500);
     // What the previous version stored: the records themselves, newest first as it listed them.
@@ -115,7 +115,7 @@ describe('the previous layout', () => {
 });
 
 describe('a torn or half-written layout', () => {
-  it('F58: a page the state names that is missing is never diffed: its service is read afresh as a new baseline, others alert as usual', async () => {
+  it('F67: a page the state names that is missing is never diffed: its service is read afresh as a new baseline, others alert as usual', async () => {
     const torn = cloud.addService({ name: 'torn' }).id;
     const fine = cloud.addService({ name: 'fine' }).id;
     const tornConnections = cloud.addConnections(torn, 10);
@@ -138,7 +138,7 @@ describe('a torn or half-written layout', () => {
     expect(jsonLogLines(output).filter((line) => line.level === 'error')).toEqual([]);
   });
 
-  it('F59: a run that dies after writing pages but before the state leaves the previous state whole; the next run alerts once and deletes the pages no state names', async () => {
+  it('F68: a run that dies after writing pages but before the state leaves the previous state whole; the next run alerts once and deletes the pages no state names', async () => {
     const service = cloud.addService({ name: 'svc' }).id;
     const connections = cloud.addConnections(service, 10);
     await invoke();

@@ -55,6 +55,26 @@ describe('VpcepClient.listServices', () => {
   });
 });
 
+describe('VpcepClient.listConnections', () => {
+  it('gives a digest of each answer, and answers `same` without parsing when the bytes are the known ones', async () => {
+    const service = cloud.addService({ name: 'payments' });
+    const [first] = cloud.addConnections(service.id, 3);
+    const page = await client.listConnections(service.id, 0, 1000, undefined);
+    expect('same' in page).toBe(false);
+    const { answerDigest } = page as { answerDigest: string; totalCount: number };
+    expect(answerDigest).toMatch(/^[0-9a-f]{32}$/);
+    expect(await client.listConnections(service.id, 0, 1000, answerDigest)).toEqual({ same: true, answerDigest });
+    // Any change to the answer, even a description no snapshot keeps, is a new answer, parsed.
+    cloud.setStatus(service.id, first!.id, 'failed');
+    const changed = await client.listConnections(service.id, 0, 1000, answerDigest);
+    expect(changed).toMatchObject({ totalCount: 3 });
+    expect((changed as { answerDigest: string }).answerDigest).not.toBe(answerDigest);
+    // An error is never taken for a known answer.
+    cloud.inject({ service: 'vpcep', api: 'vpcep:connections:list', kind: 'status', status: 503, body: { error_code: 'EndPoint.0001', error_msg: 'System error.' } });
+    expect((await failure(client.listConnections(service.id, 0, 1000, answerDigest))).message).toMatch(/HTTP 503/);
+  });
+});
+
 describe('VpcepClient: approval_enabled', () => {
   it('reads approval_enabled from the listing and the one-service query, and leaves it out when the answer has no boolean there', async () => {
     const open = cloud.addService({ name: 'open', approvalEnabled: false });
@@ -109,25 +129,5 @@ describe('VpcepClient.listPermissions', () => {
     cloud.inject({ service: 'vpcep', api: 'vpcep:permissions:list', kind: 'malformed', times: Infinity, body: JSON.stringify({ permissions: [{ permission: 'iam:domain::*' }], total_count: 1_000_000 }) });
     expect((await failure(client.listPermissions(service.id))).message).toMatch(/kept announcing more pages after 10000 entries/);
     expect(cloud.calls.filter((call) => call.api === 'vpcep:permissions:list')).toHaveLength(20);
-  });
-});
-
-describe('VpcepClient.listConnections', () => {
-  it('gives a digest of each answer, and answers `same` without parsing when the bytes are the known ones', async () => {
-    const service = cloud.addService({ name: 'payments' });
-    const [first] = cloud.addConnections(service.id, 3);
-    const page = await client.listConnections(service.id, 0, 1000, undefined);
-    expect('same' in page).toBe(false);
-    const { answerDigest } = page as { answerDigest: string; totalCount: number };
-    expect(answerDigest).toMatch(/^[0-9a-f]{32}$/);
-    expect(await client.listConnections(service.id, 0, 1000, answerDigest)).toEqual({ same: true, answerDigest });
-    // Any change to the answer, even a description no snapshot keeps, is a new answer, parsed.
-    cloud.setStatus(service.id, first!.id, 'failed');
-    const changed = await client.listConnections(service.id, 0, 1000, answerDigest);
-    expect(changed).toMatchObject({ totalCount: 3 });
-    expect((changed as { answerDigest: string }).answerDigest).not.toBe(answerDigest);
-    // An error is never taken for a known answer.
-    cloud.inject({ service: 'vpcep', api: 'vpcep:connections:list', kind: 'status', status: 503, body: { error_code: 'EndPoint.0001', error_msg: 'System error.' } });
-    expect((await failure(client.listConnections(service.id, 0, 1000, answerDigest))).message).toMatch(/HTTP 503/);
   });
 });
