@@ -1,7 +1,12 @@
 /**
  * `npm run bench`: the monitor against the floor and a naive peer, on the local cloud (loopback
  * only), at 100 services × 1,000 connections and 1 service × 100,000, then both again with a delay
- * on every VPCEP call. Writes bench/results.json (the figures of docs/performance.md) and prints a table. `--quick` runs small shapes and writes nothing; `--only monitor|naive` skips the other.
+ * on every VPCEP call; each shape's monitor passes are the baseline, quiet ones, one changed
+ * connection and a 2% churn, with the OBS bytes each wrote. Then the curve: peak RSS, CPU and OBS
+ * bytes written per pass from 100,000 to 1,000,000 connections. Writes bench/results.json (the
+ * figures of docs/performance.md) and prints the tables. `--quick` runs small shapes and writes
+ * nothing; `--only monitor|naive` skips the other; `--shape TEXT` runs the shapes whose name has
+ * TEXT; `--curve` runs the curve alone, `--no-curve` leaves it out (each writes nothing).
  *
  * The local cloud lives in this (parent) process, warm. Every contender runs in a child process of
  * its own, so its peak RSS is its own and not the emulator's or another contender's; it reports
@@ -16,7 +21,8 @@ import { join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
 import { LocalCloud } from '../lib/emulator/index.js';
-import { BUCKET, type CallCounts, countCalls, floorCalls, floorPass, type Handler, monitorPass, monitorUserData, naivePeerPass, seedWorld, type Shape, type World } from './contenders.js';
+import { snapshotRoot } from '../lib/monitor/keys.js';
+import { BUCKET, type CallCounts, changeOne, churn, countCalls, floorCalls, floorPass, type Handler, monitorPass, monitorUserData, naivePeerPass, seedWorld, type Shape, warmViews, type World } from './contenders.js';
 
 const ROOT = resolve(__dirname, '..');
 const BUNDLE = join(ROOT, 'dist', 'connection-monitor', 'index.js');
@@ -36,7 +42,18 @@ const MEMORY_LIMIT_MIB = 128;
 const LATENCY_MS = 50;
 
 const QUICK = process.argv.includes('--quick');
-const ONLY = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+const argument = (flag: string): string | undefined => (process.argv.includes(flag) ? process.argv[process.argv.indexOf(flag) + 1] : undefined);
+const ONLY = argument('--only');
+const SHAPE = argument('--shape');
+const CURVE_ONLY = process.argv.includes('--curve');
+const NO_CURVE = process.argv.includes('--no-curve');
+/** 2% churn: every 50th connection of every service, spread evenly over the pages. */
+const CHURN_EVERY = 50;
+/**
+ * The handler's scan budget in FunctionGraph's longest invocation (functions/connection-monitor):
+ * 900 s less the 1.5 s safety margin and the write reserve (a quarter of the time, at most 20 s).
+ */
+const SCAN_BUDGET_MS = 900_000 - 1_500 - 20_000;
 
 interface BenchShape extends Shape {
   /** Delay the local cloud adds to every VPCEP call. */
@@ -58,6 +75,20 @@ const SHAPES: BenchShape[] = QUICK
       { name: `100 × 1,000, +${LATENCY_MS} ms/call`, services: 100, connectionsPerService: 1_000, latencyMs: LATENCY_MS, naive: false, floorRuns: 3, quietRuns: 3 },
       { name: `1 × 100,000, +${LATENCY_MS} ms/call`, services: 1, connectionsPerService: 100_000, latencyMs: LATENCY_MS, naive: false, floorRuns: 3, quietRuns: 3 },
     ];
+/** The curve: 1 × N up to a million, and a million as 10 × 100,000. */
+const CURVE: Shape[] = QUICK
+  ? [
+      { name: '1 × 10,000', services: 1, connectionsPerService: 10_000 },
+      { name: '1 × 25,000', services: 1, connectionsPerService: 25_000 },
+      { name: '2 × 10,000', services: 2, connectionsPerService: 10_000 },
+    ]
+  : [
+      { name: '1 × 100,000', services: 1, connectionsPerService: 100_000 },
+      { name: '1 × 250,000', services: 1, connectionsPerService: 250_000 },
+      { name: '1 × 500,000', services: 1, connectionsPerService: 500_000 },
+      { name: '1 × 1,000,000', services: 1, connectionsPerService: 1_000_000 },
+      { name: '10 × 100,000', services: 10, connectionsPerService: 100_000 },
+    ];
 const LOAD_SAMPLES = 15;
 
 const CREDENTIALS = { ak: 'BENCHACCESSKEY0000001', sk: 'bench-secret-key-000000000000000000000001', securityToken: 'bench-security-token' };
@@ -65,7 +96,7 @@ const CREDENTIALS = { ak: 'BENCHACCESSKEY0000001', sk: 'bench-secret-key-0000000
 type ChildTask =
   | { kind: 'floor'; world: World; inFlight?: number }
   | { kind: 'naive'; world: World; key: string }
-  | { kind: 'monitor'; world: World; prefix: string; requestId: string; warm?: boolean };
+  | { kind: 'monitor'; world: World; prefix: string; requestId: string; warm?: boolean; settings?: Record<string, string> };
 
 /** `cpuMs`: user + system CPU of the child during the pass alone (not its start or module load). */
 type ChildReportOk = { wallMs: number; cpuMs: number; maxRssKiB: number; result: unknown };
@@ -87,10 +118,27 @@ interface Row {
   floorCalls: number;
   /** The largest over `runs`. */
   peakRssMiB: number;
-  /** Size of the state object the contender keeps in OBS. */
+  /** Bytes of what the contender keeps in OBS to compare with: the state object (and the monitor's page objects). */
   snapshotBytes: number | null;
   runs: number;
   failed?: string;
+}
+
+/** One shape of the curve: its seeding, and the floor and monitor passes at the 128 MB flags. */
+interface CurvePoint extends Shape {
+  connections: number;
+  seedSeconds: number;
+  rows: Row[];
+}
+
+/** The longest project one invocation reads, from a measured time per VPCEP call. */
+interface LargestProject {
+  from: string;
+  msPerCall: number;
+  maxInFlight: number;
+  scanBudgetMs: number;
+  connections: number;
+  derivation: string;
 }
 
 if (process.argv[2] === '--child') {
@@ -107,11 +155,14 @@ async function main(): Promise<void> {
   const loadBefore = os.loadavg()[0]!;
   const bundle = { path: relative(ROOT, BUNDLE), bytes: statSync(BUNDLE).size, ...(await measureLoad()) };
   const shapes = [];
-  for (const shape of SHAPES) {
+  for (const shape of CURVE_ONLY ? [] : SHAPES.filter((candidate) => SHAPE === undefined || candidate.name.includes(SHAPE))) {
     const rows = await runShape(shape);
     const floor = rows[0]!;
     shapes.push({ ...shape, floorMsPerCall: round(floor.wallMs / floor.floorCalls), rows });
   }
+  const curve: CurvePoint[] = [];
+  if (!NO_CURVE && SHAPE === undefined) for (const shape of CURVE) curve.push(await runCurvePoint(shape));
+  const largestProject = largestProjectOf(shapes);
   const cpus = os.cpus();
   const results = {
     date: new Date().toISOString(),
@@ -137,52 +188,130 @@ async function main(): Promise<void> {
     },
     bundle,
     shapes,
+    curve,
+    largestProject,
     benchSeconds: Math.round((performance.now() - started) / 1000),
   };
-  const partial = QUICK || ONLY !== undefined;
+  const partial = QUICK || ONLY !== undefined || SHAPE !== undefined || CURVE_ONLY || NO_CURVE;
   if (!partial) writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`);
   console.log(report(results, partial));
 }
 
-async function runShape(shape: BenchShape): Promise<Row[]> {
+type Outcome = { report?: ChildReportOk; error?: string; calls: CallCounts };
+
+/** A seeded local cloud and how to run contenders against it, row by row. */
+interface Session {
+  cloud: LocalCloud;
+  world: World;
+  run: (task: ChildTask, execArgv?: string[]) => Promise<Outcome>;
+  row: (contender: string, outcomes: Outcome[], snapshotKey?: string, execArgv?: string[]) => Row;
+  seedSeconds: number;
+}
+
+async function openSession(shape: Shape): Promise<Session> {
   const cloud = await LocalCloud.start({ credentials: [CREDENTIALS] });
+  const seeding = performance.now();
+  const world = seedWorld(cloud, shape, CREDENTIALS);
+  const seedSeconds = round((performance.now() - seeding) / 1000);
+  const floor = floorCalls(Array.from({ length: shape.services }, () => shape.connectionsPerService));
+  const run = async (task: ChildTask, execArgv = CHILD_EXEC_ARGV): Promise<Outcome> => {
+    cloud.resetCalls();
+    try {
+      // A warm child says when its untimed first pass is over: its calls are not the pass's.
+      const report = await runChild(task, execArgv, () => cloud.resetCalls());
+      return { report, calls: countCalls(cloud.calls) };
+    } catch (error) {
+      return { error: (error as Error).message, calls: countCalls(cloud.calls) };
+    }
+  };
+  const row = (contender: string, outcomes: Outcome[], snapshotKey?: string, execArgv = CHILD_EXEC_ARGV): Row => {
+    const reports = outcomes.flatMap((o) => (o.report ? [o.report] : []));
+    const failed = outcomes.find((o) => o.error !== undefined)?.error;
+    // The monitor's snapshot is its state object and the page objects under snapshots/ beside it.
+    const pages = snapshotKey?.endsWith('state.json') === true ? cloud.objectKeys(BUCKET, snapshotRoot(snapshotKey.slice(0, -'state.json'.length))) : [];
+    const snapshot = snapshotKey === undefined ? undefined : [snapshotKey, ...pages].map((key) => cloud.getObject(BUCKET, key)).reduce<number | undefined>((sum, body) => (body === undefined ? sum : (sum ?? 0) + body.length), undefined);
+    return {
+      contender,
+      execArgv,
+      wallMs: round(median(reports.map((r) => r.wallMs))),
+      ratio: 0,
+      cpuMs: round(median(reports.map((r) => r.cpuMs))),
+      cpuRatio: 0,
+      calls: (outcomes.find((o) => o.report) ?? outcomes[0])?.calls ?? countCalls([]),
+      floorCalls: floor,
+      peakRssMiB: round(Math.max(0, ...reports.map((r) => r.maxRssKiB / 1024))),
+      snapshotBytes: snapshot ?? null,
+      runs: reports.length,
+      ...(failed === undefined ? {} : { failed: `${outcomes.length - reports.length} of ${outcomes.length} failed: ${failed}` }),
+    };
+  };
+  return { cloud, world, run, row, seedSeconds };
+}
+
+/** Ratios to the first row, the floor. */
+function againstFloor(rows: Row[]): Row[] {
+  const floorRow = rows[0]!;
+  for (const entry of rows) {
+    entry.ratio = Math.round((entry.wallMs / floorRow.wallMs) * 100) / 100;
+    entry.cpuRatio = Math.round((entry.cpuMs / floorRow.cpuMs) * 100) / 100;
+  }
+  return rows;
+}
+
+/**
+ * The monitor's baseline, then each pass of `passes`; returns the rows. A baseline that runs out
+ * of memory in the 128 MB setting leaves its lease behind, as a crashed function would; it is run
+ * again with room to spare under a fresh prefix, so the table shows what it needed and the passes
+ * after it have a state to compare with.
+ */
+async function monitorRows(session: Session, quietRuns: number, options: { warm: boolean; fixedFour?: boolean }): Promise<Row[]> {
+  const { world, run, row } = session;
+  const rows: Row[] = [];
+  let prefix = 'monitor/';
+  const state = (): string => `${prefix}state.json`;
+  const baseline = await run({ kind: 'monitor', world, prefix, requestId: 'baseline' });
+  rows.push(row('monitor, baseline pass', [baseline], state()));
+  if (baseline.error !== undefined) {
+    prefix = 'monitor-roomy/';
+    const roomy = await run({ kind: 'monitor', world, prefix, requestId: 'baseline-roomy' }, ROOMY_EXEC_ARGV);
+    rows.push(row('monitor, baseline pass, roomy', [roomy], state(), ROOMY_EXEC_ARGV));
+  }
+  const quiets: Outcome[] = [];
+  // Quiet passes change nothing, so they all compare with the one baseline's state.
+  for (let i = 0; i < quietRuns; i++) quiets.push(await run({ kind: 'monitor', world, prefix, requestId: `quiet-${i}` }));
+  rows.push(row('monitor, quiet pass', quiets, state()));
+  if (options.fixedFour) {
+    // The adaptive limit against the four in flight it replaced, on the same machine at the same time:
+    // a ceiling of 4 is where the limit starts, so it stays there.
+    const fixed: Outcome[] = [];
+    for (let i = 0; i < quietRuns; i++) fixed.push(await run({ kind: 'monitor', world, prefix, requestId: `fixed-${i}`, settings: { MAX_IN_FLIGHT: '4' } }));
+    rows.push(row('monitor, quiet pass, MAX_IN_FLIGHT=4', fixed, state()));
+  }
+  if (options.warm) {
+    // FunctionGraph reuses a warm instance: its second pass no longer loads the OBS SDK, the
+    // signer or Node's own modules. Measured as the second of two quiet passes in one process.
+    const warm: Outcome[] = [];
+    for (let i = 0; i < quietRuns; i++) warm.push(await run({ kind: 'monitor', world, prefix, requestId: `warm-${i}`, warm: true }));
+    rows.push(row('monitor, quiet pass, warm instance', warm, state()));
+  }
+  // What a usual run writes: one connection changed since the last.
+  changeOne(session.cloud, world);
+  await warmViews(world);
+  rows.push(row('monitor, one changed connection', [await run({ kind: 'monitor', world, prefix, requestId: 'one-change' })], state()));
+  churn(session.cloud, world, CHURN_EVERY, 0);
+  await warmViews(world);
+  rows.push(row('monitor, 2% churn', [await run({ kind: 'monitor', world, prefix, requestId: 'churn' })], state()));
+  return rows;
+}
+
+async function runShape(shape: BenchShape): Promise<Row[]> {
+  const session = await openSession(shape);
+  const { cloud, world, run, row } = session;
   try {
-    const world = seedWorld(cloud, shape, CREDENTIALS);
-    const floor = floorCalls(Array.from({ length: shape.services }, () => shape.connectionsPerService));
     // Warm the cloud: its sorted views, and its JIT on this payload.
     await floorPass(world);
     if (shape.latencyMs !== undefined) cloud.inject({ service: 'vpcep', kind: 'delay', ms: shape.latencyMs, times: Number.POSITIVE_INFINITY });
 
-    type Outcome = { report?: ChildReportOk; error?: string; calls: CallCounts };
-    const run = async (task: ChildTask, execArgv = CHILD_EXEC_ARGV): Promise<Outcome> => {
-      cloud.resetCalls();
-      try {
-        // A warm child says when its untimed first pass is over: its calls are not the pass's.
-        const report = await runChild(task, execArgv, () => cloud.resetCalls());
-        return { report, calls: countCalls(cloud.calls) };
-      } catch (error) {
-        return { error: (error as Error).message, calls: countCalls(cloud.calls) };
-      }
-    };
-    const row = (contender: string, outcomes: Outcome[], snapshotKey?: string, execArgv = CHILD_EXEC_ARGV): Row => {
-      const reports = outcomes.flatMap((o) => (o.report ? [o.report] : []));
-      const failed = outcomes.find((o) => o.error !== undefined)?.error;
-      const snapshot = snapshotKey === undefined ? undefined : cloud.getObject(BUCKET, snapshotKey);
-      return {
-        contender,
-        execArgv,
-        wallMs: round(median(reports.map((r) => r.wallMs))),
-        ratio: 0,
-        cpuMs: round(median(reports.map((r) => r.cpuMs))),
-        cpuRatio: 0,
-        calls: (outcomes.find((o) => o.report) ?? outcomes[0])?.calls ?? countCalls([]),
-        floorCalls: floor,
-        peakRssMiB: round(Math.max(0, ...reports.map((r) => r.maxRssKiB / 1024))),
-        snapshotBytes: snapshot?.length ?? null,
-        runs: reports.length,
-        ...(failed === undefined ? {} : { failed: `${outcomes.length - reports.length} of ${outcomes.length} failed: ${failed}` }),
-      };
-    };
     const wanted = (group: string): boolean => ONLY === undefined || group.includes(ONLY);
 
     const rows: Row[] = [];
@@ -193,28 +322,7 @@ async function runShape(shape: BenchShape): Promise<Row[]> {
     for (let i = 0; i < shape.floorRuns; i++) overlapped.push(await run({ kind: 'floor', world, inFlight: 4 }));
     rows.push(row('floor, 4 in flight', overlapped));
 
-    if (wanted('monitor')) {
-      // A baseline that runs out of memory in the 128 MB setting leaves its lease behind, as a
-      // crashed function would; it is run again with room to spare under a fresh prefix, so the
-      // table shows what it needed and the quiet passes have a state to compare with.
-      let prefix = 'monitor/';
-      const baseline = await run({ kind: 'monitor', world, prefix, requestId: 'baseline' });
-      rows.push(row('monitor, baseline pass', [baseline], `${prefix}state.json`));
-      if (baseline.error !== undefined) {
-        prefix = 'monitor-roomy/';
-        const roomy = await run({ kind: 'monitor', world, prefix, requestId: 'baseline-roomy' }, ROOMY_EXEC_ARGV);
-        rows.push(row('monitor, baseline pass, roomy', [roomy], `${prefix}state.json`, ROOMY_EXEC_ARGV));
-      }
-      const quiets: Outcome[] = [];
-      // Quiet passes change nothing, so they all compare with the one baseline's state.
-      for (let i = 0; i < shape.quietRuns; i++) quiets.push(await run({ kind: 'monitor', world, prefix, requestId: `quiet-${i}` }));
-      rows.push(row('monitor, quiet pass', quiets, `${prefix}state.json`));
-      // FunctionGraph reuses a warm instance: its second pass no longer loads the OBS SDK, the
-      // signer or Node's own modules. Measured as the second of two quiet passes in one process.
-      const warm: Outcome[] = [];
-      for (let i = 0; i < shape.quietRuns; i++) warm.push(await run({ kind: 'monitor', world, prefix, requestId: `warm-${i}`, warm: true }));
-      rows.push(row('monitor, quiet pass, warm instance', warm, `${prefix}state.json`));
-    }
+    if (wanted('monitor')) rows.push(...(await monitorRows(session, shape.quietRuns, { warm: true, fixedFour: shape.latencyMs !== undefined })));
 
     if (shape.naive && wanted('naive')) {
       const key = 'naive/state.json';
@@ -224,15 +332,52 @@ async function runShape(shape: BenchShape): Promise<Row[]> {
         if (outcome.error !== undefined) rows.push(row(`naive peer, ${pass} pass, roomy`, [await run({ kind: 'naive', world, key }, ROOMY_EXEC_ARGV)], key, ROOMY_EXEC_ARGV));
       }
     }
-    const floorRow = rows[0]!;
-    for (const entry of rows) {
-      entry.ratio = Math.round((entry.wallMs / floorRow.wallMs) * 100) / 100;
-      entry.cpuRatio = Math.round((entry.cpuMs / floorRow.cpuMs) * 100) / 100;
-    }
-    return rows;
+    return againstFloor(rows);
   } finally {
     await cloud.stop();
   }
+}
+
+/**
+ * One point of the curve, every child with the 128 MB flags: the floor (its CPU is what the
+ * monitor's is taken against), the baseline, a quiet pass, one changed connection and a 2% churn.
+ * One run of each: at a million connections a pass takes tens of seconds.
+ */
+async function runCurvePoint(shape: Shape): Promise<CurvePoint> {
+  const session = await openSession(shape);
+  try {
+    await floorPass(session.world);
+    const rows = [session.row('floor (sequential, limit=1000)', [await session.run({ kind: 'floor', world: session.world })])];
+    rows.push(...(await monitorRows(session, 1, { warm: false })));
+    return { ...shape, connections: shape.services * shape.connectionsPerService, seedSeconds: session.seedSeconds, rows: againstFloor(rows) };
+  } finally {
+    await session.cloud.stop();
+  }
+}
+
+/**
+ * The largest project one invocation reads in FunctionGraph's 900 s: the scan budget over the
+ * slower of the quiet and churn passes' wall time per VPCEP call, measured at 1 × 100,000 with
+ * 50 ms per call (the adaptive limit at its ceiling most of the pass), one call per 1,000
+ * connections. CPU is inside that figure: at 16 in flight the child is CPU-bound, not waiting.
+ */
+function largestProjectOf(shapes: readonly (BenchShape & { rows: Row[] })[]): LargestProject | undefined {
+  const shape = shapes.find((candidate) => candidate.latencyMs !== undefined && candidate.services === 1);
+  const passes = shape?.rows.filter((entry) => (entry.contender === 'monitor, quiet pass' || entry.contender === 'monitor, 2% churn') && entry.runs > 0) ?? [];
+  if (shape === undefined || passes.length === 0) return undefined;
+  const msPerCall = Math.max(...passes.map((entry) => entry.wallMs / entry.calls.vpcep));
+  const connections = Math.floor(SCAN_BUDGET_MS / msPerCall) * 1000;
+  return {
+    from: shape.name,
+    msPerCall: Math.round(msPerCall * 100) / 100,
+    maxInFlight: 16,
+    scanBudgetMs: SCAN_BUDGET_MS,
+    connections,
+    derivation:
+      `scan budget ${SCAN_BUDGET_MS / 1000} s (900 s less the 1.5 s margin and the 20 s write reserve) / ${msPerCall.toFixed(2)} ms per VPCEP call ` +
+      `(the slower of the quiet and 2% churn passes at ${shape.name}, wall time over calls, MAX_IN_FLIGHT 16, so ${shape.latencyMs} ms / 16 = ${((shape.latencyMs ?? 0) / 16).toFixed(2)} ms at best) ` +
+      '× 1,000 connections per call. Memory is the curve\'s to show; the function\'s CPU share is assumed to be one core.',
+  };
 }
 
 /**
@@ -284,14 +429,14 @@ async function child(task: ChildTask): Promise<void> {
  * FunctionGraph's has (as lib/cli/function-context.ts does), with agency credentials. `body` runs
  * with `handler`, `context(requestId)`, `event` and `now()` in scope.
  */
-function handlerScript(world: World, prefix: string, body: string, logLevel = 'info'): string {
+function handlerScript(world: World, prefix: string, body: string, logLevel = 'info', settings: Record<string, string> = {}): string {
   return `
     const now = () => performance.now();
     const peakRssKiB = ${peakRssKiB.toString()};
     const t0 = now();
     const { handler } = require(${JSON.stringify(BUNDLE)});
     const loadMs = now() - t0;
-    const userData = ${JSON.stringify(monitorUserData(world, prefix, logLevel))};
+    const userData = ${JSON.stringify({ ...monitorUserData(world, prefix, logLevel), ...settings })};
     const c = ${JSON.stringify(world.credentials)};
     const started = Date.now();
     const context = (requestId) => ({
@@ -318,7 +463,7 @@ function monitorChildScript(task: Extract<ChildTask, { kind: 'monitor' }>): stri
         process.send({ wallMs: now() - t1, cpuMs: (used.user + used.system) / 1000, maxRssKiB: peakRssKiB(), result }, () => process.exit(0));
       },
     );
-    }).catch((error) => process.send({ error: 'monitor: ' + error.message }, () => process.exit(1)));`);
+    }).catch((error) => process.send({ error: 'monitor: ' + error.message }, () => process.exit(1)));`, 'info', task.settings);
 }
 
 interface LoadFigures {
@@ -396,12 +541,14 @@ function report(
     machine: { cpu: string; cores: number; node: string; loadAverage1m: { before: number; after: number } };
     bundle: LoadFigures & { bytes: number };
     shapes: (BenchShape & { floorMsPerCall: number; rows: Row[] })[];
+    curve: CurvePoint[];
+    largestProject: LargestProject | undefined;
     benchSeconds: number;
   },
   partial: boolean,
 ): string {
   const { machine, bundle } = results;
-  const header = ['shape', 'contender', 'wall ms', 'wall × floor', 'CPU ms', 'CPU × floor', 'VPCEP calls (floor)', 'OBS writes', 'peak RSS MiB', 'snapshot bytes'];
+  const header = ['shape', 'contender', 'wall ms', 'wall × floor', 'CPU ms', 'CPU × floor', 'VPCEP calls (floor)', 'OBS writes', 'OBS bytes written', 'peak RSS MiB', 'snapshot bytes'];
   const table: string[][] = [header];
   const notes: string[] = [];
   for (const shape of results.shapes) {
@@ -416,24 +563,52 @@ function report(
         none ? '—' : `${row.cpuRatio.toFixed(2)}×`,
         `${row.calls.vpcep} (${row.floorCalls})`,
         String(row.calls.obsWrites),
+        row.calls.obsBytesWritten.toLocaleString('en-US'),
         none ? '—' : row.peakRssMiB.toFixed(0),
         row.snapshotBytes === null ? '—' : row.snapshotBytes.toLocaleString('en-US'),
       ]);
       if (row.failed) notes.push(`${shape.name}, ${row.contender}: ${row.failed}`);
     }
   }
-  const widths = header.map((_, i) => Math.max(...table.map((r) => r[i]!.length)));
-  const line = (r: string[]): string => `| ${r.map((cell, i) => (i >= 2 ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join(' | ')} |`;
-  const rule = `|${widths.map((w, i) => (i >= 2 ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`;
+  const curveHeader = ['connections', 'shape', 'pass', 'wall ms', 'CPU ms', 'CPU × floor', 'peak RSS MiB', `≤ ${MEMORY_LIMIT_MIB} MiB`, 'OBS writes', 'OBS bytes written'];
+  const curveTable: string[][] = [curveHeader];
+  for (const point of results.curve) {
+    for (const row of point.rows) {
+      const none = row.runs === 0;
+      curveTable.push([
+        point.connections.toLocaleString('en-US'),
+        point.name,
+        row.contender.replace(', roomy', ` (${row.execArgv.join(' ')})`),
+        none ? 'failed' : row.wallMs.toFixed(0),
+        none ? '—' : row.cpuMs.toFixed(0),
+        none ? '—' : `${row.cpuRatio.toFixed(2)}×`,
+        none ? '—' : row.peakRssMiB.toFixed(0),
+        none ? 'no' : row.peakRssMiB <= MEMORY_LIMIT_MIB ? 'yes' : 'no',
+        String(row.calls.obsWrites),
+        row.calls.obsBytesWritten.toLocaleString('en-US'),
+      ]);
+      if (row.failed) notes.push(`curve ${point.name}, ${row.contender}: ${row.failed}`);
+    }
+  }
+  const markdown = (rows: string[][]): string[] => {
+    const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+    const numeric = (i: number): boolean => rows.slice(1).every((r) => /^[\d,.×—-]+$|^failed$|^yes$|^no$/.test(r[i]!));
+    const line = (r: string[]): string => `| ${r.map((cell, i) => (numeric(i) ? cell.padStart(widths[i]!) : cell.padEnd(widths[i]!))).join(' | ')} |`;
+    const rule = `|${widths.map((w, i) => (numeric(i) ? `${'-'.repeat(w + 1)}:` : '-'.repeat(w + 2))).join('|')}|`;
+    return [line(rows[0]!), rule, ...rows.slice(1).map(line)];
+  };
+  const largest = results.largestProject;
   return [
     `${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, load average ${machine.loadAverage1m.before} → ${machine.loadAverage1m.after}; ` +
       `children run with ${CHILD_EXEC_ARGV.join(' ')} (limit ${MEMORY_LIMIT_MIB} MiB)`,
     '',
-    line(header),
-    rule,
-    ...table.slice(1).map(line),
+    ...(results.shapes.length > 0 ? markdown(table) : []),
+    ...(results.curve.length > 0
+      ? ['', `The curve (children with ${CHILD_EXEC_ARGV.join(' ')}; seeding the local cloud: ${results.curve.map((p) => `${p.name} ${p.seedSeconds} s`).join(', ')})`, '', ...markdown(curveTable)]
+      : []),
     ...notes.map((note) => `  ! ${note}`),
     '',
+    ...(largest === undefined ? [] : [`Largest project in one 900 s invocation at 50 ms per call: ${largest.connections.toLocaleString('en-US')} connections (${largest.derivation})`]),
     `Floor per VPCEP call: ${results.shapes.map((s) => `${s.name} ${s.floorMsPerCall.toFixed(1)} ms`).join('; ')}`,
     `Bundle ${(bundle.bytes / 1024).toFixed(0)} KiB: load ${bundle.loadMs} ms (median of ${bundle.samples}, fresh node); ` +
       `first invocation ${bundle.firstInvocationMs} ms, warm ${bundle.warmInvocationMs} ms, runtime RSS ${bundle.runtimeRssMiB} MiB (1 service × 10, quiet)`,

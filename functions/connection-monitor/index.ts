@@ -7,6 +7,7 @@ import { budgetUntil } from '../../lib/huaweicloud/budget.js';
 import { resolveCredentials } from '../../lib/huaweicloud/credentials.js';
 import { createAdapters } from '../../lib/huaweicloud/adapters.js';
 import { createLogger } from '../../lib/log.js';
+import { createThrottleSignal } from '../../lib/monitor/limiter.js';
 import { runMonitor, type RunSummary } from '../../lib/monitor/run-monitor.js';
 
 /** The parts of FunctionGraph's context this function uses. */
@@ -48,8 +49,9 @@ export async function handler(_event: unknown, context: FunctionGraphContext): P
   const hardDeadline = started + remaining;
   const writeBudget = budgetUntil(hardDeadline - SAFETY_MARGIN_MS);
   const scanBudget = budgetUntil(hardDeadline - SAFETY_MARGIN_MS - Math.min(WRITE_RESERVE_MAX_MS, remaining * WRITE_RESERVE_FRACTION));
-  const adapters = createAdapters(config, credentials, { scan: scanBudget, write: writeBudget }, logger);
-  const deps = { ...adapters, logger, now: () => new Date(), budget: scanBudget };
+  const throttles = createThrottleSignal();
+  const adapters = createAdapters(config, credentials, { scan: scanBudget, write: writeBudget }, logger, throttles.report);
+  const deps = { ...adapters, logger, now: () => new Date(), budget: scanBudget, throttles };
 
   try {
     const summary = await runMonitor(config, deps, { runId, leaseExpiresAt: new Date(hardDeadline), deployment: deploymentOf(context) });

@@ -7,6 +7,7 @@ import { resolveCredentials } from '../huaweicloud/credentials.js';
 import { createLogger } from '../log.js';
 import { leaseKey } from '../monitor/keys.js';
 import { releaseLease } from '../monitor/lease.js';
+import { createThrottleSignal } from '../monitor/limiter.js';
 import type { Notification } from '../monitor/notify.js';
 import { runMonitor } from '../monitor/run-monitor.js';
 import type { Io } from './command.js';
@@ -19,7 +20,8 @@ export async function runCommand(dryRun: boolean, io: Io): Promise<number> {
   // ~700 characters each) are there only when LOG_LEVEL asks for them. The function logs as set.
   const level = io.env.LOG_LEVEL === undefined || io.env.LOG_LEVEL === '' ? 'silent' : config.logLevel;
   const logger = createLogger(level, pino.destination({ dest: 2, sync: true }));
-  const deps = { ...createAdapters(config, credentials, { scan: UNLIMITED, write: UNLIMITED }, logger), logger, now: () => new Date(), budget: UNLIMITED };
+  const throttles = createThrottleSignal();
+  const deps = { ...createAdapters(config, credentials, { scan: UNLIMITED, write: UNLIMITED }, logger, throttles.report), logger, now: () => new Date(), budget: UNLIMITED, throttles };
   const runId = `cli-${new Date().toISOString()}`;
   // Ctrl-C or a kill would leave the lease for the 15 minutes it claims, and every timer run in
   // between would skip: release it first. Only a lease naming this run is deleted.

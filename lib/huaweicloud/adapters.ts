@@ -27,13 +27,18 @@ export interface Budgets {
  */
 const BEST_EFFORT_RETRY_POLICY: RetryPolicy = { retries: 1, minDelayMs: 200, maxDelayMs: 1_000, requestTimeoutMs: 2_500 };
 
-export function createAdapters(config: Config, credentials: Credentials, budgets: Budgets, logger: Logger) {
+/**
+ * `onThrottle` hears every throttled answer to the VPCEP reads (the scan's in-flight limit halves
+ * on it); accept/reject and the other services are not paced by that limit, so they do not report.
+ */
+export function createAdapters(config: Config, credentials: Credentials, budgets: Budgets, logger: Logger, onThrottle?: (api: string) => void) {
   const onRetry = retryLogger(logger);
   const onSkipped = (count: number, first: string): void =>
     logger.warn({ skipped: count }, `cts:trace:list: ${count} trace(s) could not be read and were skipped (first: ${first})`);
   const client = (endpoint: string, budget: Budget, retry?: RetryPolicy) => new SignedClient({ endpoint, credentials, budget, onRetry, retry });
+  const reads = new SignedClient({ endpoint: config.endpoints.vpcep, credentials, budget: budgets.scan, onRetry, onThrottle });
   return {
-    vpcep: new VpcepClient(client(config.endpoints.vpcep, budgets.scan), config.projectId, client(config.endpoints.vpcep, budgets.write)),
+    vpcep: new VpcepClient(reads, config.projectId, client(config.endpoints.vpcep, budgets.write)),
     publisher: new SmnClient(client(config.endpoints.smn, budgets.write), config.projectId, config.smnTopicUrn),
     objects: new ObsStore({ endpoint: config.endpoints.obs, bucket: config.obsBucket, credentials, budget: budgets.write, onRetry }),
     // Metrics go last in a run, so they spend what is left of the write budget, never the reads',

@@ -36,6 +36,11 @@ export interface ObsStoreOptions {
   budget: Budget;
   retry?: RetryPolicy;
   onRetry?: (notice: RetryNotice) => void;
+  /**
+   * The most `get` reads of one object; MAX_OBJECT_BYTES unless set. The monitor never sets it:
+   * the bench's naive peer, which reads its whole snapshot back, does.
+   */
+  maxObjectBytes?: number;
 }
 
 /** The object calls of the monitor's `ObjectStore` port (`lib/monitor/ports.ts`). Keys are full object keys. */
@@ -46,6 +51,7 @@ export class ObsStore {
   private readonly retry: RetryPolicy;
   private readonly onRetry: ((notice: RetryNotice) => void) | undefined;
   private readonly credentials: Credentials;
+  private readonly maxObjectBytes: number;
   private client: Promise<ObsClient> | undefined;
 
   constructor(options: ObsStoreOptions) {
@@ -54,6 +60,7 @@ export class ObsStore {
     this.budget = options.budget;
     this.retry = options.retry ?? DEFAULT_RETRY_POLICY;
     this.onRetry = options.onRetry;
+    this.maxObjectBytes = options.maxObjectBytes ?? MAX_OBJECT_BYTES;
     this.clientOptions = {
       access_key_id: options.credentials.ak,
       secret_access_key: options.credentials.sk,
@@ -77,7 +84,7 @@ export class ObsStore {
 
   /** The whole body, at most MAX_OBJECT_BYTES of it: read as a stream so a larger one is never held. */
   async get(key: string): Promise<StoredObject | undefined> {
-    const stored = await this.openStream(key, MAX_OBJECT_BYTES);
+    const stored = await this.openStream(key, this.maxObjectBytes);
     if (stored === undefined) return undefined;
     const pieces: Buffer[] = [];
     for await (const piece of stored.body) pieces.push(Buffer.from(piece));
@@ -107,8 +114,12 @@ export class ObsStore {
     return { body: bounded(api, server, content, this.retry.requestTimeoutMs, maxBytes), etag: etagOf(result) };
   }
 
+  /**
+   * No body ceiling here: a HEAD answer has no body, and its Content-Length is the object's, so the
+   * ceiling would refuse the ETag of any state past 16 MiB (~170,000 connections).
+   */
   async head(key: string): Promise<string | undefined> {
-    const result = await this.call(IAM_ACTIONS.getObject, (client, hook) => client.getObjectMetadata({ Bucket: this.bucket, Key: key, ...hook }), [404]);
+    const result = await this.call(IAM_ACTIONS.getObject, (client) => client.getObjectMetadata({ Bucket: this.bucket, Key: key }), [404], false);
     if (result.CommonMsg.Status === 404) return undefined;
     return etagOf(result);
   }

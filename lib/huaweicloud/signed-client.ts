@@ -49,6 +49,8 @@ export interface SignedClientOptions {
   retry?: RetryPolicy;
   budget: Budget;
   onRetry?: (notice: RetryNotice) => void;
+  /** Told of every throttled answer, retried or not, so whoever paces the calls can slow down. */
+  onThrottle?: (api: string) => void;
 }
 
 // The signer (with moment) is loaded at the first request, not when the bundle loads; every
@@ -68,6 +70,7 @@ export class SignedClient {
   private readonly retry: RetryPolicy;
   private readonly budget: Budget;
   private readonly onRetry: ((notice: RetryNotice) => void) | undefined;
+  private readonly onThrottle: ((api: string) => void) | undefined;
 
   constructor(options: SignedClientOptions) {
     this.endpoint = options.endpoint.replace(/\/+$/, '');
@@ -75,6 +78,7 @@ export class SignedClient {
     this.retry = options.retry ?? DEFAULT_RETRY_POLICY;
     this.budget = options.budget;
     this.onRetry = options.onRetry;
+    this.onThrottle = options.onThrottle;
   }
 
   request(request: SignedRequest): Promise<SignedResponse> {
@@ -123,7 +127,7 @@ export class SignedClient {
     const body = parseJson(text);
     if (response.status < 200 || response.status > 299) {
       const detail = errorDetail(body);
-      throw new ApiError(
+      const error = new ApiError(
         request.api,
         response.status,
         detail.code,
@@ -131,6 +135,8 @@ export class SignedClient {
         requestId ?? detail.requestId,
         parseRetryAfter(header(response, 'retry-after')),
       );
+      if (error.throttled) this.onThrottle?.(request.api);
+      throw error;
     }
     if (body === undefined && !(request.emptyResponse && text.trim() === '')) {
       throw new ResponseShapeError(`${request.api} answered HTTP ${response.status} with a body that is not JSON`, request.api);

@@ -100,6 +100,16 @@ export interface CtsApi {
   listTraces(query: { fromMs: number; toMs: number }): Promise<CtsTrace[]>;
 }
 
+/**
+ * Where the adapters say that the service throttled a call (HTTP 429, `APIGW.0308`,
+ * `EndPoint.0022`), every throttled answer, also those the retries absorb before the call succeeds:
+ * the scan's in-flight limit halves on it. The handler wires the adapters' side.
+ */
+export interface ThrottleSignal {
+  /** Calls `listener` with the call's name on every throttled answer; returns the way to stop. */
+  subscribe(listener: (api: string) => void): () => void;
+}
+
 // ---- OBS --------------------------------------------------------------------------------------
 
 export interface StoredObject {
@@ -175,6 +185,8 @@ export interface MonitorDeps {
   now: () => Date;
   /** Time left for reading the cloud; the handler derives it from FunctionGraph's remaining time. */
   budget: Budget;
+  /** Throttled VPCEP reads, for the scan's in-flight limit; without it the limit only grows. */
+  throttles?: ThrottleSignal;
   /**
    * Called between the steps that change something, with the step's name. Whatever it throws
    * stops the run on the spot, as if the process died there (no lease release, no clean-up):

@@ -6,7 +6,7 @@
  */
 import type { Config } from '../config.js';
 import type { Change } from './diff.js';
-import { createLimiter, type Limiter } from './limiter.js';
+import { createAdaptiveLimiter, type Limiter } from './limiter.js';
 import { ScanPostponedError } from './errors.js';
 import type { ServiceCounts } from './metrics.js';
 import { pageName, readPage, writePage } from './pages.js';
@@ -16,8 +16,6 @@ import { type PendingBook, type PendingRecord, updatePending } from './reminders
 import { type PageAccess, scanService, type ServiceScan } from './scan-service.js';
 import type { MonitorState, ServiceSnapshot } from './state.js';
 
-/** Concurrent list requests: enough to overlap network waits, few enough for a 128 MB function's CPU share. */
-const CONCURRENCY = 4;
 // Connections in these states need someone; their descriptions and errors go into the trail.
 const NEEDS_ATTENTION = new Set(['pendingAcceptance', 'failed', 'rejected']);
 
@@ -74,7 +72,8 @@ export async function scanAll(
   /** `dryRun`: pages that changed are diffed but not written. */
   options: { startedAt: string; signal?: AbortSignal; dryRun?: boolean },
 ): Promise<ScanResult> {
-  const limiter = createLimiter(CONCURRENCY);
+  // Concurrent VPCEP reads: as many as overlap the network waits, halved when VPCEP throttles.
+  const limiter = createAdaptiveLimiter({ max: config.maxInFlight, throttles: deps.throttles, logger: deps.logger });
   const keep = (connection: Connection): boolean =>
     NEEDS_ATTENTION.has(connection.status) || config.alertStatuses.has(connection.status) || connection.errors.length > 0;
   const state = Promise.resolve(loading);

@@ -4,7 +4,7 @@
  * memory are the benchmark's business (`npm run bench`), never a test's.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { BUCKET, countCalls, floorCalls, floorPass, monitorPass, naivePeerPass, seedWorld, type World } from '../../bench/contenders.js';
+import { BUCKET, changeOne, churn, countCalls, floorCalls, floorPass, monitorPass, naivePeerPass, seedWorld, warmViews, type World } from '../../bench/contenders.js';
 import { LocalCloud } from '../../lib/emulator/index.js';
 import { bundle, capturingOutput } from '../e2e/harness.js';
 
@@ -45,6 +45,28 @@ describe('bench contenders on 3 services × 50 connections', () => {
     const quiet = await callsOf(() => monitorPass(bundle.handler, world, 'smoke/', 'smoke-quiet'));
     expect(quiet.vpcep).toBe(floor);
     expect(quiet.obsWrites).toBe(0);
+  });
+
+  it('one changed connection and a 2% churn change what they say, and their passes write what OBS received', async () => {
+    await callsOf(() => monitorPass(bundle.handler, world, 'churn/', 'churn-baseline'));
+    const statuses = () => world.serviceIds.flatMap((id) => cloud.listConnections(id).map((connection) => connection.status));
+    const before = statuses();
+    expect(changeOne(cloud, world)).toBe(1);
+    const afterOne = statuses();
+    expect(afterOne.filter((status, i) => status !== before[i])).toEqual(['pendingAcceptance']);
+    await warmViews(world);
+    const one = await callsOf(() => monitorPass(bundle.handler, world, 'churn/', 'churn-one'));
+    const puts = cloud.calls.filter((call) => call.service === 'obs' && call.method === 'PUT');
+    expect(puts.length).toBeGreaterThan(0);
+    expect(one.obsBytesWritten).toBe(puts.reduce((n, call) => n + call.bodyBytes, 0));
+    expect(one.obsBytesWritten).toBeGreaterThan(0);
+
+    // Every 50th of 50 connections: the last of each service.
+    expect(churn(cloud, world, 50, 0)).toBe(3);
+    const afterChurn = statuses();
+    expect(afterChurn.flatMap((status, i) => (status !== afterOne[i] ? [[i % 50, status]] : []))).toEqual([[49, 'creating'], [49, 'creating'], [49, 'creating']]);
+    expect(churn(cloud, world, 50, 1)).toBe(3);
+    expect(statuses()).toEqual(afterOne);
   });
 
   it('the naive peer pages 10 at a time and rewrites its snapshot every pass', async () => {

@@ -126,9 +126,12 @@ describe('VPCEP throttling (#17.3)', () => {
     expect(await invoke(userDataFor(cloud, 'state'), output)).toMatchObject({ alerts: 1, published: 1 });
     expect(cloud.published.at(-1)!.messageStructure!.email).toContain(pending);
     expect(cloud.calls.filter((call) => call.api === API.listConnections && call.status === 400)).toHaveLength(2);
-    const warnings = jsonLogLines(output).filter((line) => /throttl/.test(String(line.msg)));
+    const lines = jsonLogLines(output).filter((line) => /throttl/.test(String(line.msg)));
+    const warnings = lines.filter((line) => line.level === 'warn');
     expect(warnings).toHaveLength(1);
     expect(String(warnings[0]!.msg)).toContain('EndPoint.0022');
+    // The in-flight limit halves on each throttled answer a second apart, and says so once per burst.
+    expect(lines.filter((line) => line.level === 'info').map((line) => line.msg)).toEqual(['vpcep:connections:list was throttled: in-flight limit halved from 4 to 2; further changes in this burst are logged at debug']);
   }, 30_000);
 });
 

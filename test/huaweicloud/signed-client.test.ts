@@ -41,6 +41,17 @@ describe('SignedClient', () => {
     expect(cloud.calls.map((call) => call.status)).toEqual([400, 200]);
   }, 10_000);
 
+  it('tells onThrottle of every throttled answer, the retried ones included, and of nothing else', async () => {
+    const throttled: string[] = [];
+    const client = new VpcepClient(new SignedClient({ endpoint: cloud.endpoints.vpcep, credentials: permanent, retry: { ...fast, retries: 3 }, budget: UNLIMITED, onThrottle: (api) => throttled.push(api) }), cloud.projectId);
+    cloud.inject({ service: 'vpcep', kind: 'status', status: 429, retryAfter: 0, body: { error_code: 'APIGW.0308', error_msg: 'throttled' } });
+    cloud.inject({ service: 'vpcep', kind: 'status', status: 400, retryAfter: 0, body: { error_code: 'EndPoint.0022', error_msg: 'The number of requests exceeded the limit' } });
+    cloud.inject({ service: 'vpcep', kind: 'status', status: 503, body: { error_code: 'APIGW.0201', error_msg: 'unavailable' } });
+    expect((await client.listConnections(serviceId, 0, 10)).totalCount).toBe(3);
+    expect(cloud.calls.map((call) => call.status)).toEqual([429, 400, 503, 200]);
+    expect(throttled).toEqual(['vpcep:connections:list', 'vpcep:connections:list']);
+  }, 10_000);
+
   it('stops reading an answer past its ceiling, chunked or declared, and does not ask again', async () => {
     let requests = 0;
     const server = createServer((_request, response) => {
@@ -213,6 +224,22 @@ describe('ObsStore', () => {
     expect(listing).toBeInstanceOf(ResponseTooLargeError);
     expect(listing.message).toMatch(/^obs:bucket:ListBucket failed: the answer from http:\/\/127\.0\.0\.1:\d+ is larger than 16 MiB/);
     expect(cloud.calls.filter((call) => call.path.includes('big') || call.query.prefix === 'big/')).toHaveLength(3);
+  });
+
+  it('gives the ETag of an object past the whole-read ceiling (a large state saved again)', async () => {
+    cloud.putObject('bucket', 'big/state.json', Buffer.alloc(17 * 1024 * 1024, 0x20));
+    const obs = store();
+    const streamed = (await obs.getStream('big/state.json'))!;
+    for await (const piece of streamed.body) void piece;
+    expect(await obs.head('big/state.json')).toBe(streamed.etag);
+  });
+
+  it('reads a larger object whole only when given a larger ceiling (the bench\'s naive peer)', async () => {
+    cloud.putObject('bucket', 'big/naive.json', Buffer.alloc(17 * 1024 * 1024, 0x20));
+    const roomy = new ObsStore({ endpoint: cloud.endpoints.obs, bucket: 'bucket', credentials: temporary, budget: UNLIMITED, retry: fast, maxObjectBytes: 32 * 1024 * 1024 });
+    expect((await roomy.get('big/naive.json'))!.body).toHaveLength(17 * 1024 * 1024);
+    const tight = new ObsStore({ endpoint: cloud.endpoints.obs, bucket: 'bucket', credentials: temporary, budget: UNLIMITED, retry: fast, maxObjectBytes: 1024 * 1024 });
+    expect(await failure(tight.get('big/naive.json'))).toBeInstanceOf(ResponseTooLargeError);
   });
 
   it('puts, gets, lists by prefix across pages, and deletes', async () => {
