@@ -548,7 +548,7 @@ function report(
   partial: boolean,
 ): string {
   const { machine, bundle } = results;
-  const header = ['shape', 'contender', 'wall ms', 'wall × floor', 'CPU ms', 'CPU × floor', 'VPCEP calls (floor)', 'OBS writes', 'OBS bytes written', 'peak RSS MiB', 'snapshot bytes'];
+  const header = ['shape', 'contender', 'wall ms', 'wall × floor', 'CPU ms', 'CPU × floor', 'VPCEP calls (floor)', 'whitelist reads + CTS queries', 'OBS writes', 'OBS bytes written', 'peak RSS MiB', 'snapshot bytes'];
   const table: string[][] = [header];
   const notes: string[] = [];
   for (const shape of results.shapes) {
@@ -562,6 +562,7 @@ function report(
         none ? '—' : row.cpuMs.toFixed(0),
         none ? '—' : `${row.cpuRatio.toFixed(2)}×`,
         `${row.calls.vpcep} (${row.floorCalls})`,
+        `${row.calls.whitelistReads} + ${row.calls.ctsQueries}`,
         String(row.calls.obsWrites),
         row.calls.obsBytesWritten.toLocaleString('en-US'),
         none ? '—' : row.peakRssMiB.toFixed(0),

@@ -23,7 +23,7 @@ export interface Shape {
 export interface World {
   projectId: string;
   region: string;
-  endpoints: { vpcep: string; smn: string; obs: string };
+  endpoints: { vpcep: string; smn: string; obs: string; cts: string };
   credentials: { ak: string; sk: string; securityToken: string };
   bucket: string;
   topicUrn: string;
@@ -143,6 +143,7 @@ export function monitorUserData(world: World, obsPrefix: string, logLevel = 'inf
     VPCEP_ENDPOINT: world.endpoints.vpcep,
     SMN_ENDPOINT: world.endpoints.smn,
     OBS_ENDPOINT: world.endpoints.obs,
+    CTS_ENDPOINT: world.endpoints.cts,
     LOG_LEVEL: logLevel,
   };
 }
@@ -161,7 +162,11 @@ export function floorCalls(connectionsPerService: readonly number[]): number {
 }
 
 export interface CallCounts {
+  /** The reads a pass must make: the service listing and the connection pages (the floor's calls). */
   vpcep: number;
+  /** What the door and attribution add (#20): whitelist reads (at most one per service per POSTURE_CHECK_INTERVAL) and CTS queries. */
+  whitelistReads: number;
+  ctsQueries: number;
   listServices: number;
   listConnections: number;
   /** PUT and DELETE: what OBS bills as write requests and what versioning keeps. */
@@ -175,7 +180,9 @@ export interface CallCounts {
 export function countCalls(calls: readonly ApiCall[]): CallCounts {
   const count = (test: (call: ApiCall) => boolean): number => calls.reduce((n, call) => n + (test(call) ? 1 : 0), 0);
   return {
-    vpcep: count((call) => call.service === 'vpcep'),
+    vpcep: count((call) => call.service === 'vpcep' && call.api !== 'vpcep:permissions:list'),
+    whitelistReads: count((call) => call.api === 'vpcep:permissions:list'),
+    ctsQueries: count((call) => call.service === 'cts'),
     listServices: count((call) => call.api === 'vpcep:epservices:list'),
     listConnections: count((call) => call.api === 'vpcep:connections:list'),
     obsWrites: count((call) => call.service === 'obs' && (call.method === 'PUT' || call.method === 'DELETE')),
