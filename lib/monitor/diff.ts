@@ -63,3 +63,42 @@ export function detachedChange(change: Change): Change {
   const record = detachedRecord(change.record);
   return change.kind === 'status' ? { kind: 'status', from: detachedRecord({ ...change.record, status: change.from }).status, record } : { kind: change.kind, record };
 }
+
+/**
+ * Matches the records of two stretches fed a page at a time: a record is held only until its
+ * match on the other side arrives, so a stretch moved by k places holds about k records. What is
+ * left unmatched at the end came (`added`) or went (`removed`).
+ */
+export class StretchDiff {
+  private readonly previous = new Map<string, ConnectionRecord>();
+  private readonly current = new Map<string, ConnectionRecord>();
+
+  constructor(private readonly changes: Change[]) {}
+
+  before(chunk: string): void {
+    for (const record of decodeRecords([chunk])) {
+      const now = this.current.get(record.id);
+      if (now === undefined) this.previous.set(record.id, detachedRecord(record));
+      else {
+        this.current.delete(record.id);
+        if (now.status !== record.status) this.changes.push({ kind: 'status', from: detachedRecord(record).status, record: now });
+      }
+    }
+  }
+
+  after(chunk: string): void {
+    for (const record of decodeRecords([chunk])) {
+      const was = this.previous.get(record.id);
+      if (was === undefined) this.current.set(record.id, detachedRecord(record));
+      else {
+        this.previous.delete(record.id);
+        if (was.status !== record.status) this.changes.push({ kind: 'status', from: was.status, record: detachedRecord(record) });
+      }
+    }
+  }
+
+  finish(): void {
+    for (const record of this.current.values()) this.changes.push({ kind: 'added', record });
+    for (const record of this.previous.values()) this.changes.push({ kind: 'removed', record });
+  }
+}

@@ -223,6 +223,7 @@ function pageAccess(deps: MonitorDeps, context: ReadContext, serviceId: string, 
       if (!context.dryRun) await writePage(deps.objects, context.prefix, serviceId, index, name, chunk);
       return name;
     },
+    stores: !context.dryRun,
   };
 }
 

@@ -5,7 +5,7 @@
  * written (as the new snapshot's page) and diffed against the stored page at its position, so a run
  * holds the pages in flight and the changes, never the snapshot.
  */
-import { type Change, detachedChange, diffAlignedPage, diffRecords } from './diff.js';
+import { type Change, diffAlignedPage, StretchDiff } from './diff.js';
 import { ScanError, ScanPostponedError } from './errors.js';
 import type { Limiter } from './limiter.js';
 import { digestOf, PageMissingError, pageDigest } from './pages.js';
@@ -19,6 +19,8 @@ export interface PageAccess {
   read(index: number, name: string): Promise<string>;
   /** Stores a page of the new snapshot and gives its name (a dry run stores nothing and only names it). */
   write(index: number, digest: string, chunk: string): Promise<string>;
+  /** Whether `write` stores pages, so that `read` finds them again (not in a dry run). */
+  stores: boolean;
 }
 
 export interface ScanOptions {
@@ -112,8 +114,12 @@ interface PageDigest {
   answer: PageAnswer | null;
   /** A changed page holding the same connections as the stored one: its status changes. */
   changes?: Change[];
-  /** A changed page that does not line up with the stored one (a connection came or went): diffed as a stretch. */
-  unaligned?: { before: string | undefined; after: string };
+  /**
+   * A changed page that does not line up with the stored one (a connection came or went): diffed
+   * as a stretch, its stored page and itself read again then, in order. Its records are held only
+   * when they were not stored (a dry run).
+   */
+  unaligned?: { before: string | undefined; after?: string };
 }
 
 type PageOutcome = PageDigest | { offset: number; error: unknown };
@@ -236,7 +242,7 @@ async function comparePage(page: ConnectionPage, index: number, previous: Servic
   const before = stored === undefined ? undefined : await pages.read(index, stored);
   const aligned = before === undefined ? undefined : diffAlignedPage(before, chunk);
   if (aligned) result.changes = aligned;
-  else result.unaligned = { before, after: chunk };
+  else result.unaligned = { before: stored, ...(pages.stores && connections.length > 0 ? {} : { after: chunk }) };
   return result;
 }
 
@@ -244,23 +250,22 @@ async function comparePage(page: ConnectionPage, index: number, previous: Servic
  * The changes of a service that changed. Pages equal at the same position hold the same
  * connections on both sides, so only the pages that differ can hold a change: those that line up
  * gave their status changes as they came; the others (and stored pages past the new end) are
- * diffed together, as one stretch, which holds only them.
+ * diffed as one stretch, a page of each side at a time, in order (`StretchDiff`): a connection
+ * removed near the start of a million moves every later page, and the stretch never holds more
+ * than the connections not yet matched.
  */
 async function changesOf(all: readonly PageDigest[], before: readonly string[], pages: PageAccess): Promise<Change[]> {
   const changes: Change[] = [];
-  const stretchBefore: string[] = [];
-  const stretchAfter: string[] = [];
-  for (const page of all) {
+  const stretch = new StretchDiff(changes);
+  for (const [index, page] of all.entries()) {
     if (page.changes) changes.push(...page.changes);
-    if (page.unaligned) {
-      if (page.unaligned.before !== undefined) stretchBefore.push(page.unaligned.before);
-      stretchAfter.push(page.unaligned.after);
-    }
+    if (!page.unaligned) continue;
+    const { before: stored, after } = page.unaligned;
+    stretch.before(stored === undefined ? '' : await pages.read(index, stored));
+    stretch.after(after ?? await pages.read(index, page.name));
   }
-  for (let index = all.length; index < before.length; index++) stretchBefore.push(await pages.read(index, before[index]!));
-  if (stretchBefore.length > 0 || stretchAfter.length > 0) {
-    for (const change of diffRecords(stretchBefore, stretchAfter)) changes.push(detachedChange(change));
-  }
+  for (let index = all.length; index < before.length; index++) stretch.before(await pages.read(index, before[index]!));
+  stretch.finish();
   return changes;
 }
 

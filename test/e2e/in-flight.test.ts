@@ -19,7 +19,7 @@ let arrivals: number[];
 beforeEach(async () => {
   cloud = await LocalCloud.start({ credentials: [credentials] });
   cloud.createBucket('state');
-  cloud.addConnections(cloud.addService({ name: 'big' }).id, 60_000);
+  cloud.addConnections(cloud.addService({ name: 'big' }).id, 100_000);
   output = [];
   arrivals = [];
   // Sees every page request as it arrives and lets it through to the faults below: a call not yet
@@ -49,10 +49,10 @@ describe('the in-flight limit of the deployed function', () => {
   it('grows to sixteen pages in flight while VPCEP answers, and halves on a throttled page', async () => {
     // The first page that arrives with sixteen in flight is refused as VPCEP refuses too many.
     cloud.inject(vpcepThrottled({ api: API.listConnections, match: () => arrivals.at(-1)! >= 16 }));
-    cloud.inject({ service: 'vpcep', api: API.listConnections, kind: 'delay', ms: 40, times: Infinity });
+    cloud.inject({ service: 'vpcep', api: API.listConnections, kind: 'delay', ms: 80, times: Infinity });
     const summary = await invoke();
 
-    expect(summary.connections).toBe(60_000);
+    expect(summary.connections).toBe(100_000);
     const refused = cloud.calls.filter((call) => call.api === API.listConnections && call.status === 400);
     expect(refused).toHaveLength(1);
     const at = arrivals.indexOf(16);
@@ -68,14 +68,14 @@ describe('the in-flight limit of the deployed function', () => {
   }, 30_000);
 
   it('without throttling keeps sixteen in flight, and no more', async () => {
-    cloud.inject({ service: 'vpcep', api: API.listConnections, kind: 'delay', ms: 40, times: Infinity });
+    cloud.inject({ service: 'vpcep', api: API.listConnections, kind: 'delay', ms: 80, times: Infinity });
     await invoke();
     expect(Math.max(...arrivals)).toBe(16);
     expect(jsonLogLines(output).filter((line) => line.previousLimit !== undefined)).toEqual([]);
   }, 30_000);
 
   it('keeps to MAX_IN_FLIGHT', async () => {
-    cloud.inject({ service: 'vpcep', api: API.listConnections, kind: 'delay', ms: 40, times: Infinity });
+    cloud.inject({ service: 'vpcep', api: API.listConnections, kind: 'delay', ms: 80, times: Infinity });
     await invoke({ MAX_IN_FLIGHT: '6' });
     expect(Math.max(...arrivals)).toBe(6);
   }, 30_000);

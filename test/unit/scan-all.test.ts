@@ -129,6 +129,19 @@ describe('scanAll: changes', () => {
     expect(entry.keptChanges.map((change) => change.record.id).sort()).toEqual(['c2001', 'new']);
   });
 
+  it.each([false, true])('finds exactly what changed when a connection near the start went and every later page moved (dry run: %s)', async (dryRun) => {
+    const w = world();
+    const list = many('c', 5_000);
+    w.remember('s', list);
+    const now = list.filter((c) => c.id !== 'c3');
+    now[2_500] = connection(now[2_500]!.id, 'failed');
+    w.service('s', [...now, connection('late', 'pendingAcceptance')]);
+    const entry = read(await w.scan({ dryRun }), 's');
+    const changes = (await all(entry.changes())).map((change) => [change.kind, change.record.id, change.kind === 'status' ? change.from : null]);
+    expect(changes.sort()).toEqual([['added', 'late', null], ['removed', 'c3', null], ['status', 'c2501', 'accepted']].sort());
+    expect(entry.count).toBe(3);
+  });
+
   it('on a page change that moved no status (a new updated_at), writes the page and reports no change', async () => {
     const w = world();
     const list = many('c', 3);

@@ -19,6 +19,7 @@ const pages: PageAccess = {
     stored.set(`${index}/${name}`, chunk);
     return name;
   },
+  stores: true,
 };
 const options = () => ({ limiter: createLimiter(4), budget: UNLIMITED, keep: keepNeedy, pages });
 const chunksOf = (scan: ServiceScan) => scan.pages.map((name, index) => stored.get(`${index}/${name}`)!);
