@@ -53,16 +53,12 @@ export function diffAlignedPage(previous: string, current: string): Change[] | u
     const was = decodeRecord(before[i]!);
     const record = decodeRecord(after[i]!);
     if (was.id !== record.id) return undefined;
-    if (was.status !== record.status) changes.push(detachedChange({ kind: 'status', from: was.status, record }));
+    // Kept past this page: copies that keep none of the page's text alive (`detachedRecord`).
+    if (was.status !== record.status) changes.push({ kind: 'status', from: detachedRecord(was).status, record: detachedRecord(record) });
   }
   return changes;
 }
 
-/** A change that shares no memory with the pages it was found in (`detachedRecord`): for changes kept past their pages. */
-export function detachedChange(change: Change): Change {
-  const record = detachedRecord(change.record);
-  return change.kind === 'status' ? { kind: 'status', from: detachedRecord({ ...change.record, status: change.from }).status, record } : { kind: change.kind, record };
-}
 
 /**
  * Matches the records of two stretches fed a page at a time: a record is held only until its

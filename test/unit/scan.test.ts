@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { UNLIMITED } from '../../lib/huaweicloud/budget.js';
 import { ScanError, ScanPostponedError } from '../../lib/monitor/errors.js';
 import { createLimiter } from '../../lib/monitor/limiter.js';
-import { digestOf, pageDigest, pageName } from '../../lib/monitor/pages.js';
+import { digestOf, PageMissingError, pageDigest, pageName } from '../../lib/monitor/pages.js';
 import { decodeRecords, encodeChunk } from '../../lib/monitor/records.js';
 import { type PageAccess, scanService, type ServiceScan } from '../../lib/monitor/scan-service.js';
 import type { ServiceSnapshot } from '../../lib/monitor/state.js';
@@ -13,7 +13,7 @@ const keepNeedy = (c: Connection) => c.status !== 'accepted';
 /** Pages kept in memory by name, as OBS keeps them by key. */
 const stored = new Map<string, string>();
 const pages: PageAccess = {
-  read: async (index, name) => stored.get(`${index}/${name}`) ?? Promise.reject(new Error(`no page ${index}/${name}`)),
+  read: async (index, name) => stored.get(`${index}/${name}`) ?? Promise.reject(new PageMissingError(`${index}/${name}`, 'is missing')),
   write: async (index, digest, chunk) => {
     const name = pageName(2, digest);
     stored.set(`${index}/${name}`, chunk);
@@ -126,6 +126,19 @@ describe('scanService with a snapshot', () => {
     expect(result.changes).toEqual([]);
     expect(result.kept.map((c) => c.id)).toEqual(['p']);
     expect(result.byStatus).toEqual(new Map([['accepted', 2400], ['pendingAcceptance', 1]]));
+  });
+
+  it('reads the service afresh, never diffed, when a stored page it needs (not the first) is missing', async () => {
+    const vpcep = new FakeVpcep();
+    const list = Array.from({ length: 2500 }, (_, i) => connection(`m${i}`, 'accepted'));
+    const previous = snapshotOf(list);
+    stored.delete(`1/${previous.pages[1]}`);
+    vpcep.connections.set('s', list.map((c, i) => (i === 1500 ? { ...c, status: 'failed' } : c)));
+    const result = await scanService(vpcep, 's', { ...options(), previous });
+    expect(result.changes).toBe('unknown');
+    expect(result.repaired?.message).toContain('is missing');
+    expect(result.total).toBe(2500);
+    expect(vpcep.calls).toHaveLength(6);
   });
 
   it('writes a new page for a page that differs in status, time or domain, and reuses the others', async () => {
