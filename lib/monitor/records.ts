@@ -1,13 +1,9 @@
 /**
  * A service's connections as the snapshot keeps them: compact text, not objects. Each connection is
  * one record, `id,status,updated_at,domain_id`, records are joined by `;` into chunks of at most
- * one VPCEP page (1000), and chunks follow VPCEP's listing order. 100,000 connections are then ~100
- * strings of ~110 KB instead of 100,000 objects and 400,000 strings: a 128 MB function holds them
- * with room to spare, and the garbage collector has next to nothing to trace.
- *
- * A page read in a quiet pass is compared with the chunk at the same position character by
- * character, without building anything; records are only decoded into objects where something
- * changed.
+ * one VPCEP page (1000), and chunks follow VPCEP's listing order. A chunk is one snapshot page in
+ * OBS (`pages.ts`), ~110 KB for 1,000 connections; records are only decoded into objects where a
+ * page changed.
  */
 import { CONNECTIONS_PAGE_SIZE } from './ports.js';
 
@@ -21,12 +17,9 @@ export interface ConnectionRecord {
 
 export const RECORD_SEPARATOR = ';';
 export const FIELD_SEPARATOR = ',';
-const RECORD_CODE = 59; // ';'
-const FIELD_CODE = 44; // ','
 // Ids, statuses, timestamps and domain ids never hold these; a value that did would corrupt the
-// record, so they are dropped when writing. Such a page then never matches its chunk in place
-// (the raw value has the separator) and is encoded again each run; the diff, which compares the
-// written forms, sees no change: slower, never wrong.
+// record, so they are dropped when writing. The page's digest and the diff both see the written
+// forms, so such a value is stable from run to run, never read as another connection.
 const SEPARATORS = /[;,]/g;
 
 /** The chunks of one service, in listing order. */
@@ -39,38 +32,6 @@ export function encodeRecord(record: ConnectionRecord): string {
 /** One page of connections as one chunk. */
 export function encodeChunk(connections: readonly ConnectionRecord[]): string {
   return connections.map(encodeRecord).join(RECORD_SEPARATOR);
-}
-
-/**
- * Whether `chunk` holds exactly these connections, in this order, with the same status, time and
- * domain: compared in place, allocating nothing. This is the whole cost of an unchanged page.
- */
-export function chunkMatches(chunk: string, connections: readonly ConnectionRecord[]): boolean {
-  let at = 0;
-  for (let i = 0; i < connections.length; i++) {
-    const { id, status, updatedAt, domainId } = connections[i]!;
-    if (i > 0) {
-      if (chunk.charCodeAt(at) !== RECORD_CODE) return false;
-      at += 1;
-    }
-    at = field(chunk, at, id, FIELD_CODE);
-    if (at < 0) return false;
-    at = field(chunk, at, status, FIELD_CODE);
-    if (at < 0) return false;
-    at = field(chunk, at, updatedAt, FIELD_CODE);
-    if (at < 0) return false;
-    at = field(chunk, at, domainId, -1);
-    if (at < 0) return false;
-  }
-  return at === chunk.length;
-}
-
-/** `value` at `at`, then `next` (or the record's end): the position after it, or -1. */
-function field(chunk: string, at: number, value: string, next: number): number {
-  if (!chunk.startsWith(value, at)) return -1;
-  const end = at + value.length;
-  if (next >= 0) return chunk.charCodeAt(end) === next ? end + 1 : -1;
-  return end === chunk.length || chunk.charCodeAt(end) === RECORD_CODE ? end : -1;
 }
 
 /** Records in a chunk list. */
