@@ -6,11 +6,11 @@
  */
 import type { StoreConfig } from '../config.js';
 import { editDistance } from '../config-values.js';
-import { pageKey, quarantineRoot, stateKey, statePrefixOf } from '../monitor/keys.js';
+import { quarantineRoot, stateKey, statePrefixOf } from '../monitor/keys.js';
 import { readPages } from '../monitor/pages.js';
 import type { ObjectStore } from '../monitor/ports.js';
 import type { RecordChunks } from '../monitor/records.js';
-import { type MonitorState, parseState } from '../monitor/state.js';
+import { heldSnapshots, type MonitorState, parseState } from '../monitor/state.js';
 
 /** The state is there but this version cannot read it. */
 export class UnreadableStateError extends Error {
@@ -41,9 +41,9 @@ export async function readStoredState(store: ObjectStore, config: StoreConfig, o
     const state = parseState(stored.body);
     const snapshots = new Map<string, RecordChunks>();
     if (options.pages) {
-      const held = new Map(state.held.map((page) => [pageKey(config.obsPrefix, page.serviceId, page.index, page.name), page.chunk]));
-      const objects = { get: async (pageAt: string) => (held.has(pageAt) ? { body: held.get(pageAt)!, etag: '' } : store.get(pageAt)) };
-      for (const [id, snapshot] of state.services) snapshots.set(id, await readPages(objects, config.obsPrefix, id, snapshot.pages));
+      // A state of an older schema still holds its pages itself, all of them.
+      const held = heldSnapshots(state);
+      for (const [id, snapshot] of state.services) snapshots.set(id, held.get(id) ?? (await readPages(store, config.obsPrefix, id, snapshot.pages)));
     }
     return { key, state, snapshots };
   } catch (error) {

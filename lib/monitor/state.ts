@@ -227,11 +227,7 @@ export class StateReader {
 
   /** A service of an older schema, whose records were in the state: its pages are held until saved. */
   private add(id: string, name: string, scannedAt: string, chunks: readonly string[]): void {
-    const state = this.state!;
-    // Empty chunks never name a page (a service without connections has none).
-    const { snapshot, held } = snapshotOf(id, name, scannedAt, chunks.filter((chunk) => chunk !== ''), state.generation + 1);
-    state.services.set(id, snapshot);
-    state.held.push(...held);
+    putSnapshot(this.state!, id, name, scannedAt, chunks);
   }
 }
 
