@@ -122,13 +122,17 @@ export async function runDemo(out: NodeJS.WritableStream, style: Style): Promise
     cloud.addConnection(search, { status: 'pendingAcceptance', description: 'partner: acme-corp' });
     cloud.setApprovalEnabled(search, false, 'carol.ops');
     cloud.addConnection(search, { status: 'accepted', description: 'walked in: approval is off' });
-    cloud.changeWhitelist(payments, 'add', ['*'], 'carol.ops');
     print();
     print(style.dim(`Meanwhile: bob.ops accepts ${pending.length} pending payments-api requests and leaves ${waiting ? 'one' : 'none'} waiting; a partner asks to connect to search-api;`));
-    print(style.dim("carol.ops switches search-api's connection approval off (a consumer walks straight in) and opens payments-api's whitelist to every account."));
+    print(style.dim("carol.ops switches search-api's connection approval off (a consumer walks straight in)."));
     await invoke('accepted requests are quiet (the trail names bob.ops); the new request and the door alert');
+    // Opened after run 6, not before: each whitelist is read once per interval at an offset of its
+    // own, so a whitelist changed just before run 6 might be read in run 6 or only in run 7. One
+    // changed after run 6 is always read by run 7, a whole interval later.
+    cloud.changeWhitelist(payments, 'add', ['*'], 'carol.ops');
     print();
-    print(style.dim(`Meanwhile: ${REMIND_SECONDS} seconds pass (POSTURE_CHECK_INTERVAL=${REMIND_SECONDS}s; in production, 1h): each whitelist is read again at its own time.`));
+    print(style.dim("Meanwhile: carol.ops opens payments-api's whitelist to every account."));
+    print(style.dim(`${REMIND_SECONDS} seconds pass (POSTURE_CHECK_INTERVAL=${REMIND_SECONDS}s; in production, 1h): each whitelist is read again at its own time.`));
     await new Promise((resolve) => setTimeout(resolve, REMIND_SECONDS * 1000));
     await invoke('the whitelist open to every account alerts');
     print();
