@@ -112,10 +112,9 @@ describe('the door (bundle)', () => {
     await invoke(settings); // the whitelist's first read: its baseline, silent
     expect(cloud.published).toHaveLength(0);
     cloud.changeWhitelist(service, 'add', ['*'], 'dave');
-    const changedAt = Date.now();
+    // One interval later the whitelist is due again whatever its offset: the first run after it reads it.
     await sleep(1_100);
     await invoke(settings);
-    expect(Date.now() - changedAt).toBeLessThan(2_000 + 1_000); // the interval, and a run
     expect(email()).toContain('door: whitelist opened to EVERY account (*)');
     expect(trail().filter((r) => r.change === 'door').map((r) => r.door)).toEqual(['open-to-all']);
   });
