@@ -79,6 +79,11 @@ interface PeopleTexts {
  * Parts are packed by each event's escaped size (`costs`), then measured exactly; in the rare
  * case a part overshoots (the estimate ignores how the counter in the subject grows), they are
  * packed again with that much less room.
+ *
+ * The parts are rendered when they are sent, not here: a burst of 20,000 alerts is some fifty
+ * publishes of ~0.5 MB of text each, which held all at once were a quarter of the smallest
+ * function's memory. Each part is rendered once to be measured and once when it is read, and never
+ * kept; rendering is pure, so both give the same bytes.
  */
 function renderBurst(events: readonly AlertEvent[], context: MessageContext, costs: readonly number[], shared: Omit<PeopleTexts, 'email'>): Notification[] {
   // What people read describes the whole burst: built once, only the part number differs.
@@ -88,17 +93,29 @@ function renderBurst(events: readonly AlertEvent[], context: MessageContext, cos
   const fixed = publishBodyBytes(render([], context, people(widest), widest).message);
   for (let room = PUBLISH_BODY_MAX_BYTES - fixed; ; ) {
     const groups = inBatches(events, (_, index) => costs[index]!, room);
-    const parts = groups.map((group, index) => {
-      const part = { index: index + 1, count: groups.length };
-      return render(group, context, people(part), part);
-    });
+    const partOf = (index: number): Part => ({ index: index + 1, count: groups.length });
     // One event per publish is as small as it gets; one still too large is SMN's to refuse, and
     // delivery then sets it aside rather than looping here. Only parts of several events can shrink,
     // so only they set the room: an oversized event must not split the rest of the burst apart.
-    const overshoot = Math.max(0, ...parts.map((part, index) => (groups[index]!.length > 1 ? publishBodyBytes(part.message) - PUBLISH_BODY_MAX_BYTES : 0)));
-    if (overshoot === 0) return parts;
+    let overshoot = 0;
+    for (const [index, group] of groups.entries()) {
+      if (group.length > 1) overshoot = Math.max(overshoot, publishBodyBytes(render(group, context, people(partOf(index)), partOf(index)).message) - PUBLISH_BODY_MAX_BYTES);
+    }
+    if (overshoot === 0) return groups.map((group, index) => deferred(group, () => render(group, context, people(partOf(index)), partOf(index)).message));
     room -= overshoot;
   }
+}
+
+/** A notification whose message is rendered each time it is read, and not kept. */
+function deferred(events: readonly AlertEvent[], message: () => Notification['message']): Notification {
+  return {
+    kind: 'alerts',
+    get message() {
+      return message();
+    },
+    eventIds: events.map((event) => event.id),
+    events,
+  };
 }
 
 interface Part {
