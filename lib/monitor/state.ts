@@ -96,12 +96,16 @@ export function serializeState(state: MonitorState): string[] {
   const pending = Object.fromEntries(
     [...state.pending].map(([serviceId, records]) => [serviceId, Object.fromEntries([...records].map(([id, r]) => [id, [r.since, r.notifiedAt]]))]),
   );
+  // The header is one line, but not one string: the outbox goes an event per part, so a storm's
+  // outbox (20,000 alerts are ~9 MB) is streamed out in small pieces instead of being joined into
+  // one string and encoded whole on top of the events it was made from.
   const parts = [
     `{"schemaVersion":${STATE_SCHEMA_VERSION},"generation":${state.generation},"savedAt":${JSON.stringify(state.savedAt)},"runId":${JSON.stringify(state.runId)},` +
       (state.owner === undefined ? '' : `"owner":${serializeOwner(state.owner)},`) +
-      `"services":${state.services.size},"outbox":${JSON.stringify(state.outbox)},"pending":${JSON.stringify(pending)}` +
-      serializeDoors(state.doors) + serializeAttributionBook(state.attribution) + '}\n',
+      `"services":${state.services.size},"outbox":[`,
   ];
+  for (const [index, event] of state.outbox.entries()) parts.push(`${index === 0 ? '' : ','}${JSON.stringify(event)}`);
+  parts.push(`],"pending":${JSON.stringify(pending)}` + serializeDoors(state.doors) + serializeAttributionBook(state.attribution) + '}\n');
   for (const [id, snapshot] of state.services) {
     const answers = snapshot.answers === undefined || snapshot.answersFor === undefined ? '' : `,"answersFor":${JSON.stringify(snapshot.answersFor)},"answers":${JSON.stringify(snapshot.answers)}`;
     parts.push(

@@ -32,6 +32,19 @@ describe('state', () => {
     expect(parseState(text(serializeState(state)))).toEqual(state);
   });
 
+  it('hands a large outbox over an event per part, never joined, and reads it back whole', () => {
+    const state = sample();
+    const first = state.outbox[0]!;
+    for (let i = 1; i < 1_000; i++) state.outbox.push({ ...first, id: `e${i}`, connectionId: `c${i}` });
+    const parts = serializeState(state);
+    // Nothing holds two events: the header's opening, an event each, the header's closing, services.
+    expect(Math.max(...parts.map((part) => part.length))).toBeLessThan(2 * JSON.stringify(first).length);
+    expect(parseState(text(parts))).toEqual(state);
+    // An empty outbox is still an array.
+    expect(JSON.parse(text(serializeState(sample())).split('\n')[0]!)).toMatchObject({ outbox: [first] });
+    expect(JSON.parse(text(serializeState(emptyState())).split('\n')[0]!)).toMatchObject({ outbox: [] });
+  });
+
   it('records its owner in the header, reads it back, and shows it before any service is read', () => {
     const state = sample();
     state.owner = { projectId: 'p1', region: 'eu-west-101', services: ['a', 'b'], prefix: 'x/' };
