@@ -7,6 +7,7 @@ import { budgetUntil } from '../../lib/huaweicloud/budget.js';
 import { resolveCredentials } from '../../lib/huaweicloud/credentials.js';
 import { createAdapters } from '../../lib/huaweicloud/adapters.js';
 import { createLogger } from '../../lib/log.js';
+import { changeRoomFor } from '../../lib/monitor/change-room.js';
 import { createThrottleSignal } from '../../lib/monitor/limiter.js';
 import { runMonitor, type RunSummary } from '../../lib/monitor/run-monitor.js';
 
@@ -20,6 +21,8 @@ export interface FunctionGraphContext {
   getSecurityToken?(): string;
   getFunctionName?(): string;
   getPackage?(): string;
+  /** The function's memory size in MB: a larger one holds more of an alert storm per run. */
+  getMemorySize?(): number;
 }
 
 // FunctionGraph kills the invocation at its timeout. Nothing may wait past the deadline less this
@@ -54,7 +57,7 @@ export async function handler(_event: unknown, context: FunctionGraphContext): P
   const deps = { ...adapters, logger, now: () => new Date(), budget: scanBudget, throttles };
 
   try {
-    const summary = await runMonitor(config, deps, { runId, leaseExpiresAt: new Date(hardDeadline), deployment: deploymentOf(context) });
+    const summary = await runMonitor(config, deps, { runId, leaseExpiresAt: new Date(hardDeadline), deployment: deploymentOf(context), maxChanges: changeRoomFor(context.getMemorySize?.()) });
     logger.info({ summary: { ...summary, durationMs: Date.now() - started } }, 'run complete');
     return summary;
   } catch (error) {

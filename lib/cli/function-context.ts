@@ -13,6 +13,8 @@ export interface LocalContextOptions {
   requestId?: string;
   /** The function's name (`vpcep-connection-monitor` unless told): a second deployment has another. */
   functionName?: string;
+  /** The function's memory size in MB (128 unless told). */
+  memorySize?: number;
 }
 
 export function functionGraphContext(options: LocalContextOptions): FunctionGraphContext & Record<string, unknown> {
@@ -29,7 +31,7 @@ export function functionGraphContext(options: LocalContextOptions): FunctionGrap
     getFunctionName: () => options.functionName ?? 'vpcep-connection-monitor',
     getPackage: () => 'default',
     getVersion: () => 'latest',
-    getMemorySize: () => 128,
+    getMemorySize: () => options.memorySize ?? 128,
     getCPUNumber: () => 0.1,
     getRunningTimeInSeconds: () => Math.ceil(timeoutMs / 1000),
     getProjectID: () => options.userData.HUAWEICLOUD_PROJECT_ID ?? '',

@@ -47,6 +47,8 @@ export interface RunSummary {
   wouldPublish?: Notification[];
   /** Why this run wrote and published nothing although it found something to report. */
   skipped?: string;
+  /** Changed pages this run left for the next, having held `MAX_CHANGES_PER_RUN` changes: the storm goes on next run. */
+  deferredPages?: number;
 }
 
 /** What was loaded: the previous state, and whether this run records a baseline. */
@@ -124,6 +126,7 @@ export function planRun(config: Config, loaded: LoadedState, scan: ScanResult, c
     generation: previous.generation,
     actions: actions.length,
     reminders: reminders.length,
+    ...(scan.deferred ? { deferredPages: scan.deferred.pages } : {}),
   };
   return { summary, next, alerts, actions, reminders, mustSave };
 }

@@ -30,6 +30,8 @@ export interface RunOptions {
   leaseExpiresAt?: Date;
   /** The function running this pass (`{package}/{name}`), recorded as the state's owner; the CLI has none. */
   deployment?: string;
+  /** Changes this run may hold (`changeRoomFor` the function's memory); 10,000 when not said. */
+  maxChanges?: number;
 }
 
 export async function runMonitor(config: Config, deps: MonitorDeps, options: RunOptions): Promise<RunSummary> {
@@ -49,7 +51,7 @@ export async function runMonitor(config: Config, deps: MonitorDeps, options: Run
   const stop = new AbortController();
   const [loaded, scan] = await Promise.all([
     loading.then(async (result) => (await step('state-loaded'), result)),
-    scanAll(config, deps, loading.then((result) => result.state), services, { startedAt, signal: stop.signal, dryRun: options.dryRun }),
+    scanAll(config, deps, loading.then((result) => result.state), services, { startedAt, signal: stop.signal, dryRun: options.dryRun, maxChanges: options.maxChanges }),
   ]).catch((error: unknown) => {
     stop.abort(); // a run that has failed asks for no more pages
     throw error;

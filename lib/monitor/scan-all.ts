@@ -5,6 +5,7 @@
  * that order whatever order the reads finish in.
  */
 import type { Config } from '../config.js';
+import { ChangeRoom } from './change-room.js';
 import type { Change } from './diff.js';
 import { createAdaptiveLimiter, type Limiter } from './limiter.js';
 import { ScanPostponedError } from './errors.js';
@@ -57,6 +58,8 @@ export interface ScanResult {
   /** The next snapshot of every service still tracked. */
   services: Map<string, ServiceSnapshot>;
   pending: PendingBook;
+  /** Changed pages left as stored for the next run (an alert storm past `MAX_CHANGES_PER_RUN`), with their services. */
+  deferred?: { pages: number; services: string[] };
 }
 
 type ServiceOutcome =
@@ -69,15 +72,16 @@ export async function scanAll(
   /** The state as loaded; it may still be arriving when the first pages are read. */
   loading: MonitorState | Promise<MonitorState>,
   services: readonly EndpointService[],
-  /** `dryRun`: pages that changed are diffed but not written. */
-  options: { startedAt: string; signal?: AbortSignal; dryRun?: boolean },
+  /** `dryRun`: pages that changed are diffed but not written. `maxChanges`: the run's room for changes (`ChangeRoom`). */
+  options: { startedAt: string; signal?: AbortSignal; dryRun?: boolean; maxChanges?: number },
 ): Promise<ScanResult> {
   // Concurrent VPCEP reads: as many as overlap the network waits, halved when VPCEP throttles.
   const limiter = createAdaptiveLimiter({ max: config.maxInFlight, throttles: deps.throttles, logger: deps.logger });
   const keep = (connection: Connection): boolean =>
     NEEDS_ATTENTION.has(connection.status) || config.alertStatuses.has(connection.status) || connection.errors.length > 0;
   const state = Promise.resolve(loading);
-  const context: ReadContext = { limiter, keep, keepSignature: keepSignature(config), startedAt: options.startedAt, signal: options.signal, prefix: config.obsPrefix, dryRun: options.dryRun === true };
+  const room = new ChangeRoom(options.maxChanges);
+  const context: ReadContext = { limiter, room, keep, keepSignature: keepSignature(config), startedAt: options.startedAt, signal: options.signal, prefix: config.obsPrefix, dryRun: options.dryRun === true };
   const reads = Promise.all(services.map((service) => readService(service, deps, state, context)));
   const listed = new Set(services.map((service) => service.id));
   const unlisted = readUnlisted(config, deps, state, listed, context);
@@ -123,6 +127,14 @@ export async function scanAll(
       result.changed.push({ service: { id, name: snapshot.name }, count: snapshot.total, changes: () => asChanges('removed', records()), kept: new Map(), keptChanges: [] });
     }
   }
+  if (room.deferredPages > 0) {
+    const services = [...room.deferredServices];
+    result.deferred = { pages: room.deferredPages, services };
+    deps.logger.warn(
+      { deferredPages: room.deferredPages, serviceIds: services.slice(0, 20), maxChanges: room.max },
+      `alert storm: this run holds at most ${room.max} changes, so ${room.deferredPages} changed page(s) of ${services.length} service(s) keep their stored snapshot and the next run reports what changed in them; nothing is lost, the alerts go out over several runs`,
+    );
+  }
   return result;
 }
 
@@ -164,6 +176,7 @@ async function readUnlisted(
 
 interface ReadContext {
   limiter: Limiter;
+  room: ChangeRoom;
   keep: (connection: Connection) => boolean;
   keepSignature: string;
   startedAt: string;
@@ -184,7 +197,7 @@ async function readService(
   const pages = pageAccess(deps, context, service.id, state);
   try {
     const previous = state.then((loaded) => loaded.services.get(service.id));
-    scan = await scanService(deps.vpcep, service.id, { limiter: context.limiter, budget: deps.budget, previous, pages, keep: context.keep, keepSignature: context.keepSignature, signal: context.signal });
+    scan = await scanService(deps.vpcep, service.id, { limiter: context.limiter, budget: deps.budget, previous, pages, keep: context.keep, keepSignature: context.keepSignature, signal: context.signal, room: context.room });
   } catch (error) {
     // A state that could not be loaded fails the run, not this service; nor does a run that stopped.
     await state;

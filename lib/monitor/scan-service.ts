@@ -6,6 +6,7 @@
  * holds the pages in flight and the changes, never the snapshot.
  */
 import { type Change, diffAlignedPage, StretchDiff } from './diff.js';
+import type { ChangeRoom } from './change-room.js';
 import { ScanError, ScanPostponedError } from './errors.js';
 import type { Limiter } from './limiter.js';
 import { digestOf, PageMissingError, pageDigest } from './pages.js';
@@ -40,6 +41,8 @@ export interface ScanOptions {
   rereads?: number;
   /** Aborted when the run has failed: no further page is asked for. */
   signal?: AbortSignal;
+  /** The run's room for changes: a changed page past it keeps its stored page for the next run. */
+  room?: ChangeRoom;
 }
 
 export interface ServiceScan {
@@ -142,7 +145,8 @@ async function readOnce(vpcep: VpcepApi, serviceId: string, options: ScanOptions
     const index = offset / CONNECTIONS_PAGE_SIZE;
     const previous = await snapshot;
     if ('same' in page) return sameAnswer(previous!, index, (await answers)![index]!);
-    return comparePage(page, index, previous, keep, pages, ids);
+    const room = (changes: number): boolean => options.room?.take(changes, serviceId) ?? true;
+    return comparePage(page, index, { previous, answer: (await answers)?.[index] ?? null, room }, keep, pages, ids);
   };
   // A page is compared inside its slot of the limiter: while the snapshot is still arriving, at
   // most as many pages wait for it as there are requests in flight.
@@ -199,15 +203,22 @@ async function readOnce(vpcep: VpcepApi, serviceId: string, options: ScanOptions
   }
   const distinct = unchanged ? count : ids.distinct();
   if (count !== total || distinct !== total) return { problem: `${distinct} distinct connections read, total_count says ${total}` };
-  const kept = all.flatMap((page) => page.kept);
+  // Whole connections serve changes (alerts, the trail) and waiting requests (reminders): a page without
+  // changes keeps only the waiting. 100,000 rejected connections held whole took a quiet run past 128 MB.
+  const held = (page: PageDigest): boolean => previous === undefined || page.changes !== undefined || page.unaligned !== undefined;
+  const kept = all.flatMap((page) => (held(page) ? page.kept : page.kept.filter((connection) => connection.status === 'pendingAcceptance')));
   const byStatus = mergeCounts(all);
   const answered = total === 0 ? [] : all.map((page) => page.answer);
-  const sameAnswers = previous?.answers !== undefined && previous.answers.length === answered.length && answered.every((answer, i) => answer?.digest === previous.answers![i]?.digest);
-  const scanned = { total, kept, byStatus, answers: sameAnswers ? previous!.answers! : answered };
+  // Only answers kept under this choice of connections to keep stand again (`answers` is empty otherwise).
+  const stood = await answers;
+  const sameAnswers = stood !== undefined && stood.length === answered.length && answered.every((answer, i) => answer?.digest === stood[i]?.digest);
+  const scanned = { total, kept, byStatus, answers: sameAnswers ? stood : answered };
   if (unchanged) return { ...scanned, pages: before, changes: [] };
   const listed = total === 0 ? [] : all.map((page) => page.name);
   if (previous === undefined) return { ...scanned, pages: listed, changes: 'all-added' };
-  return { ...scanned, pages: listed, changes: await changesOf(all, before, pages) };
+  const changes = await changesOf(all, before, pages);
+  options.room?.force(changes.length - all.reduce((sum, page) => sum + (page.changes?.length ?? 0), 0));
+  return { ...scanned, pages: listed, changes };
 }
 
 /** A page VPCEP answered byte for byte as last time: what the snapshot kept of it stands for it. */
@@ -218,14 +229,19 @@ function sameAnswer(previous: ServiceSnapshot, index: number, answer: PageAnswer
   return { name: previous.pages[index]!, same: true, totalCount: previous.total, count, kept: [...answer.kept], byStatus, parsed: false, answer };
 }
 
-/** Runs as each page arrives, so its objects can go as soon as it is done. */
-async function comparePage(page: ConnectionPage, index: number, previous: ServiceSnapshot | undefined, keep: (connection: Connection) => boolean, pages: PageAccess, ids: IdHashes): Promise<PageDigest> {
+/**
+ * Runs as each page arrives, so its objects can go as soon as it is done. `stored.answer`, the
+ * snapshot's answer for the page, stays when the run has no `room` left for the page's changes.
+ */
+type Stored = { previous: ServiceSnapshot | undefined; answer: PageAnswer | null; room: (changes: number) => boolean };
+async function comparePage(page: ConnectionPage, index: number, stored: Stored, keep: (connection: Connection) => boolean, pages: PageAccess, ids: IdHashes): Promise<PageDigest> {
+  const { previous } = stored;
   const { connections } = page;
   const chunk = encodeChunk(connections);
   const digest = connections.length === 0 ? '' : pageDigest(chunk);
-  const stored = previous?.pages[index];
+  const storedName = previous?.pages[index];
   // An empty page is the one of a service without connections, which lists no page.
-  const same = stored === undefined ? connections.length === 0 : digestOf(stored) === digest;
+  const same = storedName === undefined ? connections.length === 0 : digestOf(storedName) === digest;
   const kept: Connection[] = [];
   const byStatus = new Map<string, number>();
   for (const connection of connections) {
@@ -234,15 +250,23 @@ async function comparePage(page: ConnectionPage, index: number, previous: Servic
   }
   const answer = page.answerDigest !== undefined && kept.length <= MAX_KEPT_PER_ANSWER ? { digest: page.answerDigest, counts: [...byStatus], kept } : null;
   ids.add(connections.map((connection) => connection.id));
-  const result: PageDigest = { name: same ? (stored ?? '') : '', same, totalCount: page.totalCount, count: connections.length, kept, byStatus, parsed: true, answer };
+  const result: PageDigest = { name: same ? (storedName ?? '') : '', same, totalCount: page.totalCount, count: connections.length, kept, byStatus, parsed: true, answer };
   if (same) return result;
-  if (connections.length > 0) result.name = await pages.write(index, digest, chunk);
+  const write = async (): Promise<void> => {
+    if (connections.length > 0) result.name = await pages.write(index, digest, chunk);
+  };
   // A service never seen: every connection is new, and its pages (written) hold them.
-  if (previous === undefined) return result;
-  const before = stored === undefined ? undefined : await pages.read(index, stored);
+  if (previous === undefined) return (await write(), result);
+  const before = storedName === undefined ? undefined : await pages.read(index, storedName);
   const aligned = before === undefined ? undefined : diffAlignedPage(before, chunk);
+  if (aligned && !stored.room(aligned.length)) {
+    // No room left in this run: the page stays as stored, under its stored answer, so the next run
+    // finds these changes again. Its counts and kept connections are VPCEP's present ones.
+    return { ...result, name: storedName!, answer: stored.answer };
+  }
+  await write();
   if (aligned) result.changes = aligned;
-  else result.unaligned = { before: stored, ...(pages.stores && connections.length > 0 ? {} : { after: chunk }) };
+  else result.unaligned = { before: storedName, ...(pages.stores && connections.length > 0 ? {} : { after: chunk }) };
   return result;
 }
 

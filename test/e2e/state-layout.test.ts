@@ -156,3 +156,42 @@ describe('a torn or half-written layout', () => {
     expect(cloud.published).toHaveLength(1);
   });
 });
+
+describe('an alert storm', () => {
+  it('F70: 12,000 connections rejected at once go out over two runs, each alert once, none lost, and a quiet run after', { timeout: 60_000 }, async () => {
+    const service = cloud.addService({ name: 'storm' }).id;
+    const connections = cloud.addConnections(service, 12_000);
+    await invoke();
+    for (const connection of connections) cloud.setStatus(service, connection.id, 'rejected');
+
+    const first = await invoke();
+    // The run holds at most MAX_CHANGES_PER_RUN (10,000) changes: ten pages of 1,000, two left.
+    expect(first).toMatchObject({ changes: 10_000, alerts: 10_000, undelivered: 0, deferredPages: 2, failedServices: [] });
+    const warning = jsonLogLines(output).find((line) => String(line.msg).startsWith('alert storm'));
+    expect(warning).toMatchObject({ level: 'warn', deferredPages: 2, serviceIds: [service], maxChanges: 10_000 });
+    const second = await invoke();
+    expect(second).toMatchObject({ changes: 2_000, alerts: 2_000, undelivered: 0, failedServices: [] });
+    expect(second.deferredPages).toBeUndefined();
+    expect(await invoke()).toMatchObject({ changes: 0, alerts: 0, published: 0 });
+
+    // Every rejection published once, as machines read them.
+    const published = cloud.published.flatMap((message) => (JSON.parse(message.messageStructure!.default!) as { events: { connectionId: string; to: string }[] }).events);
+    expect(published).toHaveLength(12_000);
+    expect(new Set(published.map((event) => event.connectionId))).toEqual(new Set(connections.map((connection) => connection.id)));
+    expect(published.every((event) => event.to === 'rejected')).toBe(true);
+    // And recorded once in the trail; the state names the new pages.
+    expect(trail().filter((record) => record.change === 'status' && record.to === 'rejected')).toHaveLength(12_000);
+    expect(state().services.get(service)).toMatchObject({ total: 12_000 });
+  });
+
+  it('F70: a function of 256 MB holds twice the changes: the same storm goes out in one run', { timeout: 60_000 }, async () => {
+    const service = cloud.addService({ name: 'storm' }).id;
+    const connections = cloud.addConnections(service, 12_000);
+    const invoke256 = () => capturingOutput(output, () => bundle.handler(timerEvent(), functionGraphContext({ userData, credentials, memorySize: 256 })));
+    await invoke256();
+    for (const connection of connections) cloud.setStatus(service, connection.id, 'failed');
+    const summary = await invoke256();
+    expect(summary).toMatchObject({ changes: 12_000, alerts: 12_000, undelivered: 0 });
+    expect(summary.deferredPages).toBeUndefined();
+  });
+});

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { ChangeRoom, changeRoomFor, MAX_CHANGES_PER_RUN } from '../../lib/monitor/change-room.js';
+
+describe('changeRoomFor', () => {
+  it('gives 10,000 changes per 128 MB of the function, and 10,000 when the size is unknown or odd', () => {
+    expect(MAX_CHANGES_PER_RUN).toBe(10_000);
+    expect(changeRoomFor(128)).toBe(10_000);
+    expect(changeRoomFor(256)).toBe(20_000);
+    expect(changeRoomFor(768)).toBe(60_000);
+    expect(changeRoomFor(200)).toBe(10_000);
+    for (const odd of [undefined, 64, 0, -1, Number.NaN, Number.POSITIVE_INFINITY]) expect(changeRoomFor(odd), String(odd)).toBe(10_000);
+  });
+});
+
+describe('ChangeRoom', () => {
+  it('takes pages while they fit, refuses the ones that do not, and still takes a smaller one after', () => {
+    const room = new ChangeRoom(2_500);
+    expect(room.take(1_000, 'a')).toBe(true);
+    expect(room.take(1_000, 'a')).toBe(true);
+    expect(room.take(1_000, 'b')).toBe(false);
+    expect(room.take(500, 'c')).toBe(true);
+    expect(room.take(1, 'c')).toBe(false);
+    expect(room.take(0, 'd')).toBe(true);
+    expect(room.deferredPages).toBe(2);
+    expect([...room.deferredServices]).toEqual(['b', 'c']);
+  });
+
+  it('always takes the first page of a run, however large, and counts forced changes against the rest', () => {
+    const room = new ChangeRoom(10);
+    expect(room.take(1_000, 'a')).toBe(true);
+    expect(room.take(1, 'a')).toBe(false);
+    const forced = new ChangeRoom(100);
+    forced.force(0);
+    expect(forced.take(1_000, 'a')).toBe(true); // nothing taken yet: the first page goes
+    const after = new ChangeRoom(100);
+    after.force(99);
+    expect(after.take(2, 'a')).toBe(false);
+    expect(after.take(1, 'a')).toBe(true);
+  });
+});
