@@ -161,7 +161,8 @@ async function main(): Promise<void> {
     shapes.push({ ...shape, floorMsPerCall: round(floor.wallMs / floor.floorCalls), rows });
   }
   const curve: CurvePoint[] = [];
-  if (!NO_CURVE && SHAPE === undefined) for (const shape of CURVE) curve.push(await runCurvePoint(shape));
+  // `--curve --shape '1 × 1,000,000'` runs that point of the curve alone.
+  if (!NO_CURVE && (SHAPE === undefined || CURVE_ONLY)) for (const shape of CURVE.filter((candidate) => SHAPE === undefined || candidate.name.includes(SHAPE))) curve.push(await runCurvePoint(shape));
   const largestProject = largestProjectOf(shapes);
   const cpus = os.cpus();
   const results = {
@@ -301,6 +302,10 @@ async function monitorRows(session: Session, quietRuns: number, options: { warm:
   churn(session.cloud, world, CHURN_EVERY, 0);
   await warmViews(world);
   rows.push(row('monitor, 2% churn', [await run({ kind: 'monitor', world, prefix, requestId: 'churn' })], state()));
+  // The worst a run meets: 2% of every service rejected at once, every one an alert to publish.
+  churn(session.cloud, world, CHURN_EVERY, 'rejected');
+  await warmViews(world);
+  rows.push(row('monitor, alert storm (2% rejected)', [await run({ kind: 'monitor', world, prefix, requestId: 'storm' })], state()));
   return rows;
 }
 

@@ -63,10 +63,11 @@ export function changeOne(cloud: LocalCloud, world: World): number {
  * Every `every`th connection of every service (2% at 50) changes status, spread evenly over the
  * pages. They move between `accepted` and `creating`, statuses nobody is alerted about by default,
  * so the pass measures the state and the trail rather than thousands of SMN messages; `round`
- * alternates the direction so each churn changes them again. Returns how many changed.
+ * alternates the direction so each churn changes them again. `'rejected'` is the alert storm: every
+ * one of them alerts. Returns how many changed.
  */
-export function churn(cloud: LocalCloud, world: World, every: number, round: number): number {
-  const status = round % 2 === 0 ? 'creating' : 'accepted';
+export function churn(cloud: LocalCloud, world: World, every: number, round: number | 'rejected'): number {
+  const status = round === 'rejected' ? 'rejected' : round % 2 === 0 ? 'creating' : 'accepted';
   let changed = 0;
   for (const serviceId of world.serviceIds) {
     const ids = cloud.connectionIds(serviceId);
