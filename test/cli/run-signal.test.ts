@@ -26,8 +26,10 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
     let stderr = '';
     child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     const closed = new Promise<number | null>((resolve) => child.on('close', resolve));
-    for (let waited = 0; cloud.getObject('signal-bucket', LEASE) === undefined; waited += 50) {
-      if (waited > 20_000) throw new Error(`the run never took the lease: ${stderr}`);
+    // Both: the lease alone is taken before the outbox is saved, and a kill then would find no state.
+    const caught = () => cloud.getObject('signal-bucket', LEASE) !== undefined && cloud.getObject('signal-bucket', 'vpcep-monitor/state.json') !== undefined;
+    for (let waited = 0; !caught(); waited += 50) {
+      if (waited > 20_000) throw new Error(`the run never took the lease and saved its outbox: ${stderr}`);
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(JSON.parse(cloud.getObject('signal-bucket', LEASE)!.toString())).toMatchObject({ runId: expect.stringMatching(/^cli-/) });
