@@ -21,37 +21,35 @@ export function changeRoomFor(memoryMb: number | undefined): number {
 }
 
 export class ChangeRoom {
-  #left: number;
-  #taken = false;
+  #held = 0;
   /** Changed pages left for the next run, and their services. */
   deferredPages = 0;
   readonly deferredServices = new Set<string>();
 
-  constructor(readonly max: number = MAX_CHANGES_PER_RUN) {
-    this.#left = max;
+  constructor(readonly max: number = MAX_CHANGES_PER_RUN) {}
+
+  /** Changes the run holds so far. */
+  get held(): number {
+    return this.#held;
   }
 
   /**
    * Room for one page's `count` changes, or `false` when the run has no more: the page is left for
-   * the next run. The first page of a run is always taken, however many it holds (a page holds at
-   * most 1,000), so every run makes headway.
+   * the next run. While the run holds nothing, a page is taken however many it holds (a page holds
+   * at most 1,000), so every run makes headway.
    */
   take(count: number, serviceId: string): boolean {
-    if (count === 0) return true;
-    if (this.#taken && count > this.#left) {
+    if (this.#held > 0 && this.#held + count > this.max) {
       this.deferredPages += 1;
       this.deferredServices.add(serviceId);
       return false;
     }
-    this.#taken = true;
-    this.#left = Math.max(0, this.#left - count);
+    this.#held += count;
     return true;
   }
 
   /** Changes that cannot wait (a stretch of pages that moved is diffed whole): they take room all the same. */
   force(count: number): void {
-    if (count === 0) return;
-    this.#taken = true;
-    this.#left = Math.max(0, this.#left - count);
+    this.#held += count;
   }
 }

@@ -21,6 +21,7 @@ describe('ChangeRoom', () => {
     expect(room.take(500, 'c')).toBe(true);
     expect(room.take(1, 'c')).toBe(false);
     expect(room.take(0, 'd')).toBe(true);
+    expect(room.held).toBe(2_500);
     expect(room.deferredPages).toBe(2);
     expect([...room.deferredServices]).toEqual(['b', 'c']);
   });
@@ -31,10 +32,12 @@ describe('ChangeRoom', () => {
     expect(room.take(1, 'a')).toBe(false);
     const forced = new ChangeRoom(100);
     forced.force(0);
-    expect(forced.take(1_000, 'a')).toBe(true); // nothing taken yet: the first page goes
+    expect(forced.take(0, 'a')).toBe(true);
+    expect(forced.take(1_000, 'a')).toBe(true); // nothing held yet: the first page goes
     const after = new ChangeRoom(100);
     after.force(99);
     expect(after.take(2, 'a')).toBe(false);
     expect(after.take(1, 'a')).toBe(true);
+    expect(after.held).toBe(100);
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { UNLIMITED } from '../../lib/huaweicloud/budget.js';
+import { ChangeRoom } from '../../lib/monitor/change-room.js';
 import { ScanError, ScanPostponedError } from '../../lib/monitor/errors.js';
 import { createLimiter } from '../../lib/monitor/limiter.js';
 import { digestOf, PageMissingError, pageDigest, pageName } from '../../lib/monitor/pages.js';
@@ -301,5 +302,19 @@ describe('scanService: lists that move, and stops', () => {
     expect(changes).toHaveLength(500);
     expect(changes.every((change) => change.kind === 'removed')).toBe(true);
     expect(changes[0]!.record.id).toBe('c2000');
+  });
+
+  it('counts every change it holds against the run\'s room: those of pages that line up, and those of a stretch that moved', async () => {
+    const vpcep = new FakeVpcep();
+    const list = Array.from({ length: 3000 }, (_, i) => connection(`c${i}`, 'accepted'));
+    const previous = snapshotOf(list);
+    // Page 1 lines up (one status changed); c1500 went, so pages 2 and 3 moved, with a change in them.
+    const now = list.filter((c) => c.id !== 'c1500').map((c) => (c.id === 'c5' || c.id === 'c2500' ? connection(c.id, 'failed') : c));
+    vpcep.connections.set('s', now);
+    const room = new ChangeRoom(10_000);
+    const result = await scanService(vpcep, 's', { ...options(), previous, room });
+    const changes = result.changes as { kind: string; record: { id: string } }[];
+    expect(changes.map((change) => `${change.kind}:${change.record.id}`).sort()).toEqual(['removed:c1500', 'status:c2500', 'status:c5']);
+    expect(room.held).toBe(3);
   });
 });
