@@ -101,13 +101,13 @@ function renderBurst(events: readonly AlertEvent[], context: MessageContext, cos
     for (const [index, group] of groups.entries()) {
       if (group.length > 1) overshoot = Math.max(overshoot, publishBodyBytes(render(group, context, people(partOf(index)), partOf(index)).message) - PUBLISH_BODY_MAX_BYTES);
     }
-    if (overshoot === 0) return groups.map((group, index) => deferred(group, () => render(group, context, people(partOf(index)), partOf(index)).message));
+    if (overshoot === 0) return groups.map((group, index) => renderedWhenRead(group, () => render(group, context, people(partOf(index)), partOf(index)).message));
     room -= overshoot;
   }
 }
 
 /** A notification whose message is rendered each time it is read, and not kept. */
-function deferred(events: readonly AlertEvent[], message: () => Notification['message']): Notification {
+function renderedWhenRead(events: readonly AlertEvent[], message: () => Notification['message']): Notification {
   return {
     kind: 'alerts',
     get message() {
