@@ -49,6 +49,8 @@ export interface RunSummary {
   skipped?: string;
   /** Changed pages this run left for the next, having held `MAX_CHANGES_PER_RUN` changes: the storm goes on next run. */
   deferredPages?: number;
+  /** Connections in alert states first seen past the room (a first run over a large project): recorded, not alerted one by one. */
+  unalerted?: number;
 }
 
 /** What was loaded: the previous state, and whether this run records a baseline. */
@@ -127,6 +129,7 @@ export function planRun(config: Config, loaded: LoadedState, scan: ScanResult, c
     actions: actions.length,
     reminders: reminders.length,
     ...(scan.deferred ? { deferredPages: scan.deferred.pages } : {}),
+    ...(scan.unalerted ? { unalerted: scan.unalerted } : {}),
   };
   return { summary, next, alerts, actions, reminders, mustSave };
 }

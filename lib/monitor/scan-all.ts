@@ -5,7 +5,7 @@
  * that order whatever order the reads finish in.
  */
 import type { Config } from '../config.js';
-import { ChangeRoom } from './change-room.js';
+import { ChangeRoom, reportRoom } from './change-room.js';
 import type { Change } from './diff.js';
 import { createAdaptiveLimiter, type Limiter } from './limiter.js';
 import { ScanPostponedError } from './errors.js';
@@ -60,6 +60,8 @@ export interface ScanResult {
   pending: PendingBook;
   /** Changed pages left as stored for the next run (an alert storm past `MAX_CHANGES_PER_RUN`), with their services. */
   deferred?: { pages: number; services: string[] };
+  /** Connections needing someone, first seen past the room (a first run over a large project): recorded, not alerted. */
+  unalerted?: number;
 }
 
 type ServiceOutcome =
@@ -127,14 +129,7 @@ export async function scanAll(
       result.changed.push({ service: { id, name: snapshot.name }, count: snapshot.total, changes: () => asChanges('removed', records()), kept: new Map(), keptChanges: [] });
     }
   }
-  if (room.deferredPages > 0) {
-    const services = [...room.deferredServices];
-    result.deferred = { pages: room.deferredPages, services };
-    deps.logger.warn(
-      { deferredPages: room.deferredPages, serviceIds: services.slice(0, 20), maxChanges: room.max },
-      `alert storm: this run holds at most ${room.max} changes, so ${room.deferredPages} changed page(s) of ${services.length} service(s) keep their stored snapshot and the next run reports what changed in them; nothing is lost, the alerts go out over several runs`,
-    );
-  }
+  Object.assign(result, reportRoom(room, deps.logger));
   return result;
 }
 

@@ -63,7 +63,8 @@ export interface ServiceScan {
   answers: readonly (PageAnswer | null)[];
 }
 
-/** A page keeps at most this many connections whole in its answer; one with more is parsed every time. */
+const isWaiting = (connection: Connection): boolean => connection.status === 'pendingAcceptance';
+/** A page's answer keeps at most this many waiting requests whole (all an unchanged page keeps); more: parsed every time. */
 const MAX_KEPT_PER_ANSWER = 50;
 
 /** A service is not started with less time left than this; it keeps its snapshot for next run. */
@@ -73,13 +74,11 @@ const MIN_REREAD_MS = 5_000;
 
 /**
  * Pages through the service's connections at the API's maximum page size: ceil(n/1000) calls for n
- * connections (one call when there are none). The first page gives `total_count`; the remaining
- * pages are then fetched concurrently through the shared limiter.
- *
- * Offset paging over a list that changes can skip or repeat items, so the result is checked: every
- * page must report the same `total_count` and the pages together must hold exactly that many
- * distinct connections. A list that moved is read again while the budget allows; otherwise the
- * scan fails and the service keeps its previous snapshot.
+ * connections (one when there are none); the first page gives `total_count`, the rest are then
+ * fetched concurrently through the shared limiter. Offset paging over a list that changes can skip
+ * or repeat items, so every page must report the same `total_count` and the pages together must
+ * hold exactly that many distinct connections. A list that moved is read again while the budget
+ * allows; otherwise the scan fails and the service keeps its previous snapshot.
  */
 export async function scanService(vpcep: VpcepApi, serviceId: string, options: ScanOptions): Promise<ServiceScan> {
   const rereads = options.rereads ?? 1;
@@ -117,11 +116,8 @@ interface PageDigest {
   answer: PageAnswer | null;
   /** A changed page holding the same connections as the stored one: its status changes. */
   changes?: Change[];
-  /**
-   * A changed page that does not line up with the stored one (a connection came or went): diffed
-   * as a stretch, its stored page and itself read again then, in order. Its records are held only
-   * when they were not stored (a dry run).
-   */
+  /** A changed page not lining up (a connection came or went): diffed as a stretch, its stored page and
+   *  itself read again then, in order; its records are held only when not stored (a dry run). */
   unaligned?: { before: string | undefined; after?: string };
 }
 
@@ -145,7 +141,7 @@ async function readOnce(vpcep: VpcepApi, serviceId: string, options: ScanOptions
     const index = offset / CONNECTIONS_PAGE_SIZE;
     const previous = await snapshot;
     if ('same' in page) return sameAnswer(previous!, index, (await answers)![index]!);
-    const room = (changes: number): boolean => options.room?.take(changes, serviceId) ?? true;
+    const room = (count: number, kind?: 'new'): boolean => options.room?.take(count, serviceId, kind) ?? true;
     return comparePage(page, index, { previous, answer: (await answers)?.[index] ?? null, room }, keep, pages, ids);
   };
   // A page is compared inside its slot of the limiter: while the snapshot is still arriving, at
@@ -203,10 +199,7 @@ async function readOnce(vpcep: VpcepApi, serviceId: string, options: ScanOptions
   }
   const distinct = unchanged ? count : ids.distinct();
   if (count !== total || distinct !== total) return { problem: `${distinct} distinct connections read, total_count says ${total}` };
-  // Whole connections serve changes (alerts, the trail) and waiting requests (reminders): a page without
-  // changes keeps only the waiting. 100,000 rejected connections held whole took a quiet run past 128 MB.
-  const held = (page: PageDigest): boolean => previous === undefined || page.changes !== undefined || page.unaligned !== undefined;
-  const kept = all.flatMap((page) => (held(page) ? page.kept : page.kept.filter((connection) => connection.status === 'pendingAcceptance')));
+  const kept = all.flatMap((page) => page.kept);
   const byStatus = mergeCounts(all);
   const answered = total === 0 ? [] : all.map((page) => page.answer);
   // Only answers kept under this choice of connections to keep stand again (`answers` is empty otherwise).
@@ -230,12 +223,11 @@ function sameAnswer(previous: ServiceSnapshot, index: number, answer: PageAnswer
 }
 
 /**
- * Runs as each page arrives, so its objects can go as soon as it is done. `stored.answer`, the
- * snapshot's answer for the page, stays when the run has no `room` left for the page's changes.
+ * Runs as each page arrives, so its objects can go as soon as it is done. `answer`, the snapshot's
+ * answer for the page, stays when the run has no `room` left for the page's changes.
  */
-type Stored = { previous: ServiceSnapshot | undefined; answer: PageAnswer | null; room: (changes: number) => boolean };
-async function comparePage(page: ConnectionPage, index: number, stored: Stored, keep: (connection: Connection) => boolean, pages: PageAccess, ids: IdHashes): Promise<PageDigest> {
-  const { previous } = stored;
+type Stored = { previous: ServiceSnapshot | undefined; answer: PageAnswer | null; room: (count: number, kind?: 'new') => boolean };
+async function comparePage(page: ConnectionPage, index: number, { previous, answer: storedAnswer, room }: Stored, keep: (connection: Connection) => boolean, pages: PageAccess, ids: IdHashes): Promise<PageDigest> {
   const { connections } = page;
   const chunk = encodeChunk(connections);
   const digest = connections.length === 0 ? '' : pageDigest(chunk);
@@ -248,26 +240,33 @@ async function comparePage(page: ConnectionPage, index: number, stored: Stored, 
     byStatus.set(connection.status, (byStatus.get(connection.status) ?? 0) + 1);
     if (keep(connection)) kept.push(connection);
   }
-  const answer = page.answerDigest !== undefined && kept.length <= MAX_KEPT_PER_ANSWER ? { digest: page.answerDigest, counts: [...byStatus], kept } : null;
+  const waiting = kept.filter(isWaiting);
+  const answer = page.answerDigest !== undefined && waiting.length <= MAX_KEPT_PER_ANSWER ? { digest: page.answerDigest, counts: [...byStatus], kept: waiting } : null;
   ids.add(connections.map((connection) => connection.id));
-  const result: PageDigest = { name: same ? (storedName ?? '') : '', same, totalCount: page.totalCount, count: connections.length, kept, byStatus, parsed: true, answer };
+  // Whole connections serve changes (alerts, the trail) and waiting requests (reminders); a page holds
+  // no others once compared: 100,000 rejected connections held whole took a run past 128 MB.
+  const result: PageDigest = { name: same ? (storedName ?? '') : '', same, totalCount: page.totalCount, count: connections.length, kept: waiting, byStatus, parsed: true, answer };
   if (same) return result;
   const write = async (): Promise<void> => {
     if (connections.length > 0) result.name = await pages.write(index, digest, chunk);
   };
-  // A service never seen: every connection is new, and its pages (written) hold them.
-  if (previous === undefined) return (await write(), result);
+  // A service never seen: every connection is new, and its pages (written) hold them. Those needing
+  // someone are its first alerts; past the run's room, only the waiting ones are held (`ChangeRoom`).
+  if (previous === undefined) {
+    await write();
+    return room(kept.length - waiting.length, 'new') ? { ...result, kept } : result;
+  }
   const before = storedName === undefined ? undefined : await pages.read(index, storedName);
   const aligned = before === undefined ? undefined : diffAlignedPage(before, chunk);
-  if (aligned && !stored.room(aligned.length)) {
+  if (aligned && !room(aligned.length)) {
     // No room left in this run: the page stays as stored, under its stored answer, so the next run
     // finds these changes again. Its counts and kept connections are VPCEP's present ones.
-    return { ...result, name: storedName!, answer: stored.answer };
+    return { ...result, name: storedName!, answer: storedAnswer };
   }
   await write();
-  if (aligned) result.changes = aligned;
-  else result.unaligned = { before: storedName, ...(pages.stores && connections.length > 0 ? {} : { after: chunk }) };
-  return result;
+  if (!aligned) return { ...result, kept, unaligned: { before: storedName, ...(pages.stores && connections.length > 0 ? {} : { after: chunk }) } };
+  const changed = new Set(aligned.map((change) => change.record.id));
+  return { ...result, changes: aligned, kept: kept.filter((connection) => isWaiting(connection) || changed.has(connection.id)) };
 }
 
 /**

@@ -194,4 +194,17 @@ describe('an alert storm', () => {
     expect(summary).toMatchObject({ changes: 12_000, alerts: 12_000, undelivered: 0 });
     expect(summary.deferredPages).toBeUndefined();
   });
+
+  it('F71: a first run over 12,000 rejected connections alerts 10,000 of them, records all, and runs quiet after', { timeout: 60_000 }, async () => {
+    const service = cloud.addService({ name: 'old-rejections' }).id;
+    cloud.addConnections(service, 12_000, { status: 'rejected' });
+    const first = await invoke();
+    expect(first).toMatchObject({ baseline: true, alerts: 10_000, unalerted: 2_000, undelivered: 0, failedServices: [] });
+    const said = jsonLogLines(output).find((line) => String(line.msg).startsWith('first sight of 2000 more'));
+    expect(said).toMatchObject({ level: 'warn', unalerted: 2_000, serviceIds: [service] });
+    expect(state().services.get(service)).toMatchObject({ total: 12_000 });
+    expect(trail().filter((record) => record.change === 'added')).toHaveLength(12_000);
+    expect(await invoke()).toMatchObject({ changes: 0, alerts: 0, published: 0 });
+  });
 });
+

@@ -40,4 +40,15 @@ describe('ChangeRoom', () => {
     expect(after.take(1, 'a')).toBe(true);
     expect(after.held).toBe(100);
   });
+
+  it('counts the connections of a first-seen page past the room as unalerted, not as a page left for later', () => {
+    const room = new ChangeRoom(1_500);
+    expect(room.take(1_000, 'a', 'new')).toBe(true);
+    expect(room.take(900, 'b', 'new')).toBe(false);
+    expect(room.take(1_000, 'c')).toBe(false);
+    expect(room).toMatchObject({ unalerted: 900, deferredPages: 1, held: 1_000 });
+    expect([...room.unalertedServices]).toEqual(['b']);
+    expect([...room.deferredServices]).toEqual(['c']);
+  });
 });
+

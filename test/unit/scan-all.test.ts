@@ -223,6 +223,18 @@ describe('scanAll: answers VPCEP gave before', () => {
     expect(second.services.get('s')!.pages).toBe(first.services.get('s')!.pages);
   });
 
+  it('parses no page of rejected connections twice either: an answer keeps whole only the requests waiting', async () => {
+    const w = world();
+    w.vpcep.answerDigests = true;
+    w.service('s', [...many('r', 1500, 'rejected'), connection('p', 'pendingAcceptance')]);
+    const first = await w.scan();
+    expect(w.vpcep.parsedPages).toBe(2);
+    expect(first.services.get('s')!.answers!.map((answer) => answer?.kept.map((c) => c.id))).toEqual([[], ['p']]);
+    const second = await rescan(w, first);
+    expect(w.vpcep.parsedPages).toBe(2);
+    expect(read(second, 's').pending.map((c) => c.id)).toEqual(['p']);
+  });
+
   it('parses a page whose answer changed though its records did not (a description), and keeps the new answer', async () => {
     const w = world();
     w.vpcep.answerDigests = true;
@@ -261,7 +273,8 @@ describe('scanAll: answers VPCEP gave before', () => {
     later.objects.objects = w.objects.objects;
     const second = await later.scan();
     expect(later.vpcep.parsedPages).toBe(1);
-    expect(second.services.get('s')!.answers![0]!.kept.map((c) => c.id)).toEqual(['c']);
+    expect(second.services.get('s')!.answers).not.toBe(first.services.get('s')!.answers);
+    expect(second.services.get('s')!.answersFor).not.toBe(first.services.get('s')!.answersFor);
   });
 });
 
@@ -269,12 +282,13 @@ describe('scanAll: what a run holds', () => {
   it('holds whole, of pages that did not change, only the requests waiting: not every rejected or failed connection', async () => {
     const w = world();
     const rejected = many('r', 3000).map((c) => ({ ...c, status: 'rejected', description: 'no' }));
-    w.service('s', [...rejected, connection('p', 'pendingAcceptance'), connection('n', 'accepted')]);
+    w.service('s', [...rejected, connection('p', 'pendingAcceptance'), connection('n', 'accepted'), connection('x', 'rejected')]);
     const first = await w.scan();
-    expect(read(first, 's').kept.size).toBe(3001); // the baseline: every one of them is news
-    w.vpcep.connections.get('s')!.at(-1)!.status = 'failed';
+    expect(read(first, 's').kept.size).toBe(3002); // the baseline: every one of them is news
+    w.vpcep.connections.get('s')!.find((c) => c.id === 'n')!.status = 'failed';
     const second = await rescan(w, first);
-    // The last page changed: its connections are held whole; the three pages before it keep only waiting ones.
+    // The last page changed: of it, the connection that changed and the one waiting are held whole,
+    // not 'x', rejected before and after; the three pages before it keep only waiting ones (none).
     expect(read(second, 's').keptChanges.map((change) => change.record.id)).toEqual(['n']);
     expect([...read(second, 's').kept.keys()].sort()).toEqual(['n', 'p']);
   });
@@ -458,4 +472,29 @@ describe('scanAll: an alert storm', () => {
     expect(read(result, 's').held).toHaveLength(1000);
     expect(result.deferred).toBeUndefined();
   });
+
+  it('on first sight of a service, alerts what needs someone up to its room, records the rest, and keeps every waiting request', async () => {
+    const w = world();
+    const rejected = many('r', 3000).map((c) => ({ ...c, status: 'rejected' }));
+    w.service('s', [...rejected, connection('p', 'pendingAcceptance')]);
+    const first = await w.scan({ maxChanges: 1500 });
+    const entry = read(first, 's');
+    // A page of 1,000 fitted; the other two did not: 2,000 counted, not held. The waiting request is held.
+    expect(first.unalerted).toBe(2000);
+    expect(entry.keptChanges).toHaveLength(1001);
+    expect(entry.keptChanges.some((change) => change.record.id === 'p')).toBe(true);
+    expect([...entry.kept.keys()]).toContain('p');
+    // Every connection is in the snapshot: the count, the pages, the trail's records.
+    expect(entry.count).toBe(3001);
+    expect(first.services.get('s')).toMatchObject({ total: 3001 });
+    expect(await all(entry.changes())).toHaveLength(3001);
+    const said = w.logs().find((line) => String(line.msg).startsWith('first sight of 2000 more'));
+    expect(said).toMatchObject({ unalerted: 2000, serviceIds: ['s'], maxChanges: 1500 });
+    expect(first.deferred).toBeUndefined();
+    // The next run compares with that snapshot as with any: nothing changed, nothing to say.
+    const second = await rescan(w, first, { maxChanges: 1500 });
+    expect(read(second, 's').count).toBe(0);
+    expect(second.unalerted).toBeUndefined();
+  });
 });
+
