@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ChangeRoom, changeRoomFor, MAX_CHANGES_PER_RUN } from '../../lib/monitor/change-room.js';
+import { ChangeRoom, changeRoomFor, MAX_CHANGES_PER_RUN, reportRoom } from '../../lib/monitor/change-room.js';
+import { memoryLogger } from '../fakes.js';
 
 describe('changeRoomFor', () => {
   it('gives 10,000 changes per 128 MB of the function, and 10,000 when the size is unknown or odd', () => {
@@ -49,6 +50,21 @@ describe('ChangeRoom', () => {
     expect(room).toMatchObject({ unalerted: 900, deferredPages: 1, held: 1_000 });
     expect([...room.unalertedServices]).toEqual(['b']);
     expect([...room.deferredServices]).toEqual(['c']);
+  });
+
+  it('says what it left out in one warn line each, naming at most 20 services', () => {
+    const room = new ChangeRoom(10);
+    room.take(10, 'first');
+    for (let i = 0; i < 25; i++) room.take(5, `changed-${i}`);
+    for (let i = 0; i < 25; i++) room.take(5, `new-${i}`, 'new');
+    const { logger, lines } = memoryLogger();
+    expect(reportRoom(room, logger)).toEqual({ unalerted: 125, deferred: { pages: 25, services: Array.from({ length: 25 }, (_, i) => `changed-${i}`) } });
+    const said = lines().map((line) => JSON.parse(line) as { level: number; serviceIds: string[]; msg: string });
+    expect(said).toHaveLength(2);
+    for (const line of said) expect(line.serviceIds).toHaveLength(20);
+    expect(said.map((line) => line.msg.split(' ').slice(0, 2).join(' '))).toEqual(['first sight', 'alert storm:']);
+    expect(reportRoom(new ChangeRoom(), logger)).toEqual({});
+    expect(lines()).toHaveLength(2);
   });
 });
 
