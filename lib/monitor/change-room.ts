@@ -67,9 +67,17 @@ export class ChangeRoom {
   }
 }
 
-/** What the room left out of this run, each said in one `warn` line, for the scan's result. */
-export function reportRoom(room: ChangeRoom, logger: Logger): { deferred?: { pages: number; services: string[] }; unalerted?: number } {
-  const said: { deferred?: { pages: number; services: string[] }; unalerted?: number } = {};
+/** What the room left out of a run: part of the scan's result. */
+export interface RoomReport {
+  /** Changed pages left as stored for the next run (an alert storm past the room), with their services. */
+  deferred?: { pages: number; services: string[] };
+  /** Connections needing someone, first seen past the room (a first run over a large project): recorded, not alerted. */
+  unalerted?: number;
+}
+
+/** What the room left out of this run, each said in one `warn` line. */
+export function reportRoom(room: ChangeRoom, logger: Logger): RoomReport {
+  const said: RoomReport = {};
   if (room.unalerted > 0) {
     said.unalerted = room.unalerted;
     logger.warn(

@@ -5,7 +5,7 @@
  * that order whatever order the reads finish in.
  */
 import type { Config } from '../config.js';
-import { ChangeRoom, reportRoom } from './change-room.js';
+import { ChangeRoom, reportRoom, type RoomReport } from './change-room.js';
 import type { Change } from './diff.js';
 import { createAdaptiveLimiter, type Limiter } from './limiter.js';
 import { ScanPostponedError } from './errors.js';
@@ -45,7 +45,7 @@ export interface ServiceRead extends ServiceChanges {
   counts: ServiceCounts;
 }
 
-export interface ScanResult {
+export interface ScanResult extends RoomReport {
   /** Services read or tried in this run: listed (and selected by VPCEP_SERVICE_IDS), or unlisted but not gone. */
   serviceCount: number;
   /** Services read completely, in the order VPCEP listed them. */
@@ -58,10 +58,6 @@ export interface ScanResult {
   /** The next snapshot of every service still tracked. */
   services: Map<string, ServiceSnapshot>;
   pending: PendingBook;
-  /** Changed pages left as stored for the next run (an alert storm past `MAX_CHANGES_PER_RUN`), with their services. */
-  deferred?: { pages: number; services: string[] };
-  /** Connections needing someone, first seen past the room (a first run over a large project): recorded, not alerted. */
-  unalerted?: number;
 }
 
 type ServiceOutcome =

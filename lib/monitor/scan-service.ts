@@ -135,13 +135,13 @@ async function readOnce(vpcep: VpcepApi, serviceId: string, options: ScanOptions
     const known = (await answers)?.[offset / CONNECTIONS_PAGE_SIZE]?.digest;
     return vpcep.listConnections(serviceId, offset, CONNECTIONS_PAGE_SIZE, known);
   };
+  const room = (count: number, kind?: 'new'): boolean => options.room?.take(count, serviceId, kind) ?? true;
   // The service's ids, sized by the first page's total_count.
   let ids!: IdHashes;
   const compare = async (page: ConnectionPage | SamePage, offset: number): Promise<PageDigest> => {
     const index = offset / CONNECTIONS_PAGE_SIZE;
     const previous = await snapshot;
     if ('same' in page) return sameAnswer(previous!, index, (await answers)![index]!);
-    const room = (count: number, kind?: 'new'): boolean => options.room?.take(count, serviceId, kind) ?? true;
     return comparePage(page, index, { previous, answer: (await answers)?.[index] ?? null, room }, keep, pages, ids);
   };
   // A page is compared inside its slot of the limiter: while the snapshot is still arriving, at
